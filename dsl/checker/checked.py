@@ -1,0 +1,170 @@
+"""The checked policy: declarations with types and resolved, typed expressions.
+
+This is the checker's output and the compiler's input (one per variant).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Span
+from ..model import Labels
+from ..typed import T
+from ..types import Type
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source reference: document id and an inclusive line range."""
+
+    doc: str
+    first: int
+    last: int
+
+    def __str__(self) -> str:
+        return f"{self.doc}:{self.first}" + (f"-{self.last}" if self.last != self.first else "")
+
+
+@dataclass
+class CEnum:
+    name: str
+    labels: Labels | None
+    values: dict[str, Labels]
+
+
+@dataclass
+class CField:
+    entity: str
+    name: str
+    type: Type
+    labels: Labels | None
+    unit: str | None = None
+    required: bool = False
+    min: Any = None
+    max: Any = None
+    when_absent: Any = None
+    has_absent: bool = False
+    child: str | None = None  # for list fields: the child entity
+    span: Span | None = None
+
+
+@dataclass
+class CEntity:
+    name: str
+    labels: Labels | None
+    parent: str | None
+    key: str
+    fields: dict[str, CField]
+    span: Span | None = None
+
+    @property
+    def children(self) -> dict[str, str]:
+        """List field name → child entity name."""
+        return {f.name: f.child for f in self.fields.values() if f.child}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A value the source leaves blank (a documented GAP)."""
+
+    text: str
+    source: tuple = ()
+
+
+@dataclass
+class CParam:
+    name: str
+    type: Type
+    labels: Labels | None
+    unit: str | None
+    sources: tuple
+    note: str | None
+    periods: list  # [(start date, value | None | Gap)], sorted
+    origin: str
+    span: Span
+
+    def value_on(self, day: dt.date):
+        """(start, value) in force on ``day``; value None when none is."""
+        chosen = None
+        for start, value in self.periods:
+            if start <= day:
+                chosen = (start, value)
+            else:
+                break
+        return chosen
+
+
+@dataclass
+class CException:
+    id: str
+    labels: Labels | None
+    when: T
+    value: T
+    sources: tuple
+    origin: str
+    span: Span
+
+
+@dataclass
+class CRow:
+    index: int  # 1-based
+    id: str | None
+    tests: dict  # input name -> typed test
+    then: T
+    reason: Labels | None
+    sources: tuple
+    span: Span
+
+
+@dataclass
+class CTableInput:
+    name: str
+    expr: T
+    labels: Labels | None
+    domain: tuple | None = None  # (lo, lo_closed, hi, hi_closed)
+
+
+@dataclass
+class CTable:
+    hit: str
+    aggregate: str | None
+    priority: list | None
+    inputs: list  # [CTableInput]
+    rows: list  # [CRow]
+    span: Span
+
+
+@dataclass
+class CRule:
+    name: str
+    entity: str
+    type: Type
+    labels: Labels | None
+    unit: str | None
+    sources: tuple
+    note: str | None
+    internal: bool
+    expr: T | None
+    table: CTable | None
+    exceptions: list
+    origin: str
+    span: Span
+    deps: set = field(default_factory=set)
+
+    def label(self, lang: str = "zh") -> str:
+        return self.labels.get(lang) if self.labels else self.name
+
+
+@dataclass
+class CheckedPolicy:
+    """A whole policy (base or one variant), checked and resolved."""
+
+    variant: str
+    variant_labels: Labels | None
+    documents: dict
+    enums: dict[str, CEnum]
+    entities: dict[str, CEntity]
+    params: dict[str, CParam]
+    rules: dict[str, CRule]
+    origins: list = field(default_factory=list)  # base first, then each variant applied

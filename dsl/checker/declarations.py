@@ -1,0 +1,175 @@
+"""Check declarations: documents and citations, enums, entities and fields, parameters."""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+
+from ..coerce import CoerceError, coerce
+from ..errors import error
+from ..parser import _Bilingual
+from ..types import Type, parse_type
+from .checked import CEntity, CEnum, CField, Citation, CParam, Gap
+
+_CITE = re.compile(r"^\s*([^:\s]+)\s*:\s*(\d+)\s*(?:[-–~]\s*(\d+))?\s*$")
+_doc_lines: dict[str, int | None] = {}
+
+
+class Declarations:
+    """Checks documents, enums, entities and parameters, collecting diagnostics."""
+
+    def __init__(self, src, diags: list):
+        self.src = src
+        self.diags = diags
+        self.enums: dict[str, CEnum] = {}
+        self.entities: dict[str, CEntity] = {}
+        self.doc_lengths: dict[str, int | None] = {}
+
+    # --- documents and citations
+
+    def documents(self) -> None:
+        for name, doc in self.src.documents.items():
+            self.doc_lengths[name] = None
+            if not doc.file:
+                continue
+            path = (Path(doc._loc.file).parent / doc.file)
+            count = _line_count(path)
+            if count is None:
+                self.diags.append(error("W905", doc._loc.span("file"), doc=name, path=str(path)))
+            self.doc_lengths[name] = count
+
+    def citations(self, text, loc, *sub) -> tuple:
+        """Parse ``"002:189-191, 001:82"``; report bad or out-of-range citations."""
+        if text is None:
+            return ()
+        out = []
+        for part in str(text).replace("，", ",").split(","):
+            if not part.strip():
+                continue
+            m = _CITE.match(part)
+            span = loc.span(*sub)
+            if not m:
+                self.diags.append(error("E105", span, cite=part.strip(),
+                                        detail=_Bilingual("格式不对", "bad format")))
+                continue
+            doc, first, last = m.group(1), int(m.group(2)), int(m.group(3) or m.group(2))
+            if doc not in self.src.documents:
+                guess = difflib.get_close_matches(doc, list(self.src.documents), n=1)
+                self.diags.append(error("E105", span, cite=part.strip(),
+                                        detail=_Bilingual(f"未声明文件 `{doc}`", f"document `{doc}` is not declared"),
+                                        hint=_Bilingual(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else None))
+                continue
+            count = self.doc_lengths.get(doc)
+            if last < first or first < 1 or (count is not None and last > count):
+                self.diags.append(error("E106", span, lines=f"{first}-{last}", doc=doc, count=count))
+                continue
+            out.append(Citation(doc, first, last))
+        return tuple(out)
+
+    # --- enums and entities
+
+    def declare_enums(self) -> None:
+        for name, e in self.src.enums.items():
+            self.enums[name] = CEnum(name, e.labels, dict(e.values))
+
+    def type_of(self, text: str, loc, *sub) -> Type:
+        typ = parse_type(text, self.enums)
+        if typ is None and text != "list":
+            choices = ["bool", "integer", "decimal", "money", "ratio", "date", "string", "list", *self.enums]
+            guess = difflib.get_close_matches(text, choices, n=1)
+            self.diags.append(error("E302", loc.span(*sub), name=text, suggestion=guess[0] if guess else "bool",
+                                    hint=None if guess else _Bilingual("可用类型：" + "、".join(choices), "types: " + ", ".join(choices))))
+            return Type("any")
+        return typ
+
+    def declare_entities(self) -> None:
+        for name, ent in self.src.entities.items():
+            fields = {}
+            for fname, f in ent.fields.items():
+                fields[fname] = self._field(name, fname, f, ent._loc.child("fields", fname))
+            self.entities[name] = CEntity(name, ent.labels, ent.parent, ent.key, fields, ent._loc.key_span())
+        for name, ent in self.entities.items():
+            loc = self.src.entities[name]._loc
+            if ent.parent and ent.parent not in self.entities:
+                self.diags.append(error("E302", loc.span("parent"), name=ent.parent,
+                                        suggestion=_guess(ent.parent, self.entities)))
+            for f in ent.fields.values():
+                if f.type.kind == "list" and f.child not in self.entities:
+                    floc = loc.child("fields", f.name)
+                    self.diags.append(error("E302", floc.span("of"), name=f.child or "?",
+                                            suggestion=_guess(f.child or "", self.entities)))
+                    f.type = Type("any")
+                    f.child = None
+
+    def _field(self, entity: str, fname: str, f, loc) -> CField:
+        if f.type == "list":
+            typ = Type("list", f.of)
+        else:
+            typ = self.type_of(f.type, loc, "type")
+        cf = CField(entity, fname, typ, f.labels, f.unit, f.required, child=f.of if f.type == "list" else None,
+                    span=loc.key_span())
+        values = tuple(self.enums[typ.name].values) if typ.kind == "enum" else ()
+        for attr in ("min", "max", "when_absent"):
+            raw = getattr(f, attr)
+            if raw is None or typ.kind in ("any", "list"):
+                continue
+            try:
+                setattr(cf, attr, coerce(raw, typ, values))
+            except CoerceError as exc:
+                self.diags.append(error("E405", loc.span(attr), name=f"{entity}.{fname}.{attr}", value=raw, type=exc.expected))
+        cf.has_absent = f.when_absent is not None
+        return cf
+
+    # --- parameters
+
+    def parameter(self, name: str, p, origin: str) -> CParam:
+        loc = p._loc
+        typ = self.type_of(p.type, loc, "type")
+        periods = []
+        values = tuple(self.enums[typ.name].values) if typ.kind == "enum" else ()
+        for key, raw in p.values.items():
+            try:
+                start = dt.date.fromisoformat(str(key))
+            except ValueError:
+                self.diags.append(error("E702", loc.key_span("values", key), name=name,
+                                        detail=_Bilingual(f"`{key}` 不是日期（YYYY-MM-DD）", f"`{key}` is not a date (YYYY-MM-DD)")))
+                continue
+            periods.append((start, self._param_value(name, raw, typ, values, loc.child("values", key))))
+        periods.sort(key=lambda pv: pv[0])
+        if not periods:
+            self.diags.append(error("E702", loc.span("values"), name=name, detail=_Bilingual("没有任何取值", "has no values")))
+        sources = self.citations(p.source, loc, "source")
+        return CParam(name, typ, p.labels, p.unit, sources, p.note, periods, origin, loc.key_span())
+
+    def _param_value(self, name, raw, typ, values, loc):
+        if raw is None:
+            return None
+        if isinstance(raw, dict):
+            if set(raw) - {"gap", "source", "note"} or "gap" not in raw:
+                self.diags.append(error("E702", loc.span(), name=name,
+                                        detail=_Bilingual("映射形式的取值只能是 {gap: …, source: …}", "a mapping value must be {gap: …, source: …}")))
+                return None
+            return Gap(str(raw["gap"]), self.citations(raw.get("source"), loc, "source"))
+        if typ.kind == "any":
+            return raw
+        try:
+            return coerce(raw, typ, values)
+        except CoerceError as exc:
+            self.diags.append(error("E405", loc.span(), name=name, value=raw, type=exc.expected))
+            return None
+
+
+def _guess(name: str, choices) -> str:
+    found = difflib.get_close_matches(name, list(choices), n=1)
+    return found[0] if found else next(iter(choices), "?")
+
+
+def _line_count(path: Path) -> int | None:
+    key = str(path.resolve()) if path.exists() else str(path)
+    if key not in _doc_lines:
+        try:
+            _doc_lines[key] = len(path.read_text(encoding="utf-8").splitlines())
+        except (OSError, UnicodeDecodeError):
+            _doc_lines[key] = None
+    return _doc_lines[key]

@@ -1,0 +1,69 @@
+"""Whole-policy checks: dependency cycles, unused declarations, missing sources, gaps."""
+from __future__ import annotations
+
+from ..errors import error
+from ..parser import _Bilingual
+from .checked import Gap
+
+
+def find_cycles(rules: dict, diags: list) -> bool:
+    """Report each dependency cycle once, with its path; True if any."""
+    state: dict[str, int] = {}
+    found = False
+    reported: set[frozenset] = set()
+    for start in sorted(rules):
+        if state.get(start):
+            continue
+        stack = [(start, iter(sorted(rules[start].deps)))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+                continue
+            if nxt not in rules:
+                continue
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    first = rules[cycle[0]]
+                    diags.append(error("E501", first.span, path=" → ".join(cycle)))
+                    found = True
+            elif not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, iter(sorted(rules[nxt].deps))))
+    return found
+
+
+def lint(checked, params_used: set, src, diags: list) -> None:
+    """Warnings: unused parameters and internal rules, missing sources, gap values."""
+    used_rules = set()
+    for rule in checked.rules.values():
+        used_rules |= rule.deps
+    for name, param in checked.params.items():
+        if name not in params_used:
+            diags.append(error("W901", param.span, name=name))
+        if not param.sources:
+            diags.append(error("W903", param.span, kind=_Bilingual("参数", "parameter"), name=name))
+        for start, value in param.periods:
+            if isinstance(value, Gap):
+                loc = _param_loc(src, name)
+                span = loc.span("values", start.isoformat()) if loc else param.span
+                diags.append(error("W902", span, name=name, date=start.isoformat(), detail=value.text))
+    for name, rule in checked.rules.items():
+        if rule.internal and name not in used_rules:
+            diags.append(error("W904", rule.span, name=name))
+        if not rule.sources:
+            diags.append(error("W903", rule.span, kind=_Bilingual("规则", "rule"), name=name))
+
+
+def _param_loc(src, name):
+    param = src.parameters.get(name)
+    return getattr(param, "_loc", None)

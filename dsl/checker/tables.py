@@ -1,0 +1,203 @@
+"""Decision-table analysis: gaps (no row matches) and overlaps (two rows match under
+``unique``), each shown as a concrete input combination.
+
+The input space is finite after abstraction: booleans, enum values, and for numbers
+and dates the thresholds the rows mention plus one point inside each interval between
+them. Tables whose cells depend on facts (not constants) are left to run time.
+"""
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+from .. import typed as t
+from ..errors import error
+from ..parser import _Bilingual
+from .resolve import INF
+
+MAX_CELLS = 200_000
+MAX_REPORTS = 3
+
+
+class _NotConstant(Exception):
+    pass
+
+
+def analyse_table(crule, table, enums, fields, params, diags: list) -> None:
+    """Report gaps and (for ``unique``) overlaps of one checked table."""
+    if table is None or not table.rows or any(i.expr is None for i in table.inputs):
+        return
+    for day in _dates(table, params):
+        try:
+            axes = [_axis(i, table.rows, enums, fields, params, day) for i in table.inputs]
+        except _NotConstant:
+            return
+        total = 1
+        for axis in axes:
+            total *= max(len(axis), 1)
+        if total > MAX_CELLS or not all(axes):
+            return
+        if _report(crule, table, axes, params, day, diags):
+            return
+
+
+def _report(crule, table, axes, params, day, diags) -> bool:
+    gaps, overlaps = [], []
+    names = [i.name for i in table.inputs]
+    for combo in itertools.product(*axes):
+        values = dict(zip(names, combo))
+        matching = [r for r in table.rows if _row_matches(r, values, params, day)]
+        if not matching and table.hit != "collect":
+            gaps.append(values)
+        elif table.hit == "unique" and len(matching) > 1:
+            overlaps.append((matching[0], matching[1], values))
+    for values in gaps[:MAX_REPORTS]:
+        more = len(gaps) - MAX_REPORTS
+        diags.append(error("E601", table.span, name=crule.name, example=_example(values, more)))
+    seen = set()
+    for a, b, values in overlaps:
+        if (a.index, b.index) in seen:
+            continue
+        seen.add((a.index, b.index))
+        diags.append(error("E602", b.span, name=crule.name, a=a.index, b=b.index, example=_example(values, 0)))
+    return bool(gaps or overlaps)
+
+
+def _example(values: dict, more: int):
+    text = ", ".join(f"{k}={_show(v)}" for k, v in values.items())
+    if more > 0:
+        return _Bilingual(f"{text}（另有 {more} 种情形）", f"{text} (and {more} more cases)")
+    return text
+
+
+def _show(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _dates(table, params) -> list:
+    used = set()
+    for row in table.rows:
+        for test in row.tests.values():
+            used |= {n.name for n in t.walk(test) if isinstance(n, t.TParam)}
+    days = sorted({start for name in used if name in params for start, _ in params[name].periods})
+    return days or [None]
+
+
+def _const(node, params, day):
+    if isinstance(node, t.TLit):
+        return node.value
+    if isinstance(node, t.TParam) and day is not None and node.name in params:
+        found = params[node.name].value_on(day)
+        if found and not isinstance(found[1], (type(None),)) and not hasattr(found[1], "text"):
+            return found[1]
+    if isinstance(node, t.TNeg):
+        return -_const(node.operand, params, day)
+    raise _NotConstant
+
+
+def _axis(tinput, rows, enums, fields, params, day) -> list:
+    typ = tinput.expr.type
+    if typ.kind == "bool":
+        return [True, False]
+    if typ.kind == "enum":
+        return list(enums[typ.name].values)
+    points = set()
+    for row in rows:
+        test = row.tests.get(tinput.name)
+        if test is not None:
+            points |= _points(test, params, day)
+    if typ.kind == "string":
+        return sorted(points) + ["<other>"]
+    if not typ.ordered:
+        raise _NotConstant
+    domain = tinput.domain or _field_domain(tinput.expr, fields)
+    return _representatives(sorted(p for p in points if abs(p) != INF), domain, typ.kind)
+
+
+def _points(test, params, day) -> set:
+    if isinstance(test, t.TTestAny):
+        return set()
+    if isinstance(test, t.TTestNot):
+        return _points(test.test, params, day)
+    if isinstance(test, t.TTestCompare):
+        return {_const(test.value, params, day)}
+    container = test.container
+    if isinstance(container, t.TSet):
+        return {_const(i, params, day) for i in container.items}
+    return {_const(container.lo, params, day), _const(container.hi, params, day)}
+
+
+def _field_domain(expr, fields):
+    target = expr.target if isinstance(expr, t.TUp) else expr
+    if isinstance(target, t.TField):
+        f = fields.get(target.entity, {}).get(target.name)
+        if f is not None and (f.min is not None or f.max is not None):
+            lo = f.min if f.min is not None else -INF
+            hi = f.max if f.max is not None else INF
+            return (lo, True, hi, True)
+    return None
+
+
+def _representatives(points, domain, kind) -> list:
+    lo, lo_closed, hi, hi_closed = domain or (-INF, False, INF, False)
+    candidates = []
+    if points:
+        candidates.append(points[0] - 1)
+        for a, b in zip(points, points[1:]):
+            candidates.append(a)
+            candidates.append(_between(a, b, kind))
+        candidates.append(points[-1])
+        candidates.append(points[-1] + 1)
+    else:
+        candidates.append(Decimal(0))
+    if lo != -INF:
+        candidates.append(lo)
+    if hi != INF:
+        candidates.append(hi)
+    out = []
+    for c in candidates:
+        if c is None or c in out:
+            continue
+        if c < lo or c > hi or (c == lo and not lo_closed) or (c == hi and not hi_closed):
+            continue
+        out.append(c)
+    return out
+
+
+def _between(a, b, kind):
+    if kind == "date":
+        return a + (b - a) / 2 if (b - a).days > 1 else None
+    if kind == "integer":
+        return a + 1 if b - a > 1 else None
+    return (Decimal(a) + Decimal(b)) / 2
+
+
+def _row_matches(row, values, params, day) -> bool:
+    return all(_test(test, values[name], params, day) for name, test in row.tests.items())
+
+
+def _test(test, value, params, day) -> bool:
+    if isinstance(test, t.TTestAny):
+        return True
+    if isinstance(test, t.TTestNot):
+        return not _test(test.test, value, params, day)
+    if isinstance(test, t.TTestCompare):
+        other = _const(test.value, params, day)
+        if value == "<other>":
+            return test.op == "!="
+        return _compare(value, test.op, other)
+    container = test.container
+    if isinstance(container, t.TSet):
+        return value in {_const(i, params, day) for i in container.items}
+    if value == "<other>":
+        return False
+    lo, hi = _const(container.lo, params, day), _const(container.hi, params, day)
+    above = value >= lo if container.lo_closed else value > lo
+    below = value <= hi if container.hi_closed else value < hi
+    return above and below
+
+
+def _compare(a, op, b) -> bool:
+    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]

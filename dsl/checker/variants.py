@@ -1,0 +1,124 @@
+"""Apply a variant (and the chain it extends) over the base declarations.
+
+The result is a view of the source with overridden parameters, rules and exceptions,
+each remembering which variant supplied it (``_origin``) and where (``_loc``).
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+
+from pydantic import ValidationError
+
+from ..errors import error
+from ..model import ParameterDef, RuleDef
+from ..parser import _Bilingual
+
+
+def chain(src, name: str, diags: list) -> list:
+    """The variants from the one nearest the base down to ``name``."""
+    out, seen = [], set()
+    current = name
+    while current != "base":
+        variant = src.variants.get(current)
+        if variant is None or current in seen:
+            last = out[-1] if out else None
+            span = last._loc.span("extends") if last else None
+            if span is not None:
+                diags.append(error("E108", span, name=last.variant, base=current))
+            return []
+        seen.add(current)
+        out.append(variant)
+        current = variant.extends
+    return list(reversed(out))
+
+
+def apply(src, name: str, diags: list):
+    """A shallow copy of ``src`` with the variant ``name`` applied."""
+    view = copy.copy(src)
+    view.parameters = dict(src.parameters)
+    view.rules = dict(src.rules)
+    for variant in chain(src, name, diags):
+        _apply_one(view, variant, diags)
+    return view
+
+
+def _apply_one(view, variant, diags: list) -> None:
+    loc = variant._loc
+    for pname, override in variant.parameters.items():
+        ploc = loc.child("parameters", pname)
+        base = view.parameters.get(pname)
+        if base is None:
+            _missing(diags, ploc, "参数", "parameter", pname, view.parameters)
+            continue
+        merged = _merge(base, override, ParameterDef, ploc, diags)
+        if merged is not None:
+            merged._loc, merged._origin = ploc, variant.variant
+            view.parameters[pname] = merged
+    for rname, override in variant.rules.items():
+        rloc = loc.child("rules", rname)
+        base = view.rules.get(rname)
+        merged = _rule(base, override, rloc, diags)
+        if merged is None:
+            continue
+        changes_value = base is None or any(k in override for k in ("expr", "table", "exceptions"))
+        merged._loc = rloc if changes_value else base._loc
+        merged._origin = variant.variant if changes_value else base._origin
+        for i, exc in enumerate(merged.exceptions):
+            if "exceptions" in override:
+                exc._loc, exc._origin = rloc.child("exceptions", i), variant.variant
+            else:
+                exc._loc, exc._origin = base.exceptions[i]._loc, base.exceptions[i]._origin
+        view.rules[rname] = merged
+    for rname, added in variant.exceptions.items():
+        base = view.rules.get(rname)
+        if base is None:
+            _missing(diags, loc.child("exceptions", rname), "规则", "rule", rname, view.rules)
+            continue
+        rule = base.model_copy()
+        rule._loc, rule._origin = base._loc, base._origin
+        kept = [e for e in base.exceptions if e.id not in {a.id for a in added}]
+        rule.exceptions = kept + list(added)
+        view.rules[rname] = rule
+
+
+def _rule(base, override, rloc, diags):
+    if base is None:
+        if "entity" not in override:
+            diags.append(error("E103", rloc.key_span(), detail=_Bilingual(
+                "变体新增的规则须写明 entity", "a rule added by a variant needs entity")))
+            return None
+        return _validate(RuleDef, override, rloc, diags)
+    data = base.model_dump(exclude_none=True)
+    if "expr" in override:
+        data.pop("table", None)
+    if "table" in override:
+        data.pop("expr", None)
+    data.update(override)
+    merged = _validate(RuleDef, data, rloc, diags)
+    if merged is not None and "exceptions" not in override:
+        merged.exceptions = list(base.exceptions)
+    return merged
+
+
+def _merge(base, override, model, loc, diags):
+    data = base.model_dump(exclude_none=True)
+    data.update(override)
+    return _validate(model, data, loc, diags)
+
+
+def _validate(model, data, loc, diags):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        diags.append(error("E103", loc.key_span(), detail=_Bilingual(f"`{where}`：{first['msg']}", f"`{where}`: {first['msg']}")))
+        return None
+
+
+def _missing(diags, loc, zh, en, name, choices) -> None:
+    guess = difflib.get_close_matches(name, list(choices), n=1)
+    suggestion = _Bilingual(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else \
+        _Bilingual("变体只能覆盖已有的名称", "a variant can only override what exists")
+    diags.append(error("E109", loc.key_span(), kind=_Bilingual(zh, en), name=name, suggestion=suggestion))

@@ -1,0 +1,126 @@
+"""The catalogue of diagnostic codes: stable identifiers with zh/en messages and hints.
+
+Codes never change meaning once published (docs/errors.md lists them). E1xx files and
+schema, E2xx expression syntax and limits, E3xx names, E4xx types, E5xx cycles,
+E6xx decision tables, E7xx parameters, E8xx facts and evaluation, W9xx warnings.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Code(NamedTuple):
+    """Message and optional hint templates, each a {"zh": …, "en": …} pair."""
+
+    title: str
+    message: dict
+    hint: dict | None = None
+
+
+def _c(title, zh, en, hint_zh=None, hint_en=None) -> Code:
+    hint = {"zh": hint_zh, "en": hint_en} if hint_zh else None
+    return Code(title, {"zh": zh, "en": en}, hint)
+
+
+CODES: dict[str, Code] = {
+    # --- files and schema
+    "E101": _c("yaml-syntax", "YAML 语法错误：{detail}", "YAML syntax error: {detail}",
+               "检查缩进和冒号", "check indentation and colons"),
+    "E102": _c("yaml-alias", "不允许使用 YAML 锚点或别名", "YAML anchors and aliases are not allowed",
+               "把内容直接写出来；别名可被用来构造指数膨胀的文件", "write the content out; aliases allow exponential blow-up"),
+    "E103": _c("schema", "{detail}", "{detail}"),
+    "E104": _c("duplicate", "名称 `{name}` 重复定义（首次定义于 {first}）",
+               "`{name}` is declared twice (first at {first})", "每个名称在整个政策中只能定义一次",
+               "a name is declared once in the whole policy"),
+    "E105": _c("citation", "来源引用 `{cite}` 无效：{detail}", "invalid source citation `{cite}`: {detail}",
+               "写成 \"文件号:行\" 或 \"文件号:起-止\"，文件号须在 documents 中声明",
+               "write \"DOC:LINE\" or \"DOC:FIRST-LAST\" with DOC declared under documents"),
+    "E106": _c("citation-line", "引用的行 {lines} 超出文件 {doc} 的范围（共 {count} 行）",
+               "cited lines {lines} are outside document {doc} ({count} lines)"),
+    "E107": _c("file", "无法读取 {path}：{detail}", "cannot read {path}: {detail}"),
+    "E108": _c("variant-base", "变体 `{name}` 的基础 `{base}` 不存在或形成循环",
+               "variant `{name}` extends `{base}`, which does not exist or forms a cycle"),
+    "E109": _c("variant-target", "变体覆盖的{kind} `{name}` 在基础政策中不存在",
+               "the variant overrides {kind} `{name}`, which the base does not have",
+               "{suggestion}", "{suggestion}"),
+    # --- expression syntax and limits
+    "E201": _c("syntax", "表达式语法错误：意外的 {found}", "syntax error: unexpected {found}",
+               "此处应为 {expected}", "expected {expected}"),
+    "E202": _c("syntax-eof", "表达式不完整", "incomplete expression", "此处应为 {expected}", "expected {expected}"),
+    "E205": _c("too-deep", "表达式嵌套过深（超过 {limit} 层）", "expression nests too deep (more than {limit} levels)",
+               "拆成几条中间规则（internal: true）", "split it into intermediate rules (internal: true)"),
+    "E206": _c("too-large", "表达式过大：{detail}", "expression too large: {detail}",
+               "拆成几条中间规则", "split it into intermediate rules"),
+    "E207": _c("condition-syntax", "决策表条件 `{text}` 无法识别", "decision-table condition `{text}` is not understood",
+               "可写 true/false、枚举值、{{a, b}}、\"< 5000\"、\"[5000, 10000)\" 或 any",
+               "write true/false, an enum value, {{a, b}}, \"< 5000\", \"[5000, 10000)\" or any"),
+    # --- names
+    "E301": _c("undefined", "未定义的名称 `{name}`", "undefined name `{name}`",
+               "是否想写 `{suggestion}`？", "did you mean `{suggestion}`?"),
+    "E302": _c("unknown-type", "未知的类型或实体 `{name}`", "unknown type or entity `{name}`",
+               "是否想写 `{suggestion}`？", "did you mean `{suggestion}`?"),
+    "E303": _c("not-children", "`{name}` 不是子实体列表，不能汇总", "`{name}` is not a list of child entities",
+               "汇总只能作用于 list 字段，例如 members", "aggregations run over list fields such as members"),
+    "E304": _c("enum-value", "`{value}` 不是枚举 `{enum}` 的取值", "`{value}` is not a value of enum `{enum}`",
+               "可选值：{values}", "values: {values}"),
+    "E305": _c("function", "函数 `{name}` {detail}", "function `{name}` {detail}",
+               "可用函数：{functions}", "functions: {functions}"),
+    "E306": _c("parent", "`{name}` 不是 `{entity}` 的上级实体", "`{name}` is not an ancestor of `{entity}`"),
+    # --- types
+    "E401": _c("type", "类型错误：{detail}", "type error: {detail}"),
+    "E402": _c("not-bool", "条件须为 bool，此处为 {type}", "a condition must be bool, not {type}"),
+    "E403": _c("rule-type", "规则 `{name}` 声明为 {declared}，表达式的类型却是 {actual}",
+               "rule `{name}` is declared {declared} but its expression is {actual}"),
+    "E404": _c("compare", "不能比较 {left} 与 {right}", "cannot compare {left} with {right}",
+               "金额、比率、布尔值和枚举值彼此不能比较", "money, ratios, booleans and enum values do not compare with each other"),
+    "E405": _c("param-type", "参数 `{name}` 的值 `{value}` 不是 {type}", "parameter `{name}`: value `{value}` is not {type}"),
+    # --- cycles
+    "E501": _c("cycle", "规则循环依赖：{path}", "rules depend on each other in a cycle: {path}",
+               "打断循环：其中一条规则不能引用另一条", "break the cycle: one of these rules must not use the other"),
+    # --- decision tables
+    "E601": _c("table-gap", "决策表 `{name}` 有缺口：没有任何行匹配 {example}",
+               "decision table `{name}` has a gap: no row matches {example}",
+               "补一行覆盖这种情形，或把最后一行的条件写成 any", "add a row for this case, or make the last row's conditions any"),
+    "E602": _c("table-overlap", "决策表 `{name}`（unique）第 {a} 行与第 {b} 行同时匹配 {example}",
+               "decision table `{name}` (unique): rows {a} and {b} both match {example}",
+               "收窄其中一行的条件，或改用 first/priority", "narrow one row, or use hit policy first/priority"),
+    "E603": _c("table-input", "决策表行使用了未声明的输入 `{name}`", "a row uses undeclared input `{name}`",
+               "是否想写 `{suggestion}`？", "did you mean `{suggestion}`?"),
+    "E604": _c("table-policy", "决策表 `{name}`：{detail}", "decision table `{name}`: {detail}"),
+    # --- parameters
+    "E701": _c("param-date", "参数 `{name}` 在 {date} 没有有效值{detail}", "parameter `{name}` has no value in force on {date}{detail}",
+               "为该日期补充参数值，或换一个评估日期（--on）", "add a value for that date, or evaluate on another date (--on)"),
+    "E702": _c("param-values", "参数 `{name}`：{detail}", "parameter `{name}`: {detail}"),
+    # --- facts and evaluation
+    "E801": _c("fact-missing", "{entity} `{id}`：缺少必填字段 `{path}`", "{entity} `{id}`: required field `{path}` is missing"),
+    "E802": _c("fact-type", "{entity} `{id}`：字段 `{path}` 应为 {expected}，实际为 `{value}`",
+               "{entity} `{id}`: field `{path}` should be {expected}, got `{value}`"),
+    "E803": _c("fact-range", "{entity} `{id}`：字段 `{path}` 的值 `{value}` {detail}",
+               "{entity} `{id}`: field `{path}` value `{value}` {detail}"),
+    "E804": _c("facts-file", "事实数据无效：{detail}", "invalid facts: {detail}"),
+    "E805": _c("exception-conflict", "规则 `{name}` 的例外 {ids} 同时成立且取值不同",
+               "exceptions {ids} of rule `{name}` both hold with different values"),
+    "E806": _c("empty-aggregate", "`{fn}` 作用于空集合", "`{fn}` over an empty collection"),
+    "E807": _c("division-by-zero", "除数为零：{text}", "division by zero: {text}"),
+    "E808": _c("no-row", "决策表 `{name}` 没有行匹配：{example}", "no row of decision table `{name}` matches: {example}"),
+    "E809": _c("unique-violated", "决策表 `{name}`（unique）有多行匹配：{rows}", "decision table `{name}` (unique): several rows match: {rows}"),
+    "E810": _c("limit", "超出限制：{detail}", "limit exceeded: {detail}"),
+    "E811": _c("unknown-output", "没有名为 `{name}` 的输出", "no output named `{name}`",
+               "是否想写 `{suggestion}`？", "did you mean `{suggestion}`?"),
+    "E812": _c("unknown-variant", "没有名为 `{name}` 的变体", "no variant named `{name}`", "可选：{choices}", "choices: {choices}"),
+    "E813": _c("test-failed", "测试 `{name}`：{detail}", "test `{name}`: {detail}"),
+    # --- warnings
+    "W901": _c("unused-parameter", "参数 `{name}` 未被任何规则使用", "parameter `{name}` is not used by any rule"),
+    "W902": _c("gap", "参数 `{name}` 自 {date} 起在来源中没有金额：{detail}",
+               "parameter `{name}` has no amount in its source from {date}: {detail}",
+               "依赖它的规则将得到“未知”，并指出此参数", "rules that need it evaluate to unknown, naming it"),
+    "W903": _c("no-source", "{kind} `{name}` 没有来源引用", "{kind} `{name}` has no source citation",
+               "加上 source: \"文件号:行\"", "add source: \"DOC:LINE\""),
+    "W904": _c("unused-rule", "内部规则 `{name}` 未被使用", "internal rule `{name}` is not used"),
+    "W905": _c("document-missing", "找不到文件 {doc} 的原文 {path}，无法核对行号",
+               "the text of document {doc} ({path}) is not found; lines not verified"),
+    "W906": _c("fact-undeclared", "{entity} `{id}`：字段 `{path}` 未在实体中声明，已忽略",
+               "{entity} `{id}`: field `{path}` is not declared by the entity; ignored"),
+    "W907": _c("shadow", "名称 `{name}` 既是字段/规则又是枚举值，按字段/规则解释",
+               "`{name}` is both a field/rule and an enum value; read as the field/rule"),
+}

@@ -1,0 +1,166 @@
+"""One error type for the whole pipeline: a stable code, a bilingual message, a location
+and a hint.
+
+Every diagnostic fupin reports (YAML, schema, syntax, names, types, cycles, tables,
+parameters, facts, runtime) is a :class:`Diagnostic`. The catalogue of codes lives in
+:mod:`fupin.dsl.codes`; this module only knows how to hold and render one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .codes import CODES
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A place in a file: 1-based line and column (column counted in characters)."""
+
+    file: str
+    line: int
+    col: int
+
+    def shift(self, offset_line: int, offset_col: int) -> "Span":
+        """A span moved by an offset found inside an expression that starts here."""
+        if offset_line == 0:
+            return Span(self.file, self.line, self.col + offset_col)
+        return Span(self.file, self.line + offset_line, offset_col + 1)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+NOWHERE = Span("<input>", 0, 0)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """An error or warning with a stable code, a location and message arguments.
+
+    The message and hint are rendered from the code's templates in the catalogue, so
+    the same diagnostic reads in Chinese or English.
+    """
+
+    code: str
+    span: Span
+    args: dict = field(default_factory=dict, compare=False, hash=False)
+    caret_len: int = field(default=1, compare=False)
+
+    @property
+    def severity(self) -> str:
+        return "warning" if self.code.startswith("W") else "error"
+
+    def message(self, lang: str = "zh") -> str:
+        return _fill(CODES[self.code].message[lang], self.args, lang)
+
+    def hint(self, lang: str = "zh") -> str | None:
+        hint = self.args.get("hint")
+        if isinstance(hint, dict):
+            return hint.get(lang) or hint.get("zh")
+        if hint:
+            return str(hint)
+        template = CODES[self.code].hint
+        return _fill(template[lang], self.args, lang) if template else None
+
+    def sort_key(self):
+        return (self.span.file, self.span.line, self.span.col, self.code)
+
+    def render(self, lang: str = "zh") -> str:
+        """`path:line:col: error[CODE]: message`, the source line, a caret and a hint."""
+        head = f"{self.span}: {self.severity}[{self.code}]: {self.message(lang)}"
+        lines = [head]
+        src = source_line(self.span.file, self.span.line)
+        if src is not None:
+            lines.append(f"  {src}")
+            pad = _display_width(src[: max(self.span.col - 1, 0)])
+            lines.append("  " + " " * pad + "^" * max(self.caret_len, 1))
+        hint = self.hint(lang)
+        if hint:
+            lines.append(f"  = {'提示' if lang == 'zh' else 'hint'}: {hint}")
+        return "\n".join(lines)
+
+    def to_json(self, lang: str = "zh") -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": self.span.file,
+            "line": self.span.line,
+            "col": self.span.col,
+            "message": self.message(lang),
+            "hint": self.hint(lang),
+        }
+
+
+class FupinError(Exception):
+    """Raised when a stage cannot go on; carries one or more diagnostics."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic):
+        if isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        super().__init__(self.render("en"))
+
+    @property
+    def code(self) -> str:
+        return self.diagnostics[0].code
+
+    def render(self, lang: str = "zh") -> str:
+        return "\n".join(d.render(lang) for d in self.diagnostics)
+
+
+def error(code: str, span: Span, caret_len: int = 1, **args) -> Diagnostic:
+    """Shorthand used by every stage to make a diagnostic."""
+    return Diagnostic(code, span, args, caret_len)
+
+
+def render_all(diags: list[Diagnostic], lang: str = "zh") -> str:
+    """Sorted, rendered, separated by blank lines, with a closing count."""
+    ordered = sorted(diags, key=Diagnostic.sort_key)
+    errors = sum(d.severity == "error" for d in ordered)
+    warnings = len(ordered) - errors
+    body = "\n\n".join(d.render(lang) for d in ordered)
+    if lang == "zh":
+        tail = f"{errors} 个错误，{warnings} 个警告"
+    else:
+        tail = f"{errors} error(s), {warnings} warning(s)"
+    return f"{body}\n\n{tail}" if body else tail
+
+
+class _Default(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def _fill(template: str, args: dict, lang: str) -> str:
+    def pick(value):
+        # Arguments may themselves be bilingual ({"zh": …, "en": …}).
+        if isinstance(value, dict) and "zh" in value:
+            return value.get(lang) or value["zh"]
+        return value
+
+    return template.format_map(_Default({k: pick(v) for k, v in args.items() if k != "hint"}))
+
+
+@lru_cache(maxsize=256)
+def _file_lines(path: str) -> tuple[str, ...] | None:
+    try:
+        return tuple(Path(path).read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def source_line(path: str, line: int) -> str | None:
+    """The text of one line of a file, or None when it cannot be read."""
+    lines = _file_lines(path)
+    if lines is None or not 1 <= line <= len(lines):
+        return None
+    return lines[line - 1].rstrip("\n")
+
+
+def _display_width(text: str) -> int:
+    """Terminal columns of a text: CJK characters take two, so the caret lines up."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

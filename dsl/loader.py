@@ -1,0 +1,227 @@
+"""Load a policy folder: every YAML file, validated, merged, with positions kept.
+
+``load_source(path)`` returns a :class:`PolicySource`: the declarations of the base
+policy and its variants, each object carrying its location (``_loc``) so that later
+stages report errors at ``file:line:col``. Problems are collected, not raised, so that
+`fupin check` can report them all at once.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import Diagnostic, FupinError, Span, error
+from .model import (DocumentDef, EntityDef, EnumDef, ExceptionDef, ParameterDef, RuleDef,
+                    RuleFile, VariantFile)
+from .yamlsrc import Positions, load_yaml_file
+
+MAX_FILE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where a declaration sits: the file's positions and the key path inside it."""
+
+    pos: Positions
+    path: tuple
+
+    def span(self, *sub) -> Span:
+        return self.pos.span(self.path + tuple(sub))
+
+    def key_span(self, *sub) -> Span:
+        return self.pos.key_span(self.path + tuple(sub))
+
+    def expr_span(self, sub: tuple, text: str, offset: int) -> Span:
+        return self.pos.expr_span(self.path + tuple(sub), text, offset)
+
+    def child(self, *sub) -> "Loc":
+        return Loc(self.pos, self.path + tuple(sub))
+
+    @property
+    def file(self) -> str:
+        return self.pos.file
+
+
+@dataclass
+class PolicySource:
+    """Everything declared by a policy folder, before checking."""
+
+    root: Path
+    documents: dict[str, DocumentDef] = field(default_factory=dict)
+    enums: dict[str, EnumDef] = field(default_factory=dict)
+    entities: dict[str, EntityDef] = field(default_factory=dict)
+    parameters: dict[str, ParameterDef] = field(default_factory=dict)
+    rules: dict[str, RuleDef] = field(default_factory=dict)
+    variants: dict[str, VariantFile] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def policy_files(root: Path) -> list[Path]:
+    """The YAML files of a policy folder, sorted, leaving out its tests/ folder."""
+    if root.is_file():
+        return [root]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != "tests" and not d.startswith("."))
+        found.extend(Path(dirpath) / f for f in filenames if f.endswith((".yaml", ".yml")))
+    return sorted(found)
+
+
+def load_source(path: str | os.PathLike) -> PolicySource:
+    """Read every rule and variant file under ``path`` into a PolicySource."""
+    root = Path(path)
+    src = PolicySource(root=root)
+    if not root.exists():
+        src.diagnostics.append(error("E107", Span(str(root), 1, 1), path=str(root), detail="not found"))
+        return src
+    for file in policy_files(root):
+        _load_file(src, file)
+    return src
+
+
+def _load_file(src: PolicySource, file: Path) -> None:
+    name = _display(file)
+    src.files.append(name)
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            src.diagnostics.append(error("E107", Span(name, 1, 1), path=name, detail=f"larger than {MAX_FILE_BYTES} bytes"))
+            return
+        data, pos = load_yaml_file(name)
+    except FupinError as exc:
+        src.diagnostics.extend(exc.diagnostics)
+        return
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        src.diagnostics.append(error("E103", pos.span(()), detail=_bi("文件顶层应为映射", "the file's top level must be a mapping")))
+        return
+    model = VariantFile if "variant" in data else RuleFile
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        src.diagnostics.extend(_schema_errors(exc, pos, model))
+        return
+    loc = Loc(pos, ())
+    if isinstance(parsed, VariantFile):
+        _add_variant(src, parsed, loc)
+    else:
+        _add_rule_file(src, parsed, loc)
+
+
+def _display(file: Path) -> str:
+    try:
+        return os.path.relpath(file)
+    except ValueError:
+        return str(file)
+
+
+def _add_rule_file(src: PolicySource, parsed: RuleFile, loc: Loc) -> None:
+    sections = (("documents", src.documents), ("enums", src.enums), ("entities", src.entities),
+                ("parameters", src.parameters), ("rules", src.rules))
+    for section, target in sections:
+        for name, obj in getattr(parsed, section).items():
+            obj._loc = loc.child(section, name)
+            if section == "rules" and obj.entity is None:
+                obj.entity = parsed.entity
+            _declare(src, target, name, obj)
+            if section == "rules":
+                for i, exc in enumerate(obj.exceptions):
+                    exc._loc = obj._loc.child("exceptions", i)
+
+
+def _declare(src: PolicySource, target: dict, name: str, obj) -> None:
+    if name in target:
+        first = target[name]._loc.key_span()
+        src.diagnostics.append(error("E104", obj._loc.key_span(), name=name, first=str(first)))
+        return
+    target[name] = obj
+
+
+def _add_variant(src: PolicySource, parsed: VariantFile, loc: Loc) -> None:
+    parsed._loc = loc
+    if parsed.variant in src.variants or parsed.variant == "base":
+        first = src.variants[parsed.variant]._loc.span("variant") if parsed.variant in src.variants else "base"
+        src.diagnostics.append(error("E104", loc.span("variant"), name=parsed.variant, first=str(first)))
+        return
+    for rule_name, excs in parsed.exceptions.items():
+        for i, exc in enumerate(excs):
+            exc._loc = loc.child("exceptions", rule_name, i)
+            exc._origin = parsed.variant
+    src.variants[parsed.variant] = parsed
+
+
+def _bi(zh: str, en: str):
+    from .parser import _Bilingual
+
+    return _Bilingual(zh, en)
+
+
+def _schema_errors(exc: ValidationError, pos: Positions, model) -> list[Diagnostic]:
+    out = []
+    seen = set()
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        loc = _strip_union_tags(loc)
+        key = (loc, err["type"])
+        if key in seen:
+            continue
+        seen.add(key)
+        path = ".".join(str(p) for p in loc)
+        if err["type"] == "extra_forbidden":
+            span = pos.key_span(loc)
+            allowed = _allowed_keys(model, loc)
+            guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = _bi(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else \
+                _bi("可用的键：" + "、".join(allowed), "allowed keys: " + ", ".join(allowed)) if allowed else None
+            out.append(error("E103", span, detail=_bi(f"未知的键 `{loc[-1]}`", f"unknown key `{loc[-1]}`"), hint=hint))
+        elif err["type"] == "missing":
+            span = pos.span(loc[:-1])
+            parent = ".".join(str(p) for p in loc[:-1]) or "/"
+            out.append(error("E103", span, detail=_bi(f"`{parent}` 缺少必填键 `{loc[-1]}`", f"`{parent}`: missing key `{loc[-1]}`")))
+        else:
+            span = pos.span(loc)
+            out.append(error("E103", span, detail=_bi(f"`{path}`：{err['msg']}", f"`{path}`: {err['msg']}")))
+    return out
+
+
+def _strip_union_tags(loc: tuple) -> tuple:
+    # pydantic adds the union member's name ("TableInputDef", "str") to the path.
+    names = {"TableInputDef", "str", "int", "bool", "decimal", "Decimal", "dict", "list",
+             "function-after", "lax-or-strict", "union"}
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in names or p.startswith("function"))))
+
+
+def _allowed_keys(model, loc: tuple) -> list[str]:
+    """The keys a schema allows at the place of an unknown key (for the hint)."""
+    from . import model as m
+
+    current = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        fld = getattr(current, "model_fields", {}).get(part)
+        if fld is None:
+            continue  # a user-chosen name inside a dict: the model stays the dict's value type
+        current = _inner_model(fld.annotation, m)
+    return list(getattr(current, "model_fields", {}).keys()) if current else []
+
+
+def _inner_model(annotation, m):
+    import typing
+
+    stack = [annotation]
+    while stack:
+        ann = stack.pop()
+        if isinstance(ann, type) and issubclass(ann, m._Strict):
+            return ann
+        stack.extend(typing.get_args(ann))
+    return None
+
+
+__all__ = ["load_source", "PolicySource", "Loc", "policy_files", "ExceptionDef", "ParameterDef",
+           "RuleDef", "EntityDef", "EnumDef"]

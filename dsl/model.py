@@ -1,0 +1,141 @@
+"""The rule-file schema, validated with pydantic.
+
+These models describe what a policy officer writes; they hold expressions as text.
+Each loaded object also remembers where it came from (``loc``: file, key path) and
+which variant supplied it (``origin``) — private attributes that validation ignores.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+Scalar = Union[bool, int, Decimal, str]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    _loc: Any = PrivateAttr(default=None)
+    _origin: str = PrivateAttr(default="base")
+
+
+class Labels(_Strict):
+    """A name for people, in Chinese (required) and English."""
+
+    zh: str
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        return (self.en if lang == "en" and self.en else self.zh) or ""
+
+
+class DocumentDef(_Strict):
+    file: str | None = None
+    title: Labels | None = None
+    place: str | None = None
+    year: int | str | None = None
+    kind: str | None = None
+    note: str | None = None
+
+
+class EnumDef(_Strict):
+    labels: Labels | None = None
+    values: dict[str, Labels]
+    note: str | None = None
+
+
+class FieldDef(_Strict):
+    type: str
+    of: str | None = None
+    unit: str | None = None
+    labels: Labels | None = None
+    required: bool = False
+    min: Scalar | None = None
+    max: Scalar | None = None
+    when_absent: Scalar | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class EntityDef(_Strict):
+    labels: Labels | None = None
+    parent: str | None = None
+    key: str = "id"
+    fields: dict[str, FieldDef]
+    note: str | None = None
+
+
+class ParameterDef(_Strict):
+    type: str
+    unit: str | None = None
+    labels: Labels | None = None
+    source: str | None = None
+    note: str | None = None
+    values: dict[str, Any]
+
+
+class ExceptionDef(_Strict):
+    id: str
+    labels: Labels | None = None
+    when: Scalar
+    value: Scalar
+    source: str | None = None
+    note: str | None = None
+
+
+class TableInputDef(_Strict):
+    expr: Scalar
+    domain: str | None = None
+    labels: Labels | None = None
+
+
+class TableDef(_Strict):
+    hit: Literal["first", "unique", "priority", "collect"] = "first"
+    aggregate: Literal["sum", "min", "max", "count", "list"] | None = None
+    priority: list[str] | None = None
+    inputs: dict[str, Union[Scalar, TableInputDef]]
+    rows: list[dict[str, Any]]
+    note: str | None = None
+
+
+class RuleDef(_Strict):
+    type: str
+    of: str | None = None
+    entity: str | None = None
+    unit: str | None = None
+    labels: Labels | None = None
+    source: str | None = None
+    note: str | None = None
+    internal: bool = False
+    expr: Scalar | None = None
+    table: TableDef | None = None
+    exceptions: list[ExceptionDef] = []
+
+
+class RuleFile(_Strict):
+    """One YAML file of the base policy: any of these sections."""
+
+    entity: str | None = None
+    documents: dict[str, DocumentDef] = {}
+    enums: dict[str, EnumDef] = {}
+    entities: dict[str, EntityDef] = {}
+    parameters: dict[str, ParameterDef] = {}
+    rules: dict[str, RuleDef] = {}
+    note: str | None = None
+
+
+class VariantFile(_Strict):
+    """A variant: overrides of parameters, rules and exceptions over a base."""
+
+    variant: str
+    extends: str = "base"
+    labels: Labels | None = None
+    source: str | None = None
+    note: str | None = None
+    parameters: dict[str, dict[str, Any]] = {}
+    rules: dict[str, dict[str, Any]] = {}
+    exceptions: dict[str, list[ExceptionDef]] = {}
+
+
+ROW_KEYS = ("then", "reason", "source", "id", "note")

@@ -1,0 +1,131 @@
+"""The stable Python API: ``load_policy(path)`` → :class:`Policy`.
+
+    policy = load_policy("policy/")
+    result = policy.evaluate(household, on="2020-06-30")
+    result["monitoring_tier"]; result.unknown; result.explain("monitoring_tier")
+
+Loading checks the whole policy (base and variants) and raises :class:`FupinError`
+if there are errors; programs are compiled once per variant, on first use.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+
+from ..dsl.checker import check_all
+from ..dsl.errors import Diagnostic, FupinError, Span, error
+from ..dsl.loader import load_source
+from .facts import FactsChecker
+from .program import Evaluation, Program
+from .result import OutputError, Result
+
+DEFAULT_DATE = dt.date(2020, 6, 30)
+
+
+def load_policy(path: str | Path) -> "Policy":
+    """Load, check and prepare a policy folder; raise FupinError on any error."""
+    src = load_source(path)
+    diags, results = check_all(src)
+    errors = [d for d in diags if d.severity == "error"]
+    if errors:
+        raise FupinError(errors)
+    return Policy(src, results, diags)
+
+
+class Policy:
+    """A checked policy with its variants; compiles a Program per variant on demand."""
+
+    def __init__(self, src, results: dict, diagnostics: list[Diagnostic]):
+        self.source = src
+        self._checked = {name: r.policy for name, r in results.items()}
+        self.warnings = [d for d in diagnostics if d.severity == "warning"]
+        self._programs: dict[str, Program] = {}
+        self._facts: dict[str, FactsChecker] = {}
+
+    @property
+    def variants(self) -> list[str]:
+        return ["base", *sorted(n for n in self._checked if n != "base")]
+
+    def program(self, variant: str | None = None) -> Program:
+        """The compiled program of the base (None) or a variant."""
+        name = variant or "base"
+        if name not in self._checked:
+            choices = ", ".join(self.variants)
+            raise FupinError(error("E812", Span("<arguments>", 0, 0), name=name, choices=choices))
+        if name not in self._programs:
+            self._programs[name] = Program(self._checked[name])
+        return self._programs[name]
+
+    def facts_checker(self, variant: str | None = None) -> FactsChecker:
+        name = variant or "base"
+        if name not in self._facts:
+            self._facts[name] = FactsChecker(self.program(name).checked)
+        return self._facts[name]
+
+    def check_outputs(self, names, entity: str, variant=None) -> None:
+        """Raise E811 for a requested output the entity does not have."""
+        program = self.program(variant)
+        known = [n for n, r in program.checked.rules.items() if r.entity == entity]
+        for name in names:
+            if name not in known:
+                guess = difflib.get_close_matches(name, known, n=1)
+                raise FupinError(error("E811", Span("<arguments>", 0, 0), name=name,
+                                       suggestion=guess[0] if guess else ", ".join(known[:5])))
+
+    def evaluate(self, facts: dict, on: str | dt.date | None = None, variant: str | None = None,
+                 entity: str = "household", only=None, trace: bool = False, where=None) -> Result:
+        """Validate facts and evaluate one entity; raise FupinError for invalid facts."""
+        day = as_date(on)
+        program = self.program(variant)
+        if entity not in program.checked.entities:
+            raise FupinError(error("E302", Span("<arguments>", 0, 0), name=entity,
+                                   suggestion=", ".join(program.checked.entities)))
+        if only:
+            self.check_outputs(only, entity, variant)
+        typed, diags = self.facts_checker(variant).validate(facts, entity, where)
+        if typed is None:
+            raise FupinError([d for d in diags if d.severity == "error"])
+        evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
+        result = to_result(evaluation)
+        result._explainer = self._explain_result
+        result._facts = facts
+        return result
+
+    def explain(self, facts: dict, output: str, on=None, variant=None, entity="household", lang="zh") -> str:
+        """Evaluate with a trace and render one output's explanation."""
+        result = self.evaluate(facts, on=on, variant=variant, entity=entity, only=[output], trace=True)
+        from .explain import render_text
+
+        return render_text(result, output, lang)
+
+    def _explain_result(self, result: Result, output: str, lang: str) -> str:
+        from .explain import render_text
+
+        if result.trace is None or not any(n.rule == output for n in result.trace.roots):
+            result = self.evaluate(getattr(result, "_facts", {}), on=result.on,
+                                   variant=None if result.variant == "base" else result.variant,
+                                   entity=result.entity, only=[output], trace=True)
+        return render_text(result, output, lang)
+
+
+def as_date(on) -> dt.date:
+    """An evaluation date from a date, an ISO string or None (the default date)."""
+    if on is None:
+        return DEFAULT_DATE
+    if isinstance(on, dt.date):
+        return on
+    try:
+        return dt.date.fromisoformat(str(on))
+    except ValueError:
+        raise FupinError(error("E804", Span("<arguments>", 0, 0),
+                               detail={"zh": f"日期 `{on}` 无效（应为 YYYY-MM-DD）",
+                                       "en": f"invalid date `{on}` (expected YYYY-MM-DD)"})) from None
+
+
+def to_result(ev: Evaluation) -> Result:
+    """Wrap a raw evaluation into the pydantic Result."""
+    errors = {k: OutputError(code=d.code, message=d.message("zh"), message_en=d.message("en"), location=str(d.span))
+              for k, d in ev.errors.items()}
+    return Result.model_construct(id=ev.id, entity=ev.entity, on=ev.on.isoformat(), variant=ev.variant,
+                                  values=ev.values, unknown=ev.unknown, errors=errors, trace=ev.trace)

@@ -1,0 +1,283 @@
+"""Decision tables (hit policies, three-valued row matching) and rule exceptions.
+
+Both report what decided a value to the tracer when one is attached (one attribute
+check per decision when tracing is off).
+"""
+from __future__ import annotations
+
+from ..dsl import typed as t
+from .compiler import COMPARE
+from .values import EvalError, Unknown
+
+
+def compile_rule(compiler, rule):
+    """The function ``env -> value`` of one checked rule, exceptions included."""
+    base = compile_table(compiler, rule) if rule.table is not None else _expr(compiler, rule)
+    if not rule.exceptions:
+        return base
+    excs = [(e, compiler.compile(e.when), compiler.compile(e.value)) for e in rule.exceptions]
+    return _with_exceptions(rule, base, excs)
+
+
+def _expr(compiler, rule):
+    fn = compiler.compile(rule.expr)
+    if not compiler.traced:
+        return fn
+
+    def traced(env):
+        value = fn(env)
+        env.ctx.tracer.decide({"kind": "expr", "text": rule.expr.text})
+        return value
+
+    return traced
+
+
+def _with_exceptions(rule, base, excs):
+    name, span = rule.name, rule.span
+
+    def with_exceptions(env):
+        holding, pending = [], None
+        for exc, when, value in excs:
+            c = when(env)
+            if c is True:
+                holding.append((exc, value(env)))
+            elif c is not False:
+                pending = c if pending is None else pending.merge(c)
+                holding.append((exc, None))
+        decided = [(e, v) for e, v in holding if v is not None or pending is None]
+        if pending is None:
+            if not decided:
+                return base(env)
+            values = {_key(v) for _, v in decided}
+            if len(values) > 1:
+                raise EvalError("E805", span, name=name, ids=", ".join(e.id for e, _ in decided))
+            _record(env, decided)
+            return decided[0][1]
+        return _unsure(env, holding, pending, base, excs)
+
+    return with_exceptions
+
+
+def _unsure(env, holding, pending, base, excs):
+    """Some exception's condition is unknown: decided only if every outcome agrees."""
+    outcomes = [v for _, v in holding if v is not None]
+    for exc, when, value in excs:
+        if when(env) is not True and when(env) is not False:
+            outcomes.append(value(env))
+    if not any(when(env) is True for _, when, _ in excs):
+        outcomes.append(base(env))
+    first = outcomes[0]
+    if all(type(v) is not Unknown for v in outcomes) and all(v == first for v in outcomes):
+        return first
+    for v in outcomes:
+        if type(v) is Unknown:
+            pending = pending.merge(v)
+    return pending
+
+
+def _record(env, decided) -> None:
+    tracer = env.ctx.tracer
+    if tracer is not None:
+        exc = decided[0][0]
+        tracer.decide({"kind": "exception", "id": exc.id, "labels": exc.labels, "text": exc.when.text,
+                       "sources": [str(s) for s in exc.sources], "origin": exc.origin})
+
+
+def _key(value):
+    return ("u", value.facts) if type(value) is Unknown else ("v", value)
+
+
+# --- decision tables
+
+
+def compile_table(compiler, rule):
+    table = rule.table
+    inputs = [compiler.compile(i.expr) for i in table.inputs]
+    positions = {i.name: n for n, i in enumerate(table.inputs)}
+    rows = []
+    for row in table.rows:
+        tests = [(positions[name], _test(compiler, test)) for name, test in row.tests.items()]
+        rows.append((row, tests, compiler.compile(row.then)))
+    policy = _POLICIES[table.hit]
+    spec = (rule, table)
+
+    def decide(env):
+        values = [fn(env) for fn in inputs]
+        return policy(env, spec, rows, values)
+
+    return decide
+
+
+def _test(compiler, test):
+    """A function ``(env, value) -> bool | Unknown`` for one cell."""
+    if isinstance(test, t.TTestAny):
+        return lambda env, value: True
+    if isinstance(test, t.TTestNot):
+        inner = _test(compiler, test.test)
+
+        def negate(env, value):
+            r = inner(env, value)
+            return r if type(r) is Unknown else not r
+
+        return negate
+    if isinstance(test, t.TTestIn):
+        contains = compiler.container(test.container)
+        return lambda env, value: value if type(value) is Unknown else contains(env, value)
+    op, other = COMPARE[test.op], compiler.compile(test.value)
+
+    def compare(env, value):
+        if type(value) is Unknown:
+            return value
+        b = other(env)
+        return b if type(b) is Unknown else op(value, b)
+
+    return compare
+
+
+def _match(env, tests, values):
+    unknown = None
+    for index, test in tests:
+        r = test(env, values[index])
+        if r is False:
+            return False
+        if r is not True:
+            unknown = r if unknown is None else unknown.merge(r)
+    return True if unknown is None else unknown
+
+
+def _first(env, spec, rows, values):
+    pending, possible = None, []
+    for row, tests, then in rows:
+        m = _match(env, tests, values)
+        if m is True:
+            if pending is None:
+                _row_trace(env, spec, row, values)
+                return then(env)
+            possible.append((row, then))
+            outs = [th(env) for _, th in possible]
+            if all(type(o) is not Unknown for o in outs) and len({_key(o) for o in outs}) == 1:
+                _row_trace(env, spec, row, values, several=[r.index for r, _ in possible])
+                return outs[0]
+            return pending
+        if m is not False:
+            pending = m if pending is None else pending.merge(m)
+            possible.append((row, then))
+    if pending is not None:
+        return pending
+    raise _no_row(spec, values)
+
+
+def _unique(env, spec, rows, values):
+    hits, pending = [], None
+    for row, tests, then in rows:
+        m = _match(env, tests, values)
+        if m is True:
+            hits.append((row, then))
+        elif m is not False:
+            pending = m if pending is None else pending.merge(m)
+    if len(hits) > 1:
+        rule, _ = spec
+        raise EvalError("E809", rule.span, name=rule.name, rows=", ".join(str(r.index) for r, _ in hits))
+    if pending is not None:
+        return pending
+    if not hits:
+        raise _no_row(spec, values)
+    _row_trace(env, spec, hits[0][0], values)
+    return hits[0][1](env)
+
+
+def _priority(env, spec, rows, values):
+    rule, table = spec
+    order = table.priority or []
+    rank = {v: i for i, v in enumerate(order)}
+    best, best_rank, pending = None, None, None
+    unsure = []
+    for row, tests, then in rows:
+        m = _match(env, tests, values)
+        if m is False:
+            continue
+        out = then(env)
+        r = rank.get(out, len(rank)) if type(out) is not Unknown else -1
+        if m is True and type(out) is not Unknown:
+            if best_rank is None or r < best_rank:
+                best, best_rank = (row, out), r
+        else:
+            unsure.append((r, m if m is not True else out))
+    for r, m in unsure:
+        if best_rank is None or r < best_rank:
+            pending = m if pending is None else pending.merge(m)
+    if pending is not None:
+        return pending
+    if best is None:
+        raise _no_row(spec, values)
+    _row_trace(env, spec, best[0], values)
+    return best[1]
+
+
+def _collect(env, spec, rows, values):
+    rule, table = spec
+    outs, pending, matched = [], None, []
+    for row, tests, then in rows:
+        m = _match(env, tests, values)
+        if m is False:
+            continue
+        out = then(env)
+        if m is not True:
+            pending = m if pending is None else pending.merge(m)
+        elif type(out) is Unknown:
+            pending = out if pending is None else pending.merge(out)
+        else:
+            outs.append(out)
+            matched.append(row)
+    if pending is not None:
+        return pending
+    _row_trace(env, spec, matched[0] if matched else None, values, several=[r.index for r in matched])
+    return _AGGREGATES[table.aggregate](outs, rule)
+
+
+def _sum(outs, rule):
+    from decimal import Decimal
+
+    return sum(outs, Decimal(0) if rule.type.kind != "integer" else 0)
+
+
+def _extreme(pick):
+    def reduce(outs, rule):
+        if not outs:
+            raise EvalError("E806", rule.span, fn=pick.__name__)
+        return pick(outs)
+
+    return reduce
+
+
+_AGGREGATES = {"sum": _sum, "min": _extreme(min), "max": _extreme(max),
+               "count": lambda outs, rule: len(outs), "list": lambda outs, rule: list(outs)}
+_POLICIES = {"first": _first, "unique": _unique, "priority": _priority, "collect": _collect}
+
+
+def _no_row(spec, values):
+    rule, table = spec
+    example = ", ".join(f"{i.name}={_show(v)}" for i, v in zip(table.inputs, values))
+    return EvalError("E808", table.span, name=rule.name, example=example)
+
+
+def _show(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _row_trace(env, spec, row, values, several=None) -> None:
+    tracer = env.ctx.tracer
+    if tracer is None:
+        return
+    rule, table = spec
+    cells = []
+    for tinput, value in zip(table.inputs, values):
+        test = row.tests.get(tinput.name) if row is not None else None
+        cells.append({"input": tinput.name, "expr": tinput.expr.text, "value": value,
+                      "condition": test.text if test is not None else "any"})
+    tracer.decide({"kind": "row", "row": row.index if row else None, "id": row.id if row else None,
+                   "rows": several, "hit": table.hit, "cells": cells,
+                   "reason": row.reason if row else None,
+                   "sources": [str(s) for s in row.sources] if row else []})

@@ -1,0 +1,96 @@
+"""Validate and type the facts of one entity (and its children) against the policy.
+
+Every problem names the entity id, the field path and what was expected, located in
+the facts file when positions are known. Undeclared fields are warnings (ignored);
+a missing required field, a wrong type or an out-of-range value make the entity
+invalid: it is reported, not evaluated, and the other entities go on.
+"""
+from __future__ import annotations
+
+from ..dsl.coerce import CoerceError, coerce
+from ..dsl.errors import Span, error
+
+MAX_CHILDREN = {"default": 10_000, "household": 100_000, "village": 100_000}
+
+
+class FactsChecker:
+    """Checks entity facts for one checked policy."""
+
+    def __init__(self, checked):
+        self.checked = checked
+
+    def validate(self, raw, entity: str, where=None, base: tuple = ()) -> tuple[dict | None, list]:
+        """Typed facts (None if invalid) and the diagnostics found."""
+        diags: list = []
+        ent = self.checked.entities[entity]
+        ident = raw.get(ent.key) if isinstance(raw, dict) else None
+        out = self._entity(raw, entity, "", ident, where, base, diags)
+        ok = not any(d.severity == "error" for d in diags)
+        return (out if ok else None), diags
+
+    def _span(self, where, path: tuple) -> Span:
+        if where is None:
+            return Span("<facts>", 0, 0)
+        return where(path)
+
+    def _entity(self, raw, entity, prefix, ident, where, path, diags):
+        ent = self.checked.entities[entity]
+        label = ent.labels.zh if ent.labels else entity
+        if not isinstance(raw, dict):
+            diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=prefix.rstrip(".") or entity,
+                               expected="object", value=_short(raw)))
+            return None
+        out = {}
+        for name, value in raw.items():
+            fld = ent.fields.get(name)
+            if fld is None:
+                diags.append(error("W906", self._span(where, path + (name,)), entity=label, id=ident, path=prefix + str(name)))
+                continue
+            if value is None:
+                continue
+            typed = self._value(fld, value, prefix + name, ident, label, where, path + (name,), diags)
+            if typed is not None:
+                out[name] = typed
+        for name, fld in ent.fields.items():
+            if fld.required and raw.get(name) is None:
+                diags.append(error("E801", self._span(where, path), entity=label, id=ident, path=prefix + name))
+        return out
+
+    def _value(self, fld, value, fpath, ident, label, where, path, diags):
+        if fld.child:
+            return self._children(fld, value, fpath, ident, label, where, path, diags)
+        enum = self.checked.enums.get(fld.type.name) if fld.type.kind == "enum" else None
+        try:
+            typed = coerce(value, fld.type, tuple(enum.values) if enum else ())
+        except CoerceError as exc:
+            diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
+                               expected=exc.expected, value=_short(value)))
+            return None
+        for bound, bad in ((fld.min, lambda v, b: v < b), (fld.max, lambda v, b: v > b)):
+            if bound is not None and bad(typed, bound):
+                diags.append(error("E803", self._span(where, path), entity=label, id=ident, path=fpath, value=_short(value),
+                                   detail={"zh": f"超出范围 [{_show(fld.min, '-∞')}, {_show(fld.max, '∞')}]",
+                                           "en": f"is outside [{_show(fld.min, '-∞')}, {_show(fld.max, '∞')}]"}))
+                return None
+        return typed
+
+    def _children(self, fld, value, fpath, ident, label, where, path, diags):
+        if not isinstance(value, list):
+            diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
+                               expected=f"list of {fld.child}", value=_short(value)))
+            return None
+        limit = MAX_CHILDREN.get(fld.child, MAX_CHILDREN["default"])
+        if len(value) > limit:
+            diags.append(error("E810", self._span(where, path), detail=f"{fpath}: {len(value)} > {limit}"))
+            return None
+        return [self._entity(item, fld.child, f"{fpath}[{i}].", ident, where, path + (i,), diags)
+                for i, item in enumerate(value)]
+
+
+def _short(value) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _show(value, none: str) -> str:
+    return none if value is None else str(value)

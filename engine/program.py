@@ -1,0 +1,149 @@
+"""The compiled program: compile once, evaluate many times.
+
+``Program(checked)`` compiles every rule twice (fast and traced) up front;
+``Program.evaluate(facts, on=…)`` validates the facts, takes the parameters in force on
+the date (cached per date), and computes the requested outputs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..dsl import typed as t
+from ..dsl.checker.checked import CheckedPolicy, Gap
+from .compiler import Compiler, ParamIssue
+from .decisions import compile_rule
+from .env import Context, Env, TracedEnv
+from .trace import Recorder, to_model
+from .values import EvalError, Unknown
+
+
+@dataclass
+class Evaluation:
+    """The raw outcome for one entity: values, unknowns (with facts), errors, trace."""
+
+    entity: str
+    id: str | None
+    on: dt.date
+    variant: str
+    values: dict = field(default_factory=dict)
+    unknown: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    trace: object | None = None
+
+
+class Meta:
+    """Static descriptions of typed nodes, for traces (labels of fields, rules, params)."""
+
+    def __init__(self, checked: CheckedPolicy):
+        self.checked = checked
+
+    def describe(self, node) -> dict:
+        target = node.target if isinstance(node, t.TUp) else node
+        out = {"text": node.text}
+        if isinstance(target, t.TField):
+            f = self.checked.entities[target.entity].fields[target.name]
+            out.update(kind="field", name=target.name, label=_labels(f.labels), unit=f.unit,
+                       type=str(f.type))
+        elif isinstance(target, t.TRule):
+            r = self.checked.rules[target.name]
+            out.update(kind="rule", name=target.name, label=_labels(r.labels), unit=r.unit, type=str(r.type))
+        elif isinstance(target, t.TParam):
+            p = self.checked.params[target.name]
+            out.update(kind="parameter", name=target.name, label=_labels(p.labels), unit=p.unit, type=str(p.type))
+        elif isinstance(target, t.TLit):
+            out.update(kind="literal", type=str(node.type))
+        else:
+            out.update(kind="expression", type=str(node.type))
+        return out
+
+
+def _labels(labels):
+    return {"zh": labels.zh, "en": labels.en or labels.zh} if labels else None
+
+
+class Program:
+    """A checked policy compiled into closures, ready to evaluate many entities."""
+
+    def __init__(self, checked: CheckedPolicy):
+        self.checked = checked
+        meta = Meta(checked)
+        fast, traced = Compiler(meta, False), Compiler(meta, True)
+        self.fast_rules = {n: compile_rule(fast, r) for n, r in checked.rules.items()}
+        self.traced_rules = {n: compile_rule(traced, r) for n, r in checked.rules.items()}
+        self._dated: dict = {}
+        self._children = {(e.name, f): c for e in checked.entities.values() for f, c in e.children.items()}
+        self._outputs = {e: [n for n, r in checked.rules.items() if r.entity == e and not r.internal]
+                         for e in checked.entities}
+
+    # --- structure
+
+    def child_entity(self, entity: str, field_name: str) -> str:
+        return self._children[(entity, field_name)]
+
+    def parent_entity(self, entity: str) -> str:
+        return self.checked.entities[entity].parent or "parent"
+
+    def outputs(self, entity: str) -> list[str]:
+        """The entity's output rules (not internal), in declaration order."""
+        return list(self._outputs.get(entity, []))
+
+    # --- parameters by date
+
+    def params_on(self, day: dt.date):
+        """Parameter values (or issues) in force on ``day``, and their start dates."""
+        found = self._dated.get(day)
+        if found is None:
+            values, starts = {}, {}
+            for name, p in self.checked.params.items():
+                picked = p.value_on(day)
+                if picked is None or picked[1] is None:
+                    detail = _range_detail(p, picked)
+                    values[name] = ParamIssue(name, error=EvalError("E701", p.span, name=name, date=day.isoformat(),
+                                                                    detail=detail))
+                elif isinstance(picked[1], Gap):
+                    values[name] = ParamIssue(name, unknown=Unknown(frozenset((f"parameter:{name}",))))
+                    starts[name] = picked[0]
+                else:
+                    values[name], starts[name] = picked[1], picked[0]
+            found = self._dated[day] = (values, starts)
+        return found
+
+    # --- evaluation
+
+    def evaluate(self, facts: dict, on: dt.date, entity: str, outputs=None, trace: bool = False) -> Evaluation:
+        """Evaluate already validated facts of one entity on a date."""
+        values, starts = self.params_on(on)
+        key = self.checked.entities[entity].key
+        ident = facts.get(key)
+        result = Evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
+        recorder = Recorder(self) if trace else None
+        rules = self.traced_rules if trace else self.fast_rules
+        ctx = Context(self, values, starts, rules, recorder)
+        env = (TracedEnv if trace else Env)(facts, "", None, ctx, entity)
+        for name in outputs or self.outputs(entity):
+            try:
+                value = env.rule(name)
+            except EvalError as exc:
+                result.values[name] = None
+                result.errors[name] = exc.diagnostic
+                continue
+            if type(value) is Unknown:
+                result.values[name] = None
+                result.unknown[name] = sorted(value.facts)
+            else:
+                result.values[name] = value
+        if recorder is not None:
+            result.trace = to_model(recorder, on, entity, result.id, self.checked.variant)
+        return result
+
+
+def _range_detail(p, picked):
+    from ..dsl.parser import _Bilingual
+
+    if not p.periods:
+        return ""
+    first = p.periods[0][0].isoformat()
+    if picked is None:
+        return _Bilingual(f"（最早自 {first} 起有值）", f" (its first value starts {first})")
+    return _Bilingual(f"（自 {picked[0].isoformat()} 起已停止）", f" (it ended on {picked[0].isoformat()})")

@@ -1,0 +1,61 @@
+"""The decision object returned to callers: values, unknowns, errors, trace.
+
+``Result`` is a pydantic model: ``result["monitoring_tier"]``, ``result.unknown``,
+``result.explain("monitoring_tier", lang="en")``. Money and ratios are ``Decimal``,
+enums their stored value, undecided outputs ``None`` (listed in ``unknown``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from .trace import Trace
+
+
+class OutputError(BaseModel):
+    """An output that could not be computed because of an error (not a missing fact)."""
+
+    code: str
+    message: str
+    message_en: str
+    location: str
+
+
+class Result(BaseModel):
+    """The outcome of evaluating one entity."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: str | None
+    entity: str
+    on: str
+    variant: str = "base"
+    values: dict[str, Any]
+    unknown: dict[str, list[str]] = {}
+    errors: dict[str, OutputError] = {}
+    trace: Trace | None = None
+    _explainer: Any = PrivateAttr(default=None)
+    _facts: Any = PrivateAttr(default=None)
+
+    def __getitem__(self, name: str):
+        return self.values[name]
+
+    def get(self, name: str, default=None):
+        return self.values.get(name, default)
+
+    def explain(self, output: str, lang: str = "zh") -> str:
+        """A readable explanation of one output (traces the entity again if needed)."""
+        if self._explainer is None:
+            raise ValueError("this result was not produced by a Policy")
+        return self._explainer(self, output, lang)
+
+    def to_json(self) -> dict:
+        """The `fupin eval` JSON shape: id, results, unknown (and errors if any)."""
+        from .jsonout import plain_json
+
+        out = {"id": self.id, "results": plain_json(self.values), "unknown": self.unknown}
+        if self.errors:
+            out["errors"] = {k: {"code": e.code, "message": e.message, "location": e.location}
+                             for k, e in self.errors.items()}
+        return out

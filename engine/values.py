@@ -1,0 +1,67 @@
+"""Runtime values: exact numbers, the unknown value, evaluation errors.
+
+Values are Python ``bool``, ``int``, ``Decimal`` (money, ratios, decimals), ``str``
+(enum values, strings) and ``date``. A missing fact is an :class:`Unknown` that carries
+the facts that would settle it; logic and arithmetic reason about it (three-valued).
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..dsl.errors import Diagnostic, Span, error
+
+FEN = Decimal("0.01")
+
+
+class Unknown:
+    """A value that cannot be decided; ``facts`` names what would settle it."""
+
+    __slots__ = ("facts",)
+
+    def __init__(self, facts: frozenset):
+        self.facts = facts
+
+    def merge(self, other: "Unknown") -> "Unknown":
+        if other is self or other.facts <= self.facts:
+            return self
+        return Unknown(self.facts | other.facts)
+
+    def __repr__(self) -> str:
+        return f"Unknown({sorted(self.facts)})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Unknown) and other.facts == self.facts
+
+    def __hash__(self) -> int:
+        return hash(self.facts)
+
+
+def merge(a, b):
+    """Merge two values of which at least one is Unknown."""
+    if type(a) is Unknown:
+        return a.merge(b) if type(b) is Unknown else a
+    return b
+
+
+def to_fen(value) -> Decimal:
+    """Round money to the fen (0.01 元), half-up (四舍五入)."""
+    return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+class EvalError(Exception):
+    """A runtime problem (E7xx/E8xx) that stops one output; carries a Diagnostic."""
+
+    def __init__(self, code: str, span: Span, **args):
+        self.diagnostic: Diagnostic = error(code, span, **args)
+        super().__init__(self.diagnostic.message("en"))
+
+
+def plain(value):
+    """A runtime value as JSON-ready data (Unknown → None, dates → ISO text)."""
+    if type(value) is Unknown:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
