@@ -97,7 +97,7 @@ class Policy:
         result = self.evaluate(facts, on=on, variant=variant, entity=entity, only=[output], trace=True)
         from .explain import render_text
 
-        return render_text(result, output, lang)
+        return render_text(result, output, lang, self.program(variant).checked)
 
     def _explain_result(self, result: Result, output: str, lang: str) -> str:
         from .explain import render_text
@@ -106,7 +106,8 @@ class Policy:
             result = self.evaluate(getattr(result, "_facts", {}), on=result.on,
                                    variant=None if result.variant == "base" else result.variant,
                                    entity=result.entity, only=[output], trace=True)
-        return render_text(result, output, lang)
+        variant = None if result.variant == "base" else result.variant
+        return render_text(result, output, lang, self.program(variant).checked)
 
 
 def as_date(on) -> dt.date:

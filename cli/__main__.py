@@ -1,0 +1,4 @@
+"""`python -m fupin.cli`."""
+from .main import main
+
+main()

@@ -1,0 +1,208 @@
+"""Render a trace for a person: the decision, what decided it, actual against threshold
+values with the margin, the parameters with their dates and sources, the sources.
+
+The renderer only reads the :class:`~fupin.engine.trace.Trace` model; the tracer knows
+nothing of it (as in OPA, tracing and pretty-printing are separate).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+_WORDS = {
+    "zh": {"household": "户", "on": "评估日期", "policy": "政策", "unknown": "未知", "waits": "尚缺事实",
+           "row": "决策表第 {n} 行", "rows": "决策表第 {n} 行（多行可能，结论相同）", "exception": "例外",
+           "expr": "表达式", "conditions": "判断条件", "params": "参数", "from": "自 {d} 起",
+           "source": "来源", "because": "依据", "holds": "成立", "fails": "不成立", "margin": "差 {m}",
+           "depends": "依据的规则", "variant": "变体", "gap": "来源未给出金额", "error": "错误",
+           "absent": "（缺省读作此值）", "yes": "是", "no": "否", "none": "—", "cell": "满足"},
+    "en": {"household": "entity", "on": "as of", "policy": "policy", "unknown": "unknown", "waits": "waiting on",
+           "row": "decision table row {n}", "rows": "decision table rows {n} (several possible, same outcome)",
+           "exception": "exception", "expr": "expression", "conditions": "conditions", "params": "parameters",
+           "from": "from {d}", "source": "source", "because": "decided by", "holds": "holds", "fails": "fails",
+           "margin": "margin {m}", "depends": "rules used", "variant": "variant", "gap": "no amount in source",
+           "error": "error", "absent": " (absent, read as this)", "yes": "yes", "no": "no", "none": "—",
+           "cell": "matches"},
+}
+
+
+def render_text(result, output: str, lang: str = "zh", checked=None, depth: int = 2) -> str:
+    """The explanation of ``output`` in ``result`` (which must carry a trace)."""
+    w = _WORDS[lang]
+    node = next((n for n in (result.trace.roots if result.trace else []) if n.rule == output), None)
+    if node is None:
+        return f"{output}: {w['unknown']}"
+    head = [f"{_label(node, lang)} = {_value(node.value, node, lang, checked)}",
+            f"  {w['household']} {result.id or '—'} · {w['on']} {result.on} · {w['policy']} {result.variant}"]
+    return "\n".join(head + _body(node, lang, checked, depth, "  "))
+
+
+def _body(node, lang, checked, depth, pad) -> list[str]:
+    w = _WORDS[lang]
+    lines = []
+    if node.unknown_facts:
+        lines.append(f"{pad}{w['waits']}: {', '.join(node.unknown_facts)}")
+    if node.error:
+        lines.append(f"{pad}{w['error']}: {node.error}")
+    lines += _decided(node, lang, pad)
+    if node.comparisons:
+        lines.append(f"{pad}{w['conditions']}:")
+        for c in node.comparisons:
+            lines.append(f"{pad}  {_comparison(c, lang)}")
+    for r in node.reads:
+        if r.when_absent:
+            lines.append(f"{pad}{_read_label(r, lang)} = {_num(r.value)}{w['absent']}")
+    if node.params:
+        lines.append(f"{pad}{w['params']}:")
+        for p in node.params:
+            lines.append(f"{pad}  {_param(p, lang)}")
+    if node.sources:
+        origin = f" · {w['variant']} {node.origin}" if node.origin != "base" else ""
+        lines.append(f"{pad}{w['source']}: {', '.join(node.sources)}{origin}")
+    children = [c for c in node.children if not (c.decided_by or {}).get("kind") == "cached"]
+    if children and depth > 0:
+        lines.append(f"{pad}{w['depends']}:")
+        for child in _unique(children):
+            lines.append(f"{pad}  · {_label(child, lang)}{_where(child)} = {_value(child.value, child, lang, checked)}")
+            lines += _body(child, lang, checked, depth - 1, pad + "    ")
+    return lines
+
+
+def _unique(children):
+    seen, out = set(), []
+    for c in children:
+        key = (c.rule, c.path)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _where(node) -> str:
+    return f" [{node.path.rstrip('.')}]" if node.path else ""
+
+
+def _decided(node, lang, pad) -> list[str]:
+    w = _WORDS[lang]
+    d = node.decided_by
+    if not d:
+        return []
+    if d["kind"] == "row":
+        rows = d.get("rows")
+        title = w["rows"].format(n=", ".join(map(str, rows))) if rows and len(rows) > 1 else w["row"].format(n=d["row"])
+        reason = _pick(d.get("reason"), lang)
+        src = f"（{w['source']} {', '.join(d['sources'])}）" if d.get("sources") else ""
+        out = [f"{pad}{w['because']}: {title}" + (f" — {reason}" if reason else "") + src]
+        for cell in d.get("cells", []):
+            if cell["condition"] == "any":
+                continue
+            margin = _cell_margin(cell)
+            out.append(f"{pad}  {cell['input']} ({cell['expr']}) = {_num(cell['value'])} {w['cell']} {cell['condition']}"
+                       + (f"  ({w['margin'].format(m=margin)})" if margin else ""))
+        return out
+    if d["kind"] == "exception":
+        label = _pick(d.get("labels"), lang) or d.get("id")
+        src = f"（{w['source']} {', '.join(d['sources'])}）" if d.get("sources") else ""
+        origin = f" · {w['variant']} {d['origin']}" if d.get("origin", "base") != "base" else ""
+        return [f"{pad}{w['because']}: {w['exception']} {d['id']} — {label}: {d['text']}{src}{origin}"]
+    return [f"{pad}{w['because']}: {w['expr']} `{d.get('text', '')}`"]
+
+
+def _comparison(c, lang) -> str:
+    w = _WORDS[lang]
+    parts = []
+    for i, operand in enumerate(c.operands):
+        parts.append(_operand(operand, lang))
+        if i < len(c.ops):
+            parts.append(c.ops[i])
+    verdict = w["holds"] if c.result is True else w["fails"] if c.result is False else w["unknown"]
+    margin = _margin(c)
+    tail = f"（{w['margin'].format(m=margin)}）" if margin and lang == "zh" else f" ({w['margin'].format(m=margin)})" if margin else ""
+    return f"{' '.join(parts)} → {verdict}{tail}"
+
+
+def _operand(o: dict, lang: str) -> str:
+    if o.get("kind") in ("field", "rule", "parameter"):
+        label = _pick(o.get("label"), lang) or o.get("name")
+        value = "?" if o.get("value") is None else _num(o.get("value"), o.get("type"))
+        return f"{label} {value}"
+    if o.get("kind") == "literal":
+        return _num(o.get("value"), o.get("type"))
+    value = o.get("value")
+    return o.get("text", "") if value is None else f"{o.get('text')} = {_num(value, o.get('type'))}"
+
+
+def _margin(c) -> str | None:
+    values = [o.get("value") for o in c.operands]
+    if len(values) != 2 or not all(isinstance(v, (int, Decimal)) and not isinstance(v, bool) for v in values):
+        return None
+    diff = abs(Decimal(values[0]) - Decimal(values[1]))
+    unit_type = next((o.get("type") for o in c.operands if o.get("type")), None)
+    return _num(diff, unit_type if unit_type != "integer" else None) if diff else None
+
+
+def _cell_margin(cell) -> str | None:
+    value = cell.get("value")
+    if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
+        return None
+    import re
+
+    bounds = [Decimal(b) for b in re.findall(r"-?\d+(?:\.\d+)?", cell["condition"])]
+    if not bounds:
+        return None
+    diff = min(abs(Decimal(value) - b) for b in bounds)
+    return _num(diff) if diff else None
+
+
+def _param(p, lang) -> str:
+    w = _WORDS[lang]
+    label = _pick(p.label, lang) or p.name
+    value = w["gap"] if p.gap else _num(p.value) + (f" {p.unit}" if p.unit else "")
+    when = w["from"].format(d=p.effective_from) if p.effective_from else ""
+    src = f"，{w['source']} {', '.join(p.sources)}" if lang == "zh" else f", {w['source']} {', '.join(p.sources)}"
+    origin = f" · {w['variant']} {p.origin}" if p.origin != "base" else ""
+    return f"{label} ({p.name}) = {value}，{when}{src if p.sources else ''}{origin}" if lang == "zh" else \
+        f"{label} ({p.name}) = {value}, {when}{src if p.sources else ''}{origin}"
+
+
+def _label(node, lang) -> str:
+    label = _pick(node.label, lang)
+    return f"{label}（{node.rule}）" if label and lang == "zh" else f"{label} ({node.rule})" if label else node.rule
+
+
+def _read_label(r, lang) -> str:
+    return _pick(r.label, lang) or r.path
+
+
+def _pick(labels, lang):
+    if not labels:
+        return None
+    if isinstance(labels, dict):
+        return labels.get(lang) or labels.get("zh")
+    return labels.get(lang)
+
+
+def _value(value, node, lang, checked) -> str:
+    w = _WORDS[lang]
+    if value is None:
+        return w["unknown"] if node.unknown_facts or not node.error else w["error"]
+    if isinstance(value, bool):
+        return w["yes"] if value else w["no"]
+    if checked is not None and isinstance(value, str):
+        enum = checked.enums.get(node.type)
+        if enum and value in enum.values:
+            return f"{value}（{enum.values[value].get(lang)}）" if lang == "zh" else f"{value} ({enum.values[value].get(lang)})"
+    return _num(value, node.type)
+
+
+def _num(value, typ=None) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal)):
+        d = Decimal(value)
+        if typ == "ratio":
+            return f"{(d * 100).normalize():f}%"
+        text = f"{d.normalize():,f}" if d == d.to_integral_value() else f"{d:,f}"
+        return f"{text} 元" if typ and typ.startswith("money") else text
+    if isinstance(value, str) and value.replace(".", "", 1).isdigit():
+        return _num(Decimal(value), typ)
+    return "?" if value is None else str(value)
