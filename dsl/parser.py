@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
 
@@ -72,8 +72,12 @@ def _parse(text: str, test: bool) -> ast.Node:
     except UnexpectedInput as exc:
         raise _failure(exc, source, shift) from None
     _check_tree(tree, shift)
-    node = _ToAst(shift).transform(tree)
-    return node
+    try:
+        return _ToAst(shift).transform(tree)
+    except VisitError as exc:  # a ParseFailure raised inside a transformer method
+        if isinstance(exc.orig_exc, ParseFailure):
+            raise exc.orig_exc from None
+        raise
 
 
 def _check_brackets(text: str) -> None:

@@ -10,6 +10,7 @@ aliases are refused (E102): they are how "billion laughs" files blow up.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -86,6 +87,17 @@ class _NoAliasLoader(yaml.SafeLoader):
             mark = event.start_mark
             raise _AliasFound(mark)
         return Composer.compose_node(self, parent, index)
+
+
+# YAML 1.2 booleans: only true/false. YAML 1.1 also reads on/off/yes/no/y/n as booleans,
+# which turns the key `on:` (the as-of date of a test case) into True.
+_NoAliasLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _first in "tTfF":
+    _NoAliasLoader.yaml_implicit_resolvers.setdefault(_first, []).insert(
+        0, ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")))
 
 
 class _AliasFound(Exception):

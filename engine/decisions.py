@@ -99,7 +99,7 @@ def compile_table(compiler, rule):
         tests = [(positions[name], _test(compiler, test)) for name, test in row.tests.items()]
         rows.append((row, tests, compiler.compile(row.then)))
     policy = _POLICIES[table.hit]
-    spec = (rule, table)
+    spec = (rule, table, [compiler.meta.describe(i.expr) for i in table.inputs])
 
     def decide(env):
         values = [fn(env) for fn in inputs]
@@ -176,7 +176,7 @@ def _unique(env, spec, rows, values):
         elif m is not False:
             pending = m if pending is None else pending.merge(m)
     if len(hits) > 1:
-        rule, _ = spec
+        rule = spec[0]
         raise EvalError("E809", rule.span, name=rule.name, rows=", ".join(str(r.index) for r, _ in hits))
     if pending is not None:
         return pending
@@ -187,7 +187,7 @@ def _unique(env, spec, rows, values):
 
 
 def _priority(env, spec, rows, values):
-    rule, table = spec
+    rule, table = spec[0], spec[1]
     order = table.priority or []
     rank = {v: i for i, v in enumerate(order)}
     best, best_rank, pending = None, None, None
@@ -215,7 +215,7 @@ def _priority(env, spec, rows, values):
 
 
 def _collect(env, spec, rows, values):
-    rule, table = spec
+    rule, table = spec[0], spec[1]
     outs, pending, matched = [], None, []
     for row, tests, then in rows:
         m = _match(env, tests, values)
@@ -256,7 +256,7 @@ _POLICIES = {"first": _first, "unique": _unique, "priority": _priority, "collect
 
 
 def _no_row(spec, values):
-    rule, table = spec
+    rule, table = spec[0], spec[1]
     example = ", ".join(f"{i.name}={_show(v)}" for i, v in zip(table.inputs, values))
     return EvalError("E808", table.span, name=rule.name, example=example)
 
@@ -271,12 +271,12 @@ def _row_trace(env, spec, row, values, several=None) -> None:
     tracer = env.ctx.tracer
     if tracer is None:
         return
-    rule, table = spec
+    rule, table, descs = spec
     cells = []
-    for tinput, value in zip(table.inputs, values):
+    for tinput, value, desc in zip(table.inputs, values, descs):
         test = row.tests.get(tinput.name) if row is not None else None
-        cells.append({"input": tinput.name, "expr": tinput.expr.text, "value": value,
-                      "condition": test.text if test is not None else "any"})
+        cells.append({"input": tinput.name, "expr": tinput.expr.text, "value": value, "label": desc.get("label"),
+                      "type": desc.get("type"), "condition": test.text if test is not None else "any"})
     tracer.decide({"kind": "row", "row": row.index if row else None, "id": row.id if row else None,
                    "rows": several, "hit": table.hit, "cells": cells,
                    "reason": row.reason if row else None,

@@ -90,18 +90,20 @@ def _decided(node, lang, pad) -> list[str]:
         rows = d.get("rows")
         title = w["rows"].format(n=", ".join(map(str, rows))) if rows and len(rows) > 1 else w["row"].format(n=d["row"])
         reason = _pick(d.get("reason"), lang)
-        src = f"（{w['source']} {', '.join(d['sources'])}）" if d.get("sources") else ""
+        src = _paren(f"{w['source']} {', '.join(d['sources'])}", lang) if d.get("sources") else ""
         out = [f"{pad}{w['because']}: {title}" + (f" — {reason}" if reason else "") + src]
         for cell in d.get("cells", []):
             if cell["condition"] == "any":
                 continue
             margin = _cell_margin(cell)
-            out.append(f"{pad}  {cell['input']} ({cell['expr']}) = {_num(cell['value'])} {w['cell']} {cell['condition']}"
-                       + (f"  ({w['margin'].format(m=margin)})" if margin else ""))
+            label = _pick(cell.get("label"), lang) or cell["expr"]
+            value = "?" if cell["value"] is None else _num(cell["value"], cell.get("type"))
+            out.append(f"{pad}  {cell['input']}: {label} {value} {w['cell']} {cell['condition']}"
+                       + (_paren(w["margin"].format(m=margin), lang) if margin else ""))
         return out
     if d["kind"] == "exception":
         label = _pick(d.get("labels"), lang) or d.get("id")
-        src = f"（{w['source']} {', '.join(d['sources'])}）" if d.get("sources") else ""
+        src = _paren(f"{w['source']} {', '.join(d['sources'])}", lang) if d.get("sources") else ""
         origin = f" · {w['variant']} {d['origin']}" if d.get("origin", "base") != "base" else ""
         return [f"{pad}{w['because']}: {w['exception']} {d['id']} — {label}: {d['text']}{src}{origin}"]
     return [f"{pad}{w['because']}: {w['expr']} `{d.get('text', '')}`"]
@@ -116,7 +118,7 @@ def _comparison(c, lang) -> str:
             parts.append(c.ops[i])
     verdict = w["holds"] if c.result is True else w["fails"] if c.result is False else w["unknown"]
     margin = _margin(c)
-    tail = f"（{w['margin'].format(m=margin)}）" if margin and lang == "zh" else f" ({w['margin'].format(m=margin)})" if margin else ""
+    tail = _paren(w["margin"].format(m=margin), lang) if margin else ""
     return f"{' '.join(parts)} → {verdict}{tail}"
 
 
@@ -150,7 +152,11 @@ def _cell_margin(cell) -> str | None:
     if not bounds:
         return None
     diff = min(abs(Decimal(value) - b) for b in bounds)
-    return _num(diff) if diff else None
+    return _num(diff, cell.get("type")) if diff else None
+
+
+def _paren(text: str, lang: str) -> str:
+    return f"（{text}）" if lang == "zh" else f" ({text})"
 
 
 def _param(p, lang) -> str:

@@ -42,12 +42,12 @@ class RuleChecker:
     def resolver(self, text, loc, sub) -> Resolver:
         return Resolver(self.sym, self.diags, text, loc, sub)
 
-    def typed_expr(self, raw, loc, sub, entity, expected: Type | None):
+    def typed_expr(self, raw, loc, sub, entity, expected: Type | None, condition: bool = False):
         node, text = self.parse(raw, loc, sub)
         if node is None:
             return None, set()
         res = self.resolver(text, loc, sub)
-        out = res.condition(node, entity) if expected == BOOL else res.expr(node, entity, expected)
+        out = res.condition(node, entity) if condition else res.expr(node, entity, expected)
         self.params_used |= res.params_used
         return out, res.rules_used
 
@@ -87,7 +87,7 @@ class RuleChecker:
 
     def exception(self, crule: CRule, exc) -> CException | None:
         loc = exc._loc
-        when, d1 = self.typed_expr(exc.when, loc, ("when",), crule.entity, BOOL)
+        when, d1 = self.typed_expr(exc.when, loc, ("when",), crule.entity, BOOL, condition=True)
         value, d2 = self.typed_expr(exc.value, loc, ("value",), crule.entity, crule.type)
         crule.deps |= d1 | d2
         self.want_type(crule, value, loc.span("value"))
