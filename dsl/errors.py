@@ -93,6 +93,13 @@ class Diagnostic:
         }
 
 
+class Bilingual(dict):
+    """A message argument with a zh and an en rendering ({"zh": …, "en": …})."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(zh=zh, en=en)
+
+
 class FupinError(Exception):
     """Raised when a stage cannot go on; carries one or more diagnostics."""
 

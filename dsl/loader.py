@@ -156,7 +156,7 @@ def _add_variant(src: PolicySource, parsed: VariantFile, loc: Loc) -> None:
 
 
 def _bi(zh: str, en: str):
-    from .parser import _Bilingual
+    from .errors import Bilingual as _Bilingual
 
     return _Bilingual(zh, en)
 

@@ -16,6 +16,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
+from .errors import Bilingual as _Bilingual
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 50
@@ -131,16 +132,6 @@ def _expected(names) -> dict:
             zh.append(z)
             en.append(e)
     return _Bilingual("、".join(zh[:6]) or "?", ", ".join(en[:6]) or "?")
-
-
-class _Bilingual(dict):
-    """A message argument with a zh and an en rendering."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(zh=zh, en=en)
-
-    def __format__(self, spec):
-        return self["zh"]
 
 
 def _span(meta, shift: int) -> dict:

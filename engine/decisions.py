@@ -36,35 +36,29 @@ def _with_exceptions(rule, base, excs):
     name, span = rule.name, rule.span
 
     def with_exceptions(env):
-        holding, pending = [], None
-        for exc, when, value in excs:
-            c = when(env)
-            if c is True:
-                holding.append((exc, value(env)))
-            elif c is not False:
+        conditions = [(exc, when(env), value) for exc, when, value in excs]
+        holding = [(exc, value(env)) for exc, c, value in conditions if c is True]
+        pending = None
+        for _, c, _ in conditions:
+            if c is not True and c is not False:
                 pending = c if pending is None else pending.merge(c)
-                holding.append((exc, None))
-        decided = [(e, v) for e, v in holding if v is not None or pending is None]
         if pending is None:
-            if not decided:
+            if not holding:
                 return base(env)
-            values = {_key(v) for _, v in decided}
-            if len(values) > 1:
-                raise EvalError("E805", span, name=name, ids=", ".join(e.id for e, _ in decided))
-            _record(env, decided)
-            return decided[0][1]
-        return _unsure(env, holding, pending, base, excs)
+            if len({_key(v) for _, v in holding}) > 1:
+                raise EvalError("E805", span, name=name, ids=", ".join(e.id for e, _ in holding))
+            _record(env, holding)
+            return holding[0][1]
+        return _unsure(env, conditions, holding, pending, base)
 
     return with_exceptions
 
 
-def _unsure(env, holding, pending, base, excs):
+def _unsure(env, conditions, holding, pending, base):
     """Some exception's condition is unknown: decided only if every outcome agrees."""
-    outcomes = [v for _, v in holding if v is not None]
-    for exc, when, value in excs:
-        if when(env) is not True and when(env) is not False:
-            outcomes.append(value(env))
-    if not any(when(env) is True for _, when, _ in excs):
+    outcomes = [v for _, v in holding]
+    outcomes += [value(env) for _, c, value in conditions if c is not True and c is not False]
+    if not holding:
         outcomes.append(base(env))
     first = outcomes[0]
     if all(type(v) is not Unknown for v in outcomes) and all(v == first for v in outcomes):

@@ -139,7 +139,7 @@ class Program:
 
 
 def _range_detail(p, picked):
-    from ..dsl.parser import _Bilingual
+    from ..dsl.errors import Bilingual as _Bilingual
 
     if not p.periods:
         return ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..coerce import CoerceError, coerce
 from ..errors import error
-from ..parser import _Bilingual
+from ..errors import Bilingual as _Bilingual
 from ..types import Type, parse_type
 from .checked import CEntity, CEnum, CField, Citation, CParam, Gap
 

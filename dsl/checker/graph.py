@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import error
-from ..parser import _Bilingual
+from ..errors import Bilingual as _Bilingual
 from .checked import Gap
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from .. import ast
 from .. import typed as t
 from ..errors import error
-from ..parser import _Bilingual
+from ..errors import Bilingual as _Bilingual
 from ..types import ANY, BOOL, DATE, DECIMAL, INTEGER, MONEY, RATIO, STRING, Type, arith, assignable, comparable
 
 FUNCTIONS = {"min": (2, 99), "max": (2, 99), "abs": (1, 1), "round": (1, 2), "floor": (1, 1),

@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from .. import ast
 from ..errors import error
 from ..model import ROW_KEYS, Labels, TableInputDef
-from ..parser import ParseFailure, _Bilingual, parse_expression, parse_unary_test
+from ..errors import Bilingual as _Bilingual
+from ..parser import ParseFailure, parse_expression, parse_unary_test
 from ..types import ANY, BOOL, INTEGER, Type, assignable
 from .checked import CException, CRow, CRule, CTable, CTableInput
 from .resolve import INF, Resolver

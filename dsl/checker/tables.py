@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from .. import typed as t
 from ..errors import error
-from ..parser import _Bilingual
+from ..errors import Bilingual as _Bilingual
 from .resolve import INF
 
 MAX_CELLS = 200_000

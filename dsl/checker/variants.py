@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ..errors import error
 from ..model import ParameterDef, RuleDef
-from ..parser import _Bilingual
+from ..errors import Bilingual as _Bilingual
 
 
 def chain(src, name: str, diags: list) -> list:
