@@ -1,0 +1,1 @@
+"""Batch evaluation of whole datasets: readers, validation, writers, summary, Dask."""
