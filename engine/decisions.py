@@ -62,6 +62,8 @@ def _unsure(env, conditions, holding, pending, base):
         outcomes.append(base(env))
     first = outcomes[0]
     if all(type(v) is not Unknown for v in outcomes) and all(v == first for v in outcomes):
+        if holding:
+            _record(env, holding)
         return first
     for v in outcomes:
         if type(v) is Unknown:
@@ -157,27 +159,46 @@ def _first(env, spec, rows, values):
             pending = m if pending is None else pending.merge(m)
             possible.append((row, then))
     if pending is not None:
-        return pending
+        return _agreeing(env, spec, possible, values, pending)
     raise _no_row(spec, values)
 
 
 def _unique(env, spec, rows, values):
-    hits, pending = [], None
+    hits, pending, possible = [], None, []
     for row, tests, then in rows:
         m = _match(env, tests, values)
         if m is True:
             hits.append((row, then))
         elif m is not False:
             pending = m if pending is None else pending.merge(m)
+            possible.append((row, then))
     if len(hits) > 1:
         rule = spec[0]
         raise EvalError("E809", rule.span, name=rule.name, rows=", ".join(str(r.index) for r, _ in hits))
     if pending is not None:
-        return pending
+        if hits and spec[1].proven:
+            # Proven disjoint: when this row matches, no undecided row can.
+            _row_trace(env, spec, hits[0][0], values)
+            return hits[0][1](env)
+        if hits:
+            return pending
+        return _agreeing(env, spec, possible, values, pending)
     if not hits:
         raise _no_row(spec, values)
     _row_trace(env, spec, hits[0][0], values)
     return hits[0][1](env)
+
+
+def _agreeing(env, spec, possible, values, pending):
+    """No row surely matches, some may: decided when the table is proven complete (one
+    of them must match) and every one of them gives the same known value."""
+    if not spec[1].proven:
+        return pending
+    outs = [then(env) for _, then in possible]
+    if all(type(o) is not Unknown for o in outs) and len({_key(o) for o in outs}) == 1:
+        _row_trace(env, spec, possible[0][0], values, several=[r.index for r, _ in possible])
+        return outs[0]
+    return pending
 
 
 def _priority(env, spec, rows, values):

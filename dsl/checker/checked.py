@@ -133,6 +133,10 @@ class CTable:
     inputs: list  # [CTableInput]
     rows: list  # [CRow]
     span: Span
+    # Set by the table analysis when every input combination was checked on every
+    # parameter date: some row always matches (and, for ``unique``, only one). The
+    # evaluators then may decide a row whose inputs are partly unknown (decisions.py).
+    proven: bool = False
 
 
 @dataclass

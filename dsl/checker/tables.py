@@ -39,6 +39,7 @@ def analyse_table(crule, table, enums, fields, params, diags: list) -> None:
             return
         if _report(crule, table, axes, params, day, diags):
             return
+    table.proven = True
 
 
 def _report(crule, table, axes, params, day, diags) -> bool:
