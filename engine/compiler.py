@@ -8,6 +8,7 @@ form carries no tracing code at all, so tracing off costs nothing.
 """
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -331,7 +332,9 @@ def _apply(op: str, a, b, kind: str, node):
     if op == "+":
         return a + b
     if op == "-":
-        return a - b
+        value = a - b
+        # date − date is a number of days (the checker types it integer)
+        return value.days if isinstance(value, dt.timedelta) else value
     if op == "*":
         value = a * b
         return to_fen(value) if kind == "money" else value
