@@ -1,7 +1,8 @@
 """Validate and type the facts of one entity (and its children) against the policy.
 
 Every problem names the entity id, the field path and what was expected, located in
-the facts file when positions are known. Undeclared fields are warnings (ignored);
+the facts file when positions are known. Money is exact to the fen: an amount with
+more than two decimals (``4800.005``) is a wrong value (E802), never rounded. Undeclared fields are warnings (ignored);
 a missing required field, a wrong type or an out-of-range value make the entity
 invalid: it is reported, not evaluated, and the other entities go on.
 """
@@ -11,6 +12,7 @@ from ..dsl.coerce import CoerceError, coerce
 from ..dsl.errors import Span, error
 
 MAX_CHILDREN = {"default": 10_000, "household": 100_000, "village": 100_000}
+MONEY_TO_THE_FEN = {"zh": "精确到分的金额（至多两位小数）", "en": "money to the fen (at most two decimals)"}
 
 
 class FactsChecker:
@@ -66,6 +68,10 @@ class FactsChecker:
             diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
                                expected=exc.expected, value=_short(value)))
             return None
+        if fld.type.kind == "money" and not _to_the_fen(typed):
+            diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
+                               expected=MONEY_TO_THE_FEN, value=_short(value)))
+            return None
         for bound, bad in ((fld.min, lambda v, b: v < b), (fld.max, lambda v, b: v > b)):
             if bound is not None and bad(typed, bound):
                 diags.append(error("E803", self._span(where, path), entity=label, id=ident, path=fpath, value=_short(value),
@@ -85,6 +91,16 @@ class FactsChecker:
             return None
         return [self._entity(item, fld.child, f"{fpath}[{i}].", ident, where, path + (i,), diags)
                 for i, item in enumerate(value)]
+
+
+def _to_the_fen(amount) -> bool:
+    """Whether a money amount is a whole number of fen (0.01 元).
+
+    The batch and columnar evaluators keep money as integer fen; an amount below the
+    fen is invalid here too, so that every path decides alike.
+    """
+    fen = amount.scaleb(2)
+    return fen == fen.to_integral_value()
 
 
 def _short(value) -> str:
