@@ -229,5 +229,9 @@ def test_cmd(path, policy_dir, min_coverage, verbose, lang):
     sys.exit(1 if failures or low or not cases else 0)
 
 
+from .generate import generate  # noqa: E402  (fupin generate: engine/generate.py)
+main.add_command(generate)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
