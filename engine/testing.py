@@ -1,19 +1,30 @@
 """Run YAML test cases against a policy and measure what they exercised.
 
 A case gives facts, an as-of date, a variant, expected outputs, expected unknowns
-(with the facts they wait on) or an expected error code. Coverage counts every rule,
-decision-table row and exception of the base and of each variant, and reports those no
-case ever exercised.
+(with the facts they wait on) or an expected error code. A case judges only what it
+names: the outputs under ``expect`` and ``unknown``, and errors only when it says
+``error:`` (a code that some output or the facts must raise, or ``{output: code}``).
+An error in an output the case does not name does not fail it. Coverage counts every
+rule, decision-table row and exception of the base and of each variant, and reports
+those no case ever exercised.
+
+A malformed case file is reported as located ``E813`` diagnostics (unknown keys with a
+did-you-mean hint, wrong shapes, unknown error codes) rather than silently checking
+nothing; a failing case can also be rendered as ``E813`` (:attr:`Outcome.diagnostics`).
 """
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ..dsl.errors import FupinError
+from ..dsl.codes import CODES
+from ..dsl.errors import Bilingual, FupinError, Span, error
 from ..dsl.yamlsrc import load_yaml_file
+
+CASE_KEYS = ("name", "entity", "on", "variant", "facts", "expect", "unknown", "error", "note")
 
 
 @dataclass
@@ -29,11 +40,13 @@ class Case:
     facts: dict
     expect: dict
     unknown: dict | list | None
-    error: str | None
+    error: str | dict | None
 
 
 @dataclass
 class Outcome:
+    """A case's failures (empty when it passed) and the items its evaluation covered."""
+
     case: Case
     failures: list[str] = field(default_factory=list)
     covered: set = field(default_factory=set)
@@ -42,22 +55,88 @@ class Outcome:
     def ok(self) -> bool:
         return not self.failures
 
+    @property
+    def diagnostics(self) -> list:
+        """Each failure as an ``E813`` diagnostic located at the case."""
+        span = Span(self.case.file, self.case.line, 1)
+        return [error("E813", span, name=self.case.name, detail=f) for f in self.failures]
+
 
 def load_cases(path: Path) -> list[Case]:
-    """Every case in a YAML file or a folder of them."""
+    """Every case in a YAML file or a folder of them; FupinError (E813) if malformed."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*.y*ml"))
-    cases = []
+    cases, diags = [], []
     for f in files:
         data, pos = load_yaml_file(os.path.relpath(f))
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or "cases" not in data:
             continue
-        for i, raw in enumerate(data.get("cases") or []):
-            span = pos.span(("cases", i))
-            cases.append(Case(str(raw.get("name", f"case {i + 1}")), span.file, span.line,
-                              raw.get("entity", data.get("entity", "household")),
-                              _text(raw.get("on", data.get("on"))), raw.get("variant", data.get("variant")),
-                              raw.get("facts") or {}, raw.get("expect") or {}, raw.get("unknown"), raw.get("error")))
+        raws = data.get("cases") or []
+        if not isinstance(raws, list):
+            diags.append(_bad(pos.span(("cases",)), pos.span(("cases",)).file,
+                              "cases 应为用例列表", "cases should be a list of cases"))
+            continue
+        for i, raw in enumerate(raws):
+            case = _case(raw, i, data, pos, diags)
+            if case is not None:
+                cases.append(case)
+    if diags:
+        raise FupinError(diags)
     return cases
+
+
+def _case(raw, i: int, data: dict, pos, diags: list) -> Case | None:
+    span = pos.span(("cases", i))
+    if not isinstance(raw, dict):
+        diags.append(_bad(span, f"case {i + 1}", "用例应为映射（name、facts、expect……）",
+                          "a case should be a mapping (name, facts, expect, …)"))
+        return None
+    name = str(raw.get("name", f"case {i + 1}"))
+    before = len(diags)
+    for key in raw:
+        if key not in CASE_KEYS:
+            guess = difflib.get_close_matches(str(key), CASE_KEYS, n=1)
+            hint = Bilingual(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else \
+                Bilingual("可用的键：" + "、".join(CASE_KEYS), "keys: " + ", ".join(CASE_KEYS))
+            diags.append(_bad(pos.key_span(("cases", i, key)), name, f"未知的键 `{key}`", f"unknown key `{key}`", hint))
+    _shape(raw, "expect", (dict,), "expect 应为 输出: 值 的映射", "expect should map outputs to values",
+           name, i, pos, diags)
+    _shape(raw, "unknown", (dict, list), "unknown 应为输出列表或 输出: [事实] 的映射",
+           "unknown should be a list of outputs or map outputs to facts", name, i, pos, diags)
+    _error_shape(raw.get("error"), name, i, pos, diags)
+    if len(diags) > before:
+        return None
+    return Case(name, span.file, span.line, raw.get("entity", data.get("entity", "household")),
+                _text(raw.get("on", data.get("on"))), raw.get("variant", data.get("variant")),
+                raw.get("facts") or {}, raw.get("expect") or {}, raw.get("unknown"), raw.get("error"))
+
+
+def _shape(raw, key, types, zh, en, name, i, pos, diags) -> None:
+    if raw.get(key) is not None and not isinstance(raw[key], types):
+        diags.append(_bad(pos.span(("cases", i, key)), name, zh, en))
+
+
+def _error_shape(want, name, i, pos, diags) -> None:
+    """``error:`` is a code, or a mapping of output names to codes; codes must exist."""
+    if want is None:
+        return
+    where = pos.span(("cases", i, "error"))
+    codes = list(want.values()) if isinstance(want, dict) else [want]
+    if not isinstance(want, (str, dict)) or not all(isinstance(c, str) for c in codes):
+        diags.append(_bad(where, name, "error 应为错误代码，或 输出: 错误代码 的映射",
+                          "error should be a code, or map outputs to codes"))
+        return
+    for code in codes:
+        if code not in CODES:
+            guess = difflib.get_close_matches(code, list(CODES), n=1)
+            hint = Bilingual(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else None
+            diags.append(_bad(where, name, f"未知的错误代码 `{code}`", f"unknown error code `{code}`", hint))
+
+
+def _bad(span: Span, name: str, zh: str, en: str, hint=None):
+    args = {"name": name, "detail": Bilingual(zh, en)}
+    if hint:
+        args["hint"] = hint
+    return error("E813", span, **args)
 
 
 def _text(value):
@@ -65,12 +144,12 @@ def _text(value):
 
 
 def run_case(policy, case: Case) -> Outcome:
-    """Evaluate one case with a trace; compare; collect coverage."""
+    """Evaluate one case with a trace; compare what it names; collect coverage."""
     out = Outcome(case)
     try:
         result = policy.evaluate(case.facts, on=case.on, variant=case.variant, entity=case.entity, trace=True)
     except FupinError as exc:
-        if case.error and exc.code == case.error:
+        if isinstance(case.error, str) and case.error in {d.code for d in exc.diagnostics}:
             return out
         out.failures.append(f"error {exc.code}: {exc.diagnostics[0].message('zh')}")
         return out
@@ -80,29 +159,55 @@ def run_case(policy, case: Case) -> Outcome:
 
 
 def _compare(out: Outcome, result) -> None:
+    """Judge only the outputs the case names, and errors only where it expects one."""
     case = out.case
-    codes = {e.code for e in result.errors.values()}
-    if case.error:
-        if case.error not in codes:
-            out.failures.append(f"expected error {case.error}, got {sorted(codes) or 'none'}")
-    else:
-        for name, err in result.errors.items():
-            out.failures.append(f"{name}: error {err.code}: {err.message}")
     for name, want in case.expect.items():
-        if name not in result.values:
-            out.failures.append(f"{name}: no such output")
-        elif not same(result.values[name], want):
+        if _exists(out, result, name) and not _errored(out, result, name, f"expected {want!r}"):
             got = result.values[name]
-            detail = f" (unknown: {result.unknown[name]})" if name in result.unknown else ""
-            out.failures.append(f"{name}: expected {want!r}, got {got!r}{detail}")
+            if not same(got, want):
+                detail = f" (unknown: {result.unknown[name]})" if name in result.unknown else ""
+                out.failures.append(f"{name}: expected {want!r}, got {got!r}{detail}")
     wanted = case.unknown or {}
     if isinstance(wanted, list):
         wanted = {name: None for name in wanted}
     for name, facts in wanted.items():
+        if not _exists(out, result, name) or _errored(out, result, name, "expected unknown"):
+            continue
         if name not in result.unknown:
             out.failures.append(f"{name}: expected unknown, got {result.values.get(name)!r}")
         elif facts is not None and sorted(facts) != result.unknown[name]:
             out.failures.append(f"{name}: expected to wait on {sorted(facts)}, waits on {result.unknown[name]}")
+    _expected_errors(out, result)
+
+
+def _exists(out: Outcome, result, name: str) -> bool:
+    if name in result.values:
+        return True
+    out.failures.append(f"{name}: no such output")
+    return False
+
+
+def _errored(out: Outcome, result, name: str, wanted: str) -> bool:
+    err = result.errors.get(name)
+    if err is not None:
+        out.failures.append(f"{name}: {wanted}, got error {err.code}: {err.message}")
+    return err is not None
+
+
+def _expected_errors(out: Outcome, result) -> None:
+    want = out.case.error
+    if isinstance(want, str):
+        codes = sorted({e.code for e in result.errors.values()})
+        if want not in codes:
+            out.failures.append(f"expected error {want}, got {codes or 'none'}")
+    elif isinstance(want, dict):
+        for name, code in want.items():
+            if not _exists(out, result, name):
+                continue
+            err = result.errors.get(name)
+            if err is None or err.code != code:
+                got = f"error {err.code}" if err else repr(result.values[name])
+                out.failures.append(f"{name}: expected error {code}, got {got}")
 
 
 def same(actual, expected) -> bool:

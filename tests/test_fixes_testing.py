@@ -1,0 +1,98 @@
+"""The YAML case runner judges only what a case names; malformed cases are E813.
+
+Each row of the tables is a case (as it would be written in YAML) against the mini
+fixture, and what the runner must say about it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fupin import FupinError
+from fupin.cli.main import main
+from fupin.engine.testing import Case, load_cases, run_case
+
+ROOT = Path(__file__).resolve().parent.parent
+POOR = {"id": "N", "status": "poor", "members": [{"age": 15, "enrolled": True}]}
+EXITED = {"id": "N", "status": "exited", "income_per_capita": 3000, "members": [{"age": 15, "enrolled": True}]}
+
+
+def _case(on="2021-06-30", facts=POOR, expect=None, unknown=None, error=None) -> Case:
+    return Case("t", "cases.yaml", 1, "household", on, None, facts, expect or {}, unknown, error)
+
+
+# On 2021-06-30 the mini policy's aid_amount has ended: aid_total fails with E701 for a
+# poor household (an exited one gets 0 by exception, without the parameter).
+@pytest.mark.parametrize("case", [
+    _case(expect={"tier": "none"}),                                   # aid_total's error is not named
+    _case(facts=EXITED, expect={"tier": "red", "aid_total": 0}),
+    _case(unknown={"low_income": ["income_per_capita"]}),
+    _case(error="E701"),                                              # some output fails with E701
+    _case(expect={"tier": "none"}, error={"aid_total": "E701"}),
+    _case(facts={"id": "P", "status": "rich"}, error="E802"),         # invalid facts
+], ids=["unnamed-error", "exception-avoids-param", "unknown-only", "any-output", "named-output", "facts"])
+def test_passes(mini, case):
+    outcome = run_case(mini, case)
+    assert outcome.ok, outcome.failures
+    assert outcome.diagnostics == []
+
+
+@pytest.mark.parametrize("case, failure", [
+    (_case(expect={"aid_total": 3000}), "aid_total: expected 3000, got error E701"),
+    (_case(unknown={"aid_total": None}), "aid_total: expected unknown, got error E701"),
+    (_case(error={"tier": "E701"}), "tier: expected error E701, got 'none'"),
+    (_case(error={"aid_total": "E807"}), "aid_total: expected error E807, got error E701"),
+    (_case(on="2020-06-30", error="E701"), "expected error E701, got none"),
+    (_case(expect={"teir": "none"}), "teir: no such output"),
+    (_case(error={"teir": "E701"}), "teir: no such output"),
+    (_case(facts={"id": "P", "status": "rich"}, expect={"tier": "none"}), "error E802"),
+    (_case(facts={"id": "P", "status": "rich"}, error={"tier": "E802"}), "error E802"),
+])
+def test_fails(mini, case, failure):
+    outcome = run_case(mini, case)
+    assert not outcome.ok
+    assert any(f.startswith(failure) for f in outcome.failures), outcome.failures
+    diag = outcome.diagnostics[0]
+    assert diag.code == "E813" and (diag.span.file, diag.span.line) == ("cases.yaml", 1)
+    assert diag.message("en").startswith("test `t`: ")
+
+
+@pytest.mark.parametrize("text, line, col, detail", [
+    ("cases:\n  - name: a\n    expcet: {tier: red}\n", 3, 5, "unknown key `expcet`"),
+    ("cases:\n  - just a string\n", 2, 5, "a case should be a mapping"),
+    ("cases:\n  - name: a\n    expect: [tier]\n", 3, 13, "expect should map outputs to values"),
+    ("cases:\n  - name: a\n    unknown: tier\n", 3, 14, "unknown should be a list of outputs"),
+    ("cases:\n  - name: a\n    error: E7O1\n", 3, 12, "unknown error code `E7O1`"),
+    ("cases:\n  - name: a\n    error: [E701]\n", 3, 12, "error should be a code"),
+    ("cases: {name: a}\n", 1, 8, "cases should be a list of cases"),
+])
+def test_malformed_cases_are_located_e813(tmp_path, monkeypatch, text, line, col, detail):
+    monkeypatch.chdir(tmp_path)
+    Path("cases.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(FupinError) as caught:
+        load_cases(Path("cases.yaml"))
+    diag = caught.value.diagnostics[0]
+    assert diag.code == "E813"
+    assert (diag.span.file, diag.span.line, diag.span.col) == ("cases.yaml", line, col)
+    assert detail in diag.message("en")
+
+
+def test_typo_key_gets_a_did_you_mean(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("cases.yaml").write_text("cases:\n  - name: a\n    expcet: {tier: red}\n", encoding="utf-8")
+    with pytest.raises(FupinError) as caught:
+        load_cases(Path("cases.yaml"))
+    assert caught.value.diagnostics[0].hint("en") == "did you mean `expect`?"
+    assert caught.value.diagnostics[0].hint("zh") == "是否想写 `expect`？"
+
+
+def test_fupin_test_renders_e813_and_fails(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    bad = tmp_path / "cases.yaml"
+    bad.write_text("cases:\n  - name: a\n    facts: {id: A}\n    expcet: {tier: red}\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["test", str(bad), "--policy", "tests/fixtures/mini", "--lang", "en"])
+    assert res.exit_code == 1
+    assert ":4:5: error[E813]: test `a`: unknown key `expcet`" in res.output
+    assert "did you mean `expect`?" in res.output
