@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .frame import Frame, empty_array, encode_value, decode_value, enum_values, to_records
+from decimal import Decimal
+
+from ..compiler import ParamIssue
+from .compile import ColumnarCompiler
+from .frame import Frame, decode_value, empty_array, encode_value, enum_values, to_records
+from .level import Level
+from .tables import compile_rule
+from .vector import REP_OF_KIND, V, as_objects, column, encode_literal, fen_exact, full
 
 
 @dataclass
@@ -51,17 +58,67 @@ class ColumnarResult:
         rule = self.program.program.checked.rules[name]
         kind, values = rule.type.kind, enum_values(self.program.program.checked, rule.type)
         data, bad = self.values[name], self.unknown[name] | self.error[name]
+        if data.dtype == object and kind == "money":
+            return [None if bad[i] else data[i] for i in range(self.n)]
         return [None if bad[i] else decode_value(data[i], kind, values) for i in range(self.n)]
 
 
+class _Run:
+    """What one columnar evaluation shares: compiled rules and the dated parameters."""
+
+    def __init__(self, cprog, on: dt.date):
+        self.program, self.rules = cprog.program, cprog.rules
+        self.params = cprog.params_on(on)
+
+    def param(self, name: str, n: int) -> V:
+        v = self.params[name]
+        if v.rep == "issue":
+            every = np.ones(n, dtype=bool)
+            return V(v.data, "int", every if v.unk else None, every if v.err else None)
+        return v
+
+
 class ColumnarProgram:
-    """A Program's rules evaluated over frames (compile once, evaluate many frames)."""
+    """A Program's rules compiled for whole frames (compile once, evaluate many frames)."""
 
     def __init__(self, program):
         self.program = program
+        cc = ColumnarCompiler(program.checked)
+        self.rules = {n: compile_rule(cc, r) for n, r in program.checked.rules.items()}
+        self._dated: dict = {}
+
+    def params_on(self, on: dt.date) -> dict:
+        """Parameter values on a date as constant V (gaps unknown, no value an error)."""
+        found = self._dated.get(on)
+        if found is None:
+            values, _ = self.program.params_on(on)
+            found = {}
+            for name, value in values.items():
+                p = self.program.checked.params[name]
+                if type(value) is ParamIssue:
+                    found[name] = V(0, "issue", value.unknown is not None, value.error is not None)
+                    continue
+                enum = enum_values(self.program.checked, p.type)
+                data, rep = encode_literal(value, p.type.kind, enum)
+                found[name] = V(data, rep, enum=enum)
+            self._dated[on] = found
+        return found
 
     def evaluate(self, frame: Frame, on: dt.date, outputs=None) -> ColumnarResult:
         """Evaluate ``outputs`` (default: the entity's outputs) for every row of ``frame``."""
+        names = list(outputs or self.program.outputs(frame.entity))
+        result = ColumnarResult(self, frame, on, names)
+        level = Level(_Run(self, on), frame)
+        checked = self.program.checked
+        for name in names:
+            v = level.rule(name)
+            rule = checked.rules[name]
+            data, unknown, error = _output(v, rule.type.kind, enum_values(checked, rule.type), frame.n)
+            result.values[name], result.unknown[name], result.error[name] = data, unknown, error
+        return result
+
+    def reference(self, frame: Frame, on: dt.date, outputs=None) -> ColumnarResult:
+        """The same result computed row by row with the scalar evaluator (for tests)."""
         names = list(outputs or self.program.outputs(frame.entity))
         return self._reference(frame, on, names)
 
@@ -75,6 +132,9 @@ class ColumnarProgram:
             rule = checked.rules[name]
             kind, values = rule.type.kind, enum_values(checked, rule.type)
             data = empty_array(kind, frame.n) if kind != "list" else np.empty(frame.n, dtype=object)
+            if kind == "money":
+                data = np.empty(frame.n, dtype=object)
+                data[:] = Decimal(0)
             unknown = np.zeros(frame.n, dtype=bool)
             error = np.zeros(frame.n, dtype=bool)
             for i, ev in enumerate(evals):
@@ -83,6 +143,37 @@ class ColumnarProgram:
                 elif name in ev.unknown:
                     unknown[i] = True
                 else:
-                    data[i] = encode_value(ev.values[name], kind, values)
+                    data[i] = ev.values[name] if kind == "money" else encode_value(ev.values[name], kind, values)
+            if kind == "money":
+                data = _money_array(data)
             result.values[name], result.unknown[name], result.error[name] = data, unknown, error
         return result
+
+
+def _output(v: V, kind: str, enum: tuple, n: int):
+    """A rule's V as the output arrays: data in the type's representation, masks."""
+    err = full(v.err, n).copy()
+    unk = full(v.unk, n) & ~err
+    want = REP_OF_KIND.get(kind, "obj")
+    if v.rep == want or (want == "dec" and v.rep == "dec"):
+        data = column(v.data, n)
+    elif want == "fen" and v.rep == "int":
+        data = column(v.data, n).astype(np.int64) * 100
+    elif want == "fen":
+        data = _money_array(as_objects(v, n))
+    elif want == "dec":
+        data = as_objects(v, n)
+        data = np.array([Decimal(x) for x in data.tolist()] or [], dtype=object)
+    elif want == "int" and v.rep == "obj":
+        data = np.array([int(x) if x is not None else 0 for x in column(v.data, n).tolist()], dtype=np.int64)
+    else:
+        data = column(v.data, n)
+    if data.dtype != object and data.ndim == 1 and not data.flags.writeable:
+        data = data.copy()
+    return data, unk, err
+
+
+def _money_array(objs: np.ndarray) -> np.ndarray:
+    """Decimals as int64 fen when all are to the fen; else kept as Decimal objects."""
+    exact = fen_exact(np.array([Decimal(0) if x is None else x for x in objs.tolist()] or [], dtype=object))
+    return exact if exact is not None else objs

@@ -1,0 +1,487 @@
+"""Compile typed expressions into functions over whole levels: ``f(level) -> V``.
+
+The columnar twin of engine/compiler.py, from the same typed IR. Each node mirrors the
+scalar closure's semantics exactly, including which operands the scalar evaluator
+would evaluate at all (so that an error in an operand it skips is no error here
+either): ``and``/``or`` stop at the first deciding item, a chained comparison at the
+first false link, ``if`` evaluates only the branch taken unless the condition is
+unknown. Numbers stay exact: integers and fen in int64, decimals as ``Decimal`` objects
+through the scalar evaluator's own arithmetic.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...dsl import typed as t
+from .. import compiler as scalar
+from ..values import EvalError, Unknown
+from .vector import (REP_OF_KIND, V, andnot, as_objects, column, encode_cell, encode_literal, full, numeric_pair,
+                     orm, squeeze, take, unify)
+
+COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
+           ">=": np.greater_equal}
+PY_COMPARE = scalar.COMPARE
+
+
+class ColumnarCompiler:
+    """Compiles typed nodes of one checked policy into level functions."""
+
+    def __init__(self, checked):
+        self.checked = checked
+
+    def enum_of(self, typ) -> tuple:
+        return tuple(self.checked.enums[typ.name].values) if typ.kind == "enum" else ()
+
+    def compile(self, node: t.T):
+        return getattr(self, "c_" + type(node).__name__)(node)
+
+    # --- leaves
+
+    def c_TLit(self, node):
+        data, rep = encode_literal(node.value, node.type.kind, self.enum_of(node.type))
+        value = V(data, rep, enum=self.enum_of(node.type))
+        return lambda level: value
+
+    def c_TField(self, node):
+        name, kind = node.name, node.type.kind
+        rep, enum = REP_OF_KIND.get(kind, "obj"), self.enum_of(node.type)
+        default = encode_literal(node.when_absent, kind, enum)[0] if node.has_absent else None
+
+        def field(level):
+            col = level.frame.columns.get(name)
+            if col is None:
+                if node.has_absent:
+                    return V(default, rep, enum=enum)
+                return V(filler_array(rep, level.n), rep, np.ones(level.n, dtype=bool), enum=enum)
+            if col.missing is None:
+                return V(col.data, rep, enum=enum)
+            if node.has_absent:
+                return V(np.where(col.missing, default, col.data) if rep not in ("dec", "str", "obj")
+                         else _fill(col.data, col.missing, node.when_absent), rep, enum=enum)
+            return V(col.data, rep, col.missing, enum=enum)
+
+        return field
+
+    def c_TRule(self, node):
+        name = node.name
+        return lambda level: level.rule(name)
+
+    def c_TParam(self, node):
+        name = node.name
+        return lambda level: level.run.param(name, level.n)
+
+    def c_TUp(self, node):
+        levels, inner = node.levels, self.compile(node.target)
+
+        def up(level):
+            ancestor, index = level.up(levels)
+            return take(inner(ancestor), index)
+
+        return up
+
+    # --- operators
+
+    def c_TNeg(self, node):
+        inner = self.compile(node.operand)
+
+        def neg(level):
+            v = inner(level)
+            if v.rep == "dec":
+                return V(np.negative(column(v.data, level.n)), v.rep, v.unk, v.err)
+            return V(-v.data, v.rep, v.unk, v.err)
+
+        return neg
+
+    def c_TNot(self, node):
+        inner = self.compile(node.operand)
+
+        def not_(level):
+            v = inner(level)
+            return V(~np.asarray(v.data, dtype=bool), "bool", v.unk, v.err)
+
+        return not_
+
+    def c_TAnd(self, node):
+        return self._logic([self.compile(i) for i in node.items], stop_on=False)
+
+    def c_TOr(self, node):
+        return self._logic([self.compile(i) for i in node.items], stop_on=True)
+
+    def _logic(self, fns, stop_on: bool):
+        """``and`` (stop on a false item) and ``or`` (stop on a true one), three-valued."""
+
+        def logic(level):
+            n = level.n
+            alive = np.ones(n, dtype=bool)  # not yet decided by a stopping item
+            err = unk = None
+            for fn in fns:
+                v = fn(level)
+                if v.err is not None:
+                    err = orm(err, alive & v.err)
+                    alive = alive & ~v.err
+                data = np.broadcast_to(np.asarray(v.data, dtype=bool), (n,))
+                stop = data if stop_on else ~data
+                if v.unk is not None:
+                    stop = stop & ~v.unk
+                    unk = orm(unk, alive & v.unk)
+                alive = alive & ~stop
+                if not alive.any():
+                    break
+            unk = squeeze(None if unk is None else unk & alive)
+            # and: stopped rows are False, the rest True unless unknown;
+            # or: stopped rows are True, the rest False unless unknown.
+            value = ~alive if stop_on else alive & ~full(unk, n)
+            return V(value, "bool", unk, squeeze(err))
+
+        return logic
+
+    def c_TArith(self, node):
+        fns = [self.compile(o) for o in node.operands]
+        steps = list(zip(node.ops, fns[1:], node.steps))
+        first = fns[0]
+
+        def arith(level):
+            n = level.n
+            acc = first(level)
+            for op, fn, step in steps:
+                right = fn(level)
+                acc = _arith(op, acc, right, step, node, n)
+            return acc
+
+        return arith
+
+    def c_TCompare(self, node):
+        fns = [self.compile(o) for o in node.operands]
+        ops = node.ops
+
+        def compare(level):
+            n = level.n
+            left = fns[0](level)
+            err = left.err
+            alive = np.ones(n, dtype=bool) if err is None else ~err
+            unk = None
+            for op, fn in zip(ops, fns[1:]):
+                right = fn(level)
+                if right.err is not None:
+                    err = orm(err, alive & right.err)
+                    alive = alive & ~right.err
+                unknown = orm(left.unk, right.unk)
+                result = _compare(op, left, right, n)
+                false = ~result if unknown is None else ~result & ~unknown
+                if unknown is not None:
+                    unk = orm(unk, alive & unknown)
+                alive = alive & ~false
+                left = right
+            unk = squeeze(None if unk is None else unk & alive)
+            return V(alive & ~full(unk, n), "bool", unk, squeeze(err))
+
+        return compare
+
+    def c_TIn(self, node):
+        subject = self.compile(node.subject)
+        contains = self.container(node.container, node.subject.type)
+        negated = node.negated
+
+        def in_(level):
+            v = subject(level)
+            r = contains(level, v)
+            skip = v.bad()  # the scalar evaluator does not look at the container then
+            err = orm(v.err, andnot(r.err, skip))
+            unk = orm(andnot(v.unk, v.err), andnot(andnot(r.unk, skip), r.err))
+            data = np.broadcast_to(np.asarray(r.data, dtype=bool), (level.n,))
+            return V(~data if negated else data, "bool", squeeze(andnot(unk, err)), squeeze(err))
+
+        return in_
+
+    def container(self, node, subject_type):
+        """A function ``(level, V) -> V`` (bool) for a set or an interval."""
+        if isinstance(node, t.TSet):
+            if all(isinstance(i, t.TLit) for i in node.items):
+                return self._literal_set(node)
+            items = [self.compile(i) for i in node.items]
+
+            def member(level, v):
+                n = level.n
+                alive, err, unk = np.ones(n, dtype=bool), None, None
+                for fn in items:
+                    item = fn(level)
+                    if item.err is not None:
+                        err = orm(err, alive & item.err)
+                        alive = alive & ~item.err
+                    hit = _compare("==", v, item, n)
+                    if item.unk is not None:
+                        unk = orm(unk, alive & item.unk)
+                        hit = hit & ~item.unk
+                    alive = alive & ~hit
+                unk = squeeze(None if unk is None else unk & alive)
+                return V(~alive & ~full(err, n), "bool", unk, squeeze(err))
+
+            return member
+        lo, hi = self.compile(node.lo), self.compile(node.hi)
+        lo_op = ">=" if node.lo_closed else ">"
+        hi_op = "<=" if node.hi_closed else "<"
+
+        def within(level, v):
+            a, b = lo(level), hi(level)
+            data = _compare(lo_op, v, a, level.n) & _compare(hi_op, v, b, level.n)
+            err = orm(a.err, b.err)
+            unk = andnot(orm(a.unk, b.unk), err)
+            return V(data, "bool", unk, err)
+
+        return within
+
+    def _literal_set(self, node):
+        encoded = [encode_literal(i.value, i.type.kind, self.enum_of(i.type)) for i in node.items]
+        reps = {rep for _, rep in encoded}
+        values = [d for d, _ in encoded]
+        py_values = frozenset(i.value for i in node.items)
+
+        def member(level, v):
+            n = level.n
+            if reps == {v.rep} and v.rep in ("int", "fen", "enum", "date", "bool"):
+                data = np.isin(column(v.data, n), np.array(values))
+            elif {v.rep} | reps <= {"int", "fen"}:
+                fen = [x * 100 if rep == "int" else x for x, rep in encoded]
+                data = np.isin(column(v.data if v.rep == "fen" else v.data * 100, n), np.array(fen))
+            else:
+                objs = as_objects(v, n)
+                data = np.fromiter((x in py_values for x in objs.tolist()), dtype=bool, count=n)
+            return V(data, "bool")
+
+        return member
+
+    def c_TIf(self, node):
+        cond, then, else_ = self.compile(node.cond), self.compile(node.then), self.compile(node.else_)
+
+        def if_(level):
+            n = level.n
+            c = cond(level)
+            a, b = unify([then(level), else_(level)], n)
+            data_c = np.broadcast_to(np.asarray(c.data, dtype=bool), (n,))
+            unknown = andnot(c.unk, c.err)
+            yes = data_c if unknown is None else data_c & ~unknown
+            if c.err is not None:
+                yes = yes & ~c.err
+            no = ~data_c if unknown is None else ~data_c & ~unknown
+            if c.err is not None:
+                no = no & ~c.err
+            data = _where(yes, a.data, b.data, n, a.rep)
+            err = orm(c.err, orm(_sel(a.err, yes), _sel(b.err, no)))
+            unk = orm(_sel(a.unk, yes), _sel(b.unk, no))
+            if unknown is not None:
+                err = orm(err, unknown & full(orm(a.err, b.err), n))
+                same = _equal(a, b, n) & ~full(orm(a.bad(), b.bad()), n)
+                data = _where(unknown & same, a.data, data, n, a.rep)
+                unk = orm(unk, unknown & ~same)
+            err = squeeze(err)
+            return V(data, a.rep, squeeze(andnot(unk, err)), err, a.enum or b.enum)
+
+        return if_
+
+    # --- calls and aggregations
+
+    def c_TCall(self, node):
+        fns = [self.compile(a) for a in node.args]
+        name = node.fn
+        impl = scalar._FUNCTIONS[name]
+        out_kind = node.type.kind
+        enum = self.enum_of(node.type)
+
+        def call(level):
+            n = level.n
+            args = [f(level) for f in fns]
+            err = None
+            for a in args:
+                err = orm(err, a.err)
+            if name == "is_known":
+                return V(~full(args[0].unk, n), "bool", None, err)
+            unk = None
+            for a in args:
+                unk = orm(unk, a.unk)
+            unk = andnot(unk, err)
+            fast = _fast_call(name, args, n)
+            if fast is not None:
+                return V(fast[0], fast[1], squeeze(unk), squeeze(err))
+            return objects_apply(impl, args, n, out_kind, enum, orm(unk, err))
+
+        return call
+
+    def c_TAgg(self, node):
+        from .reduce import compile_aggregate
+
+        return compile_aggregate(self, node)
+
+
+# --- helpers
+
+
+def filler_array(rep: str, n: int) -> np.ndarray:
+    """``n`` harmless fillers of a representation (for rows whose value is unknown)."""
+    from decimal import Decimal
+
+    if rep in ("dec", "str", "obj"):
+        return column(Decimal(0) if rep == "dec" else "" if rep == "str" else None, n)
+    dtype = {"bool": bool, "enum": np.int16}.get(rep, np.int64)
+    return np.zeros(n, dtype=dtype)
+
+
+def _fill(data, missing, default):
+    out = data.copy()
+    out[missing] = default
+    return out
+
+
+def _sel(mask, rows):
+    return None if mask is None else mask & rows
+
+
+def _where(cond, a, b, n, rep):
+    if rep in ("dec", "str", "obj"):
+        return np.where(cond, column(a, n), column(b, n))
+    return np.where(cond, a, b)
+
+
+def _equal(a: V, b: V, n: int) -> np.ndarray:
+    pair = numeric_pair(a, b, n)
+    if pair is not None:
+        return np.broadcast_to(np.equal(pair[0], pair[1]), (n,))
+    x, y = as_objects(a, n), as_objects(b, n)
+    return np.fromiter((p == q for p, q in zip(x.tolist(), y.tolist())), dtype=bool, count=n)
+
+
+def _compare(op: str, a: V, b: V, n: int) -> np.ndarray:
+    """Elementwise ``a op b`` (garbage where either is unknown)."""
+    pair = numeric_pair(a, b, n)
+    if pair is not None:
+        return np.broadcast_to(COMPARE[op](pair[0], pair[1]), (n,))
+    if a.rep == b.rep == "str":
+        return np.broadcast_to(COMPARE[op](column(a.data, n), column(b.data, n)), (n,))
+    fn = PY_COMPARE[op]
+    x, y = as_objects(a, n), as_objects(b, n)
+    bad = full(orm(a.bad(), b.bad()), n)
+    return np.fromiter((False if k else bool(fn(p, q)) for p, q, k in zip(x.tolist(), y.tolist(), bad.tolist())),
+                       dtype=bool, count=n)
+
+
+def _arith(op, a: V, b: V, step, node, n) -> V:
+    err = orm(a.err, b.err)
+    unk = andnot(orm(a.unk, b.unk), err)
+    kind = step.kind
+    bad = orm(unk, err)
+    pair = numeric_pair(a, b, n)
+    if pair is not None and op in "+-" and pair[2] in ("int", "fen"):
+        x, y, rep = pair
+        return V(x + y if op == "+" else x - y, rep, squeeze(unk), squeeze(err))
+    if pair is not None and op == "-" and pair[2] == "date":
+        return V(pair[0] - pair[1], "int", squeeze(unk), squeeze(err))
+    if op == "*" and {a.rep, b.rep} <= {"int", "fen"} and (a.rep, b.rep) != ("fen", "fen"):
+        rep = "fen" if "fen" in (a.rep, b.rep) else "int"
+        return V(a.data * b.data, rep, squeeze(unk), squeeze(err))
+    if op == "/" and kind == "money" and a.rep == "fen" and b.rep == "int":
+        return _fen_div(a, b, unk, err, node, n)
+    return objects_apply(lambda x, y: scalar._apply(op, x, y, kind, node), [a, b], n, kind, (), bad)
+
+
+def _fen_div(a: V, b: V, unk, err, node, n) -> V:
+    """money / integer, rounded half-up to the fen, in integer arithmetic."""
+    x, y = np.broadcast_to(a.data, (n,)), np.broadcast_to(b.data, (n,))
+    zero = (y == 0) & ~full(orm(unk, err), n)
+    err = squeeze(orm(err, zero))
+    safe = np.where(y == 0, 1, y)
+    num, den = np.abs(x), np.abs(safe)
+    q = (2 * num + den) // (2 * den)
+    sign = np.sign(x) * np.sign(safe)
+    return V(q * sign, "fen", squeeze(andnot(unk, err)), err)
+
+
+def _fast_call(name, args, n):
+    reps = {a.rep for a in args}
+    if name in ("min", "max") and reps <= {"int", "fen"}:
+        vals = [a.data if a.rep == "fen" or "fen" not in reps else a.data * 100 for a in args]
+        pick = np.minimum if name == "min" else np.maximum
+        out = vals[0]
+        for v in vals[1:]:
+            out = pick(out, v)
+        return out, ("fen" if "fen" in reps else "int")
+    if name == "abs" and reps <= {"int", "fen"}:
+        return np.abs(args[0].data), args[0].rep
+    if name == "year" and args[0].rep == "date":
+        days = np.broadcast_to(args[0].data, (n,)).astype("datetime64[D]")
+        return days.astype("datetime64[Y]").astype(np.int64) + 1970, "int"
+    return None
+
+
+def objects_apply(fn, args: list, n: int, out_kind: str, enum: tuple, skip) -> V:
+    """Apply a scalar function row by row (rows in ``skip`` get a filler)."""
+    rep = REP_OF_KIND.get(out_kind, "obj")
+    cols = [as_objects(a, n).tolist() for a in args]
+    skip_list = full(skip, n).tolist()
+    out, errs = [], np.zeros(n, dtype=bool)
+    filler = _FILLER.get(rep)
+    for i in range(n):
+        if skip_list[i]:
+            out.append(filler)
+            continue
+        try:
+            value = fn(*(c[i] for c in cols))
+        except EvalError:
+            errs[i] = True
+            out.append(filler)
+            continue
+        if type(value) is Unknown:
+            out.append(filler)
+            continue
+        out.append(value)
+    err = orm(_err_of(args), squeeze(errs))
+    unk = None
+    for a in args:
+        unk = orm(unk, a.unk)
+    unk = andnot(unk, err)
+    data = _encode_list(out, rep, enum)
+    return V(data, data_rep(data, rep), squeeze(unk), squeeze(err), enum)
+
+
+_FILLER = {"bool": False, "int": 0, "fen": None, "enum": None, "date": None, "dec": None, "str": "", "obj": None}
+
+
+def _err_of(args):
+    err = None
+    for a in args:
+        err = orm(err, a.err)
+    return err
+
+
+def _encode_list(values, rep, enum):
+    from decimal import Decimal
+
+    if rep == "fen":
+        out = np.zeros(len(values), dtype=np.int64)
+        for i, x in enumerate(values):
+            if x is None:
+                continue
+            f = Decimal(x).scaleb(2)
+            if f != f.to_integral_value():
+                arr = np.empty(len(values), dtype=object)
+                arr[:] = [Decimal(0) if v is None else Decimal(v) for v in values]
+                return arr
+            out[i] = int(f)
+        return out
+    if rep in ("int", "enum", "date", "bool"):
+        dtype = {"int": np.int64, "enum": np.int16, "date": np.int64, "bool": bool}[rep]
+        return np.array([0 if x is None else encode_cell(x, rep, enum) for x in values], dtype=dtype)
+    arr = np.empty(len(values), dtype=object)
+    if rep == "dec":
+        from decimal import Decimal
+
+        arr[:] = [Decimal(0) if x is None else x for x in values]
+    else:
+        arr[:] = values
+    return arr
+
+
+def data_rep(data, rep):
+    """``fen`` data that had to stay Decimal (below the fen) is ``dec``."""
+    if rep == "fen" and data.dtype == object:
+        return "dec"
+    return rep
+

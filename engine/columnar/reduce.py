@@ -1,0 +1,192 @@
+"""Aggregations over children (count, sum, any, all, min, max), per parent row.
+
+The twin of engine/aggregate.py. Children of all parents are evaluated at once; the
+results are reduced per parent with segment operations over the (sorted) parent index.
+The scalar reducers stop early (``any`` at the first true child, ``all`` at the first
+false one) and raise at the first child whose filter or value is an error; the masks
+below reproduce exactly that: an error counts only if it comes before the deciding child.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from .vector import V, full, orm, squeeze
+
+NONE = np.iinfo(np.int64).max
+
+
+def compile_aggregate(compiler, node):
+    """A function ``level -> V`` for one typed aggregation node."""
+    field = node.field
+    where = compiler.compile(node.where) if node.where is not None else None
+    of = compiler.compile(node.of) if node.of is not None else None
+    reduce = _REDUCERS[node.fn]
+    meta = (node.fn, node.type.kind)
+
+    def aggregate(level):
+        child, parent, missing = level.children(field)
+        parts = _Parts(child, where, of)
+        out = reduce(parts, parent, level.n, meta)
+        if missing is not None:
+            # A parent whose list is absent: unknown, and none of its (absent) children counted.
+            err = _without(out.err, missing)
+            unk = squeeze(orm(out.unk, missing) & ~full(err, level.n))
+            out = V(out.data, out.rep, unk, err, out.enum)
+        return out
+
+    return aggregate
+
+
+def _without(mask, rows):
+    if mask is None or rows is None:
+        return mask
+    return squeeze(mask & ~rows)
+
+
+class _Parts:
+    """Per child: the filter's verdict (true / unknown / error) and the value."""
+
+    __slots__ = ("n", "keep_true", "keep_unk", "where_err", "value", "value_err", "value_unk", "value_known")
+
+    def __init__(self, child, where, of):
+        n = self.n = child.n
+        if where is None:
+            self.keep_true, self.keep_unk, self.where_err = np.ones(n, dtype=bool), np.zeros(n, dtype=bool), None
+        else:
+            w = where(child)
+            err = full(w.err, n)
+            unk = full(w.unk, n) & ~err
+            data = np.broadcast_to(np.asarray(w.data, dtype=bool), (n,))
+            self.keep_true, self.keep_unk, self.where_err = data & ~unk & ~err, unk, squeeze(err)
+        self.value = None
+        if of is not None:
+            v = of(child)
+            self.value = v
+            self.value_err = full(v.err, n)
+            self.value_unk = full(v.unk, n) & ~self.value_err
+            self.value_known = ~(self.value_err | self.value_unk)
+
+    def not_false(self):
+        """Children the scalar reducer goes on to look at (filter true or unknown)."""
+        return self.keep_true | self.keep_unk
+
+    def child_err(self):
+        """Children whose filter, or value (when looked at), raises."""
+        err = full(self.where_err, self.n)
+        if self.value is not None:
+            err = err | (self.not_false() & self.value_err)
+        return err
+
+
+def _seg_any(mask, parent, n):
+    return np.bincount(parent[mask], minlength=n).astype(bool) if len(parent) else np.zeros(n, dtype=bool)
+
+
+def _seg_first(mask, parent, n):
+    """Per parent, the index of its first child in ``mask`` (NONE if none)."""
+    out = np.full(n, NONE, dtype=np.int64)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        p = parent[idx]
+        starts = np.flatnonzero(np.concatenate(([True], p[1:] != p[:-1])))
+        out[p[starts]] = idx[starts]
+    return out
+
+
+def _seg_sum(values, parent, n):
+    """Exact int64 sums per parent (children sorted by parent)."""
+    counts = np.bincount(parent, minlength=n)
+    ends = np.cumsum(counts)
+    total = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
+    return total[ends] - total[ends - counts]
+
+
+def _count(parts, parent, n, meta):
+    err = _seg_any(parts.child_err(), parent, n)
+    unk = _seg_any(parts.keep_unk, parent, n) & ~err
+    data = np.bincount(parent[parts.keep_true], minlength=n).astype(np.int64) if len(parent) else np.zeros(n, np.int64)
+    return V(data, "int", squeeze(unk), squeeze(err))
+
+
+def _sum(parts, parent, n, meta):
+    v = parts.value
+    err = _seg_any(parts.child_err(), parent, n)
+    counted = parts.keep_true & parts.value_known
+    unk = _seg_any(parts.keep_unk | (parts.keep_true & parts.value_unk), parent, n) & ~err
+    if v.rep in ("int", "fen"):
+        values = np.where(counted, np.broadcast_to(v.data, (parts.n,)), 0).astype(np.int64)
+        return V(_seg_sum(values, parent, n), v.rep, squeeze(unk), squeeze(err))
+    # Decimals: summed in child order from the scalar reducer's own start value.
+    from .vector import as_objects
+
+    objs = as_objects(v, parts.n).tolist()
+    zero = 0 if meta[1] == "integer" else Decimal(0)
+    sums = [zero] * n
+    for i in np.flatnonzero(counted).tolist():
+        p = int(parent[i])
+        sums[p] = sums[p] + objs[i]
+    data = np.empty(n, dtype=object)
+    data[:] = sums
+    return V(data, "dec" if meta[1] != "integer" else "obj", squeeze(unk), squeeze(err))
+
+
+def _any_all(want: bool):
+    def reduce(parts, parent, n, meta):
+        v = parts.value
+        data = np.broadcast_to(np.asarray(v.data, dtype=bool), (parts.n,))
+        is_want = parts.value_known & (data if want else ~data)
+        decisive = parts.keep_true & is_want
+        first_hit = _seg_first(decisive, parent, n)
+        first_err = _seg_first(parts.child_err(), parent, n)
+        err = first_err < first_hit
+        hit = (first_hit != NONE) & ~err
+        looked = parts.not_false() & ~parts.child_err()
+        if want:
+            undecided = looked & (parts.keep_unk | parts.value_unk)
+        else:
+            # all: a child whose value is true holds whatever its filter says
+            undecided = looked & ~(parts.value_known & data) & (parts.keep_unk | parts.value_unk)
+        unk = _seg_any(undecided, parent, n) & ~hit & ~err
+        value = hit if want else ~hit
+        return V(value, "bool", squeeze(unk), squeeze(err))
+
+    return reduce
+
+
+def _extreme(fn: str):
+    def reduce(parts, parent, n, meta):
+        v = parts.value
+        err = _seg_any(parts.child_err(), parent, n)
+        undecided = parts.not_false() & ~parts.child_err() & (parts.keep_unk | parts.value_unk)
+        unk = _seg_any(undecided, parent, n) & ~err
+        counted = parts.keep_true & parts.value_known
+        seen = _seg_any(counted, parent, n)
+        err = err | (~unk & ~seen)  # min or max of nothing (E806)
+        unk = unk & ~err
+        if v.rep in ("int", "fen", "date", "enum"):
+            big = np.iinfo(np.int64).max if fn == "min" else np.iinfo(np.int64).min
+            out = np.full(n, big, dtype=np.int64)
+            pick = np.minimum if fn == "min" else np.maximum
+            vals = np.broadcast_to(v.data, (parts.n,)).astype(np.int64)
+            pick.at(out, parent[counted], vals[counted])
+            out[~seen] = 0
+            return V(out.astype(np.int16) if v.rep == "enum" else out, v.rep, squeeze(unk), squeeze(err), v.enum)
+        from .vector import as_objects
+
+        objs = as_objects(v, parts.n).tolist()
+        best: list = [None] * n
+        choose = min if fn == "min" else max
+        for i in np.flatnonzero(counted).tolist():
+            p = int(parent[i])
+            best[p] = objs[i] if best[p] is None else choose(best[p], objs[i])
+        data = np.empty(n, dtype=object)
+        data[:] = [Decimal(0) if b is None else b for b in best]
+        return V(data, v.rep if v.rep in ("dec", "str", "obj") else "obj", squeeze(unk), squeeze(err))
+
+    return reduce
+
+
+_REDUCERS = {"count": _count, "sum": _sum, "any": _any_all(True), "all": _any_all(False),
+             "min": _extreme("min"), "max": _extreme("max")}

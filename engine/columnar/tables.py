@@ -1,0 +1,433 @@
+"""Decision tables and exceptions over whole levels: the twin of engine/decisions.py.
+
+Each hit policy walks the table's rows once, keeping per-row state arrays (still open,
+pending because a row may match, the candidate output of the rows that may match) so
+that every row ends exactly where the scalar evaluator's loop would: with a value, as
+unknown, or with an error (no row, several rows under ``unique``, min of nothing).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from ...dsl import typed as t
+from .compile import filler_array
+from .vector import V, andnot, as_objects, column, full, orm, squeeze, unify
+
+
+def compile_rule(cc, rule):
+    """The function ``level -> V`` of one checked rule, exceptions included."""
+    base = compile_table(cc, rule) if rule.table is not None else cc.compile(rule.expr)
+    if not rule.exceptions:
+        return base
+    excs = [(cc.compile(e.when), cc.compile(e.value)) for e in rule.exceptions]
+    return _with_exceptions(base, excs)
+
+
+class _Out:
+    """The growing result of one table or exception set: data, unknown, error."""
+
+    def __init__(self, n: int, rep: str, enum: tuple):
+        self.n, self.rep, self.enum = n, rep, enum
+        self.data = filler_array(rep, n)
+        self.unk = np.zeros(n, dtype=bool)
+        self.err = np.zeros(n, dtype=bool)
+
+    def take(self, rows, v: V) -> None:
+        """Rows whose outcome is ``v`` (value, unknown or error as v has it)."""
+        if not rows.any():
+            return
+        self.data[rows] = column(v.data, self.n)[rows]
+        err = full(v.err, self.n)
+        self.err |= rows & err
+        self.unk |= rows & full(v.unk, self.n) & ~err
+
+    def result(self) -> V:
+        err = self.err
+        return V(self.data, self.rep, squeeze(self.unk & ~err), squeeze(err), self.enum)
+
+
+def _equal(a, b, n) -> np.ndarray:
+    if a.dtype != object and b.dtype != object:
+        return np.asarray(a == b, dtype=bool)
+    return np.fromiter((x == y for x, y in zip(a.tolist(), b.tolist())), dtype=bool, count=n)
+
+
+class _Candidates:
+    """Rows that may match, per open row: do their outputs agree (and are they known)?"""
+
+    def __init__(self, n: int, out: _Out):
+        self.n = n
+        self.value = filler_array(out.rep, n)
+        self.seen = np.zeros(n, dtype=bool)
+        self.same = np.zeros(n, dtype=bool)
+        self.err = np.zeros(n, dtype=bool)
+
+    def add(self, rows, v: V) -> None:
+        if not rows.any():
+            return
+        data = column(v.data, self.n)
+        known = ~full(v.bad(), self.n)
+        first = rows & ~self.seen
+        self.value[first] = data[first]
+        self.same[first] = known[first]
+        later = rows & self.seen
+        if later.any():
+            self.same[later] &= known[later] & _equal(data[later], self.value[later], int(later.sum()))
+        self.err |= rows & full(v.err, self.n)
+        self.seen |= rows
+
+    def settle(self, rows, out: _Out) -> None:
+        """Decide ``rows`` by agreement: errors raised, agreeing values, else unknown."""
+        err = rows & self.err
+        out.err |= err
+        ok = rows & ~err & self.same
+        out.data[ok] = self.value[ok]
+        out.unk |= rows & ~err & ~ok
+
+
+def compile_table(cc, rule):
+    table = rule.table
+    inputs = [cc.compile(i.expr) for i in table.inputs]
+    positions = {i.name: n for n, i in enumerate(table.inputs)}
+    rows = []
+    for row in table.rows:
+        tests = [(positions[name], _test(cc, test)) for name, test in row.tests.items()]
+        rows.append((row, tests, cc.compile(row.then)))
+    policy = _POLICIES[table.hit]
+    rule_enum = cc.enum_of(rule.type)
+
+    def decide(level):
+        n = level.n
+        values = [fn(level) for fn in inputs]
+        in_err = np.zeros(n, dtype=bool)
+        for v in values:
+            in_err |= full(v.err, n)
+        thens = unify([then(level) for _, _, then in rows], n) if rows else []
+        rep = thens[0].rep if thens else "int"
+        out = _Out(n, rep, thens[0].enum if thens and thens[0].enum else rule_enum)
+        out.err |= in_err
+        matches = _Matches(level, rows, values, in_err)
+        policy(out, matches, thens, table, rule, ~in_err)
+        return out.result()
+
+    return decide
+
+
+class _Matches:
+    """Row matches, computed on first use: (true, unknown, error) masks per row."""
+
+    def __init__(self, level, rows, values, skip):
+        self.level, self.rows, self.values, self.skip = level, rows, values, skip
+        self.cache: dict = {}
+
+    def __call__(self, index: int):
+        found = self.cache.get(index)
+        if found is None:
+            found = self.cache[index] = _match(self.level, self.rows[index][1], self.values)
+        return found
+
+
+def _match(level, tests, values):
+    n = level.n
+    alive = np.ones(n, dtype=bool)
+    err = np.zeros(n, dtype=bool)
+    unk = np.zeros(n, dtype=bool)
+    for index, test in tests:
+        r = test(level, values[index])
+        if r.err is not None:
+            err |= alive & r.err
+            alive &= ~r.err
+        data = np.broadcast_to(np.asarray(r.data, dtype=bool), (n,))
+        false = ~data if r.unk is None else ~data & ~r.unk
+        if r.unk is not None:
+            unk |= alive & r.unk
+        alive &= ~false
+    unk &= alive
+    return alive & ~unk, unk, err
+
+
+def _test(cc, test):
+    """A function ``(level, V) -> V`` (bool) for one cell."""
+    if isinstance(test, t.TTestAny):
+        return lambda level, v: V(np.True_, "bool")
+    if isinstance(test, t.TTestNot):
+        inner = _test(cc, test.test)
+
+        def negate(level, v):
+            r = inner(level, v)
+            return V(~np.asarray(r.data, dtype=bool), "bool", r.unk, r.err)
+
+        return negate
+    if isinstance(test, t.TTestIn):
+        contains = cc.container(test.container, None)
+        return lambda level, v: _gated(v, contains(level, v), level.n)
+    op = test.op
+    other = cc.compile(test.value)
+    from .compile import _compare
+
+    def compare(level, v):
+        b = other(level)
+        return _gated(v, V(_compare(op, v, b, level.n), "bool", b.unk, b.err), level.n)
+
+    return compare
+
+
+def _gated(v: V, r: V, n: int) -> V:
+    """``r`` where ``v`` is known; v's own status where it is not (r is not looked at)."""
+    skip = v.bad()
+    r_err, r_unk = andnot(r.err, skip), andnot(r.unk, skip)
+    err = squeeze(orm(v.err, r_err))
+    unk = squeeze(andnot(orm(andnot(v.unk, v.err), r_unk), err))
+    return V(r.data, "bool", unk, err)
+
+
+# --- hit policies
+
+
+def _first(out, matches, thens, table, rule, alive):
+    n = out.n
+    alive = alive.copy()
+    pending = np.zeros(n, dtype=bool)
+    cands = _Candidates(n, out)
+    for i, then in enumerate(thens):
+        if not alive.any():
+            break
+        mt, mu, me = matches(i)
+        out.err |= alive & me
+        alive &= ~me
+        sure = alive & mt
+        out.take(sure & ~pending, then)
+        both = sure & pending
+        if both.any():
+            cands.add(both, then)
+            cands.settle(both, out)
+        alive &= ~sure
+        maybe = alive & mu
+        cands.add(maybe, then)
+        pending |= maybe
+    _end(out, alive, pending, cands, table)
+
+
+def _end(out, alive, pending, cands, table):
+    """Rows no row surely matched: agreement if proven, else unknown; no row: E808."""
+    left = alive & pending
+    if table.proven:
+        cands.settle(left, out)
+    else:
+        out.unk |= left
+    out.err |= alive & ~pending
+
+
+def _unique(out, matches, thens, table, rule, alive):
+    n = out.n
+    hits = np.zeros(n, dtype=np.int64)
+    pending = np.zeros(n, dtype=bool)
+    hit_row = np.full(n, -1, dtype=np.int64)
+    cands = _Candidates(n, out)
+    for i, then in enumerate(thens):
+        mt, mu, me = matches(i)
+        out.err |= alive & me
+        hits += mt & alive
+        hit_row[mt & alive] = i
+        pending |= mu & alive
+    alive = alive & ~out.err
+    many = alive & (hits > 1)
+    out.err |= many  # E809
+    alive &= ~many
+    one = alive & (hits == 1)
+    undecided = one & pending & (not table.proven)
+    out.unk |= undecided
+    chosen = one & ~undecided
+    for i, then in enumerate(thens):
+        out.take(chosen & (hit_row == i), then)
+    none = alive & (hits == 0)
+    if table.proven and (none & pending).any():
+        for i, then in enumerate(thens):
+            cands.add(none & pending & matches(i)[1], then)
+    _end(out, none, pending, cands, table)
+
+
+def _priority(out, matches, thens, table, rule, alive):
+    n = out.n
+    order = table.priority or []
+    best_rank = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    has_best = np.zeros(n, dtype=bool)
+    unsure = []
+    err = np.zeros(n, dtype=bool)
+    for i, then in enumerate(thens):
+        mt, mu, me = matches(i)
+        err |= me
+        looked = (mt | mu) & ~me
+        err |= looked & full(then.err, n)
+        known = ~full(then.bad(), n)
+        rank = _ranks(then, order, n)
+        rank = np.where(known, rank, -1)
+        sure = looked & mt & known
+        better = sure & (~has_best | (rank < best_rank))
+        out.data[better] = column(then.data, n)[better]
+        best_rank = np.where(better, rank, best_rank)
+        has_best |= better
+        unsure.append((looked & ~(mt & known), rank))
+    err &= alive
+    pending = np.zeros(n, dtype=bool)
+    for rows, rank in unsure:
+        pending |= rows & (~has_best | (rank < best_rank))
+    ok = alive & ~err
+    out.err |= err | (ok & ~pending & ~has_best)
+    out.unk |= ok & pending
+
+
+def _ranks(then, order, n):
+    rank = {v: i for i, v in enumerate(order)}
+    objs = as_objects(then, n).tolist()
+    return np.fromiter((rank.get(x, len(rank)) if _hashable(x) else len(rank) for x in objs), dtype=np.int64,
+                       count=n)
+
+
+def _hashable(x) -> bool:
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
+
+
+def _collect(out, matches, thens, table, rule, alive):
+    n = out.n
+    err = np.zeros(n, dtype=bool)
+    pending = np.zeros(n, dtype=bool)
+    matched = []
+    for i, then in enumerate(thens):
+        mt, mu, me = matches(i)
+        err |= me
+        looked = (mt | mu) & ~me
+        err |= looked & full(then.err, n)
+        pending |= (mu & ~me) | (mt & full(then.unk, n))
+        matched.append((mt & ~full(then.bad(), n), then))
+    err &= alive
+    ok = alive & ~err
+    out.err |= err
+    out.unk |= ok & pending & ~err
+    done = ok & ~pending
+    _aggregate(out, done, matched, table.aggregate, rule)
+
+
+def _aggregate(out, rows, matched, how, rule):
+    n = out.n
+    if how == "count":
+        total = np.zeros(n, dtype=np.int64)
+        for m, _ in matched:
+            total += m
+        out.data = np.where(rows, total, 0)
+        out.rep = "int"
+        return
+    if how == "sum" and out.rep in ("int", "fen"):
+        total = np.zeros(n, dtype=np.int64)
+        for m, then in matched:
+            total += np.where(m, np.broadcast_to(then.data, (n,)), 0).astype(np.int64)
+        out.data[rows] = total[rows]
+        return
+    objs = [(m, as_objects(then, n).tolist()) for m, then in matched]
+    data = np.empty(n, dtype=object)
+    for i in np.flatnonzero(rows).tolist():
+        vals = [o[i] for m, o in objs if m[i]]
+        if how == "sum":
+            data[i] = sum(vals, Decimal(0) if rule.type.kind != "integer" else 0)
+        elif how == "list":
+            data[i] = list(vals)
+        elif not vals:
+            out.err[i] = True
+        else:
+            data[i] = min(vals) if how == "min" else max(vals)
+    if how in ("min", "max") and out.rep in ("int", "fen", "enum", "date"):
+        keep = rows & ~out.err
+        for i in np.flatnonzero(keep).tolist():
+            out.data[i] = _encode(data[i], out)
+        return
+    out.data = data
+    out.rep = "obj" if how == "list" else ("dec" if out.rep in ("fen", "dec") else out.rep)
+
+
+def _encode(value, out):
+    from .vector import encode_cell
+
+    return encode_cell(value, out.rep, out.enum)
+
+
+_POLICIES = {"first": _first, "unique": _unique, "priority": _priority, "collect": _collect}
+
+
+# --- exceptions
+
+
+def _with_exceptions(base, excs):
+    def with_exceptions(level):
+        n = level.n
+        conds = [when(level) for when, _ in excs]
+        vals_raw = [value(level) for _, value in excs]
+        base_v = base(level)
+        vals = unify([*vals_raw, base_v], n)
+        base_v, vals = vals[-1], vals[:-1]
+        out = _Out(n, base_v.rep, base_v.enum or next((v.enum for v in vals if v.enum), ()))
+        err = np.zeros(n, dtype=bool)
+        holding, pending = [], []
+        for c in conds:
+            err |= full(c.err, n)
+        for c, v in zip(conds, vals):
+            cerr = full(c.err, n)
+            true = np.broadcast_to(np.asarray(c.data, dtype=bool), (n,)) & ~full(c.unk, n) & ~cerr
+            holding.append(true)
+            pending.append(full(c.unk, n) & ~cerr)
+            err |= true & full(v.err, n)
+        any_hold = np.logical_or.reduce(holding) if holding else np.zeros(n, dtype=bool)
+        any_pend = np.logical_or.reduce(pending) if pending else np.zeros(n, dtype=bool)
+        out.err |= err
+        alive = ~err
+        sure = alive & ~any_pend
+        out.take(sure & ~any_hold, base_v)
+        _holding(out, sure & any_hold, holding, vals, n)
+        _agree(out, alive & any_pend, holding, pending, vals, base_v, any_hold, n)
+        return out.result()
+
+    return with_exceptions
+
+
+def _holding(out, rows, holding, vals, n):
+    """Rows where some exceptions surely hold: one value, or E805 if they differ."""
+    if not rows.any():
+        return
+    cands = _Candidates(n, out)
+    for h, v in zip(holding, vals):
+        cands.add(rows & h, v)
+    count = np.zeros(n, dtype=np.int64)
+    for h in holding:
+        count += rows & h
+    first = np.full(n, -1, dtype=np.int64)
+    for i in range(len(holding) - 1, -1, -1):
+        first[rows & holding[i]] = i
+    single = rows & (count == 1)
+    for i, v in enumerate(vals):
+        out.take(single & (first == i), v)
+    several = rows & (count > 1)
+    agree = several & cands.same
+    for i, v in enumerate(vals):
+        out.take(agree & (first == i), v)
+    # Several values that differ, or unknown values whose facts may differ: E805 (or
+    # unknown); the scalar evaluator settles which when these rows are explained.
+    out.err |= several & ~cands.same
+
+
+def _agree(out, rows, holding, pending, vals, base_v, any_hold, n):
+    """Some exception's condition is unknown: decided only if every outcome agrees."""
+    if not rows.any():
+        return
+    cands = _Candidates(n, out)
+    for h, v in zip(holding, vals):
+        cands.add(rows & h, v)
+    for p, v in zip(pending, vals):
+        cands.add(rows & p, v)
+    cands.add(rows & ~any_hold, base_v)
+    cands.settle(rows, out)
+
