@@ -1,10 +1,23 @@
-"""JSON output that keeps decimals exact: ``Decimal`` is written as its decimal text."""
+"""JSON output that keeps decimals exact: ``Decimal`` is written as its decimal text.
+
+:class:`JsonText` marks text that is already JSON (``Result.to_json()``); ``dumps``
+embeds it as the value it encodes, reading its numbers back as exact decimals.
+"""
 from __future__ import annotations
 
 import json
 from decimal import Decimal
 
 _MARK = "\u0000dec:"
+
+
+class JsonText(str):
+    """A ``str`` holding JSON text; nested in data given to :func:`dumps`, it is
+    embedded as the JSON value it encodes (not as a quoted string)."""
+
+    def value(self):
+        """The encoded value, numbers with a fraction as exact ``Decimal``."""
+        return json.loads(self, parse_float=Decimal)
 
 
 def plain_json(value):
@@ -19,6 +32,8 @@ def plain_json(value):
 
 
 def _encode(value):
+    if isinstance(value, JsonText):
+        return _encode(value.value())
     if isinstance(value, Decimal):
         return _MARK + _decimal_text(value)
     if isinstance(value, dict):
@@ -33,10 +48,11 @@ def _encode(value):
 
 
 def _decimal_text(value: Decimal) -> str:
-    if value == value.to_integral_value() and abs(value) < Decimal("1e18"):
-        return str(int(value))
-    text = format(value.normalize(), "f")
-    return text
+    # Not normalize(): it rounds to the context's 28 digits; trim zeros from the text.
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def dumps(value, indent: int | None = 2) -> str:

@@ -50,8 +50,11 @@ class Result(BaseModel):
             raise ValueError("this result was not produced by a Policy")
         return self._explainer(self, output, lang)
 
-    def to_json(self) -> dict:
-        """The `fupin eval` JSON shape: id, results, unknown (and errors if any)."""
+    def to_dict(self) -> dict:
+        """The `fupin eval` JSON shape as data: id, results, unknown (and errors if any).
+
+        Dates become ISO text; money, ratios and decimals stay ``Decimal``.
+        """
         from .jsonout import plain_json
 
         out = {"id": self.id, "results": plain_json(self.values), "unknown": self.unknown}
@@ -59,3 +62,9 @@ class Result(BaseModel):
             out["errors"] = {k: {"code": e.code, "message": e.message, "location": e.location}
                              for k, e in self.errors.items()}
         return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """``to_dict()`` as JSON text, decimals written exactly (never binary floats)."""
+        from .jsonout import JsonText, dumps
+
+        return JsonText(dumps(self.to_dict(), indent=indent))
