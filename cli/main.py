@@ -231,6 +231,8 @@ def test_cmd(path, policy_dir, min_coverage, verbose, lang):
 
 from .generate import generate  # noqa: E402  (fupin generate: engine/generate.py)
 main.add_command(generate)
+from .batch import batch  # noqa: E402  (fupin batch: engine/batch/)
+main.add_command(batch)
 
 
 if __name__ == "__main__":  # pragma: no cover

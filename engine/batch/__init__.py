@@ -1,1 +1,38 @@
-"""Batch evaluation of whole datasets: readers, validation, writers, summary, Dask."""
+"""Batch evaluation of whole datasets: readers, validation, writers, summary, Dask.
+
+The pipeline (docs/batch.md): ``source.py`` opens the input (``readers.py`` for Parquet
+and JSON lines, ``csvjoin.py`` for CSV with joined children) and yields chunks of raw
+rows (``levels.py``); ``validate.py`` (with ``columns.py``) types them into a columnar
+``Frame``, deciding like ``FactsChecker``; ``pipeline.py`` evaluates each frame with
+``ColumnarProgram`` and writes results and quarantine (``outputs.py``), accumulating
+``summary.py``; ``distributed.py`` runs the same per-chunk function on Dask.
+"""
+from __future__ import annotations
+
+from .pipeline import Job, Outcome, Report, report_lines, run_batch
+from .source import Source, bad_argument, output_format, quarantine_path
+from .summary import Summary, render as render_summary
+
+__all__ = ["Job", "Outcome", "Report", "Source", "Summary", "bad_argument", "evaluate_dask", "load",
+           "output_format", "quarantine_path", "render_summary", "report_lines", "run_batch", "run_dask_file"]
+
+
+def load(path):
+    """The policy at ``path`` (a FupinError if it has errors)."""
+    from ..api import load_policy
+
+    return load_policy(path)
+
+
+def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity="household", outputs=None, lang="zh"):
+    """Evaluate a Dask dataframe: ``(results_ddf, quarantine_ddf)``; see distributed.py."""
+    from .distributed import evaluate_dask as run
+
+    return run(policy_or_path, ddf, on=on, variant=variant, entity=entity, outputs=outputs, lang=lang)
+
+
+def run_dask_file(job, source, output, fmt, quarantine, scheduler=None, progress=None):
+    """``fupin batch --engine dask``: the same run on a Dask cluster; see distributed.py."""
+    from .distributed import run_file
+
+    return run_file(job, source, output, fmt, quarantine, scheduler, progress)

@@ -1,0 +1,103 @@
+"""``fupin batch POLICY INPUT -o OUTPUT``: evaluate a whole dataset (engine/batch/).
+
+Arguments and printing only: reading, validation, evaluation, writing and the summary
+live in ``fupin.engine.batch``.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..dsl.errors import FupinError, render_all
+
+
+@click.command()
+@click.argument("policy", type=click.Path())
+@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Results file (.parquet or .csv) / 结果文件")
+@click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default 2020-06-30)")
+@click.option("--variant", default=None, help="Variant name / 变体")
+@click.option("--entity", default="household", show_default=True, help="household or village")
+@click.option("--only", default=None, help="Comma-separated outputs / 只求这些输出")
+@click.option("--summary", is_flag=True, help="Print counts, totals and incidence / 打印汇总")
+@click.option("--quarantine", default=None, type=click.Path(dir_okay=False),
+              help="Invalid rows (.csv or .jsonl; default <OUTPUT stem>.quarantine.csv) / 隔离文件")
+@click.option("--members", default=None, type=click.Path(), help="CSV of members (household_id) / 成员 CSV")
+@click.option("--households", default=None, type=click.Path(), help="CSV of households (village_id) / 农户 CSV")
+@click.option("--explain", "explain_id", default=None, help="Explain the row with this id instead / 解释某一行")
+@click.option("--chunk-size", default=65_536, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
+@click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of messages / 消息语言")
+def batch(policy, input_path, output, on, variant, entity, only, summary, quarantine, members, households,
+          explain_id, chunk_size, engine_name, scheduler, lang):
+    """Evaluate every row of a Parquet, CSV or JSONL dataset; quarantine invalid rows."""
+    from ..engine import batch as eb
+
+    outputs = [s.strip() for s in only.split(",") if s.strip()] if only else None
+    try:
+        pol = eb.load(policy)
+        job = eb.Job(pol, entity, variant, on, outputs, lang, summary)
+        source = eb.Source(input_path, job.layout, members, households, chunk_size)
+        if explain_id is not None:
+            _explain(pol, job, source, explain_id, variant, on, lang)
+            return
+        if output is None:
+            raise eb.bad_argument("缺少 -o OUTPUT", "missing -o OUTPUT")
+        fmt, qpath = eb.output_format(output), eb.quarantine_path(output, quarantine)
+        with _Progress(source.total(), lang) as progress:
+            if engine_name == "dask":
+                report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress)
+            else:
+                report = eb.run_batch(job, source, output, fmt, qpath, progress)
+    except FupinError as exc:
+        click.echo(render_all(exc.diagnostics, lang), err=True)
+        sys.exit(1)
+    for w in report.warnings:
+        click.echo(f"warning[{w.code}]: {w.message(lang)}", err=True)
+    if report.summary is not None:
+        click.echo(eb.render_summary(report.summary, job.program.checked, lang))
+    for line in eb.report_lines(report, lang):
+        click.echo(line, err=True)
+
+
+def _explain(pol, job, source, ident, variant, on, lang) -> None:
+    """Print the explanation of each selected output for the row with this id."""
+    from ..engine.batch.explain import find_record
+
+    record = find_record(source, ident)
+    if record is None:
+        click.echo((f"没有 id 为 {ident} 的行" if lang == "zh" else f"no row with id {ident}"), err=True)
+        sys.exit(1)
+    texts = [pol.explain(record, name, on=on, variant=variant, entity=job.entity, lang=lang) for name in job.outputs]
+    click.echo("\n\n".join(texts))
+
+
+class _Progress:
+    """Rows done on stderr, redrawn in place, only when stderr is a terminal."""
+
+    def __init__(self, total, lang: str):
+        self.total, self.lang = total, lang
+        self.show = sys.stderr.isatty()
+        self._bar = None
+
+    def __enter__(self):
+        if self.show and self.total:
+            self._bar = click.progressbar(length=self.total, label="batch", file=sys.stderr).__enter__()
+        return self
+
+    def __call__(self, done: int) -> None:
+        if self._bar is not None:
+            self._bar.update(done - self._bar.pos)
+        elif self.show:
+            click.echo(f"\r{done} " + ("行" if self.lang == "zh" else "rows"), nl=False, err=True)
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+        elif self.show:
+            click.echo("", err=True)
+        return False

@@ -1,0 +1,34 @@
+"""``--explain ID``: find one row of a dataset by its id and return its raw record."""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def find_record(source, ident: str):
+    """The raw record (dict, children included) of the first row whose id is ``ident``."""
+    key = source.layout.key
+    for chunk in source.chunks():
+        column = chunk.level.columns.get(key)
+        if column is None:
+            continue
+        hits = _matches(column, str(ident))
+        if len(hits):
+            return chunk.records([int(hits[0])])[0]
+    return None
+
+
+def _matches(column, ident: str) -> np.ndarray:
+    """Rows of a raw id column equal to ``ident`` (compared as text)."""
+    if isinstance(column, np.ndarray):
+        return np.flatnonzero([v is not None and str(v) == ident for v in column])
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    try:
+        text = column.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return np.flatnonzero([v is not None and str(v) == ident for v in column.to_pylist()])
+    return np.flatnonzero(pc.equal(text, ident).fill_null(False).to_numpy(zero_copy_only=False))

@@ -1,0 +1,189 @@
+"""The batch job: read a chunk, validate it, evaluate it, write it, drop it.
+
+:class:`Job` holds what is fixed for a run (the program, the validator, the outputs,
+the date) and turns one :class:`~.readers.Chunk` into an :class:`Outcome`: the result
+rows, the quarantine entries and the counts. The local run (:func:`run_batch`) and the
+Dask run (``distributed.py``) call the same :meth:`Job.process`.
+
+Every input row ends up either in the results or in the quarantine:
+``rows in = rows out + rows quarantined`` holds per chunk, hence for the run.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from ...dsl.errors import FupinError, Span, error
+from ..api import as_date
+from ..columnar.frame import take
+from ..columnar.program import ColumnarProgram
+from .csvjoin import OrderBroken
+from .outputs import QuarantineWriter, ResultWriter, output_schema, result_table
+from .summary import Summary, summarise
+from .validate import Validator
+
+SILENT = ("village_id",)  # grouping column for --summary: not a fact, never warned about
+
+
+@dataclass
+class Outcome:
+    """One chunk done: result rows, quarantine entries and counts."""
+
+    table: pa.Table
+    quarantine: list  # (row, id, field, code, reason) tuples
+    rows_in: int
+    rows_out: int
+    rows_quarantined: int
+    summary: Summary | None = None
+
+
+@dataclass
+class Report:
+    """A whole run: counts, warnings, the summary."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_quarantined: int = 0
+    warnings: list = field(default_factory=list)  # Diagnostics (W906 per column)
+    orphans: int = 0  # child rows of a joined CSV that matched no parent
+    restarted: bool = False  # a CSV child file was not in order: joined by index
+    summary: Summary | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        self.rows_in += outcome.rows_in
+        self.rows_out += outcome.rows_out
+        self.rows_quarantined += outcome.rows_quarantined
+        if outcome.summary is not None:
+            self.summary = (self.summary or Summary()).merge(outcome.summary)
+
+
+class Job:
+    """What is fixed for one batch run; :meth:`process` does one chunk."""
+
+    def __init__(self, policy, entity: str = "household", variant=None, on=None, outputs=None,
+                 lang: str = "zh", summary: bool = False):
+        self.program = policy.program(variant)
+        checked = self.program.checked
+        if entity not in checked.entities:
+            raise FupinError(error("E302", Span("<arguments>", 0, 0), name=entity,
+                                   suggestion=", ".join(checked.entities)))
+        if outputs:
+            policy.check_outputs(outputs, entity, variant)
+        self.entity, self.day, self.lang, self.want_summary = entity, as_date(on), lang, summary
+        self.outputs = list(outputs or self.program.outputs(entity))
+        self.validator = Validator(checked, entity, policy.facts_checker(variant), SILENT)
+        self.layout = self.validator.layout
+        self.columnar = ColumnarProgram(self.program)
+        self.schema = output_schema(checked, self.layout.key, self.outputs)
+
+    def process(self, chunk) -> Outcome:
+        """Validate, evaluate and tabulate one chunk."""
+        checked = self.validator.validate(chunk.level)
+        bad = checked.bad
+        if chunk.reasons:
+            bad = bad.copy()
+            bad[list(chunk.reasons)] = True
+        bad_rows, good = np.flatnonzero(bad), np.flatnonzero(~bad)
+        entries = [(b.row, b.ident, "", b.diagnostic.code, b.diagnostic.message(self.lang)) for b in chunk.broken]
+        entries += self._quarantine(chunk, bad_rows, checked.marks)
+        frame = take(checked.frame, good) if len(bad_rows) else checked.frame
+        table, summary = self._evaluate(frame, chunk, good)
+        n_broken = len(chunk.broken)
+        return Outcome(table, entries, chunk.level.n + n_broken, len(good), len(bad_rows) + n_broken, summary)
+
+    def _evaluate(self, frame, chunk, good):
+        if frame.n == 0:
+            return self.schema.empty_table(), (Summary() if self.want_summary else None)
+        result = self.columnar.evaluate(frame, self.day, self.outputs)
+        ids = frame.columns[self.layout.key].data
+        table = result_table(result, ids, self.schema, self.lang)
+        summary = None
+        if self.want_summary:
+            villages = chunk.extra.get("village_id")
+            if villages is not None:
+                villages = np.array(villages.to_pylist(), dtype=object)[good]
+            summary = summarise(result, frame, villages)
+        return table, summary
+
+    def _quarantine(self, chunk, bad_rows, marks) -> list:
+        """One entry per reason of each invalid row, in row order."""
+        if not len(bad_rows):
+            return []
+        entries = []
+        for i, record in zip(bad_rows.tolist(), chunk.records(bad_rows.tolist())):
+            diags = self.validator.reasons(record, marks.get(i, ())) + list(chunk.reasons.get(i, ()))
+            if not diags:
+                raise RuntimeError(f"internal: row {chunk.rows[i]} rejected without a reason")
+            ident = record.get(self.layout.key) if isinstance(record, dict) else None
+            for d in diags:
+                entries.append((int(chunk.rows[i]), None if ident is None else str(ident),
+                                str(d.args.get("path", "")), d.code, d.message(self.lang)))
+        return entries
+
+
+def run_batch(job: Job, source, output: str, output_fmt: str, quarantine: str, progress=None) -> Report:
+    """Run the job over the source, writing results and quarantine; the report of the run.
+
+    If a CSV child file turns out not to be in the order of its parents, everything is
+    started again with the child file indexed in memory (see csvjoin.py).
+    """
+    try:
+        return _run(job, source, output, output_fmt, quarantine, progress)
+    except OrderBroken:
+        source.join_mode = "index"
+        report = _run(job, source, output, output_fmt, quarantine, progress)
+        report.restarted = True
+        return report
+
+
+def _run(job, source, output, output_fmt, quarantine, progress) -> Report:
+    report = Report()
+    writer = ResultWriter(output, job.schema, output_fmt)
+    quarantined = QuarantineWriter(quarantine)
+    try:
+        for chunk in source.chunks():
+            outcome = job.process(chunk)
+            writer.write(outcome.table)
+            quarantined.write(outcome.quarantine)
+            report.add(outcome)
+            if progress is not None:
+                progress(report.rows_in)
+        report.orphans = source.finish()
+    except (OSError, pa.ArrowException) as exc:
+        raise unreadable(source.path, exc) from None
+    finally:
+        writer.close()
+        quarantined.close()
+    if job.want_summary and report.summary is None:
+        report.summary = Summary()
+    report.warnings = job.validator.warnings()
+    return report
+
+
+def unreadable(path, exc) -> FupinError:
+    """E804 located at the input file: it could not be read."""
+    from ...dsl.errors import Bilingual
+
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return FupinError(error("E804", Span(os.fspath(path), 0, 0),
+                            detail=Bilingual(f"无法读取：{text}", f"cannot be read: {text}")))
+
+
+def report_lines(report: Report, lang: str = "zh") -> list:
+    """The closing lines printed on stderr: rows in, out and quarantined."""
+    if lang == "zh":
+        lines = [f"输入 {report.rows_in} 行 = 输出 {report.rows_out} 行 + 隔离 {report.rows_quarantined} 行"]
+        if report.restarted:
+            lines.insert(0, "关联文件未按上级顺序排列：已在内存中建立索引后重新运行")
+        if report.orphans:
+            lines.append(f"关联文件中有 {report.orphans} 行找不到对应的上级记录，已忽略")
+    else:
+        lines = [f"rows in {report.rows_in} = rows out {report.rows_out} + rows quarantined {report.rows_quarantined}"]
+        if report.restarted:
+            lines.insert(0, "a joined file was not in the order of its parents: ran again with an in-memory index")
+        if report.orphans:
+            lines.append(f"{report.orphans} rows of a joined file match no parent and were ignored")
+    return lines

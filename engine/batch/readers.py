@@ -1,0 +1,178 @@
+"""Read Parquet, JSON lines or CSV input in chunks of rows, as raw levels.
+
+Every reader yields :class:`Chunk`\\ s of at most ``chunk_size`` top-level rows, in input
+order, each with the 1-based input row number of every row, a way to get the raw record
+of a few rows (for the reasons of invalid rows and for ``--explain``), and the records
+that could not be read at all (a malformed CSV record, a line that is not JSON), which
+are quarantined with E804 but still counted as rows in.
+
+- Parquet: ``ParquetFile.iter_batches``; nested children are ``list<struct>`` columns.
+- JSON lines: each chunk is parsed by pyarrow with an explicit schema taken from the
+  policy (exact decimals for money and numbers, text for strings, enums and dates); a
+  chunk pyarrow cannot read as a whole (mixed types, a broken line) is parsed line by
+  line with ``json`` (decimals exact) and validated from Python values instead.
+- CSV: ``csv.py`` (all columns read as text, children joined from a second file).
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.json as pj
+import pyarrow.parquet as pq
+
+from ...dsl.errors import Bilingual, Span, error
+from .levels import Level, from_records, from_table
+
+FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+DEFAULT_CHUNK = 65_536
+
+
+@dataclass
+class Broken:
+    """A record that could not be read: its row number, id if known, and the diagnostic."""
+
+    row: int
+    ident: str | None
+    diagnostic: object
+
+
+@dataclass
+class Chunk:
+    """Raw rows of the input with their input row numbers."""
+
+    level: Level
+    rows: np.ndarray  # int64, 1-based input row number of each row of ``level``
+    records: Callable[[list], list]  # raw records (dicts) of some rows of ``level``
+    extra: dict = field(default_factory=dict)  # undeclared top-level columns kept (village_id)
+    broken: list = field(default_factory=list)  # Broken records, counted as rows in
+    reasons: dict = field(default_factory=dict)  # row -> diagnostics found while reading (joins)
+
+
+def format_of(path) -> str | None:
+    """``parquet``, ``csv`` or ``jsonl`` by the file's extension (None when unknown)."""
+    return FORMATS.get(Path(path).suffix.lower())
+
+
+def rechunk(batches, size: int) -> Iterator[pa.Table]:
+    """Tables of exactly ``size`` rows (the last one shorter) from any batches."""
+    pending, count = [], 0
+    for batch in batches:
+        while batch.num_rows:
+            take = min(size - count, batch.num_rows)
+            pending.append(batch.slice(0, take))
+            count += take
+            batch = batch.slice(take)
+            if count == size:
+                yield pa.Table.from_batches(pending).combine_chunks()
+                pending, count = [], 0
+    if count:
+        yield pa.Table.from_batches(pending).combine_chunks()
+
+
+def keep_extra(table, names) -> dict:
+    """The named columns of a table, when present."""
+    return {n: table.column(n) for n in names if n in table.schema.names}
+
+
+# --- Parquet
+
+
+def parquet_rows(path) -> int:
+    """The number of rows of a Parquet file, from its footer."""
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def parquet_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iterator[Chunk]:
+    """Chunks of a Parquet file; nested children come from ``list<struct>`` columns."""
+    pf = pq.ParquetFile(path)
+    start = 0
+    for table in rechunk(pf.iter_batches(batch_size=chunk_size), chunk_size):
+        yield table_chunk(layout, table, start, extra)
+        start += table.num_rows
+
+
+def table_chunk(layout, table: pa.Table, start: int, extra=("village_id",)) -> Chunk:
+    """A chunk from an arrow table whose first row is input row ``start + 1``."""
+    rows = np.arange(start + 1, start + table.num_rows + 1, dtype=np.int64)
+    return Chunk(from_table(layout, table), rows, lambda idx, t=table: t.take(pa.array(idx, pa.int64())).to_pylist(),
+                 keep_extra(table, extra))
+
+
+# --- JSON lines
+
+
+def jsonl_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iterator[Chunk]:
+    """Chunks of a JSON-lines file (blank lines skipped, not counted)."""
+    schema = explicit_schema(layout)
+    start = 0
+    lines: list = []
+    with open(path, "rb") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            lines.append(line if line.endswith(b"\n") else line + b"\n")
+            if len(lines) == chunk_size:
+                yield _jsonl_chunk(layout, lines, start, schema, extra, path)
+                start += len(lines)
+                lines = []
+    if lines:
+        yield _jsonl_chunk(layout, lines, start, schema, extra, path)
+
+
+def explicit_schema(layout) -> pa.Schema:
+    """The arrow types JSON values must have to be read without loss (others: line by line)."""
+    return pa.schema(_json_fields(layout))
+
+
+def _json_fields(layout) -> list:
+    types = {"bool": pa.bool_(), "integer": pa.decimal128(38, 0), "money": pa.decimal128(38, 2),
+             "decimal": pa.decimal128(38, 18), "ratio": pa.decimal128(38, 18), "date": pa.string(),
+             "string": pa.string(), "enum": pa.string()}
+    out = [pa.field(name, types[spec.kind]) for name, spec in layout.fields.items()]
+    out += [pa.field(name, pa.list_(pa.struct(_json_fields(child)))) for name, child in layout.lists.items()]
+    return out
+
+
+def _jsonl_chunk(layout, lines: list, start: int, schema, extra, path) -> Chunk:
+    data = b"".join(lines)
+    try:
+        table = pj.read_json(io.BytesIO(data),
+                             read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1), use_threads=False),
+                             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        table = None
+    if table is not None and table.num_rows == len(lines):
+        rows = np.arange(start + 1, start + len(lines) + 1, dtype=np.int64)
+        return Chunk(from_table(layout, table), rows, lambda idx: [_loads(lines[i]) for i in idx],
+                     keep_extra(table, extra))
+    return _jsonl_python(layout, lines, start, extra, path)
+
+
+def _loads(line: bytes):
+    return json.loads(line, parse_float=Decimal)
+
+
+def _jsonl_python(layout, lines: list, start: int, extra, path) -> Chunk:
+    """A chunk parsed line by line: exact decimals, any mix of types, broken lines quarantined."""
+    records, rows, broken = [], [], []
+    for i, line in enumerate(lines):
+        try:
+            records.append(_loads(line))
+            rows.append(start + i + 1)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            detail = Bilingual(f"第 {start + i + 1} 行不是有效的 JSON：{exc}", f"line {start + i + 1} is not valid JSON: {exc}")
+            broken.append(Broken(start + i + 1, None, error("E804", Span(str(path), 0, 0), detail=detail)))
+    kept = {}
+    for name in extra:
+        if any(isinstance(r, dict) and name in r for r in records):
+            values = [r.get(name) if isinstance(r, dict) else None for r in records]
+            kept[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    return Chunk(from_records(layout, records), np.array(rows, dtype=np.int64),
+                 lambda idx: [records[i] for i in idx], kept, broken)

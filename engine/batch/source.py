@@ -1,0 +1,100 @@
+"""The input of a batch run: which file, which format, which joined files.
+
+:class:`Source` checks the arguments (formats by extension, files readable, joins only
+for CSV) and opens the right reader; problems are ``FupinError``\\ s located at
+``<arguments>`` (E804), rendered like every other command's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...dsl.errors import Bilingual, FupinError, Span, error
+from .csvjoin import CsvReader, JoinSpec
+from .readers import DEFAULT_CHUNK, format_of, jsonl_chunks, parquet_chunks, parquet_rows
+
+ARGUMENTS = Span("<arguments>", 0, 0)
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+QUARANTINE_FORMATS = (".csv", ".jsonl", ".ndjson")
+
+
+def bad_argument(zh: str, en: str) -> FupinError:
+    """A FupinError (E804) located at ``<arguments>``."""
+    return FupinError(error("E804", ARGUMENTS, detail=Bilingual(zh, en)))
+
+
+@dataclass
+class Source:
+    """An input file of one entity, with the CSV files its children are joined from."""
+
+    path: str
+    layout: object
+    members: str | None = None
+    households: str | None = None
+    chunk_size: int = DEFAULT_CHUNK
+    join_mode: str = "merge"
+
+    def __post_init__(self):
+        self.fmt = format_of(self.path)
+        _readable(self.path, "输入", "input")
+        if self.fmt is None:
+            raise bad_argument(f"不认识输入文件 `{self.path}` 的格式（应为 .parquet、.csv 或 .jsonl）",
+                               f"unknown input format of `{self.path}` (expected .parquet, .csv or .jsonl)")
+        for path in (self.members, self.households):
+            if path is not None:
+                _readable(path, "关联", "joined")
+                if self.fmt != "csv" or format_of(path) != "csv":
+                    raise bad_argument("--members / --households 只用于 CSV 输入（均为 .csv 文件）",
+                                       "--members / --households go with CSV input (all .csv files)")
+        if self.chunk_size < 1:
+            raise bad_argument("--chunk-size 至少为 1", "--chunk-size must be at least 1")
+        self._reader = None
+
+    def total(self) -> int | None:
+        """The number of input rows when known before reading (Parquet)."""
+        return parquet_rows(self.path) if self.fmt == "parquet" else None
+
+    def chunks(self):
+        """The input's chunks, in order (CSV merge joins may raise OrderBroken)."""
+        if self.fmt == "parquet":
+            return parquet_chunks(self.path, self.layout, self.chunk_size)
+        if self.fmt == "jsonl":
+            return jsonl_chunks(self.path, self.layout, self.chunk_size)
+        self._reader = CsvReader(self.path, self.layout, self.joins(), self.join_mode)
+        return self._reader.chunks(self.chunk_size)
+
+    def finish(self) -> int:
+        """After the last chunk: child rows that matched no parent (CSV joins)."""
+        return self._reader.finish() if self._reader is not None else 0
+
+    def joins(self) -> list:
+        """The CSV joins implied by --members and --households for this entity."""
+        members = JoinSpec("members", self.members, "household_id") if self.members else None
+        if "households" in self.layout.lists:
+            if self.households:
+                return [JoinSpec("households", self.households, "village_id", members)]
+            return []
+        return [members] if members and "members" in self.layout.lists else []
+
+
+def output_format(path) -> str:
+    """``parquet`` or ``csv`` by the output's extension."""
+    fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise bad_argument(f"输出文件 `{path}` 应为 .parquet 或 .csv", f"the output `{path}` must be .parquet or .csv")
+    return fmt
+
+
+def quarantine_path(output, given=None) -> str:
+    """The quarantine file: as given (.csv or .jsonl), or ``<OUTPUT stem>.quarantine.csv``."""
+    if given is None:
+        out = Path(output)
+        return str(out.with_name(out.stem + ".quarantine.csv"))
+    if Path(given).suffix.lower() not in QUARANTINE_FORMATS:
+        raise bad_argument(f"隔离文件 `{given}` 应为 .csv 或 .jsonl", f"the quarantine file `{given}` must be .csv or .jsonl")
+    return str(given)
+
+
+def _readable(path, zh: str, en: str) -> None:
+    if not Path(path).is_file():
+        raise bad_argument(f"找不到{zh}文件 `{path}`", f"{en} file `{path}` not found")

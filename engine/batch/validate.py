@@ -1,0 +1,135 @@
+"""Validate a raw chunk (``levels.Level``) into a typed ``Frame``, deciding like FactsChecker.
+
+A row is invalid when any of its fields, or any field of any of its children, is: a
+required field missing (E801), a value of the wrong type, an unknown enum value or money
+below the fen (E802), a value outside the field's [min, max] (E803), a list that is not
+a list or holds something other than objects (E802), too many children (E810). The
+decision is made on whole columns (``columns.py``); the *reasons* for the few invalid
+rows are then produced by the scalar ``FactsChecker`` on those rows alone
+(:meth:`Validator.reasons`), so they read exactly as ``fupin eval`` reports them.
+Undeclared columns are remembered once per column (W906), not per row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...dsl.errors import Bilingual, Span, error
+from ..columnar.frame import Children, Column, Frame, empty_array
+from .columns import CellChecker, convert
+from .layout import layout_of
+from .levels import Level, Nested, none_mask
+
+FACTS_SPAN = Span("<facts>", 0, 0)
+
+
+@dataclass
+class Validated:
+    """A chunk's typed frame (all rows), which rows are invalid, and format limits hit."""
+
+    frame: Frame
+    bad: np.ndarray
+    marks: dict = field(default_factory=dict)  # row -> [(field path, "int64" | "fen")]
+
+
+class Validator:
+    """Validates chunks of one entity (with its children) for one checked policy."""
+
+    def __init__(self, checked, entity: str, facts_checker, silent=()):
+        self.layout = layout_of(checked, entity)
+        self.facts = facts_checker
+        self.silent = set(silent)
+        self.undeclared: list = []  # column paths seen and ignored (W906), in order
+        self._cells: dict = {}
+
+    def validate(self, level: Level) -> Validated:
+        """The typed frame of a chunk and its invalid rows."""
+        return self._level(level, self.layout, "")
+
+    def reasons(self, record, marks=()) -> list:
+        """The diagnostics of one invalid row: FactsChecker's, plus format limits it misses."""
+        _, diags = self.facts.validate(record, self.layout.entity)
+        found = [d for d in diags if d.severity == "error"]
+        seen = {d.args.get("path") for d in found}
+        ident = record.get(self.layout.key) if isinstance(record, dict) else None
+        for path, reason in marks:
+            if path not in seen:
+                found.append(limit_diagnostic(self.layout.label, ident, path, reason))
+        return found
+
+    def warnings(self) -> list:
+        """One W906 per undeclared column (the id is the column, not a row)."""
+        return [error("W906", FACTS_SPAN, entity=self.layout.label, id="*", path=p) for p in self.undeclared]
+
+    # --- one level
+
+    def _level(self, level: Level, layout, prefix: str) -> Validated:
+        n = level.n
+        bad = none_mask(n) if level.not_object is None else level.not_object.copy()
+        out = Validated(Frame(layout.entity, n), bad)
+        self._note_undeclared(level, layout, prefix)
+        for name, spec in layout.fields.items():
+            self._scalar(level, layout, spec, out)
+        for name, child in layout.lists.items():
+            nested = level.lists.get(name) or Nested(Level(child.entity, 0), np.zeros(0, dtype=np.int64),
+                                                     np.ones(n, dtype=bool), none_mask(n))
+            self._list(name, child, nested, layout, out, prefix)
+        return out
+
+    def _note_undeclared(self, level, layout, prefix):
+        for name in level.columns:
+            path = prefix + str(name)
+            if not layout.declared(name) and not (prefix == "" and name in self.silent) and path not in self.undeclared:
+                self.undeclared.append(path)
+
+    def _scalar(self, level, layout, spec, out: Validated) -> None:
+        n = level.n
+        raw = level.columns.get(spec.name)
+        if raw is None:
+            missing = np.ones(n, dtype=bool)
+            out.frame.columns[spec.name] = Column(empty_array(spec.kind, n), missing if n else None)
+        else:
+            conv = convert(raw, spec, self._cell(layout, spec))
+            missing = conv.missing
+            out.bad |= conv.bad
+            for row, reason in conv.limit.items():
+                out.marks.setdefault(row, []).append((spec.name, reason))
+            out.frame.columns[spec.name] = Column(conv.data, missing if missing.any() else None)
+        if spec.required:
+            out.bad |= missing  # E801
+
+    def _list(self, name, child, nested: Nested, layout, out: Validated, prefix: str) -> None:
+        n = out.frame.n
+        sub = self._level(nested.level, child, f"{prefix}{name}[].")
+        out.bad |= nested.not_list
+        if name in layout.required_lists:
+            out.bad |= nested.missing
+        counts = np.bincount(nested.parent, minlength=n)
+        out.bad |= counts > layout.limits[name]
+        if sub.bad.any():
+            out.bad[nested.parent[sub.bad]] = True
+        if sub.marks:
+            starts = np.concatenate(([0], np.cumsum(counts)))
+            for row, items in sub.marks.items():
+                parent = int(nested.parent[row])
+                index = row - int(starts[parent])
+                out.marks.setdefault(parent, []).extend((f"{name}[{index}].{p}", r) for p, r in items)
+        missing = nested.missing
+        out.frame.children[name] = Children(sub.frame, nested.parent, missing if missing.any() else None)
+
+    def _cell(self, layout, spec) -> CellChecker:
+        key = (layout.entity, spec.name)
+        if key not in self._cells:
+            self._cells[key] = CellChecker(self.facts, spec)
+        return self._cells[key]
+
+
+def limit_diagnostic(label, ident, path: str, reason: str):
+    """A value the columnar format cannot hold although the scalar checker accepts it."""
+    if reason == "fen":
+        from ..facts import MONEY_TO_THE_FEN
+
+        return error("E802", FACTS_SPAN, entity=label, id=ident, path=path, expected=MONEY_TO_THE_FEN, value="…")
+    return error("E810", FACTS_SPAN, detail=Bilingual(f"{path}：整数超出 64 位范围（批量求值的列式格式）",
+                                                      f"{path}: a whole number beyond 64 bits (the columnar batch format)"))
