@@ -63,6 +63,18 @@ class Policy:
             self._facts[name] = FactsChecker(self.program(name).checked)
         return self._facts[name]
 
+    def key_of(self, facts, entity: str = "household", variant: str | None = None) -> str | None:
+        """The entity's key in raw facts, as text (None if absent).
+
+        The key is the field the entity declares as ``key`` (``id`` unless it says
+        otherwise); finding an entity "by id" must read that field.
+        """
+        if not isinstance(facts, dict):
+            return None
+        ent = self.program(variant).checked.entities.get(entity)
+        value = facts.get(ent.key if ent is not None else "id")
+        return None if value is None else str(value)
+
     def check_outputs(self, names, entity: str, variant=None) -> None:
         """Raise E811 for a requested output the entity does not have."""
         program = self.program(variant)
