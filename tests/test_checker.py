@@ -91,3 +91,61 @@ def test_deep_yaml_is_a_located_error(tmp_path):
     (tmp_path / "deep.yaml").write_text("a: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
     diags, _ = check_all(load_source(tmp_path))
     assert [d.code for d in diags] == ["E101"]
+
+
+# --- lints of variants: what a variant adds is linted, base warnings are not repeated
+
+LINT_BASE = """\
+documents:
+  D: {title: {zh: 文件, en: document}}
+entities:
+  household:
+    fields:
+      id: {type: string, required: true}
+      income: {type: money}
+parameters:
+  line: {type: money, source: "D:1", values: {2016-01-01: 3000}}
+  spare: {type: money, source: "D:1", values: {2016-01-01: 1}}
+entity: household
+rules:
+  low: {type: bool, source: "D:1", expr: income < line}
+  unsourced: {type: bool, expr: income > 0元}
+  helper: {type: money, internal: true, source: "D:1", expr: line * 2}
+"""
+
+
+@pytest.mark.parametrize("variant, expected", [
+    # an internal rule the variant adds and nothing uses
+    ("rules:\n  extra: {entity: household, type: bool, internal: true, source: 'D:1', expr: 'income > 1元'}\n",
+     [("W904", "v.yaml", 4)]),
+    # a rule the variant adds without a source
+    ("rules:\n  extra: {entity: household, type: bool, expr: low}\n", [("W903", "v.yaml", 4)]),
+    # a gap in the values the variant gives a parameter
+    ("parameters:\n  line:\n    values: {2020-01-01: {gap: 空白, source: 'D:1'}}\n", [("W902", "v.yaml", 5)]),
+    # overriding a rule the base already warns about: no second warning at the variant
+    ("rules:\n  unsourced: {expr: income > 1元}\n", []),
+    # overriding an unused parameter: W901 once, at the base
+    ("parameters:\n  spare: {values: {2016-01-01: 2}}\n", []),
+    # labels only: nothing the variant supplies changes a value
+    ("rules:\n  low: {labels: {zh: 低, en: low}}\n", []),
+])
+def test_variant_additions_are_linted_once(tmp_path, monkeypatch, variant, expected):
+    found = _lint(tmp_path, monkeypatch, variant)
+    base = [f for f in found if f[1] == "base.yaml"]
+    assert base == [("W901", "base.yaml", 10), ("W903", "base.yaml", 14), ("W904", "base.yaml", 15)]
+    assert [f for f in found if f[1] != "base.yaml"] == expected
+
+
+def test_internal_rule_used_only_by_a_variant_is_used(tmp_path, monkeypatch):
+    found = _lint(tmp_path, monkeypatch, "rules:\n  extra: {entity: household, type: bool, source: 'D:1', "
+                                         "expr: income < helper}\n")
+    assert ("W904", "base.yaml", 15) not in found
+
+
+def _lint(tmp_path, monkeypatch, variant: str) -> list:
+    monkeypatch.chdir(tmp_path)
+    Path("base.yaml").write_text(LINT_BASE, encoding="utf-8")
+    Path("v.yaml").write_text("variant: v\nsource: 'D:1'\n" + variant, encoding="utf-8")
+    diags, _ = check_all(load_source("."))
+    assert [d for d in diags if d.severity == "error"] == []
+    return [(d.code, d.span.file, d.span.line) for d in diags]

@@ -2,7 +2,8 @@
 
 ``check(src, variant)`` checks one view (the base, or a variant applied over it) and
 returns the :class:`CheckedPolicy` plus diagnostics; ``check_all(src)`` checks the base
-and every variant and returns every diagnostic once, sorted.
+and every variant, lints the base and what each variant adds (W901–W904), and returns
+every diagnostic once, sorted.
 """
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ def check(src, variant: str | None = None) -> CheckResult:
     if has_cycle or result.errors:
         result.policy = None
     result._checked = checked  # kept for lint even when errors stop compilation
+    result._view = view  # the variant's declarations, located where the variant wrote them
     return result
 
 
@@ -82,8 +84,11 @@ def check_all(src) -> tuple[list[Diagnostic], dict[str, CheckResult]]:
     for name in src.variants:
         results[name] = check(src, name)
     used = set().union(*(r.params_used for r in results.values()))
+    rules_used = set().union(*(rule.deps for r in results.values() for rule in r._checked.rules.values()))
     lint_diags: list[Diagnostic] = []
-    lint(results["base"]._checked, used, src, lint_diags)
+    base = results["base"]._checked
+    for name, r in results.items():
+        lint(r._checked, used, rules_used, r._view, lint_diags, base=None if name == "base" else base)
     seen, out = set(), []
     for d in [*lint_diags, *(d for r in results.values() for d in r.diagnostics)]:
         key = (d.code, d.span, d.message("en"))

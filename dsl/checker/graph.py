@@ -42,28 +42,39 @@ def find_cycles(rules: dict, diags: list) -> bool:
     return found
 
 
-def lint(checked, params_used: set, src, diags: list) -> None:
-    """Warnings: unused parameters and internal rules, missing sources, gap values."""
-    used_rules = set()
-    for rule in checked.rules.values():
-        used_rules |= rule.deps
+def lint(checked, params_used: set, rules_used: set, view, diags: list, base=None) -> None:
+    """Warnings: unused parameters and internal rules, missing sources, gap values.
+
+    ``params_used`` and ``rules_used`` gather every view (base and variants): a name
+    used anywhere is used. With ``base`` (the base's CheckedPolicy), ``checked`` is a
+    variant's view and only what that variant supplies is linted — rules it adds or
+    overrides, parameters it overrides — and only where the base's own lint would not
+    already say the same (no duplicate of a base warning at a second place).
+    """
+    variant = checked.variant if base is not None else None
     for name, param in checked.params.items():
-        if name not in params_used:
+        if variant and param.origin != variant:
+            continue
+        inherited = base.params.get(name) if base is not None else None
+        if base is None and name not in params_used:
             diags.append(error("W901", param.span, name=name))
-        if not param.sources:
+        if not param.sources and (inherited is None or inherited.sources):
             diags.append(error("W903", param.span, kind=_Bilingual("参数", "parameter"), name=name))
         for start, value in param.periods:
-            if isinstance(value, Gap):
-                loc = _param_loc(src, name)
+            if isinstance(value, Gap) and (inherited is None or (start, value) not in inherited.periods):
+                loc = _param_loc(view, name)
                 span = loc.span("values", start.isoformat()) if loc else param.span
                 diags.append(error("W902", span, name=name, date=start.isoformat(), detail=value.text))
     for name, rule in checked.rules.items():
-        if rule.internal and name not in used_rules:
+        if variant and rule.origin != variant:
+            continue
+        inherited = base.rules.get(name) if base is not None else None
+        if rule.internal and name not in rules_used and inherited is None:
             diags.append(error("W904", rule.span, name=name))
-        if not rule.sources:
+        if not rule.sources and (inherited is None or inherited.sources):
             diags.append(error("W903", rule.span, kind=_Bilingual("规则", "rule"), name=name))
 
 
-def _param_loc(src, name):
-    param = src.parameters.get(name)
+def _param_loc(view, name):
+    param = view.parameters.get(name)
     return getattr(param, "_loc", None)
