@@ -30,10 +30,11 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--chunk-size", default=65_536, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
+@click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
 def batch(policy, input_path, output, on, variant, entity, only, summary, quarantine, members, households,
-          explain_id, chunk_size, engine_name, scheduler, lang):
+          explain_id, chunk_size, engine_name, scheduler, timings, lang):
     """Evaluate every row of a Parquet, CSV or JSONL dataset; quarantine invalid rows."""
     from ..engine import batch as eb
 
@@ -62,6 +63,9 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
         click.echo(eb.render_summary(report.summary, job.program.checked, lang))
     for line in eb.report_lines(report, lang):
         click.echo(line, err=True)
+    if timings:
+        for line in eb.timing_lines(job.timings, report.rows_in, lang):
+            click.echo(line, err=True)
 
 
 def _explain(pol, job, source, ident, variant, on, lang) -> None:

@@ -35,15 +35,16 @@ def output_schema(checked, key: str, outputs: list) -> pa.Schema:
     return pa.schema(fields)
 
 
-def result_table(result, ids, schema: pa.Schema, lang: str) -> pa.Table:
-    """The result rows of one evaluated frame (``ids``: the key column, in row order)."""
+def result_table(result, ids, schema: pa.Schema, explained) -> pa.Table:
+    """The result rows of one evaluated frame (``ids``: the key column, in row order;
+    ``explained``: the unknown and errors texts from :func:`explanations`)."""
     checked = result.program.program.checked
     columns = [pa.array(ids, pa.string())]
     for name in result.outputs:
         rule = checked.rules[name]
         mask = result.unknown[name] | result.error[name]
         columns.append(output_array(result.values[name], mask, rule.type, checked))
-    unknown, errors = explanations(result, lang)
+    unknown, errors = explained
     columns += [pa.array(unknown, pa.string()), pa.array(errors, pa.string())]
     return pa.Table.from_arrays(columns, schema=schema)
 

@@ -156,7 +156,7 @@ def _jsonl_chunk(layout, lines: list, start: int, schema, extra, path) -> Chunk:
 
 
 def _loads(line: bytes):
-    return json.loads(line, parse_float=Decimal)
+    return json.loads(line.rstrip(b"\r\n"), parse_float=Decimal)
 
 
 def _jsonl_python(layout, lines: list, start: int, extra, path) -> Chunk:
