@@ -46,7 +46,9 @@ class ParseFailure(Exception):
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     text = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    # cache=True keeps the built LALR tables in the temp folder (keyed by the grammar's
+    # hash): building them takes longer than checking the whole policy pack.
+    return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=True)
 
 
 def parse_expression(text: str) -> ast.Node:
@@ -62,7 +64,10 @@ def parse_unary_test(text: str) -> ast.Node:
     return _parse(text, test=True)
 
 
+@lru_cache(maxsize=16384)
 def _parse(text: str, test: bool) -> ast.Node:
+    """Parse once per distinct text: the AST is immutable and its offsets are relative
+    to the text, so the base policy and every variant share the same nodes."""
     if len(text) > MAX_LENGTH:
         raise ParseFailure("E206", MAX_LENGTH, detail=f"{len(text)} > {MAX_LENGTH} characters")
     _check_brackets(text)

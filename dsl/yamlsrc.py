@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 import yaml
 from yaml.composer import Composer
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
 
 from .errors import Diagnostic, FupinError, Span, error
 
@@ -100,6 +100,33 @@ for _first in "tTfF":
         0, ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")))
 
 
+# libyaml (C) when present: composing the pack in pure Python took seconds. Aliases and
+# nesting are screened on libyaml's event stream first (it keeps its own stack, so a
+# hostile file cannot exhaust ours), then the C composer builds the nodes.
+_FAST = getattr(yaml, "CSafeLoader", None)
+if _FAST is not None:
+    class _FastLoader(_FAST):
+        """libyaml's safe loader with the same YAML 1.2 booleans."""
+
+    _FastLoader.yaml_implicit_resolvers = _NoAliasLoader.yaml_implicit_resolvers
+
+
+def _compose(text: str):
+    if _FAST is None:
+        return yaml.compose(text, Loader=_NoAliasLoader)
+    depth = 0
+    for event in yaml.parse(text, Loader=_FastLoader):
+        if isinstance(event, AliasEvent):
+            raise _AliasFound(event.start_mark)
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise RecursionError
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    return yaml.compose(text, Loader=_FastLoader)
+
+
 class _AliasFound(Exception):
     def __init__(self, mark):
         self.mark = mark
@@ -110,7 +137,7 @@ def load_yaml(text: str, file: str) -> tuple[object, Positions]:
     raw_lines = tuple(text.splitlines())
     pos = Positions(file, raw_lines)
     try:
-        node = yaml.compose(text, Loader=_NoAliasLoader)
+        node = _compose(text)
     except _AliasFound as exc:
         raise FupinError(error("E102", _span(file, exc.mark))) from None
     except yaml.MarkedYAMLError as exc:
