@@ -15,7 +15,8 @@ import numpy as np
 from ...dsl import typed as t
 from .. import compiler as scalar
 from ..values import EvalError, Unknown
-from .vector import (REP_OF_KIND, V, andnot, as_objects, column, encode_cell, encode_literal, full, numeric_pair,
+from .vector import (REP_OF_KIND, V, andnot, as_objects, column, decode_cell, encode_cell, encode_literal, full,
+                     numeric_pair,
                      orm, squeeze, take, unify)
 
 COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
@@ -238,7 +239,15 @@ class ColumnarCompiler:
 
         def member(level, v):
             n = level.n
-            if reps == {v.rep} and v.rep in ("int", "fen", "enum", "date", "bool"):
+            if reps == {v.rep} and v.rep == "enum" and v.enum:
+                lookup = np.zeros(len(v.enum), dtype=bool)
+                lookup[np.array(values, dtype=np.int64)] = True
+                data = lookup[v.data]
+            elif reps == {v.rep} and v.rep in ("int", "fen", "enum", "date", "bool") and len(values) <= 4:
+                data = np.zeros(n, dtype=bool)
+                for x in values:
+                    data |= v.data == x
+            elif reps == {v.rep} and v.rep in ("int", "fen", "enum", "date", "bool"):
                 data = np.isin(column(v.data, n), np.array(values))
             elif {v.rep} | reps <= {"int", "fen"}:
                 fen = [x * 100 if rep == "int" else x for x, rep in encoded]
@@ -379,6 +388,11 @@ def _arith(op, a: V, b: V, step, node, n) -> V:
         return V(a.data * b.data, rep, squeeze(unk), squeeze(err))
     if op == "/" and kind == "money" and a.rep == "fen" and b.rep == "int":
         return _fen_div(a, b, unk, err, node, n)
+    if op == "*" and kind == "money" and {a.rep, b.rep} == {"fen", "dec"}:
+        fen, factor = (a, b) if a.rep == "fen" else (b, a)
+        scaled = _fen_times_constant(fen, factor, n)
+        if scaled is not None:
+            return V(scaled, "fen", squeeze(unk), squeeze(err))
     return objects_apply(lambda x, y: scalar._apply(op, x, y, kind, node), [a, b], n, kind, (), bad)
 
 
@@ -392,6 +406,23 @@ def _fen_div(a: V, b: V, unk, err, node, n) -> V:
     q = (2 * num + den) // (2 * den)
     sign = np.sign(x) * np.sign(safe)
     return V(q * sign, "fen", squeeze(andnot(unk, err)), err)
+
+
+def _fen_times_constant(fen: V, factor: V, n: int):
+    """money × a constant decimal, half-up to the fen, in exact integer arithmetic."""
+    from decimal import Decimal
+
+    d = factor.data
+    if not isinstance(d, Decimal) or factor.unk is not None or not d.is_finite():
+        return None
+    places = max(0, -d.as_tuple().exponent)
+    num, den = int(d.scaleb(places)), 10 ** places
+    x = np.asarray(fen.data, dtype=np.int64)
+    if x.size and int(np.abs(x).max()) * abs(num) >= 2 ** 62 or den >= 2 ** 40:
+        return None
+    product = x * num
+    q = (2 * np.abs(product) + den) // (2 * den)  # half away from zero, like ROUND_HALF_UP
+    return np.sign(product) * q
 
 
 def _fast_call(name, args, n):
@@ -414,6 +445,15 @@ def _fast_call(name, args, n):
 def objects_apply(fn, args: list, n: int, out_kind: str, enum: tuple, skip) -> V:
     """Apply a scalar function row by row (rows in ``skip`` get a filler)."""
     rep = REP_OF_KIND.get(out_kind, "obj")
+    if all(_constant(a) for a in args):
+        # Constants (parameters, literals): computed once, not once per row.
+        try:
+            value = fn(*(decode_cell(a.data, a.rep, a.enum) for a in args))
+        except EvalError:
+            return V(_FILLER.get(rep) or 0, rep, None, np.ones(n, dtype=bool), enum)
+        if type(value) is not Unknown:
+            data, out = encode_literal(value, out_kind, enum)
+            return V(data, out, enum=enum)
     cols = [as_objects(a, n).tolist() for a in args]
     skip_list = full(skip, n).tolist()
     out, errs = [], np.zeros(n, dtype=bool)
@@ -439,6 +479,10 @@ def objects_apply(fn, args: list, n: int, out_kind: str, enum: tuple, skip) -> V
     unk = andnot(unk, err)
     data = _encode_list(out, rep, enum)
     return V(data, data_rep(data, rep), squeeze(unk), squeeze(err), enum)
+
+
+def _constant(v: V) -> bool:
+    return v.unk is None and v.err is None and not (isinstance(v.data, np.ndarray) and v.data.ndim >= 1)
 
 
 _FILLER = {"bool": False, "int": 0, "fen": None, "enum": None, "date": None, "dec": None, "str": "", "obj": None}

@@ -14,13 +14,22 @@ from .vector import V
 class Level:
     """All rows of one entity level, with cached rule values."""
 
-    __slots__ = ("run", "frame", "n", "parent", "parent_index", "cache", "kids", "entity")
+    __slots__ = ("run", "frame", "n", "parent", "parent_index", "cache", "kids", "entity", "_bounds")
 
     def __init__(self, run, frame: Frame, parent=None, parent_index=None):
         self.run, self.frame, self.n, self.entity = run, frame, frame.n, frame.entity
         self.parent, self.parent_index = parent, parent_index
         self.cache: dict = {}
         self.kids: dict = {}
+        self._bounds = None
+
+    def bounds(self, n_parents: int):
+        """Per parent row, this level's rows [start, end): children are sorted by parent."""
+        if self._bounds is None:
+            counts = np.bincount(self.parent_index, minlength=n_parents) if self.n else np.zeros(n_parents, np.int64)
+            ends = np.cumsum(counts)
+            self._bounds = (ends - counts, ends)
+        return self._bounds
 
     def rule(self, name: str) -> V:
         found = self.cache.get(name)

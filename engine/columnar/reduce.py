@@ -48,21 +48,34 @@ def _without(mask, rows):
 class _Parts:
     """Per child: the filter's verdict (true / unknown / error) and the value."""
 
-    __slots__ = ("n", "keep_true", "keep_unk", "where_err", "value", "value_err", "value_unk", "value_known")
+    __slots__ = ("n", "keep_true", "keep_unk", "where_err", "value", "value_err", "value_unk", "value_known",
+                 "plain", "bounds")
 
     def __init__(self, child, where, of):
         n = self.n = child.n
+        self.bounds = child.bounds
+        w = where(child) if where is not None else None
+        v = of(child) if of is not None else None
+        # plain: no filter or value is unknown or an error anywhere (the common case)
+        self.plain = all(x is None or (x.unk is None and x.err is None) for x in (w, v))
+        if self.plain:
+            self.keep_true = (np.broadcast_to(np.asarray(w.data, dtype=bool), (n,)) if w is not None
+                              else np.ones(n, dtype=bool))
+            self.value = v
+            self.keep_unk, self.where_err = np.zeros(n, dtype=bool), None
+            if v is not None:
+                self.value_err = self.value_unk = self.keep_unk
+                self.value_known = np.ones(n, dtype=bool)
+            return
         if where is None:
             self.keep_true, self.keep_unk, self.where_err = np.ones(n, dtype=bool), np.zeros(n, dtype=bool), None
         else:
-            w = where(child)
             err = full(w.err, n)
             unk = full(w.unk, n) & ~err
             data = np.broadcast_to(np.asarray(w.data, dtype=bool), (n,))
             self.keep_true, self.keep_unk, self.where_err = data & ~unk & ~err, unk, squeeze(err)
         self.value = None
         if of is not None:
-            v = of(child)
             self.value = v
             self.value_err = full(v.err, n)
             self.value_unk = full(v.unk, n) & ~self.value_err
@@ -95,15 +108,18 @@ def _seg_first(mask, parent, n):
     return out
 
 
-def _seg_sum(values, parent, n):
+def _seg_sum(values, parent, n, bounds):
     """Exact int64 sums per parent (children sorted by parent)."""
-    counts = np.bincount(parent, minlength=n)
-    ends = np.cumsum(counts)
-    total = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
-    return total[ends] - total[ends - counts]
+    starts, ends = bounds(n)
+    total = np.empty(len(values) + 1, dtype=np.int64)
+    total[0] = 0
+    np.cumsum(values, dtype=np.int64, out=total[1:])
+    return total[ends] - total[starts]
 
 
 def _count(parts, parent, n, meta):
+    if parts.plain:
+        return V(_seg_sum(parts.keep_true, parent, n, parts.bounds), "int")
     err = _seg_any(parts.child_err(), parent, n)
     unk = _seg_any(parts.keep_unk, parent, n) & ~err
     data = np.bincount(parent[parts.keep_true], minlength=n).astype(np.int64) if len(parent) else np.zeros(n, np.int64)
@@ -112,12 +128,15 @@ def _count(parts, parent, n, meta):
 
 def _sum(parts, parent, n, meta):
     v = parts.value
+    if parts.plain and v.rep in ("int", "fen"):
+        values = np.where(parts.keep_true, v.data, 0)
+        return V(_seg_sum(values, parent, n, parts.bounds), v.rep)
     err = _seg_any(parts.child_err(), parent, n)
     counted = parts.keep_true & parts.value_known
     unk = _seg_any(parts.keep_unk | (parts.keep_true & parts.value_unk), parent, n) & ~err
     if v.rep in ("int", "fen"):
         values = np.where(counted, np.broadcast_to(v.data, (parts.n,)), 0).astype(np.int64)
-        return V(_seg_sum(values, parent, n), v.rep, squeeze(unk), squeeze(err))
+        return V(_seg_sum(values, parent, n, parts.bounds), v.rep, squeeze(unk), squeeze(err))
     # Decimals: summed in child order from the scalar reducer's own start value.
     from .vector import as_objects
 
@@ -136,6 +155,10 @@ def _any_all(want: bool):
     def reduce(parts, parent, n, meta):
         v = parts.value
         data = np.broadcast_to(np.asarray(v.data, dtype=bool), (parts.n,))
+        if parts.plain:
+            decisive = parts.keep_true & (data if want else ~data)
+            found = _seg_sum(decisive, parent, n, parts.bounds) > 0
+            return V(found if want else ~found, "bool")
         is_want = parts.value_known & (data if want else ~data)
         decisive = parts.keep_true & is_want
         first_hit = _seg_first(decisive, parent, n)

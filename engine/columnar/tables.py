@@ -38,10 +38,15 @@ class _Out:
         """Rows whose outcome is ``v`` (value, unknown or error as v has it)."""
         if not rows.any():
             return
-        self.data[rows] = column(v.data, self.n)[rows]
-        err = full(v.err, self.n)
-        self.err |= rows & err
-        self.unk |= rows & full(v.unk, self.n) & ~err
+        data = v.data
+        if isinstance(data, np.ndarray) and data.ndim == 1:
+            self.data[rows] = data[rows]
+        else:
+            self.data[rows] = data
+        if v.err is not None:
+            self.err |= rows & v.err
+        if v.unk is not None:
+            self.unk |= rows & v.unk if v.err is None else rows & v.unk & ~v.err
 
     def result(self) -> V:
         err = self.err
@@ -68,14 +73,16 @@ class _Candidates:
         if not rows.any():
             return
         data = column(v.data, self.n)
-        known = ~full(v.bad(), self.n)
+        bad = v.bad()
         first = rows & ~self.seen
         self.value[first] = data[first]
-        self.same[first] = known[first]
+        self.same[first] = True if bad is None else ~bad[first]
         later = rows & self.seen
         if later.any():
-            self.same[later] &= known[later] & _equal(data[later], self.value[later], int(later.sum()))
-        self.err |= rows & full(v.err, self.n)
+            agree = _equal(data[later], self.value[later], int(later.sum()))
+            self.same[later] &= agree if bad is None else agree & ~bad[later]
+        if v.err is not None:
+            self.err |= rows & v.err
         self.seen |= rows
 
     def settle(self, rows, out: _Out) -> None:
@@ -130,22 +137,33 @@ class _Matches:
 
 
 def _match(level, tests, values):
+    """(surely matches, may match, fails) for one row; masks are arrays."""
     n = level.n
-    alive = np.ones(n, dtype=bool)
-    err = np.zeros(n, dtype=bool)
-    unk = np.zeros(n, dtype=bool)
+    alive = err = unk = None  # None: every row / no row
     for index, test in tests:
         r = test(level, values[index])
         if r.err is not None:
-            err |= alive & r.err
-            alive &= ~r.err
-        data = np.broadcast_to(np.asarray(r.data, dtype=bool), (n,))
+            err = orm(err, r.err if alive is None else alive & r.err)
+            alive = ~r.err if alive is None else alive & ~r.err
+        data = r.data
+        if not isinstance(data, np.ndarray) or data.ndim == 0:
+            if bool(data) and r.unk is None:
+                continue  # a cell that holds everywhere ("any")
+            data = np.broadcast_to(np.asarray(data, dtype=bool), (n,))
         false = ~data if r.unk is None else ~data & ~r.unk
         if r.unk is not None:
-            unk |= alive & r.unk
-        alive &= ~false
-    unk &= alive
-    return alive & ~unk, unk, err
+            unk = orm(unk, r.unk if alive is None else alive & r.unk)
+        alive = ~false if alive is None else alive & ~false
+    if alive is None:
+        alive = np.ones(n, dtype=bool)
+    if unk is None:
+        return alive, _NONE(n), full(err, n)
+    unk = unk & alive
+    return alive & ~unk, unk, full(err, n)
+
+
+def _NONE(n):
+    return np.zeros(n, dtype=bool)
 
 
 def _test(cc, test):
@@ -210,6 +228,10 @@ def _first(out, matches, thens, table, rule, alive):
     _end(out, alive, pending, cands, table)
 
 
+def _constant(v: V) -> bool:
+    return v.unk is None and v.err is None and not (isinstance(v.data, np.ndarray) and v.data.ndim == 1)
+
+
 def _end(out, alive, pending, cands, table):
     """Rows no row surely matched: agreement if proven, else unknown; no row: E808."""
     left = alive & pending
@@ -221,16 +243,19 @@ def _end(out, alive, pending, cands, table):
 
 
 def _unique(out, matches, thens, table, rule, alive):
+    if _unique_plain(out, matches, thens, alive):
+        return
     n = out.n
-    hits = np.zeros(n, dtype=np.int64)
+    hits = np.zeros(n, dtype=np.int16)
     pending = np.zeros(n, dtype=bool)
-    hit_row = np.full(n, -1, dtype=np.int64)
+    hit_row = np.zeros(n, dtype=np.int16)
     cands = _Candidates(n, out)
     for i, then in enumerate(thens):
         mt, mu, me = matches(i)
         out.err |= alive & me
-        hits += mt & alive
-        hit_row[mt & alive] = i
+        sure = mt & alive
+        hits += sure
+        hit_row += sure * np.int16(i)  # the row index where exactly one row hits
         pending |= mu & alive
     alive = alive & ~out.err
     many = alive & (hits > 1)
@@ -240,13 +265,38 @@ def _unique(out, matches, thens, table, rule, alive):
     undecided = one & pending & (not table.proven)
     out.unk |= undecided
     chosen = one & ~undecided
-    for i, then in enumerate(thens):
-        out.take(chosen & (hit_row == i), then)
+    if all(_constant(then) for then in thens) and out.data.dtype != object:
+        # Every output a constant: pick by row number in one step.
+        consts = np.array([then.data for then in thens], dtype=out.data.dtype)
+        out.data[chosen] = consts[hit_row[chosen]]
+    else:
+        for i, then in enumerate(thens):
+            out.take(chosen & (hit_row == i), then)
     none = alive & (hits == 0)
     if table.proven and (none & pending).any():
         for i, then in enumerate(thens):
             cands.add(none & pending & matches(i)[1], then)
     _end(out, none, pending, cands, table)
+
+
+def _unique_plain(out, matches, thens, alive) -> bool:
+    """The common case in one pass: every cell decided, no error, constant outputs."""
+    if not alive.all() or out.data.dtype == object or not all(_constant(then) for then in thens):
+        return False
+    hits = hit_row = None
+    for i in range(len(thens)):
+        mt, mu, me = matches(i)
+        if mu.any() or me.any():
+            return False
+        hits = mt.astype(np.int8) if hits is None else hits + mt
+        hit_row = mt * np.int8(i) if hit_row is None else hit_row + mt * np.int8(i)
+    if hits is None or len(thens) > 120:
+        return False
+    consts = np.array([then.data for then in thens], dtype=out.data.dtype)
+    one = hits == 1
+    out.data = np.where(one, consts[hit_row], out.data)
+    out.err |= ~one  # no row (E808) or several (E809)
+    return True
 
 
 def _priority(out, matches, thens, table, rule, alive):
