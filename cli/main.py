@@ -97,13 +97,15 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
                 _fail(exc, lang)
             failed = True
             click.echo(render_all(exc.diagnostics, lang), err=True)
-            ident = raw.get("id") if isinstance(raw, dict) else None
+            ident = pol.key_of(raw, entity, variant) if isinstance(raw, dict) else None
             outputs.append({"id": None if ident is None else str(ident), "results": None, "unknown": {},
                             "invalid": [d.to_json(lang) for d in exc.diagnostics]})
             continue
-        failed = failed or bool(result.errors)
+        # An output that errs (say E701: a parameter with no value on that date) fails the
+        # run only when it was asked for by name; the full default set is reported as is.
+        failed = failed or bool(only and result.errors)
         first = first or (raw, result)
-        outputs.append(result.to_json())
+        outputs.append(result.to_dict())
         for name, err in result.errors.items():
             click.echo(f"{err.location}: error[{err.code}]: {result.id}.{name}: "
                        f"{err.message if lang == 'zh' else err.message_en}", err=True)
@@ -167,7 +169,7 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, lang):
     pol = _policy(policy, lang)
     ffile = _facts(facts, lang)
     chosen = [(raw, base) for raw, base in ffile.items
-              if ident is None or (isinstance(raw, dict) and str(raw.get("id")) == str(ident))]
+              if ident is None or (isinstance(raw, dict) and pol.key_of(raw, entity, variant) == str(ident))]
     if not chosen:
         click.echo((f"没有 id 为 {ident} 的实体" if lang == "zh" else f"no entity with id {ident}"), err=True)
         sys.exit(1)

@@ -98,3 +98,18 @@ def test_test_command_reports_coverage(run):
     res = run("test", MINI, "--min-coverage", "100")
     assert res.exit_code == 0, res.output
     assert "coverage 100.0%" in res.output and "0 failed" in res.output
+
+
+def test_eval_exit_code_counts_errors_only_in_outputs_asked_for(run, tmp_path):
+    """Before 2020 some pack parameters have no value (E701): reported, and a failure of
+    the run only when that output was asked for by name."""
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps([{"id": "H", "registered": True, "status": "exited", "income_per_capita": 6000,
+                                 "food_secure": True, "clothing_secure": True, "water_safe": True,
+                                 "housing_grade": "A", "risk_event": False, "members": []}]), encoding="utf-8")
+    everything = run("eval", "policy", str(path), "--on", "2016-06-30", "--format", "json")
+    assert everything.exit_code == 0
+    out = json.loads(everything.stdout)[0]
+    assert out["results"]["monitoring_tier"] is None and "E701" in everything.stderr
+    asked = run("eval", "policy", str(path), "--on", "2016-06-30", "--only", "monitoring_tier")
+    assert asked.exit_code == 1

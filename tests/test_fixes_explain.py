@@ -52,8 +52,6 @@ def test_key_of_reads_the_declared_key(keyed):
     assert policy.evaluate({"code": "K2", "income": 4000}).id == "K2"
 
 
-@pytest.mark.xfail(strict=True, reason="cli/main.py explain filters on raw.get('id'); "
-                                        "needs pol.key_of(raw, entity, variant) (see issue 2 report)")
 def test_explain_id_uses_the_declared_key(keyed):
     res = CliRunner().invoke(main, ["explain", *keyed, "--output", "low", "--id", "K2", "--lang", "en"])
     assert res.exit_code == 0, res.output
