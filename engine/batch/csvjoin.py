@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -71,8 +72,9 @@ class Malformed:
             return None
 
     def diagnostic(self, path):
-        detail = Bilingual(f"{path} 第 {self.row} 条记录应有 {self.expected} 个字段，实有 {self.actual} 个：{self.text[:60]}",
-                           f"{path} record {self.row} has {self.actual} fields, expected {self.expected}: {self.text[:60]}")
+        name = Path(path).name
+        detail = Bilingual(f"{name} 第 {self.row} 条记录应有 {self.expected} 个字段，实有 {self.actual} 个：{self.text[:60]}",
+                           f"{name} record {self.row} has {self.actual} fields, expected {self.expected}: {self.text[:60]}")
         return error("E804", Span(str(path), 0, 0), detail=detail)
 
 

@@ -26,9 +26,9 @@ import pandas as pd
 import pyarrow as pa
 
 from .outputs import QUARANTINE_COLUMNS, QuarantineWriter, ResultWriter
-from .pipeline import Job, Report, unreadable
+from .pipeline import Job, Report
 from .readers import table_chunk
-from .source import bad_argument
+from .source import bad_argument, unreadable
 from .summary import Summary
 
 _JOBS: dict = {}  # per process (each worker): JobSpec -> Job, compiled once

@@ -10,7 +10,6 @@ Every input row ends up either in the results or in the quarantine:
 """
 from __future__ import annotations
 
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from ..api import as_date
 from ..columnar.frame import take
 from ..columnar.program import ColumnarProgram
 from .csvjoin import OrderBroken
+from .source import unreadable
 from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema, result_table
 from .summary import Summary, summarise
 from .validate import Validator
@@ -187,15 +187,6 @@ def _run(job, source, output, output_fmt, quarantine, progress) -> Report:
         report.summary = Summary()
     report.warnings = job.validator.warnings()
     return report
-
-
-def unreadable(path, exc) -> FupinError:
-    """E804 located at the input file: it could not be read."""
-    from ...dsl.errors import Bilingual
-
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return FupinError(error("E804", Span(os.fspath(path), 0, 0),
-                            detail=Bilingual(f"无法读取：{text}", f"cannot be read: {text}")))
 
 
 def timing_lines(timings: dict, rows: int, lang: str = "zh") -> list:

@@ -6,8 +6,11 @@ for CSV) and opens the right reader; problems are ``FupinError``\\ s located at
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from pyarrow import ArrowException
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
 from .csvjoin import CsvReader, JoinSpec
@@ -52,7 +55,12 @@ class Source:
 
     def total(self) -> int | None:
         """The number of input rows when known before reading (Parquet)."""
-        return parquet_rows(self.path) if self.fmt == "parquet" else None
+        if self.fmt != "parquet":
+            return None
+        try:
+            return parquet_rows(self.path)
+        except (OSError, ArrowException) as exc:
+            raise unreadable(self.path, exc) from None
 
     def chunks(self):
         """The input's chunks, in order (CSV merge joins may raise OrderBroken)."""
@@ -93,6 +101,13 @@ def quarantine_path(output, given=None) -> str:
     if Path(given).suffix.lower() not in QUARANTINE_FORMATS:
         raise bad_argument(f"隔离文件 `{given}` 应为 .csv 或 .jsonl", f"the quarantine file `{given}` must be .csv or .jsonl")
     return str(given)
+
+
+def unreadable(path, exc) -> FupinError:
+    """E804 located at the input file: it could not be read."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return FupinError(error("E804", Span(os.fspath(path), 0, 0),
+                            detail=Bilingual(f"无法读取：{text}", f"cannot be read: {text}")))
 
 
 def _readable(path, zh: str, en: str) -> None:
