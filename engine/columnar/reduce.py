@@ -111,10 +111,11 @@ def _seg_first(mask, parent, n):
 def _seg_sum(values, parent, n, bounds):
     """Exact int64 sums per parent (children sorted by parent)."""
     starts, ends = bounds(n)
-    total = np.empty(len(values) + 1, dtype=np.int64)
-    total[0] = 0
-    np.cumsum(values, dtype=np.int64, out=total[1:])
-    return total[ends] - total[starts]
+    if len(values) == 0:
+        return np.zeros(n, dtype=np.int64)
+    out = np.add.reduceat(values, np.minimum(starts, len(values) - 1), dtype=np.int64)
+    out[ends == starts] = 0  # reduceat gives a lone element for an empty segment
+    return out
 
 
 def _count(parts, parent, n, meta):

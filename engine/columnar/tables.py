@@ -243,7 +243,7 @@ def _end(out, alive, pending, cands, table):
 
 
 def _unique(out, matches, thens, table, rule, alive):
-    if _unique_plain(out, matches, thens, alive):
+    if _unique_plain(out, matches, thens, alive, table.proven):
         return
     n = out.n
     hits = np.zeros(n, dtype=np.int16)
@@ -279,20 +279,27 @@ def _unique(out, matches, thens, table, rule, alive):
     _end(out, none, pending, cands, table)
 
 
-def _unique_plain(out, matches, thens, alive) -> bool:
+def _unique_plain(out, matches, thens, alive, proven: bool) -> bool:
     """The common case in one pass: every cell decided, no error, constant outputs."""
     if not alive.all() or out.data.dtype == object or not all(_constant(then) for then in thens):
+        return False
+    if len(thens) > 120:
         return False
     hits = hit_row = None
     for i in range(len(thens)):
         mt, mu, me = matches(i)
         if mu.any() or me.any():
             return False
-        hits = mt.astype(np.int8) if hits is None else hits + mt
+        if not proven:
+            hits = mt.astype(np.int8) if hits is None else hits + mt
         hit_row = mt * np.int8(i) if hit_row is None else hit_row + mt * np.int8(i)
-    if hits is None or len(thens) > 120:
+    if hit_row is None:
         return False
     consts = np.array([then.data for then in thens], dtype=out.data.dtype)
+    if proven:
+        # The checker proved that exactly one row matches every input combination.
+        out.data = consts[hit_row]
+        return True
     one = hits == 1
     out.data = np.where(one, consts[hit_row], out.data)
     out.err |= ~one  # no row (E808) or several (E809)
