@@ -39,7 +39,9 @@ def analyse_table(crule, table, enums, fields, params, diags: list) -> None:
             return
         if _report(crule, table, axes, params, day, diags):
             return
-    table.proven = True
+    # A declared `domain:` is the author's word, not something facts validation
+    # enforces: such a table is analysed over it, but not proven for every value.
+    table.proven = not any(i.domain for i in table.inputs)
 
 
 def _report(crule, table, axes, params, day, diags) -> bool:

@@ -113,8 +113,11 @@ def _seg_sum(values, parent, n, bounds):
     starts, ends = bounds(n)
     if len(values) == 0:
         return np.zeros(n, dtype=np.int64)
-    out = np.add.reduceat(values, np.minimum(starts, len(values) - 1), dtype=np.int64)
-    out[ends == starts] = 0  # reduceat gives a lone element for an empty segment
+    # One trailing zero so that every start is a valid index (clipping a start would
+    # shorten the segment before it); reduceat gives an empty segment a lone element.
+    padded = np.concatenate((values, np.zeros(1, dtype=values.dtype)))
+    out = np.add.reduceat(padded, starts, dtype=np.int64)
+    out[ends == starts] = 0
     return out
 
 
