@@ -64,7 +64,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
     for line in eb.report_lines(report, lang):
         click.echo(line, err=True)
     if timings:
-        for line in eb.timing_lines(job.timings, report.rows_in, lang):
+        for line in eb.timing_lines(job.timings, report.rows_in, report.seconds, lang):
             click.echo(line, err=True)
 
 

@@ -18,6 +18,7 @@ cluster and writes them in input order with the same writers as the local run.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .outputs import QUARANTINE_COLUMNS, QuarantineWriter, ResultWriter
-from .pipeline import Job, Report
+from .outputs import QUARANTINE_COLUMNS
+from .pipeline import Job, Report, open_writers
 from .readers import table_chunk
 from .source import bad_argument, unreadable
 from .summary import Summary
@@ -175,7 +176,8 @@ def _gather(client, spec, ddf, job, output, fmt, quarantine, progress) -> Report
     tasks = partition_tasks(spec, ddf)
     ahead = 2 * max(1, len(client.scheduler_info().get("workers", {})))
     report, undeclared = Report(), []
-    writer, quarantined = ResultWriter(output, job.schema, fmt), QuarantineWriter(quarantine)
+    started = time.perf_counter()
+    writer, quarantined = open_writers(job, output, fmt, quarantine)
     try:
         futures = [client.compute(t) for t in tasks[:ahead]]
         for i in range(len(tasks)):
@@ -200,4 +202,5 @@ def _gather(client, spec, ddf, job, output, fmt, quarantine, progress) -> Report
         report.summary = Summary()
     job.validator.undeclared = undeclared
     report.warnings = job.validator.warnings()
+    report.seconds = time.perf_counter() - started
     return report

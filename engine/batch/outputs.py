@@ -36,16 +36,15 @@ def output_schema(checked, key: str, outputs: list) -> pa.Schema:
 
 
 def result_table(result, ids, schema: pa.Schema, explained) -> pa.Table:
-    """The result rows of one evaluated frame (``ids``: the key column, in row order;
-    ``explained``: the unknown and errors texts from :func:`explanations`)."""
+    """The result rows of one evaluated frame (``ids``: the key column in row order, an
+    arrow array or Python strings; ``explained``: the columns from :func:`explanations`)."""
     checked = result.program.program.checked
-    columns = [pa.array(ids, pa.string())]
+    columns = [ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string())]
     for name in result.outputs:
         rule = checked.rules[name]
         mask = result.unknown[name] | result.error[name]
         columns.append(output_array(result.values[name], mask, rule.type, checked))
-    unknown, errors = explained
-    columns += [pa.array(unknown, pa.string()), pa.array(errors, pa.string())]
+    columns += list(explained)
     return pa.Table.from_arrays(columns, schema=schema)
 
 
@@ -77,13 +76,18 @@ def money_array(fen: np.ndarray, mask: np.ndarray) -> pa.Array:
 
 
 def explanations(result, lang: str):
-    """Per row, the JSON texts of ``unknown`` and ``errors`` (``{}`` when all decided)."""
+    """The ``unknown`` and ``errors`` columns: JSON texts, ``{}`` where all is decided.
+
+    Only the undecided rows are explained (``details`` re-evaluates them one by one);
+    the others share one ``{}`` through an index, without a Python string per row.
+    """
     n = result.n
-    unknown, errors = ["{}"] * n, ["{}"] * n
     rows = result.undecided_rows()
     if not len(rows):
-        return unknown, errors
+        empty = pa.repeat(pa.scalar("{}"), n)
+        return empty, empty
     details = result.details(rows)
+    unknown, errors = ["{}"], ["{}"]
     for row in rows.tolist():
         ev = details[row]
         waits = {name: list(ev.unknown.get(name, [])) for name in result.outputs if result.unknown[name][row]}
@@ -92,9 +96,12 @@ def explanations(result, lang: str):
             if result.error[name][row]:
                 diag = ev.errors.get(name)
                 fails[name] = f"{diag.code} {diag.message(lang)}" if diag is not None else ""
-        unknown[row] = json.dumps(waits, ensure_ascii=False)
-        errors[row] = json.dumps(fails, ensure_ascii=False)
-    return unknown, errors
+        unknown.append(json.dumps(waits, ensure_ascii=False))
+        errors.append(json.dumps(fails, ensure_ascii=False))
+    index = np.zeros(n, dtype=np.int64)
+    index[rows] = np.arange(1, len(rows) + 1)
+    index = pa.array(index)
+    return pa.array(unknown, pa.string()).take(index), pa.array(errors, pa.string()).take(index)
 
 
 # --- writers
@@ -107,7 +114,10 @@ class ResultWriter:
         self.path, self.schema, self.fmt = str(path), schema, fmt
         self.money = [f.name for f in schema if f.type == MONEY]
         if fmt == "parquet":
-            self._writer = pq.ParquetWriter(self.path, schema, compression="zstd")
+            # dictionary pages for the repetitive text columns (enums, unknown, errors),
+            # not for the ids, which are all distinct: trying costs more than it saves
+            repetitive = [f.name for f in list(schema)[1:] if f.type == pa.string()]
+            self._writer = pq.ParquetWriter(self.path, schema, compression="zstd", use_dictionary=repetitive)
         else:
             self._writer = pcsv.CSVWriter(self.path, self._text_schema())
 

@@ -22,7 +22,8 @@ from ..api import as_date
 from ..columnar.frame import take
 from ..columnar.program import ColumnarProgram
 from .csvjoin import OrderBroken
-from .source import unreadable
+from .overlap import WriteBehind, read_ahead
+from .source import bad_argument, unreadable
 from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema, result_table
 from .summary import Summary, summarise
 from .validate import Validator
@@ -53,6 +54,7 @@ class Report:
     orphans: int = 0  # child rows of a joined CSV that matched no parent
     restarted: bool = False  # a CSV child file was not in order: joined by index
     summary: Summary | None = None
+    seconds: float = 0.0  # wall time of the run
 
     def add(self, outcome: Outcome) -> None:
         self.rows_in += outcome.rows_in
@@ -118,7 +120,7 @@ class Job:
         with self.clock("details"):
             explained = explanations(result, self.lang)
         with self.clock("tabulate"):
-            table = result_table(result, frame.columns[self.layout.key].data, self.schema, explained)
+            table = result_table(result, self._ids(chunk, frame, good), self.schema, explained)
         summary = None
         if self.want_summary:
             villages = chunk.extra.get("village_id")
@@ -127,6 +129,15 @@ class Job:
             with self.clock("summary"):
                 summary = summarise(result, frame, villages)
         return table, summary
+
+    def _ids(self, chunk, frame, good):
+        """The id column of the evaluated rows: the input's own text column when it has one."""
+        raw = chunk.level.columns.get(self.layout.key)
+        if isinstance(raw, pa.ChunkedArray):
+            raw = raw.combine_chunks()
+        if isinstance(raw, pa.Array) and pa.types.is_string(raw.type):
+            return raw if len(good) == chunk.level.n else raw.take(pa.array(good, pa.int64()))
+        return frame.columns[self.layout.key].data
 
     def _quarantine(self, chunk, bad_rows, marks) -> list:
         """One entry per reason of each invalid row, in row order."""
@@ -161,42 +172,72 @@ def run_batch(job: Job, source, output: str, output_fmt: str, quarantine: str, p
 
 def _run(job, source, output, output_fmt, quarantine, progress) -> Report:
     report = Report()
-    writer = ResultWriter(output, job.schema, output_fmt)
-    quarantined = QuarantineWriter(quarantine)
+    started = time.perf_counter()
+    writer, quarantined = open_writers(job, output, output_fmt, quarantine)
+    behind = WriteBehind(lambda outcome: _write(job, writer, quarantined, outcome))
     try:
-        chunks = iter(source.chunks())
-        while True:
-            with job.clock("read"):
-                chunk = next(chunks, None)
-            if chunk is None:
-                break
+        for chunk in read_ahead(_timed(source.chunks(), job)):
             outcome = job.process(chunk)
-            with job.clock("write"):
-                writer.write(outcome.table)
-                quarantined.write(outcome.quarantine)
+            behind.put(outcome)
             report.add(outcome)
             if progress is not None:
                 progress(report.rows_in)
+        behind.close()
         report.orphans = source.finish()
     except (OSError, pa.ArrowException) as exc:
         raise unreadable(source.path, exc) from None
     finally:
-        writer.close()
-        quarantined.close()
+        _close(behind, writer, quarantined)
     if job.want_summary and report.summary is None:
         report.summary = Summary()
     report.warnings = job.validator.warnings()
+    report.seconds = time.perf_counter() - started
     return report
 
 
-def timing_lines(timings: dict, rows: int, lang: str = "zh") -> list:
-    """Seconds per stage and rows per second, mine (all but evaluation) and overall."""
-    total = sum(timings.values())
-    own = total - timings.get("evaluate", 0.0) - timings.get("details", 0.0)
+def open_writers(job, output, output_fmt, quarantine):
+    """The result and quarantine writers (E804 at the arguments if they cannot be created)."""
+    try:
+        return ResultWriter(output, job.schema, output_fmt), QuarantineWriter(quarantine)
+    except (OSError, pa.ArrowException) as exc:
+        raise bad_argument(f"无法写入 `{output}`：{exc}", f"cannot write `{output}`: {exc}") from None
+
+
+def _timed(chunks, job):
+    """The chunks, with the time spent producing them added to the "read" stage."""
+    chunks = iter(chunks)
+    while True:
+        with job.clock("read"):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def _write(job, writer, quarantined, outcome) -> None:
+    with job.clock("write"):
+        writer.write(outcome.table)
+        quarantined.write(outcome.quarantine)
+
+
+def _close(behind, writer, quarantined) -> None:
+    try:
+        behind.close()
+    except Exception:  # already failing: the first error is the one reported
+        pass
+    writer.close()
+    quarantined.close()
+
+
+def timing_lines(timings: dict, rows: int, wall: float, lang: str = "zh") -> list:
+    """Seconds per stage (reading and writing overlap the rest, in their own threads), the
+    wall time, and the rows per second of all stages but evaluation if run one after another."""
+    own = sum(v for k, v in timings.items() if k not in ("evaluate", "details"))
     lines = [f"  {stage}: {seconds:.3f} s" for stage, seconds in timings.items()]
     rate = (lambda s: f"{rows / s:,.0f}" if s > 0 else "-")
     head = "用时（秒）" if lang == "zh" else "time (s)"
-    lines.append(f"  total {total:.3f} s: {rate(total)} rows/s; without evaluate+details {own:.3f} s: {rate(own)} rows/s")
+    lines.append(f"  wall {wall:.3f} s: {rate(wall)} rows/s; all stages but evaluate+details, "
+                 f"one after another, {own:.3f} s: {rate(own)} rows/s")
     return [head, *lines]
 
 

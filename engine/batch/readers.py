@@ -62,6 +62,7 @@ def format_of(path) -> str | None:
 
 def rechunk(batches, size: int) -> Iterator[pa.Table]:
     """Tables of exactly ``size`` rows (the last one shorter) from any batches."""
+    # (Parquet batches are used as they come: iter_batches never exceeds the size.)
     pending, count = [], 0
     for batch in batches:
         while batch.num_rows:
@@ -70,10 +71,15 @@ def rechunk(batches, size: int) -> Iterator[pa.Table]:
             count += take
             batch = batch.slice(take)
             if count == size:
-                yield pa.Table.from_batches(pending).combine_chunks()
+                yield _table(pending)
                 pending, count = [], 0
     if count:
-        yield pa.Table.from_batches(pending).combine_chunks()
+        yield _table(pending)
+
+
+def _table(batches) -> pa.Table:
+    table = pa.Table.from_batches(batches)
+    return table if len(batches) == 1 else table.combine_chunks()
 
 
 def keep_extra(table, names) -> dict:
@@ -93,9 +99,10 @@ def parquet_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iter
     """Chunks of a Parquet file; nested children come from ``list<struct>`` columns."""
     pf = pq.ParquetFile(path)
     start = 0
-    for table in rechunk(pf.iter_batches(batch_size=chunk_size), chunk_size):
-        yield table_chunk(layout, table, start, extra)
-        start += table.num_rows
+    for batch in pf.iter_batches(batch_size=chunk_size):  # at most chunk_size rows each
+        if batch.num_rows:
+            yield table_chunk(layout, pa.Table.from_batches([batch]), start, extra)
+        start += batch.num_rows
 
 
 def table_chunk(layout, table: pa.Table, start: int, extra=("village_id",)) -> Chunk:

@@ -42,6 +42,7 @@ class Validator:
         self.silent = set(silent)
         self.undeclared: list = []  # column paths seen and ignored (W906), in order
         self._cells: dict = {}
+        self._fillers: dict = {}
 
     def validate(self, level: Level) -> Validated:
         """The typed frame of a chunk and its invalid rows."""
@@ -87,8 +88,8 @@ class Validator:
         n = level.n
         raw = level.columns.get(spec.name)
         if raw is None:
-            missing = np.ones(n, dtype=bool)
-            out.frame.columns[spec.name] = Column(empty_array(spec.kind, n), missing if n else None)
+            data, missing = self._absent(spec.kind, n)
+            out.frame.columns[spec.name] = Column(data, missing if n else None)
         else:
             conv = convert(raw, spec, self._cell(layout, spec))
             missing = conv.missing
@@ -117,6 +118,22 @@ class Validator:
                 out.marks.setdefault(parent, []).extend((f"{name}[{index}].{p}", r) for p, r in items)
         missing = nested.missing
         out.frame.children[name] = Children(sub.frame, nested.parent, missing if missing.any() else None)
+
+    def _absent(self, kind: str, n: int):
+        """Filler data and an all-missing mask for a field absent from the input.
+
+        Shared by every absent field of that kind and size, and read-only: a chunk of
+        the full policy may lack dozens of fields, and allocating them all again per
+        chunk would cost more than reading the data.
+        """
+        key = (kind, n)
+        if key not in self._fillers:
+            if len(self._fillers) > 64:
+                self._fillers.clear()
+            data, missing = empty_array(kind, n), np.ones(n, dtype=bool)
+            data.flags.writeable = missing.flags.writeable = False
+            self._fillers[key] = (data, missing)
+        return self._fillers[key]
 
     def _cell(self, layout, spec) -> CellChecker:
         key = (layout.entity, spec.name)
