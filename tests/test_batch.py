@@ -339,15 +339,23 @@ def test_dask_local_cluster_same_as_local(tmp_path, mini):
     for m in (m for r in rows for m in r["members"] or []):
         m["age"] = None if m["age"] is None else int(m["age"])
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "in.parquet")
-    local = run(policy, tmp_path / "in.parquet", tmp_path / "local.parquet", chunk_size=9)
+    local = run(policy, tmp_path / "in.parquet", tmp_path / "local.csv", chunk_size=9)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with distributed.Client(cluster):
             ddf = dd.read_parquet(tmp_path / "in.parquet", dtype_backend="pyarrow").repartition(npartitions=3)
             results, quarantine = eb.evaluate_dask(MINI, ddf)
             results, quarantine = dask.compute(results, quarantine)
+        job = eb.Job(mini, lang="en", summary=True)
+        source = eb.Source(str(tmp_path / "in.parquet"), job.layout)
+        report = eb.run_dask_file(job, source, str(tmp_path / "dask.csv"), "csv", str(tmp_path / "dask.q.csv"),
+                                  scheduler=cluster.scheduler_address)
     assert results.shape[0] == local[0].rows_out and local[0].rows_quarantined > 0
     got = [{k: as_text(v) for k, v in row.items()}
            for row in pa.Table.from_pandas(results, preserve_index=False).to_pylist()]
     assert got == local[1]
     local_rows = [line.split(",")[0] for line in local[2].splitlines()[1:]]
     assert [str(r) for r in quarantine["row"]] == local_rows
+    assert (report.rows_in, report.rows_out, report.rows_quarantined) == (
+        local[0].rows_in, local[0].rows_out, local[0].rows_quarantined)
+    assert read_rows(tmp_path / "dask.csv") == local[1]
+    assert (tmp_path / "dask.q.csv").read_text(encoding="utf-8") == local[2]

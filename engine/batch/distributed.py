@@ -186,7 +186,8 @@ def _gather(client, spec, ddf, job, output, fmt, quarantine, progress) -> Report
             if i + ahead < len(tasks):
                 futures.append(client.compute(tasks[i + ahead]))
             writer.write(pa.Table.from_pandas(outcome.results, schema=job.schema, preserve_index=False))
-            quarantined.write(list(outcome.quarantine.itertuples(index=False, name=None)))
+            entries = pa.Table.from_pandas(outcome.quarantine, preserve_index=False).to_pylist()
+            quarantined.write([tuple(e.values()) for e in entries])
             report.rows_in += outcome.rows_in
             report.rows_out += outcome.rows_out
             report.rows_quarantined += outcome.rows_quarantined

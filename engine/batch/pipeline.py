@@ -124,8 +124,10 @@ class Job:
         summary = None
         if self.want_summary:
             villages = chunk.extra.get("village_id")
-            if villages is not None:
-                villages = np.array(villages.to_pylist(), dtype=object)[good]
+            if isinstance(villages, pa.ChunkedArray):
+                villages = villages.combine_chunks()
+            if villages is not None and len(good) != chunk.level.n:
+                villages = villages.take(pa.array(good, pa.int64()))
             with self.clock("summary"):
                 summary = summarise(result, frame, villages)
         return table, summary

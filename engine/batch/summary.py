@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..columnar.frame import enum_values
 
@@ -48,7 +50,7 @@ class Summary:
 
 
 def summarise(result, frame, village_ids=None) -> Summary:
-    """The figures of one evaluated frame (``village_ids``: per row, or None)."""
+    """The figures of one evaluated frame (``village_ids``: an arrow array per row, or None)."""
     checked = result.program.program.checked
     out = Summary(rows=result.n)
     for name in result.outputs:
@@ -70,6 +72,9 @@ def _count(result, name, decided, rule, checked) -> Counter:
         labels = enum_values(checked, rule.type)
         for i, n in enumerate(np.bincount(data[decided].astype(np.int64), minlength=len(labels))):
             counter[labels[i]] = int(n)
+    elif rule.type.kind == "bool":
+        yes = int(data[decided].sum())
+        counter["true"], counter["false"] = yes, int(decided.sum()) - yes
     else:
         values, counts = np.unique(data[decided], return_counts=True)
         counter.update({_text(v): int(c) for v, c in zip(values.tolist(), counts)})
@@ -95,14 +100,14 @@ def _villages(frame, village_ids, checked) -> dict:
             poor = status.data == values.index("poor")
             if status.missing is not None:
                 poor &= ~status.missing
-    ids = np.array(["" if v is None else str(v) for v in village_ids], dtype=object)
-    keys, inverse = np.unique(ids, return_inverse=True)
-    poor_people = np.zeros(len(keys), dtype=np.int64)
-    all_people = np.zeros(len(keys), dtype=np.int64)
-    np.add.at(poor_people, inverse, people * poor)
-    np.add.at(all_people, inverse, people)
-    households = np.bincount(inverse, minlength=len(keys))
-    return {k: [int(a), int(b), int(c)] for k, a, b, c in zip(keys.tolist(), poor_people, all_people, households)}
+    codes = pc.dictionary_encode(village_ids.cast(pa.string()).fill_null(""))
+    keys = codes.dictionary.to_pylist()
+    index = codes.indices.to_numpy(zero_copy_only=False)
+    # float sums of whole numbers are exact below 2**53 people
+    poor_people = np.bincount(index, weights=people * poor, minlength=len(keys))
+    all_people = np.bincount(index, weights=people, minlength=len(keys))
+    households = np.bincount(index, minlength=len(keys))
+    return {k: [int(a), int(b), int(c)] for k, a, b, c in zip(keys, poor_people, all_people, households)}
 
 
 # --- rendering
