@@ -47,11 +47,19 @@ class ColumnarResult:
         return np.flatnonzero(bad)
 
     def details(self, rows) -> dict:
-        """Scalar evaluations (unknown facts, error diagnostics) of some rows, by row."""
+        """Scalar evaluations (unknown facts, error diagnostics) of some rows, by row.
+
+        Each row is re-evaluated for its undecided outputs only (the scalar evaluator
+        computes just what those depend on)."""
         program = self.program.program
+        rows = np.asarray(rows, dtype=np.int64)
         records = to_records(program.checked, self.frame, rows)
-        return {int(i): program.evaluate(r, self.on, self.frame.entity, outputs=self.outputs)
-                for i, r in zip(rows, records)}
+        bad = np.stack([(self.unknown[n] | self.error[n])[rows] for n in self.outputs], axis=1) if len(rows) else None
+        out = {}
+        for k, (i, r) in enumerate(zip(rows.tolist(), records)):
+            names = [n for n, b in zip(self.outputs, bad[k].tolist()) if b] or self.outputs
+            out[i] = program.evaluate(r, self.on, self.frame.entity, outputs=names)
+        return out
 
     def decode(self, name: str) -> list:
         """One output as scalar values (None where unknown or an error)."""
