@@ -117,7 +117,7 @@ def table_chunk(layout, table: pa.Table, start: int, extra=("village_id",)) -> C
 
 def jsonl_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iterator[Chunk]:
     """Chunks of a JSON-lines file (blank lines skipped, not counted)."""
-    schema = explicit_schema(layout)
+    types = JsonTypes(layout)
     start = 0
     lines: list = []
     with open(path, "rb") as f:
@@ -126,34 +126,93 @@ def jsonl_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iterat
                 continue
             lines.append(line if line.endswith(b"\n") else line + b"\n")
             if len(lines) == chunk_size:
-                yield _jsonl_chunk(layout, lines, start, schema, extra, path)
+                yield _jsonl_chunk(layout, lines, start, types, extra, path)
                 start += len(lines)
                 lines = []
     if lines:
-        yield _jsonl_chunk(layout, lines, start, schema, extra, path)
+        yield _jsonl_chunk(layout, lines, start, types, extra, path)
 
 
-def explicit_schema(layout) -> pa.Schema:
-    """The arrow types JSON values must have to be read without loss (others: line by line)."""
-    return pa.schema(_json_fields(layout))
+JSON_TYPES = {"bool": pa.bool_(), "integer": pa.decimal128(38, 0), "money": pa.decimal128(38, 2),
+              "decimal": pa.decimal128(38, 18), "ratio": pa.decimal128(38, 18), "date": pa.string(),
+              "string": pa.string(), "enum": pa.string()}
 
 
-def _json_fields(layout) -> list:
-    types = {"bool": pa.bool_(), "integer": pa.decimal128(38, 0), "money": pa.decimal128(38, 2),
-             "decimal": pa.decimal128(38, 18), "ratio": pa.decimal128(38, 18), "date": pa.string(),
-             "string": pa.string(), "enum": pa.string()}
-    out = [pa.field(name, types[spec.kind]) for name, spec in layout.fields.items()]
-    out += [pa.field(name, pa.list_(pa.struct(_json_fields(child)))) for name, child in layout.lists.items()]
+class JsonTypes:
+    """The arrow types JSON values must have to be read without loss, for the declared
+    fields a file actually has (exact decimals; text for strings, enums and dates, which
+    pyarrow would otherwise turn into timestamps). Declaring absent fields too would
+    make pyarrow build null columns for them: twice the reading time on real data."""
+
+    def __init__(self, layout):
+        self.layout = layout
+        self.seen = None  # declared field -> names seen in its children (None: scalar)
+
+    def read(self, data: bytes) -> pa.Table:
+        """The chunk as a table; raises pyarrow errors for what it cannot read."""
+        if self.seen is None:
+            self.seen = declared_names(self.layout, _read_json(data, None).schema)
+        table = _read_json(data, pa.schema(self._fields(self.layout, self.seen)))
+        found = declared_names(self.layout, table.schema)
+        if not _within(found, self.seen):  # a declared field first seen here: read it typed
+            self.seen = _union(self.seen, found)
+            table = _read_json(data, pa.schema(self._fields(self.layout, self.seen)))
+        return table
+
+    def _fields(self, layout, seen) -> list:
+        out = []
+        for name, sub in seen.items():
+            if name in layout.fields:
+                out.append(pa.field(name, JSON_TYPES[layout.fields[name].kind]))
+            else:
+                child = layout.lists[name]
+                names = sub if sub is not None else {n: None for n in child.fields}
+                out.append(pa.field(name, pa.list_(pa.struct(self._fields(child, names)))))
+        return out
+
+
+def declared_names(layout, fields) -> dict:
+    """The declared fields among arrow fields, with those of their children."""
+    out = {}
+    for f in fields:
+        if f.name in layout.fields:
+            out[f.name] = None
+        elif f.name in layout.lists:
+            t = f.type
+            inner = t.value_type if pa.types.is_list(t) or pa.types.is_large_list(t) else None
+            out[f.name] = (declared_names(layout.lists[f.name], list(inner))
+                           if inner is not None and pa.types.is_struct(inner) else None)
     return out
 
 
-def _jsonl_chunk(layout, lines: list, start: int, schema, extra, path) -> Chunk:
-    data = b"".join(lines)
+def _within(found: dict, seen: dict) -> bool:
+    return all(name in seen and (sub is None or _within(sub, seen[name] or {})) for name, sub in found.items())
+
+
+def _union(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for name, sub in b.items():
+        mine = out.get(name)
+        out[name] = sub if mine is None else (mine if sub is None else _union(mine, sub))
+    return out
+
+
+def _read_json(data: bytes, schema) -> pa.Table:
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer") if schema is not None \
+        else pj.ParseOptions()
+    return pj.read_json(io.BytesIO(data), parse_options=options,
+                        read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1), use_threads=False))
+
+
+def explicit_schema(layout) -> pa.Schema:
+    """The arrow types of every declared field (for tests and tools)."""
+    return pa.schema(JsonTypes(layout)._fields(layout, {n: None for n in [*layout.fields, *layout.lists]}))
+
+
+def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, extra, path) -> Chunk:
     try:
-        table = pj.read_json(io.BytesIO(data),
-                             read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1), use_threads=False),
-                             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        table = types.read(b"".join(lines))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         table = None
     if table is not None and table.num_rows == len(lines):
         rows = np.arange(start + 1, start + len(lines) + 1, dtype=np.int64)
