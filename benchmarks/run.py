@@ -46,6 +46,7 @@ from fupin.engine.generate import generate_households, records, write_households
 
 ON = dt.date(2020, 6, 30)
 SMALL, PACK = HERE / "small_policy", ROOT / "policy"
+BATCH_RUNS = [("pack", PACK, None), ("pack_six", PACK, numpy_small.OUTPUTS), ("small", SMALL, None)]
 TARGETS = {
     "columnar_vs_openfisca": "≥ 3× faster",
     "columnar_vs_numpy": "≤ 1.5× numpy's time",
@@ -60,17 +61,22 @@ def main(argv=None) -> int:
     args = _args(argv)
     out = {"started": dt.datetime.now().isoformat(timespec="seconds"), "machine": _machine(),
            "settings": vars(args).copy(), "targets": TARGETS}
+    if args.only and Path(args.out).exists():  # re-running some steps: keep the others' results
+        out = json.loads(Path(args.out).read_text(encoding="utf-8")) | {"targets": TARGETS}
     steps = [("check_compile", check_compile), ("scalar", scalar), ("small", small), ("pack", pack),
              ("e2e", e2e), ("stream", stream)]
     for name, step in steps:
         if args.only and name not in args.only.split(","):
             continue
         _say(f"== {name}")
+        when = {"at": dt.datetime.now().isoformat(timespec="seconds"), "loadavg_before": os.getloadavg(),
+                "commit": out["machine"].get("commit")}
         try:
             out[name] = step(args)
         except Exception as exc:  # a benchmark that breaks is reported, the others still run
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
             _say(f"   failed: {out[name]['error']}")
+        out[name]["when"] = when | {"loadavg_after": os.getloadavg()}
         _save(args, out)
     out["machine"]["loadavg_end"] = os.getloadavg()
     _save(args, out)
@@ -297,7 +303,8 @@ def _scalar_mismatches(policy, res, k: int) -> int:
 
 
 def e2e(args) -> dict:
-    """``fupin batch`` Parquet→Parquet (a subprocess, wall-clock) for the pack and the small ruleset.
+    """``fupin batch`` Parquet→Parquet (a subprocess, wall-clock): the pack (every output, and
+    only the six benchmark outputs) and the small ruleset.
 
     A run on 20k households first predicts the full run (fixed start-up cost plus a
     per-household rate); a run predicted over ``--budget`` is skipped and the probe kept.
@@ -305,10 +312,10 @@ def e2e(args) -> dict:
     if not _has_batch():
         return {"skipped": "fupin batch is not available in this checkout"}
     out = {}
-    for label, policy in (("pack", PACK), ("small", SMALL)):
+    for label, policy, only in BATCH_RUNS:
         fixed = _fixed_cost(policy)
         probe_n = min(args.e2e_n, 20_000)
-        probe = _batch(policy, _dataset(probe_n, args.seed), args)
+        probe = _batch(policy, _dataset(probe_n, args.seed), args, only=only)
         rate = max(probe["seconds"] - fixed, 1e-9) / probe_n  # seconds per household past start-up
         predicted = fixed + rate * args.e2e_n
         row = {"households": args.e2e_n, "startup_s": fixed, "probe": dict(probe, households=probe_n),
@@ -319,7 +326,7 @@ def e2e(args) -> dict:
             _say(f"   {label}: {row['skipped']} ({probe_n / probe['seconds']:,.0f} households/s on the probe)")
         else:
             data = _dataset(args.e2e_n, args.seed)
-            runs = [_batch(policy, data, args) for _ in range(max(1, min(args.reps, 3)))]
+            runs = [_batch(policy, data, args, only=only) for _ in range(max(1, min(args.reps, 3)))]
             best = statistics.median(r["seconds"] for r in runs)
             row |= {"median_s": best, "households_per_s": args.e2e_n / best,
                     "households_per_s_past_startup": args.e2e_n / max(best - fixed, 1e-9), "runs": runs,
@@ -332,24 +339,32 @@ def e2e(args) -> dict:
 
 
 def stream(args) -> dict:
-    """10M households through ``fupin batch`` (the pack) with the child's peak RSS."""
+    """10M households through ``fupin batch`` with its peak RSS, for each run of ``e2e``.
+
+    Each is skipped if the Parquet→Parquet rate predicts more than ``--stream-budget``.
+    """
     if args.quick:
         return {"skipped": "--quick"}
     if not _has_batch():
         return {"skipped": "fupin batch is not available in this checkout"}
-    fixed, rate = getattr(args, "rates", {}).get("pack", (0.0, 0.0))
-    predicted = fixed + rate * args.stream_n
-    if predicted > args.stream_budget:
-        return {"skipped": f"predicted {predicted:.0f} s at the Parquet→Parquet rate > --stream-budget "
-                           f"{args.stream_budget:.0f} s", "households": args.stream_n}
-    t0 = time.perf_counter()
-    data = _dataset(args.stream_n, args.seed)
-    made = time.perf_counter() - t0
-    run = _batch(PACK, data, args, timeout=max(2 * predicted, args.budget))
-    run |= {"households": args.stream_n, "households_per_s": args.stream_n / run["seconds"],
-            "generate_s": made, "input_mib": data.stat().st_size / 2**20}
-    _say(f"   {args.stream_n:,}: {run['seconds']:.1f} s, peak RSS {run['peak_rss_mib']:.0f} MiB")
-    return run
+    out = {}
+    for label, policy, only in BATCH_RUNS:
+        fixed, rate = getattr(args, "rates", {}).get(label, (0.0, 0.0))
+        predicted = fixed + rate * args.stream_n
+        if predicted > args.stream_budget:
+            out[label] = {"households": args.stream_n, "skipped": f"predicted {predicted:.0f} s at the "
+                          f"Parquet→Parquet rate > --stream-budget {args.stream_budget:.0f} s"}
+            _say(f"   {label}: {out[label]['skipped']}")
+            continue
+        t0 = time.perf_counter()
+        data = _dataset(args.stream_n, args.seed)
+        made = time.perf_counter() - t0
+        run = _batch(policy, data, args, timeout=max(3 * predicted, args.budget), only=only)
+        run |= {"households": args.stream_n, "households_per_s": args.stream_n / run["seconds"],
+                "generate_s": made, "input_mib": data.stat().st_size / 2**20}
+        _say(f"   {label} {args.stream_n:,}: {run['seconds']:.1f} s, peak RSS {run['peak_rss_mib']:.0f} MiB")
+        out[label] = run
+    return out
 
 
 def _fixed_cost(policy: Path) -> float:
@@ -377,28 +392,30 @@ def _dataset(n: int, seed: int) -> Path:
     return path
 
 
-def _batch(policy: Path, data: Path, args, timeout=None) -> dict:
-    """One ``fupin batch`` run: wall-clock seconds, the child's own peak RSS, its last lines."""
+def _batch(policy: Path, data: Path, args, timeout=None, only=None) -> dict:
+    """One ``fupin batch`` run: wall-clock seconds, its own peak RSS (peak.py), its last lines."""
     import tempfile
     import threading
 
-    target = HERE / "out" / f"{data.stem}.{policy.name}.out.parquet"
+    target = HERE / "out" / f"{data.stem}.{policy.name}{'.only' if only else ''}.out.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     quarantine = target.with_suffix(".quarantine.csv")
-    cmd = [sys.executable, "-m", "fupin.cli", "batch", str(policy), str(data), "-o", str(target),
-           "--quarantine", str(quarantine)]
+    peak = target.with_suffix(".peak_kb")
+    cmd = [sys.executable, str(HERE / "peak.py"), str(peak), "fupin.cli", "batch", str(policy), str(data),
+           "-o", str(target), "--quarantine", str(quarantine)] + (["--only", ",".join(only)] if only else [])
+    peak.unlink(missing_ok=True)
     with tempfile.TemporaryFile("w+") as log:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
         timer = threading.Timer(timeout or args.budget * 3, proc.kill)
         timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's rusage, not every child's
+        proc.wait()
         seconds = time.perf_counter() - t0
         timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
         log.seek(0)
         tail = log.read().strip().splitlines()[-3:]
-    res = {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024, "returncode": proc.returncode, "tail": tail}
+    rss = int(peak.read_text()) / 1024 if peak.exists() else float("nan")
+    res = {"seconds": seconds, "peak_rss_mib": rss, "returncode": proc.returncode, "tail": tail}
     if proc.returncode != 0:
         res["error"] = f"exit {proc.returncode}" + (" (killed: over the time limit)" if proc.returncode < 0 else "")
     return res
@@ -413,7 +430,7 @@ def table(out: dict) -> str:
              f"load {out['machine']['loadavg_start'][0]:.2f}→{out['machine'].get('loadavg_end', [0])[0]:.2f}",
              f"{'measure':44} {'fupin':>11} {'OpenFisca':>11} {'numpy':>11}  ratios"]
     for n, row in (out.get("small") or {}).items():
-        if not isinstance(row, dict) or "households" not in row:
+        if not isinstance(row, dict) or "ratios" not in row:
             continue
         r = row["ratios"]
         cells = [_s(row.get(k)) for k in ("fupin", "openfisca", "numpy")]
@@ -444,10 +461,13 @@ def table(out: dict) -> str:
             lines.append(f"{'Parquet→Parquet ' + label + ', ' + _n(row['probe']['households']) + ' (households/s)':44} "
                          f"{row['households_per_s_probe']:>11,.0f}  ({row['probe']['seconds']:.2f} s wall; "
                          f"{_n(row['households'])} skipped: over budget)")
-    st = out.get("stream") or {}
-    if "peak_rss_mib" in st:
-        lines.append(f"{'stream ' + _n(st['households']) + ' (peak RSS MiB)':44} {st['peak_rss_mib']:>11.0f}  "
-                     f"({st['seconds']:.0f} s, {st['households_per_s']:,.0f} households/s)")
+    for label, st in (out.get("stream") or {}).items():
+        if isinstance(st, dict) and "peak_rss_mib" in st:
+            lines.append(f"{'stream ' + label + ', ' + _n(st['households']) + ' (peak RSS MiB)':44} "
+                         f"{st['peak_rss_mib']:>11.0f}  ({st['seconds']:.0f} s, {st['households_per_s']:,.0f} "
+                         f"households/s)")
+        elif isinstance(st, dict) and "skipped" in st:
+            lines.append(f"stream {label}: {st['skipped']}")
     for name in ("small", "pack", "scalar", "e2e", "stream", "check_compile"):
         info = out.get(name) or {}
         note = info.get("skipped") or info.get("error")

@@ -235,3 +235,30 @@ def _read_csv(households: Path, members: Path) -> list:
     for m in rows(members):
         kids[m.pop("household_id", None)].append(m)
     return [dict(r, members=kids[r["id"]]) if r.get("id") in kids and "id" in r else r for r in rows(households)]
+
+
+# --- the benchmark ruleset (benchmarks/small_policy/) gives the pack's results
+
+
+def test_benchmark_ruleset_matches_the_pack(policy):
+    import datetime as _dt
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import numpy as np
+    import numpy_small
+    from frames import table_to_frame
+
+    small = load_policy(ROOT / "benchmarks" / "small_policy")
+    assert small.warnings == [] and small.program().outputs("household") == SIX
+    table = generate_households(1500, seed=21, fields="contract")
+    for facts in records(table)[:600]:
+        want = policy.evaluate(facts, on="2020-06-30", only=SIX)
+        assert small.evaluate(facts, on="2020-06-30").values == want.values
+    from fupin.engine.columnar.program import ColumnarProgram
+
+    frame = table_to_frame(small.program().checked, "household", table)
+    got = ColumnarProgram(small.program()).evaluate(frame, _dt.date(2020, 6, 30), outputs=SIX)
+    hand = numpy_small.evaluate(*numpy_small.columns(frame))
+    for name in SIX:
+        assert np.array_equal(got.values[name], hand[name]), name
