@@ -25,6 +25,7 @@ from ..columnar.frame import enum_values
 MONEY = pa.decimal128(18, 2)
 ARROW = {"bool": pa.bool_(), "integer": pa.int64(), "money": MONEY, "date": pa.date32()}
 QUARANTINE_COLUMNS = ("row", "id", "field", "code", "reason")
+DETAILS_AT_ONCE = 2048  # undecided rows re-evaluated (ColumnarResult.details) per call
 
 
 def output_schema(checked, key: str, outputs: list) -> pa.Schema:
@@ -86,22 +87,29 @@ def explanations(result, lang: str):
     if not len(rows):
         empty = pa.repeat(pa.scalar("{}"), n)
         return empty, empty
-    details = result.details(rows)
     unknown, errors = ["{}"], ["{}"]
-    for row in rows.tolist():
-        ev = details[row]
-        waits = {name: list(ev.unknown.get(name, [])) for name in result.outputs if result.unknown[name][row]}
-        fails = {}
-        for name in result.outputs:
-            if result.error[name][row]:
-                diag = ev.errors.get(name)
-                fails[name] = f"{diag.code} {diag.message(lang)}" if diag is not None else ""
-        unknown.append(json.dumps(waits, ensure_ascii=False))
-        errors.append(json.dumps(fails, ensure_ascii=False))
+    for start in range(0, len(rows), DETAILS_AT_ONCE):  # bounded: an Evaluation per row is large
+        part = rows[start:start + DETAILS_AT_ONCE]
+        details = result.details(part)
+        for row in part.tolist():
+            waits, fails = _explain_row(result, details[row], row, lang)
+            unknown.append(json.dumps(waits, ensure_ascii=False))
+            errors.append(json.dumps(fails, ensure_ascii=False))
     index = np.zeros(n, dtype=np.int64)
     index[rows] = np.arange(1, len(rows) + 1)
     index = pa.array(index)
     return pa.array(unknown, pa.string()).take(index), pa.array(errors, pa.string()).take(index)
+
+
+def _explain_row(result, ev, row: int, lang: str):
+    """What one row's undecided outputs wait for, and its outputs' errors."""
+    waits = {name: list(ev.unknown.get(name, [])) for name in result.outputs if result.unknown[name][row]}
+    fails = {}
+    for name in result.outputs:
+        if result.error[name][row]:
+            diag = ev.errors.get(name)
+            fails[name] = f"{diag.code} {diag.message(lang)}" if diag is not None else ""
+    return waits, fails
 
 
 # --- writers
