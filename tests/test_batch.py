@@ -24,8 +24,7 @@ from click.testing import CliRunner
 
 from fupin.cli.main import main
 from fupin.engine import batch as eb
-from fupin.engine.batch.explain import find_record
-from fupin.engine.jsonout import _decimal_text
+from fupin.engine.jsonout import _decimal_text, dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests/fixtures/batch"
@@ -108,14 +107,7 @@ def valid(policy, records, entity="household") -> list:
 
 def eval_json(policy, records, entity="household") -> list:
     """What ``fupin eval --format json`` prints for these records (Result.to_json)."""
-    return json.loads(eb_dumps([policy.evaluate(r, entity=entity).to_json() for r in records]),
-                      parse_float=Decimal)
-
-
-def eb_dumps(value) -> str:
-    from fupin.engine.jsonout import dumps
-
-    return dumps(value)
+    return json.loads(dumps([policy.evaluate(r, entity=entity).to_json() for r in records]), parse_float=Decimal)
 
 
 def csv_records(households, members=None) -> list:
@@ -177,9 +169,8 @@ def test_summary_figures(pack, tmp_path):
     expected = eval_json(pack, valid(pack, records))
     for name in ("monitoring_tier", "monitoring_measure", "exit_eligible"):
         counted = Counter(as_text(e["results"][name]) for e in expected if name not in e["unknown"])
-        counted = {k: v for k, v in counted.items()}
         got = {k: v for k, v in report.summary.counts[name].items() if v and k not in ("unknown", "error")}
-        assert got == counted, name
+        assert got == dict(counted), name
         assert report.summary.counts[name]["unknown"] == sum(name in e["unknown"] for e in expected)
     for name, (fen, n) in report.summary.totals.items():
         decided = [e["results"][name] for e in expected if e["results"][name] is not None]

@@ -14,7 +14,6 @@ checker but cannot be held in a column; batch quarantines it with E810 (``marks`
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 

@@ -22,9 +22,9 @@ from ..api import as_date
 from ..columnar.frame import take
 from ..columnar.program import ColumnarProgram
 from .csvjoin import OrderBroken
+from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema, result_table
 from .overlap import WriteBehind, read_ahead
 from .source import bad_argument, unreadable
-from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema, result_table
 from .summary import Summary, summarise
 from .validate import Validator
 
@@ -120,26 +120,14 @@ class Job:
         with self.clock("details"):
             explained = explanations(result, self.lang)
         with self.clock("tabulate"):
-            table = result_table(result, self._ids(chunk, frame, good), self.schema, explained)
-        summary = None
-        if self.want_summary:
-            villages = chunk.extra.get("village_id")
-            if isinstance(villages, pa.ChunkedArray):
-                villages = villages.combine_chunks()
-            if villages is not None and len(good) != chunk.level.n:
-                villages = villages.take(pa.array(good, pa.int64()))
-            with self.clock("summary"):
-                summary = summarise(result, frame, villages)
-        return table, summary
-
-    def _ids(self, chunk, frame, good):
-        """The id column of the evaluated rows: the input's own text column when it has one."""
-        raw = chunk.level.columns.get(self.layout.key)
-        if isinstance(raw, pa.ChunkedArray):
-            raw = raw.combine_chunks()
-        if isinstance(raw, pa.Array) and pa.types.is_string(raw.type):
-            return raw if len(good) == chunk.level.n else raw.take(pa.array(good, pa.int64()))
-        return frame.columns[self.layout.key].data
+            raw_ids = _kept(chunk.level.columns.get(self.layout.key), good, chunk.level.n)
+            ids = raw_ids if raw_ids is not None and pa.types.is_string(raw_ids.type) \
+                else frame.columns[self.layout.key].data
+            table = result_table(result, ids, self.schema, explained)
+        if not self.want_summary:
+            return table, None
+        with self.clock("summary"):
+            return table, summarise(result, frame, _kept(chunk.extra.get("village_id"), good, chunk.level.n))
 
     def _quarantine(self, chunk, bad_rows, marks) -> list:
         """One entry per reason of each invalid row, in row order."""
@@ -155,6 +143,15 @@ class Job:
                 entries.append((int(chunk.rows[i]), None if ident is None else str(ident),
                                 str(d.args.get("path", "")), d.code, d.message(self.lang)))
         return entries
+
+
+def _kept(column, good, n: int):
+    """An arrow column of a chunk restricted to its valid rows (None if not arrow)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if not isinstance(column, pa.Array):
+        return None
+    return column if len(good) == n else column.take(pa.array(good, pa.int64()))
 
 
 def run_batch(job: Job, source, output: str, output_fmt: str, quarantine: str, progress=None) -> Report:
