@@ -95,7 +95,9 @@ def compile_table(compiler, rule):
         tests = [(positions[name], _test(compiler, test)) for name, test in row.tests.items()]
         rows.append((row, tests, compiler.compile(row.then)))
     policy = _POLICIES[table.hit]
-    spec = (rule, table, [compiler.meta.describe(i.expr) for i in table.inputs])
+    bounds = {row.index: {name: [compiler.compile(b) for b in _bounds(test)] for name, test in row.tests.items()}
+              for row in table.rows} if compiler.traced else {}
+    spec = (rule, table, [compiler.meta.describe(i.expr) for i in table.inputs], bounds)
 
     def decide(env):
         values = [fn(env) for fn in inputs]
@@ -286,13 +288,45 @@ def _row_trace(env, spec, row, values, several=None) -> None:
     tracer = env.ctx.tracer
     if tracer is None:
         return
-    rule, table, descs = spec
+    rule, table, descs, bounds = spec
     cells = []
+    row_bounds = bounds.get(row.index, {}) if row is not None else {}
     for tinput, value, desc in zip(table.inputs, values, descs):
         test = row.tests.get(tinput.name) if row is not None else None
-        cells.append({"input": tinput.name, "expr": tinput.expr.text, "value": value, "label": desc.get("label"),
-                      "type": desc.get("type"), "condition": test.text if test is not None else "any"})
+        cell = {"input": tinput.name, "expr": tinput.expr.text, "value": value, "label": desc.get("label"),
+                "type": desc.get("type"), "condition": test.text if test is not None else "any"}
+        if row_bounds.get(tinput.name):
+            cell["bounds"] = _bound_values(env, row_bounds[tinput.name])
+        cells.append(cell)
     tracer.decide({"kind": "row", "row": row.index if row else None, "id": row.id if row else None,
                    "rows": several, "hit": table.hit, "cells": cells,
                    "reason": row.reason if row else None,
                    "sources": [str(s) for s in row.sources] if row else []})
+
+
+def _bounds(test) -> list:
+    """The numeric or date thresholds a cell compares against (for margins)."""
+    if isinstance(test, t.TTestNot):
+        return _bounds(test.test)
+    if isinstance(test, t.TTestCompare) and test.value.type.ordered:
+        return [test.value]
+    if isinstance(test, t.TTestIn) and isinstance(test.container, t.TInterval):
+        return [test.container.lo, test.container.hi]
+    return []
+
+
+def _bound_values(env, fns) -> list:
+    """The thresholds' values for the trace (unknown: None), read without recording."""
+    tracer = env.ctx.tracer
+    tracer.muted += 1
+    try:
+        out = []
+        for fn in fns:
+            try:
+                v = fn(env)
+            except EvalError:
+                v = None
+            out.append(None if type(v) is Unknown else v)
+        return out
+    finally:
+        tracer.muted -= 1

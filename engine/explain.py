@@ -98,7 +98,7 @@ def _decided(node, lang, pad) -> list[str]:
             margin = _cell_margin(cell)
             label = _pick(cell.get("label"), lang) or cell["expr"]
             value = "?" if cell["value"] is None else _num(cell["value"], cell.get("type"))
-            out.append(f"{pad}  {cell['input']}: {label} {value} {w['cell']} {cell['condition']}"
+            out.append(f"{pad}  {cell['input']}: {label} {value} {w['cell']} {_cell_condition(cell)}"
                        + (_paren(w["margin"].format(m=margin), lang) if margin else ""))
         return out
     if d["kind"] == "exception":
@@ -143,16 +143,27 @@ def _margin(c) -> str | None:
 
 
 def _cell_margin(cell) -> str | None:
+    """How far the input is from the nearest threshold of its cell (the trace's bounds)."""
     value = cell.get("value")
     if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
         return None
-    import re
-
-    bounds = [Decimal(b) for b in re.findall(r"-?\d+(?:\.\d+)?", cell["condition"])]
+    bounds = [Decimal(b) for b in cell.get("bounds") or [] if isinstance(b, (int, Decimal)) and not isinstance(b, bool)
+              and abs(Decimal(b)) != Decimal("Infinity")]
     if not bounds:
         return None
     diff = min(abs(Decimal(value) - b) for b in bounds)
     return _num(diff, cell.get("type")) if diff else None
+
+
+def _cell_condition(cell) -> str:
+    """The cell as written, with the values of named thresholds (`< red_line = 5,000`)."""
+    text = cell["condition"]
+    bounds = [b for b in cell.get("bounds") or [] if b is not None]
+    named = any(ch.isalpha() or ord(ch) > 127 for ch in text.replace("inf", ""))
+    if not bounds or not named:
+        return text
+    shown = ", ".join(_num(b, cell.get("type")) if not hasattr(b, "isoformat") else b.isoformat() for b in bounds)
+    return f"{text} = {shown}"
 
 
 def _paren(text: str, lang: str) -> str:

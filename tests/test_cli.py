@@ -113,3 +113,10 @@ def test_eval_exit_code_counts_errors_only_in_outputs_asked_for(run, tmp_path):
     assert out["results"]["monitoring_tier"] is None and "E701" in everything.stderr
     asked = run("eval", "policy", str(path), "--on", "2016-06-30", "--only", "monitoring_tier")
     assert asked.exit_code == 1
+
+
+def test_explain_shows_named_thresholds_with_their_value_and_margin(run):
+    """A cell written with a parameter (`< monitoring_red_income_line`) shows the value in
+    force and the margin, like a cell written with a number."""
+    res = run("explain", "policy", "examples/households.yaml", "--output", "monitoring_tier", "--id", "HH01")
+    assert "< monitoring_red_income_line = 5,000 元（差 1 元）" in res.output
