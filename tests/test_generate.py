@@ -250,7 +250,9 @@ def test_benchmark_ruleset_matches_the_pack(policy):
     from frames import table_to_frame
 
     small = load_policy(ROOT / "benchmarks" / "small_policy")
-    assert small.warnings == [] and small.program().outputs("household") == SIX
+    # W905 (cited document not found) depends on where the clone sits beside ../shared/
+    assert [w for w in small.warnings if w.code != "W905"] == []
+    assert small.program().outputs("household") == SIX
     table = generate_households(1500, seed=21, fields="contract")
     for facts in records(table)[:600]:
         want = policy.evaluate(facts, on="2020-06-30", only=SIX)
