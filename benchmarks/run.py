@@ -326,7 +326,8 @@ def e2e(args) -> dict:
             _say(f"   {label}: {row['skipped']} ({probe_n / probe['seconds']:,.0f} households/s on the probe)")
         else:
             data = _dataset(args.e2e_n, args.seed)
-            runs = [_batch(policy, data, args, only=only) for _ in range(max(1, min(args.reps, 3)))]
+            reps = 1 if predicted * 3 > args.budget else min(args.reps, 3)
+            runs = [_batch(policy, data, args, only=only) for _ in range(reps)]
             best = statistics.median(r["seconds"] for r in runs)
             row |= {"median_s": best, "households_per_s": args.e2e_n / best,
                     "households_per_s_past_startup": args.e2e_n / max(best - fixed, 1e-9), "runs": runs,
