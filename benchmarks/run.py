@@ -469,6 +469,9 @@ def table(out: dict) -> str:
                          f"households/s)")
         elif isinstance(st, dict) and "skipped" in st:
             lines.append(f"stream {label}: {st['skipped']}")
+    skipped = {row["openfisca"]["skipped"] for row in (out.get("small") or {}).values()
+               if isinstance(row, dict) and "skipped" in row.get("openfisca", {})}
+    lines += [f"OpenFisca: {note}" for note in sorted(skipped)]
     for name in ("small", "pack", "scalar", "e2e", "stream", "check_compile"):
         info = out.get(name) or {}
         note = info.get("skipped") or info.get("error")
