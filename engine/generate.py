@@ -573,7 +573,8 @@ def write_households(n: int, path, fmt: str | None = None, seed: int = 0, progre
     """Stream ``n`` households to ``path`` (format from ``fmt`` or the suffix) chunk by chunk.
 
     CSV also writes ``<stem>.members.csv`` (joined on ``household_id``); with malformed
-    rows, ``<stem>.expected_invalid.csv`` lists them (row, id, kind, field, value).
+    rows, ``<stem>.expected_invalid.csv`` lists them (row, id, kind, field, value); its
+    ``row`` is 1-based, counting data rows, as in the quarantine file of ``fupin batch``.
     """
     path = Path(path)
     fmt = fmt or {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}.get(path.suffix, "")
@@ -596,7 +597,7 @@ def write_households(n: int, path, fmt: str | None = None, seed: int = 0, progre
         with side.open("w", newline="", encoding="utf-8") as fh:
             out = csv.writer(fh)
             out.writerow(["row", "id", "kind", "field", "value"])
-            out.writerows([b.row, b.id or "", b.kind, b.field, b.value] for b in malformed)
+            out.writerows([b.row + 1, b.id or "", b.kind, b.field, b.value] for b in malformed)
         files.append(side)
     return Written(rows, len(malformed), files)
 

@@ -187,7 +187,7 @@ def test_formats_round_trip(tmp_path):
     assert all({k: v for k, v in got[i].items() if k != "members"} == {k: v for k, v in want[i].items()
                                                                     if k != "members"} for i in no_id)
     side = list(csv.DictReader((tmp_path / "h.expected_invalid.csv").open(encoding="utf-8")))
-    assert [int(r["row"]) for r in side] == [b.row for b in expected_invalid(900, **opts)]
+    assert [int(r["row"]) for r in side] == [b.row + 1 for b in expected_invalid(900, **opts)]  # 1-based
 
 
 def test_parquet_members_are_a_list_of_structs(tmp_path):
