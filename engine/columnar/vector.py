@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from .frame import EPOCH
+from .frame import EPOCH, decode_value, encode_value
 
 REP_OF_KIND = {"bool": "bool", "integer": "int", "money": "fen", "decimal": "dec", "ratio": "dec",
                "enum": "enum", "date": "date", "string": "str", "list": "obj"}
@@ -128,34 +128,20 @@ def encode_literal(value, kind: str, enum: tuple):
     return value, rep
 
 
+# Representation name → the field kind frame.py converts for (one conversion table).
+KIND_OF_REP = {"fen": "money", "int": "integer", "bool": "bool", "enum": "enum", "date": "date", "dec": "decimal"}
+
+
 def decode_cell(x, rep: str, enum: tuple):
     """One cell as the scalar evaluator's value."""
-    if rep == "fen":
-        return Decimal(int(x)).scaleb(-2)
-    if rep == "int":
-        return int(x)
-    if rep == "bool":
-        return bool(x)
-    if rep == "enum":
-        return enum[int(x)]
-    if rep == "date":
-        return EPOCH + dt.timedelta(days=int(x))
-    return x
+    return decode_value(x, KIND_OF_REP.get(rep, rep), enum)
 
 
 def encode_cell(x, rep: str, enum: tuple):
     """A scalar evaluator value in a representation (inverse of decode_cell)."""
     if rep == "fen":
-        return int(Decimal(x).scaleb(2))
-    if rep == "enum":
-        return enum.index(x)
-    if rep == "date":
-        return (x - EPOCH).days
-    if rep == "int":
-        return int(x)
-    if rep == "dec":
-        return Decimal(x)
-    return x
+        return int(Decimal(x).scaleb(2))  # callers pass values already to the fen
+    return encode_value(x, KIND_OF_REP.get(rep, rep), enum)
 
 
 def as_objects(v: V, n: int) -> np.ndarray:
