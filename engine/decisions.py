@@ -86,14 +86,19 @@ def _key(value):
 # --- decision tables
 
 
-def compile_table(compiler, rule):
-    table = rule.table
+def table_parts(compiler, table, cell):
+    """A table's compiled inputs and rows ``(row, [(input position, cell test)], then)``;
+    ``cell(compiler, test)`` compiles one cell (scalar or columnar)."""
     inputs = [compiler.compile(i.expr) for i in table.inputs]
     positions = {i.name: n for n, i in enumerate(table.inputs)}
-    rows = []
-    for row in table.rows:
-        tests = [(positions[name], _test(compiler, test)) for name, test in row.tests.items()]
-        rows.append((row, tests, compiler.compile(row.then)))
+    rows = [(row, [(positions[name], cell(compiler, test)) for name, test in row.tests.items()],
+             compiler.compile(row.then)) for row in table.rows]
+    return inputs, rows
+
+
+def compile_table(compiler, rule):
+    table = rule.table
+    inputs, rows = table_parts(compiler, table, _test)
     policy = _POLICIES[table.hit]
     bounds = {row.index: {name: [compiler.compile(b) for b in _bounds(test)] for name, test in row.tests.items()}
               for row in table.rows} if compiler.traced else {}

@@ -180,7 +180,7 @@ class ColumnarCompiler:
 
     def c_TIn(self, node):
         subject = self.compile(node.subject)
-        contains = self.container(node.container, node.subject.type)
+        contains = self.container(node.container)
         negated = node.negated
 
         def in_(level):
@@ -194,7 +194,7 @@ class ColumnarCompiler:
 
         return in_
 
-    def container(self, node, subject_type):
+    def container(self, node):
         """A function ``(level, V) -> V`` (bool) for a set or an interval."""
         if isinstance(node, t.TSet):
             if all(isinstance(i, t.TLit) for i in node.items):

@@ -126,12 +126,9 @@ class ColumnarProgram:
         return result
 
     def reference(self, frame: Frame, on: dt.date, outputs=None) -> ColumnarResult:
-        """The same result computed row by row with the scalar evaluator (for tests)."""
+        """The same result computed row by row with the scalar evaluator: the semantics
+        the columnar path must match (for tests)."""
         names = list(outputs or self.program.outputs(frame.entity))
-        return self._reference(frame, on, names)
-
-    def _reference(self, frame, on, names) -> ColumnarResult:
-        """Row by row with the scalar evaluator: the semantics the columnar path must match."""
         checked = self.program.checked
         result = ColumnarResult(self, frame, on, names)
         records = to_records(checked, frame)
@@ -163,7 +160,7 @@ def _output(v: V, kind: str, enum: tuple, n: int):
     err = full(v.err, n).copy()
     unk = full(v.unk, n) & ~err
     want = REP_OF_KIND.get(kind, "obj")
-    if v.rep == want or (want == "dec" and v.rep == "dec"):
+    if v.rep == want:
         data = column(v.data, n)
     elif want == "fen" and v.rep == "int":
         data = column(v.data, n).astype(np.int64) * 100

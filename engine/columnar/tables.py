@@ -12,6 +12,7 @@ from decimal import Decimal
 import numpy as np
 
 from ...dsl import typed as t
+from ..decisions import table_parts
 from .compile import filler_array
 from .vector import V, andnot, as_objects, column, full, orm, squeeze, unify
 
@@ -96,12 +97,7 @@ class _Candidates:
 
 def compile_table(cc, rule):
     table = rule.table
-    inputs = [cc.compile(i.expr) for i in table.inputs]
-    positions = {i.name: n for n, i in enumerate(table.inputs)}
-    rows = []
-    for row in table.rows:
-        tests = [(positions[name], _test(cc, test)) for name, test in row.tests.items()]
-        rows.append((row, tests, cc.compile(row.then)))
+    inputs, rows = table_parts(cc, table, _test)
     policy = _POLICIES[table.hit]
     rule_enum = cc.enum_of(rule.type)
 
@@ -115,7 +111,7 @@ def compile_table(cc, rule):
         rep = thens[0].rep if thens else "int"
         out = _Out(n, rep, thens[0].enum if thens and thens[0].enum else rule_enum)
         out.err |= in_err
-        matches = _Matches(level, rows, values, in_err)
+        matches = _Matches(level, rows, values)
         policy(out, matches, thens, table, rule, ~in_err)
         return out.result()
 
@@ -125,8 +121,8 @@ def compile_table(cc, rule):
 class _Matches:
     """Row matches, computed on first use: (true, unknown, error) masks per row."""
 
-    def __init__(self, level, rows, values, skip):
-        self.level, self.rows, self.values, self.skip = level, rows, values, skip
+    def __init__(self, level, rows, values):
+        self.level, self.rows, self.values = level, rows, values
         self.cache: dict = {}
 
     def __call__(self, index: int):
@@ -179,7 +175,7 @@ def _test(cc, test):
 
         return negate
     if isinstance(test, t.TTestIn):
-        contains = cc.container(test.container, None)
+        contains = cc.container(test.container)
         return lambda level, v: _gated(v, contains(level, v), level.n)
     op = test.op
     other = cc.compile(test.value)
