@@ -16,7 +16,10 @@ from decimal import Decimal, InvalidOperation
 
 import yaml
 from yaml.composer import Composer
-from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+from yaml.composer import ComposerError
+from yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentEndEvent,
+                         DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                         SequenceEndEvent, SequenceStartEvent)
 
 from .errors import Diagnostic, FupinError, Span, error
 
@@ -137,7 +140,10 @@ def load_yaml(text: str, file: str) -> tuple[object, Positions]:
     raw_lines = tuple(text.splitlines())
     pos = Positions(file, raw_lines)
     try:
-        node = _compose(text)
+        if _FAST is not None:
+            events, loader = _events(text)
+        else:
+            node = _compose(text)
     except _AliasFound as exc:
         raise FupinError(error("E102", _span(file, exc.mark))) from None
     except yaml.MarkedYAMLError as exc:
@@ -148,9 +154,159 @@ def load_yaml(text: str, file: str) -> tuple[object, Positions]:
         raise FupinError(error("E101", Span(file, 1, 1), detail=str(exc))) from None
     except RecursionError:
         raise FupinError(error("E101", Span(file, 1, 1), detail=f"nesting deeper than {MAX_DEPTH}")) from None
+    if _FAST is not None:
+        return _build(events, loader, pos)
     if node is None:
         return None, pos
     return _convert(node, (), pos, 0), pos
+
+
+def _events(text: str) -> tuple[list, object]:
+    """libyaml's events of the one document, screened as `_compose` screens them.
+
+    The same problems in the same order as screening the events and then composing
+    them with libyaml's composer: aliases, nesting, syntax (while reading), then the
+    composer's own (a duplicate anchor, a second document).
+    """
+    loader = _FastLoader(text)
+    events: list = []
+    composer_error = None
+    anchors: dict = {}
+    documents = 0
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            cls = event.__class__
+            if cls is AliasEvent:
+                raise _AliasFound(event.start_mark)
+            if cls is MappingStartEvent or cls is SequenceStartEvent:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise RecursionError
+            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                depth -= 1
+            elif cls is DocumentStartEvent:
+                documents += 1
+                if documents == 2 and composer_error is None:
+                    composer_error = ComposerError("expected a single document in the stream", events[1].start_mark,
+                                                   "but found another document", event.start_mark)
+            if documents <= 1:
+                anchor = getattr(event, "anchor", None)
+                if anchor is not None and composer_error is None:
+                    if anchor in anchors:
+                        composer_error = ComposerError("found duplicate anchor; first occurrence", anchors[anchor],
+                                                       "second occurrence", event.start_mark)
+                    else:
+                        anchors[anchor] = event.start_mark
+                events.append(event)
+    finally:
+        loader.dispose()
+    if composer_error is not None:
+        raise composer_error
+    return events, loader
+
+
+_STR = "tag:yaml.org,2002:str"
+_CONSTANT_TAGS = frozenset(("tag:yaml.org,2002:int", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
+                            "tag:yaml.org,2002:timestamp"))
+
+
+def _build(events: list, loader, pos: Positions):
+    """Plain data and positions from the events of `_events` (what `_convert` makes
+    of libyaml's composed nodes, without building the nodes)."""
+    if len(events) < 3:  # StreamStart [DocumentStart ...]: no document
+        return None, pos
+    file = pos.file
+    values, keys = pos.values, pos.keys
+    resolve, cache = loader.resolve, {}
+    constants: dict = {}
+
+    def scalar(event):
+        tag = event.tag
+        if tag is None or tag == "!":
+            ckey = (event.value, event.implicit)
+            tag = cache.get(ckey)
+            if tag is None:
+                tag = cache[ckey] = resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _STR:
+            return event.value
+        if tag in _CONSTANT_TAGS:
+            ckey = (tag, event.value)
+            if ckey in constants:
+                return constants[ckey]
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        value = _scalar(node, pos)
+        if tag in _CONSTANT_TAGS:
+            constants[ckey] = value
+        return value
+
+    it = iter(events)
+    next(it)  # StreamStart
+    next(it)  # DocumentStart
+    # Each open collection: [container, path, is_mapping, pending key or _NO_KEY].
+    stack: list = []
+    root = None
+    for event in it:
+        cls = event.__class__
+        if cls is DocumentEndEvent:
+            break
+        if cls is MappingEndEvent or cls is SequenceEndEvent:
+            done = stack.pop()
+            value = done[0]
+            if not stack:
+                root = value
+                continue
+            _store(stack[-1], value)
+            continue
+        top = stack[-1] if stack else None
+        if top is not None and top[2] and top[3] is _NO_KEY:
+            # a mapping key
+            if cls is not ScalarEvent:
+                raise FupinError(error("E101", _span(file, event.start_mark), detail="keys must be plain values"))
+            key = scalar(event)
+            if key is None or isinstance(key, (list, dict)):
+                raise FupinError(error("E101", _span(file, event.start_mark), detail="keys must be plain values"))
+            key = key.isoformat() if isinstance(key, dt.date) else key
+            container, path = top[0], top[1]
+            if key in container:
+                raise FupinError(error("E104", _span(file, event.start_mark), name=key,
+                                       first=str(keys.get(path + (key,)))))
+            keys[path + (key,)] = _span(file, event.start_mark)
+            container[key] = None  # keeps the key's place; the value follows
+            top[3] = key
+            continue
+        if top is None:
+            path = ()
+        elif top[2]:
+            path = top[1] + (top[3],)
+        else:
+            path = top[1] + (len(top[0]),)
+        if cls is ScalarEvent:
+            values[path] = Scalar(_span(file, event.start_mark), event.style)
+            value = scalar(event)
+            if top is None:
+                root = value
+            else:
+                _store(top, value)
+        elif cls is MappingStartEvent:
+            values[path] = Scalar(_span(file, event.start_mark), None)
+            stack.append([{}, path, True, _NO_KEY])
+        else:  # SequenceStartEvent
+            values[path] = Scalar(_span(file, event.start_mark), None)
+            stack.append([[], path, False, _NO_KEY])
+    return root, pos
+
+
+_NO_KEY = object()
+
+
+def _store(top: list, value) -> None:
+    if top[2]:
+        top[0][top[3]] = value
+        top[3] = _NO_KEY
+    else:
+        top[0].append(value)
 
 
 def _span(file: str, mark) -> Span:

@@ -1,0 +1,117 @@
+"""The checker's fast paths give exactly what the straightforward paths give.
+
+Reading YAML builds data and positions straight from libyaml's events (no node tree);
+these tests hold it to the reference path (screen the events, compose the nodes with
+libyaml, convert the nodes): same data with the same types, same positions, and the same
+first problem, on every YAML file of the repository, on edge cases and on mutations.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from fupin.dsl import yamlsrc as Y
+from fupin.dsl.errors import FupinError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(Y._FAST is None, reason="libyaml not installed")
+
+EDGE_CASES = [
+    "", "# only a comment\n", "--- \n...\n", "x\n", "a: 1\n---\nb: 2\n", "a: 1\n...\n---\nb: 2\n", "a: 1\n--- [\n",
+    "a: &x 1\nb: &x 2\n", "a: &a 1\n---\nb: &a 2\n", "a: &x\n  b: 1\nc: &x 2\n", "- &a x\n- &b y\n- &a z\n",
+    "a: *x\n", "a: &x 1\nb: *x\n", "a: [1, *b]\n", "- 1\n---\n- *a\n",
+    "a: [1, 2\n", "a: b: c\n", "\ta: 1\n", "a: 'x\n  y'\n",
+    "a: 1\na: 2\n", "a:\n  b: 1\n  b: 2\n", "{a: 1, a: 2}\n", "~: 1\n", ": 1\n", "? [a]\n: 1\n", "? {a: 1}\n: 2\n",
+    "? |\n  k\n: v\n", "1: a\n1.5: b\ntrue: c\n", "2020-01-01: 1\n", "2020-02-30: x\n", "!!str 1: a\n",
+    "a: 2020-02-30\n", "a: 2020-01-01 10:00:00\n", "a: .inf\nb: .nan\nc: 1.5e3\nd: 1_000.5\n",
+    "a: yes\nb: on\nc: True\nd: FALSE\n", "a: 0x1F\nb: 0o17\nc: 1:20\n", "a: !!str 1\nb: !foo x\n",
+    "a: !!binary aGVsbG8=\n", "a: !!timestamp 2020-01-01\n", "a: !!int x\n", "a: !!float x\n", "a: !!null x\n",
+    "a: !!bool x\n", "!foo\n", "!!set {a, b}\n", "a: !!str\nb: !!int\n", "%YAML 1.1\n---\na: 1\n",
+    "- a\n- [b, {c: d}]\n- {e: [f, g]}\n", "a:\n  - b: 1\n    c: [1, 2, {d: e}]\n  - ~\n", "a: {}\nb: []\nc:\nd: {x: }\n",
+    "a: |\n  x\n  y\nb: >-\n  z\n", "'a': \"b\"\n\"c\": 'd'\n", "a: \"\\u4e2d\"\n", "a: &k 1\n? &m b\n: 2\n",
+    "[" * 64 + "]" * 64, "[" * 70 + "]" * 70, "{" * 65 + "}" * 65, "- " * 70 + "x\n",
+]
+
+
+def _reference(text: str, file: str):
+    """load_yaml as it was: screen the events, compose with libyaml, convert the nodes."""
+    pos = Y.Positions(file, tuple(text.splitlines()))
+    try:
+        node = Y._compose(text)
+    except Y._AliasFound as exc:
+        raise FupinError(Y.error("E102", Y._span(file, exc.mark))) from None
+    except Y.yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise FupinError(Y.error("E101", Y._span(file, mark), detail=exc.problem or str(exc))) from None
+    except Y.yaml.YAMLError as exc:
+        raise FupinError(Y.error("E101", Y.Span(file, 1, 1), detail=str(exc))) from None
+    except RecursionError:
+        raise FupinError(Y.error("E101", Y.Span(file, 1, 1), detail=f"nesting deeper than {Y.MAX_DEPTH}")) from None
+    if node is None:
+        return None, pos
+    return Y._convert(node, (), pos, 0), pos
+
+
+def _typed(x):
+    if isinstance(x, dict):
+        return ("dict", [(_typed(k), _typed(v)) for k, v in x.items()])
+    if isinstance(x, list):
+        return ("list", [_typed(v) for v in x])
+    return (type(x).__name__, repr(x))
+
+
+def _outcome(load, text):
+    try:
+        data, pos = load(text, "f.yaml")
+    except FupinError as exc:
+        return ("error", [(d.code, d.span, d.message("en"), d.message("zh")) for d in exc.diagnostics])
+    except Exception as exc:  # noqa: BLE001 - a crash must be the same crash (`!!float x`)
+        return ("crash", type(exc).__name__, str(exc))
+    return ("ok", _typed(data), pos.values, pos.keys)
+
+
+def _repo_texts() -> list[str]:
+    out = []
+    for folder in ("policy", "tests", "examples", "benchmarks"):
+        for path in sorted((ROOT / folder).rglob("*.y*ml")):
+            out.append(path.read_text(encoding="utf-8"))
+    return out
+
+
+def test_yaml_events_match_reference_on_repository_files():
+    texts = _repo_texts()
+    assert len(texts) > 40
+    for text in texts:
+        assert _outcome(Y.load_yaml, text) == _outcome(_reference, text)
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_yaml_events_match_reference_on_edge_cases(text):
+    assert _outcome(Y.load_yaml, text) == _outcome(_reference, text)
+
+
+def test_yaml_events_match_reference_on_mutations():
+    rnd = random.Random(7)
+    kinds = set()
+    for text in _repo_texts()[:40]:
+        lines = text.split("\n")
+        for _ in range(6):
+            mutated = list(lines)
+            i = rnd.randrange(len(mutated))
+            op = rnd.randrange(4)
+            if op == 0:
+                del mutated[i]
+            elif op == 1:
+                mutated.insert(i, mutated[rnd.randrange(len(mutated))])
+            elif op == 2 and mutated[i]:
+                j = rnd.randrange(len(mutated[i]))
+                mutated[i] = mutated[i][:j] + rnd.choice(":-[]{}&*!'\"#? \t|>,") + mutated[i][j:]
+            else:
+                mutated[i] = "  " + mutated[i]
+            got = _outcome(Y.load_yaml, "\n".join(mutated))
+            assert got == _outcome(_reference, "\n".join(mutated))
+            kinds.add(got[0] if got[0] == "ok" else got[1][0][0])
+    assert {"ok", "E101", "E104"} <= kinds
