@@ -115,3 +115,105 @@ def test_yaml_events_match_reference_on_mutations():
             assert got == _outcome(_reference, "\n".join(mutated))
             kinds.add(got[0] if got[0] == "ok" else got[1][0][0])
     assert {"ok", "E101", "E104"} <= kinds
+
+
+# --- variants take over the base's checked rules, parameters and declarations
+
+import dataclasses  # noqa: E402
+import shutil  # noqa: E402
+
+from pydantic import BaseModel  # noqa: E402
+
+from fupin.dsl import checker as C  # noqa: E402
+from fupin.dsl.loader import load_source  # noqa: E402
+
+
+def _canon(x):
+    """A comparable picture of checker output (typed nodes compare by identity)."""
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return (type(x).__name__, [(f.name, _canon(getattr(x, f.name))) for f in dataclasses.fields(x)])
+    if isinstance(x, BaseModel):
+        return (type(x).__name__, x.model_dump())
+    if isinstance(x, dict):
+        return ("dict", [(_canon(k), _canon(v)) for k, v in x.items()])
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, [_canon(v) for v in x])
+    if isinstance(x, (set, frozenset)):
+        return ("set", sorted(map(repr, x)))
+    return (type(x).__name__, repr(x))
+
+
+def _picture(result):
+    return ([(d.code, d.span, d.message("en"), d.message("zh")) for d in result.diagnostics],
+            result.policy is None, sorted(result.params_used), _canon(result._checked))
+
+
+def _assert_variants_as_if_alone(path) -> int:
+    """check_all's views equal checking each view on its own; returns rules shared."""
+    src = load_source(path)
+    _, together = C.check_all(src)
+    alone = {"base": C.check(src)}
+    for name in src.variants:
+        alone[name] = C.check(src, name)
+    assert list(together) == list(alone)
+    shared = 0
+    base_rules = together["base"]._checked.rules
+    for name in together:
+        assert _picture(together[name]) == _picture(alone[name]), name
+        if name != "base":
+            shared += sum(1 for n, r in together[name]._checked.rules.items() if base_rules.get(n) is r)
+    return shared
+
+
+def test_variants_share_base_checks_in_the_pack():
+    assert _assert_variants_as_if_alone(ROOT / "policy") > 200
+
+
+@pytest.mark.parametrize("fixture", ["mini", "broken", "columnar"])
+def test_variants_share_base_checks_in_fixtures(fixture):
+    _assert_variants_as_if_alone(ROOT / "tests" / "fixtures" / fixture)
+
+
+EXTRA_RULES = """entity: household
+rules:
+  tier_by_line:
+    type: tier
+    source: "001:78"
+    table:
+      hit: unique
+      inputs: {收入: income_per_capita}
+      rows:
+        - {收入: "< red_line", then: red, source: "001:78"}
+        - {收入: ">= red_line", then: green, source: "001:78"}
+  many_workers: {type: bool, source: "001:78", expr: workers > 2}
+  low_typo: {type: bool, source: "001:78", expr: incme < red_line}
+  half_line: {type: money, source: "001:78", expr: red_line / 2}
+"""
+
+VARIANTS = {
+    "param_type": "variant: param_type\nsource: '001:78'\nparameters:\n  red_line: {type: integer}\n",
+    "param_values": ("variant: param_values\nsource: '001:78'\nparameters:\n"
+                     "  red_line: {values: {2016-01-01: 5000, 2019-01-01: 4000}}\n"),
+    "param_bad": "variant: param_bad\nsource: '001:78'\nparameters:\n  red_line: {values: {2016-01-01: lots}}\n",
+    "rule_type": ("variant: rule_type\nsource: '001:78'\nrules:\n"
+                  "  workers: {type: decimal, expr: count(members where age >= 16) * 1.5}\n"),
+    "adds_name": ("variant: adds_name\nsource: '001:78'\nrules:\n"
+                  "  incme: {type: money, entity: household, source: '001:78', expr: income_per_capita}\n"),
+    "labels_only": "variant: labels_only\nsource: '001:78'\nrules:\n  many_workers: {labels: {zh: 多劳动力}}\n",
+    "chained": ("variant: chained\nextends: param_values\nsource: '001:78'\nexceptions:\n  half_line:\n"
+                "    - {id: zero, when: wubao, value: 0元, source: '001:78'}\n"),
+    "unknown_param": "variant: unknown_param\nsource: '001:78'\nparameters:\n  red_lin: {values: {2016-01-01: 1}}\n",
+}
+
+
+def test_variants_share_base_checks_only_where_nothing_changes(tmp_path):
+    shutil.copytree(ROOT / "tests" / "fixtures" / "mini", tmp_path / "p", ignore=shutil.ignore_patterns("tests"))
+    (tmp_path / "p" / "extra.yaml").write_text(EXTRA_RULES, encoding="utf-8")
+    decls = tmp_path / "p" / "declarations.yaml"  # no document file: declarations say nothing
+    decls.write_text(decls.read_text(encoding="utf-8").replace(
+        "file: ../../../../shared/seeds/001_a34ef21cc8733c24.txt, ", ""), encoding="utf-8")
+    for name, text in VARIANTS.items():
+        (tmp_path / "p" / "variants" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    src = load_source(tmp_path / "p")
+    assert set(VARIANTS) <= set(src.variants)
+    assert _assert_variants_as_if_alone(tmp_path / "p") > 0

@@ -26,6 +26,13 @@ class Declarations:
         self.entities: dict[str, CEntity] = {}
         self.doc_lengths: dict[str, int | None] = {}
 
+    def over(self, src, diags: list) -> "Declarations":
+        """These checked documents, enums and entities for another view of the same
+        declarations (a variant), reporting into ``diags``."""
+        other = Declarations(src, diags)
+        other.enums, other.entities, other.doc_lengths = self.enums, self.entities, self.doc_lengths
+        return other
+
     # --- documents and citations
 
     def documents(self) -> None:

@@ -52,6 +52,7 @@ class Resolver:
         self.sym, self.diags, self.text, self.loc, self.sub = symbols, diags, text, loc, sub
         self.rules_used: set[str] = set()
         self.params_used: set[str] = set()
+        self.names: set[str] = set()  # every name looked up (what the result depends on)
 
     # --- helpers
 
@@ -109,10 +110,12 @@ class Resolver:
         """Whether a bare name resolves without an expected enum type."""
         if not isinstance(node, ast.Name):
             return True
+        self.names.add(node.id)
         return node.id in self.sym.names_of(entity) or node.id in self.sym.params
 
     def r_Name(self, node, entity, expected):
         name = node.id
+        self.names.add(name)
         ent = self.sym.entities.get(entity)
         if ent and name in ent.fields:
             f = ent.fields[name]
@@ -178,6 +181,7 @@ class Resolver:
             self.err("E306", obj, name=obj.id, entity=entity)
             return self.bad(node)
         levels = ancestors.index(obj.id) + 1
+        self.names.add(node.name)
         target_node = ast.Name(node.name, node.start, node.end)
         if node.name not in self.sym.names_of(obj.id):
             guess = difflib.get_close_matches(node.name, self.sym.names_of(obj.id), n=1)

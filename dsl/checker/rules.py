@@ -29,6 +29,10 @@ class RuleChecker:
     def __init__(self, decls, symbols, diags: list):
         self.decls, self.sym, self.diags = decls, symbols, diags
         self.params_used: set[str] = set()
+        # What the current rule's result depends on beyond its own definition (reset by
+        # the caller per rule): the names its expressions looked up, the parameters used.
+        self.rule_names: set[str] = set()
+        self.rule_params: set[str] = set()
 
     def parse(self, raw, loc, sub: tuple, unary: bool = False) -> tuple[ast.Node | None, str]:
         text = expr_text(raw)
@@ -50,6 +54,8 @@ class RuleChecker:
         res = self.resolver(text, loc, sub)
         out = res.condition(node, entity) if condition else res.expr(node, entity, expected)
         self.params_used |= res.params_used
+        self.rule_params |= res.params_used
+        self.rule_names |= res.names
         return out, res.rules_used
 
     # --- one rule
@@ -221,6 +227,8 @@ class RuleChecker:
         res = self.resolver(text, loc, (key,))
         out = res.test(node, crule.entity, itype)
         self.params_used |= res.params_used
+        self.rule_params |= res.params_used
+        self.rule_names |= res.names
         crule.deps |= res.rules_used
         return out
 
