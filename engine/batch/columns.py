@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..columnar.frame import EPOCH, empty_array, encode_value
+from .levels import single
 
 INT64_MAX = np.iinfo(np.int64).max
 BOOL_TRUE = ("true", "True", "TRUE", "是", "1")
@@ -82,8 +83,7 @@ class CellChecker:
 
 def convert(values, spec, cell: CellChecker) -> Converted:
     """The typed column of one field; see the module docstring."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = single(values)
     if isinstance(values, np.ndarray):
         return _by_cell(values, spec, cell)
     if pa.types.is_dictionary(values.type):

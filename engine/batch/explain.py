@@ -5,6 +5,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .levels import single
+
 
 def find_record(source, ident: str):
     """The raw record (dict, children included) of the first row whose id is ``ident``."""
@@ -23,8 +25,7 @@ def _matches(column, ident: str) -> np.ndarray:
     """Rows of a raw id column equal to ``ident`` (compared as text)."""
     if isinstance(column, np.ndarray):
         return np.flatnonzero([v is not None and str(v) == ident for v in column])
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+    column = single(column)
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     try:

@@ -22,6 +22,7 @@ from ..api import as_date
 from ..columnar.frame import take
 from ..columnar.program import ColumnarProgram
 from .csvjoin import OrderBroken
+from .levels import single
 from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema, result_table
 from .overlap import WriteBehind, read_ahead
 from .source import bad_argument, unreadable
@@ -147,8 +148,7 @@ class Job:
 
 def _kept(column, good, n: int):
     """An arrow column of a chunk restricted to its valid rows (None if not arrow)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+    column = single(column)
     if not isinstance(column, pa.Array):
         return None
     return column if len(good) == n else column.take(pa.array(good, pa.int64()))
