@@ -27,7 +27,7 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--members", default=None, type=click.Path(), help="CSV of members (household_id) / 成员 CSV")
 @click.option("--households", default=None, type=click.Path(), help="CSV of households (village_id) / 农户 CSV")
 @click.option("--explain", "explain_id", default=None, help="Explain the row with this id instead / 解释某一行")
-@click.option("--chunk-size", default=65_536, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
+@click.option("--chunk-size", default=32_768, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")

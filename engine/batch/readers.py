@@ -31,7 +31,7 @@ from ...dsl.errors import Bilingual, Span, error
 from .levels import Level, from_records, from_table
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-DEFAULT_CHUNK = 65_536
+DEFAULT_CHUNK = 32_768  # rows; also the default of --chunk-size (cli/batch.py)
 
 
 @dataclass
