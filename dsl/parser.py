@@ -16,6 +16,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
+from .fastparse import Unsure, parse_fast, quantity
 from .errors import Bilingual as _Bilingual
 
 MAX_LENGTH = 4000
@@ -71,6 +72,15 @@ def _parse(text: str, test: bool) -> ast.Node:
     if len(text) > MAX_LENGTH:
         raise ParseFailure("E206", MAX_LENGTH, detail=f"{len(text)} > {MAX_LENGTH} characters")
     _check_brackets(text)
+    try:
+        return parse_fast(text, test, UNIT_SCALE, _number)
+    except Unsure:
+        pass
+    return _parse_lark(text, test)  # Lark decides: the result, or the located error
+
+
+def _parse_lark(text: str, test: bool) -> ast.Node:
+    """Parse with Lark: the definition of the language and of its syntax errors."""
     source = ("\x00" + text) if test else text
     shift = 1 if test else 0
     try:
@@ -167,14 +177,7 @@ class _ToAst(Transformer):
 
     # atom: NUMBER UNIT -> quantity
     def quantity(self, meta, c):
-        scale, kind = UNIT_SCALE[str(c[1])]
-        value = _number(c[0]) * scale
-        if kind is None:
-            kind = "decimal" if isinstance(value, Decimal) and value != int(value) else "integer"
-        if kind == "money" or kind == "ratio" or isinstance(value, Decimal):
-            value = Decimal(value)
-            if kind == "integer":
-                value = int(value)
+        value, kind = quantity(str(c[0]), str(c[1]), UNIT_SCALE, _number)
         return ast.Num(value, kind, **self._s(meta))
 
     # atom: DATE -> date

@@ -217,3 +217,111 @@ def test_variants_share_base_checks_only_where_nothing_changes(tmp_path):
     src = load_source(tmp_path / "p")
     assert set(VARIANTS) <= set(src.variants)
     assert _assert_variants_as_if_alone(tmp_path / "p") > 0
+
+
+# --- expressions: the recursive-descent reader against Lark
+
+from fupin.dsl import fastparse as F  # noqa: E402
+from fupin.dsl import parser as P  # noqa: E402
+from fupin.dsl.checker.rules import expr_text  # noqa: E402
+
+
+def _dump(node):
+    """The AST with its offsets (node equality leaves offsets out)."""
+    if dataclasses.is_dataclass(node):
+        return (type(node).__name__, tuple((f.name, _dump(getattr(node, f.name))) for f in dataclasses.fields(node)))
+    if isinstance(node, tuple):
+        return tuple(_dump(x) for x in node)
+    return (type(node).__name__, repr(node))
+
+
+def _lark_outcome(text, test):
+    try:
+        return ("ok", _dump(P._parse_lark(text, test)))
+    except P.ParseFailure as exc:
+        return ("fail", exc.code, exc.offset, exc.length, repr(exc.details))
+
+
+def _fast_outcome(text, test):
+    try:
+        return ("ok", _dump(F.parse_fast(text, test, P.UNIT_SCALE, P._number)))
+    except F.Unsure:
+        return None
+
+
+def _policy_texts(path) -> list:
+    src = load_source(path)
+    out = []
+    for r in src.rules.values():
+        if r.expr is not None:
+            out.append((expr_text(r.expr), False))
+        for e in r.exceptions:
+            out += [(expr_text(e.when), False), (expr_text(e.value), False)]
+        if r.table is not None:
+            out += [(expr_text(getattr(i, "expr", i)), False) for i in r.table.inputs.values()]
+            for row in r.table.rows:
+                for k, v in (row.items() if isinstance(row, dict) else ()):
+                    if k == "then":
+                        out.append((expr_text(v), False))
+                    elif k not in ("id", "reason", "source", "note") and isinstance(v, str):
+                        out.append((v, True))
+    for variant in src.variants.values():
+        out += [(expr_text(r["expr"]), False) for r in variant.rules.values() if "expr" in r]
+        for excs in variant.exceptions.values():
+            out += [(expr_text(x), False) for e in excs for x in (e.when, e.value)]
+    return list(dict.fromkeys(out))
+
+
+def test_fast_reader_reads_every_expression_of_the_pack_as_lark_does():
+    texts = _policy_texts(ROOT / "policy")
+    assert len(texts) > 230
+    for text, test in texts:
+        fast = _fast_outcome(text, test)
+        assert fast is not None, text  # the pack never needs Lark
+        assert fast == _lark_outcome(text, test), text
+
+
+@pytest.mark.parametrize("fixture", ["mini", "columnar", "broken"])
+def test_fast_reader_agrees_with_lark_on_fixtures(fixture):
+    for text, test in _policy_texts(ROOT / "tests" / "fixtures" / fixture):
+        fast = _fast_outcome(text, test)
+        assert fast is None or fast == _lark_outcome(text, test), text
+
+
+TRICKY = [
+    ("a andy", False), ("a and y", False), ("x orb", False), ("a 且b", False), ("a且 b", False), ("3万元", False),
+    ("3 万", False), ("3万人", False), ("3元 + 2", False), ("12.5%", False), ("007", False), ("1.0万", False),
+    ("a or if", False), ("if a then b else c or d", False), ("如果 a 则 b 否则 c", False), ("a == then", False),
+    ("(a + b) * c", False), ("((a))", False), ("-(a)", False), ("- - a", False), ("not not a", False),
+    ("非 a 且 b", False), ("household.status", False), ("household . if", False), ("(household).x", False),
+    ("a.5", False), ("f()", False), ("f(a, b)", False), ("count(members where age > 3)", False),
+    ("sum(members where a, b)", False), ("sum(members where a: b)", False), ("max(members: age)", False),
+    ("x in {a, b}", False), ("x not in {}", False), ("x 非 in [1, 2)", False), ("x in (1, 2]", False),
+    ("x in (1)", False), ("a < b <= c", False), ("a = b", False), ("a ≠ b", False), ("2020-01-01", False),
+    ("2020-02-30", False), ("2020-01-011", False), ('"s" == \'t\'', False), ("“中”", False), ("是 或 否", False),
+    ("a\u3000and\nb", False), ("a\u00a0and b", False), ("a !", False), ("", False), ("   ", False),
+    ("< 5000", True), ("[5000, 10000)", True), ("(5000, 10000]", True), ("(5000)", True), ("{a, b}", True),
+    ("not {a}", True), ("非 [1, 2]", True), ("any", True), ("(any)", True), ("任意 ", True), ("a + 1", True),
+    ("≥ red_line", True), ("> -1", True), ("a and b", True), ("< < 5000", True), ("not", True),
+    ("not " * 60 + "a", False), ("- " * 120 + "a", False), (".".join(["a"] * 120), False),
+    (" + ".join(["a"] * 1600), False), ("(" * 40 + "a" + ")" * 40, False), ("a" + " and b" * 95, False),
+]
+
+
+@pytest.mark.parametrize("text, test", TRICKY)
+def test_fast_reader_agrees_with_lark_on_tricky_texts(text, test):
+    fast = _fast_outcome(text, test)
+    assert fast is None or fast == _lark_outcome(text, test)
+
+
+def test_fast_reader_agrees_with_lark_on_generated_texts():
+    import exprgen
+
+    rnd = random.Random(11)
+    answered = 0
+    for text, test in exprgen.generate(rnd, 3000, [t for t in _policy_texts(ROOT / "policy")]):
+        fast = _fast_outcome(text, test)
+        if fast is not None:
+            answered += 1
+            assert fast == _lark_outcome(text, test), (text, test)
+    assert answered > 500
