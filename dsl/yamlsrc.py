@@ -50,35 +50,58 @@ class Scalar:
 
 
 class Positions:
-    """Key path (tuple of keys and indices) → Scalar/Span of the value at that path."""
+    """Key path (tuple of keys and indices) → Scalar/Span of the value at that path.
+
+    Places are kept as numbers, (line, col, style) per value and (line, col) per key,
+    1-based; a Span is made only for the few places that are asked for.
+    """
 
     def __init__(self, file: str, raw_lines: tuple[str, ...]):
         self.file = file
         self.raw_lines = raw_lines
-        self.values: dict[tuple, Scalar] = {}
-        self.keys: dict[tuple, Span] = {}
+        self.value_marks: dict[tuple, tuple] = {}
+        self.key_marks: dict[tuple, tuple] = {}
+
+    @property
+    def values(self) -> dict[tuple, Scalar]:
+        """Every value's Scalar (made on demand)."""
+        return {path: self._scalar(mark) for path, mark in self.value_marks.items()}
+
+    @property
+    def keys(self) -> dict[tuple, Span]:
+        """Every key's Span (made on demand)."""
+        return {path: Span(self.file, mark[0], mark[1]) for path, mark in self.key_marks.items()}
+
+    def _scalar(self, mark: tuple) -> Scalar:
+        return Scalar(Span(self.file, mark[0], mark[1]), mark[2])
+
+    def key_at(self, path: tuple) -> Span | None:
+        """The span of the key that introduces ``path``, if there is one."""
+        mark = self.key_marks.get(path)
+        return None if mark is None else Span(self.file, mark[0], mark[1])
 
     def span(self, path: tuple) -> Span:
         """The span of the value at ``path``, or of its nearest located ancestor."""
         path = tuple(path)
+        values, keys = self.value_marks, self.key_marks
         while path:
-            if path in self.values:
-                return self.values[path].span
-            if path in self.keys:
-                return self.keys[path]
+            mark = values.get(path) or keys.get(path)
+            if mark is not None:
+                return Span(self.file, mark[0], mark[1])
             path = path[:-1]
-        return self.values.get((), Scalar(Span(self.file, 1, 1), None)).span
+        mark = values.get(())
+        return Span(self.file, 1, 1) if mark is None else Span(self.file, mark[0], mark[1])
 
     def key_span(self, path: tuple) -> Span:
         """The span of the key that introduces ``path`` (falls back to the value)."""
-        return self.keys.get(tuple(path)) or self.span(path)
+        return self.key_at(tuple(path)) or self.span(path)
 
     def expr_span(self, path: tuple, text: str, offset: int) -> Span:
         """The span of character ``offset`` of the expression stored at ``path``."""
-        scalar = self.values.get(tuple(path))
-        if scalar is None:
+        mark = self.value_marks.get(tuple(path))
+        if mark is None:
             return self.span(path)
-        return scalar.at(text, offset, self.raw_lines)
+        return self._scalar(mark).at(text, offset, self.raw_lines)
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -218,7 +241,7 @@ def _build(events: list, loader, pos: Positions):
     if len(events) < 3:  # StreamStart [DocumentStart ...]: no document
         return None, pos
     file = pos.file
-    values, keys = pos.values, pos.keys
+    values, keys = pos.value_marks, pos.key_marks
     resolve, cache = loader.resolve, {}
     constants: dict = {}
 
@@ -271,8 +294,9 @@ def _build(events: list, loader, pos: Positions):
             container, path = top[0], top[1]
             if key in container:
                 raise FupinError(error("E104", _span(file, event.start_mark), name=key,
-                                       first=str(keys.get(path + (key,)))))
-            keys[path + (key,)] = _span(file, event.start_mark)
+                                       first=str(pos.key_at(path + (key,)))))
+            mark = event.start_mark
+            keys[path + (key,)] = (mark.line + 1, mark.column + 1)
             container[key] = None  # keeps the key's place; the value follows
             top[3] = key
             continue
@@ -283,17 +307,20 @@ def _build(events: list, loader, pos: Positions):
         else:
             path = top[1] + (len(top[0]),)
         if cls is ScalarEvent:
-            values[path] = Scalar(_span(file, event.start_mark), event.style)
+            mark = event.start_mark
+            values[path] = (mark.line + 1, mark.column + 1, event.style)
             value = scalar(event)
             if top is None:
                 root = value
             else:
                 _store(top, value)
         elif cls is MappingStartEvent:
-            values[path] = Scalar(_span(file, event.start_mark), None)
+            mark = event.start_mark
+            values[path] = (mark.line + 1, mark.column + 1, None)
             stack.append([{}, path, True, _NO_KEY])
         else:  # SequenceStartEvent
-            values[path] = Scalar(_span(file, event.start_mark), None)
+            mark = event.start_mark
+            values[path] = (mark.line + 1, mark.column + 1, None)
             stack.append([[], path, False, _NO_KEY])
     return root, pos
 
@@ -321,7 +348,7 @@ _constructor = yaml.SafeLoader("")
 def _convert(node, path: tuple, pos: Positions, depth: int):
     if depth > MAX_DEPTH:
         raise FupinError(error("E101", _span(pos.file, node.start_mark), detail=f"nesting deeper than {MAX_DEPTH}"))
-    pos.values[path] = Scalar(_span(pos.file, node.start_mark), getattr(node, "style", None))
+    pos.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1, getattr(node, "style", None))
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
@@ -331,8 +358,8 @@ def _convert(node, path: tuple, pos: Positions, depth: int):
             key = key.isoformat() if isinstance(key, dt.date) else key
             if key in out:
                 raise FupinError(error("E104", _span(pos.file, key_node.start_mark), name=key,
-                                       first=str(pos.keys.get(path + (key,)))))
-            pos.keys[path + (key,)] = _span(pos.file, key_node.start_mark)
+                                       first=str(pos.key_at(path + (key,)))))
+            pos.key_marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _convert(value_node, path + (key,), pos, depth + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
