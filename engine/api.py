@@ -41,6 +41,7 @@ class Policy:
         self._checked = {name: r.policy for name, r in results.items()}
         self.warnings = [d for d in diagnostics if d.severity == "warning"]
         self._programs: dict[str, Program] = {}
+        self._compiled: dict = {}  # fast closures by checked rule, shared by the variants' programs
         self._facts: dict[str, FactsChecker] = {}
 
     @property
@@ -54,7 +55,7 @@ class Policy:
             choices = ", ".join(self.variants)
             raise FupinError(error("E812", Span("<arguments>", 0, 0), name=name, choices=choices))
         if name not in self._programs:
-            self._programs[name] = Program(self._checked[name])
+            self._programs[name] = Program(self._checked[name], self._compiled)
         return self._programs[name]
 
     def facts_checker(self, variant: str | None = None) -> FactsChecker:

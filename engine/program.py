@@ -1,6 +1,6 @@
 """The compiled program: compile once, evaluate many times.
 
-``Program(checked)`` compiles every rule twice (fast and traced) up front;
+``Program(checked)`` compiles every rule up front (fast; traced on first traced use);
 ``Program.evaluate(facts, on=…)`` validates the facts, takes the parameters in force on
 the date (cached per date), and computes the requested outputs.
 """
@@ -63,18 +63,40 @@ def _labels(labels):
 
 
 class Program:
-    """A checked policy compiled into closures, ready to evaluate many entities."""
+    """A checked policy compiled into closures, ready to evaluate many entities.
 
-    def __init__(self, checked: CheckedPolicy):
+    ``compiled`` (optional, kept by the caller across the programs of one policy's
+    variants) holds the fast closure of each checked rule object: a variant shares most
+    rule objects with the base (the checker takes them over), and a fast closure depends
+    only on its rule, so it is compiled once. Traced closures describe fields, rules and
+    parameters with this policy's labels; they are compiled on the first traced
+    evaluation.
+    """
+
+    def __init__(self, checked: CheckedPolicy, compiled: dict | None = None):
         self.checked = checked
-        meta = Meta(checked)
-        fast, traced = Compiler(meta, False), Compiler(meta, True)
-        self.fast_rules = {n: compile_rule(fast, r) for n, r in checked.rules.items()}
-        self.traced_rules = {n: compile_rule(traced, r) for n, r in checked.rules.items()}
+        self._meta = Meta(checked)
+        fast = Compiler(self._meta, False)
+        shared = {} if compiled is None else compiled
+        self.fast_rules = {}
+        for n, r in checked.rules.items():
+            found = shared.get(id(r))
+            if found is None or found[0] is not r:
+                found = shared[id(r)] = (r, compile_rule(fast, r))  # keeps r, so its id stays its own
+            self.fast_rules[n] = found[1]
+        self._traced_rules: dict | None = None
         self._dated: dict = {}
         self._children = {(e.name, f): c for e in checked.entities.values() for f, c in e.children.items()}
         self._outputs = {e: [n for n, r in checked.rules.items() if r.entity == e and not r.internal]
                          for e in checked.entities}
+
+    @property
+    def traced_rules(self) -> dict:
+        """The traced closure of every rule (compiled on first use)."""
+        if self._traced_rules is None:
+            traced = Compiler(self._meta, True)
+            self._traced_rules = {n: compile_rule(traced, r) for n, r in self.checked.rules.items()}
+        return self._traced_rules
 
     # --- structure
 
