@@ -325,3 +325,89 @@ def test_fast_reader_agrees_with_lark_on_generated_texts():
             answered += 1
             assert fast == _lark_outcome(text, test), (text, test)
     assert answered > 500
+
+
+# --- decision tables: row sets per axis value against testing every row per combination
+
+from fupin.dsl.checker import tables as TB  # noqa: E402
+
+
+def _table_findings(path):
+    """(rule, day, gaps and overlaps both ways) for every analysable table and date."""
+    src = load_source(path)
+    _, results = C.check_all(src)
+    out = []
+    for result in results.values():
+        checked = result._checked
+        fields = {e: ent.fields for e, ent in checked.entities.items()}
+        for rule in checked.rules.values():
+            table = rule.table
+            if table is None or not table.rows or any(i.expr is None for i in table.inputs):
+                continue
+            names = [i.name for i in table.inputs]
+            for day in TB._dates(table, checked.params):
+                try:
+                    axes = [TB._axis(i, table.rows, checked.enums, fields, checked.params, day) for i in table.inputs]
+                except TB._NotConstant:
+                    break
+                fast = TB._combinations(table, names, axes, checked.params, day)
+                slow = TB._combinations_by_row(table, names, axes, checked.params, day)
+                out.append((rule.name, day, fast, slow))
+    return out
+
+
+def _findings_picture(found):
+    gaps, overlaps = found
+    return ([_canon(g) for g in gaps], [(a.index, b.index, _canon(v)) for a, b, v in overlaps])
+
+
+@pytest.mark.parametrize("path", ["policy", "tests/fixtures/mini", "tests/fixtures/broken", "tests/fixtures/columnar"])
+def test_table_analysis_by_row_sets_finds_what_testing_every_row_finds(path):
+    findings = _table_findings(ROOT / path)
+    assert findings
+    for name, day, fast, slow in findings:
+        assert _findings_picture(fast) == _findings_picture(slow), (name, day)
+
+
+def test_table_analysis_by_row_sets_on_gaps_and_overlaps(tmp_path):
+    shutil.copy(ROOT / "tests" / "fixtures" / "mini" / "declarations.yaml", tmp_path / "declarations.yaml")
+    (tmp_path / "rules.yaml").write_text("""entity: household
+rules:
+  overlapping:
+    type: tier
+    source: "001:78"
+    table:
+      hit: unique
+      inputs: {s: status, i: income_per_capita, r: risk_event}
+      rows:
+        - {s: "{poor, exited}", i: "< 5000", then: red, source: "001:78"}
+        - {s: exited, i: "[4000, 9000)", then: yellow, source: "001:78"}
+        - {s: "not {poor}", r: true, then: red, source: "001:78"}
+        - {i: ">= 9000", r: false, then: green, source: "001:78"}
+        - {s: exited, i: "(3000, 4000]", then: green, source: "001:78"}
+  gappy:
+    type: tier
+    source: "001:78"
+    table:
+      inputs: {i: income_per_capita, r: risk_event}
+      rows:
+        - {i: "< red_line", r: true, then: red, source: "001:78"}
+        - {i: "> 7000", then: green, source: "001:78"}
+  collecting:
+    type: integer
+    source: "001:78"
+    table:
+      hit: collect
+      aggregate: count
+      inputs: {i: income_per_capita}
+      rows:
+        - {i: "< 100"}
+        - {i: "> 50"}
+""", encoding="utf-8")
+    findings = _table_findings(tmp_path)
+    assert {name for name, *_ in findings} == {"overlapping", "gappy", "collecting"}
+    assert any(fast[0] for _, _, fast, _ in findings) and any(fast[1] for _, _, fast, _ in findings)
+    for name, day, fast, slow in findings:
+        assert _findings_picture(fast) == _findings_picture(slow), (name, day)
+    diags, _ = C.check_all(load_source(tmp_path))
+    assert {"E601", "E602"} <= {d.code for d in diags}

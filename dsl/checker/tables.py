@@ -45,15 +45,14 @@ def analyse_table(crule, table, enums, fields, params, diags: list) -> None:
 
 
 def _report(crule, table, axes, params, day, diags) -> bool:
-    gaps, overlaps = [], []
     names = [i.name for i in table.inputs]
-    for combo in itertools.product(*axes):
-        values = dict(zip(names, combo))
-        matching = [r for r in table.rows if _row_matches(r, values, params, day)]
-        if not matching and table.hit != "collect":
-            gaps.append(values)
-        elif table.hit == "unique" and len(matching) > 1:
-            overlaps.append((matching[0], matching[1], values))
+    try:
+        found = _combinations(table, names, axes, params, day)
+    except Exception:  # noqa: BLE001 - a cell that cannot be tested: let the row-by-row walk say so
+        found = None
+    if found is None:
+        found = _combinations_by_row(table, names, axes, params, day)
+    gaps, overlaps = found
     for values in gaps[:MAX_REPORTS]:
         more = len(gaps) - MAX_REPORTS
         diags.append(error("E601", table.span, name=crule.name, example=_example(values, more)))
@@ -64,6 +63,58 @@ def _report(crule, table, axes, params, day, diags) -> bool:
         seen.add((a.index, b.index))
         diags.append(error("E602", b.span, name=crule.name, a=a.index, b=b.index, example=_example(values, 0)))
     return bool(gaps or overlaps)
+
+
+def _combinations_by_row(table, names, axes, params, day):
+    """Gaps (input values no row matches) and overlaps (the first two rows matching),
+    testing every row's cells for every combination of axis values."""
+    gaps, overlaps = [], []
+    for combo in itertools.product(*axes):
+        values = dict(zip(names, combo))
+        matching = [r for r in table.rows if _row_matches(r, values, params, day)]
+        if not matching and table.hit != "collect":
+            gaps.append(values)
+        elif table.hit == "unique" and len(matching) > 1:
+            overlaps.append((matching[0], matching[1], values))
+    return gaps, overlaps
+
+
+def _combinations(table, names, axes, params, day):
+    """The same as `_combinations_by_row`, with each cell tested once per axis value:
+    per input and value, the set of rows whose cell accepts it (as bits); a combination
+    is matched by the rows in every one of its inputs' sets."""
+    rows = table.rows
+    masks = []
+    for name, axis in zip(names, axes):
+        tests = [(1 << bit, row.tests.get(name)) for bit, row in enumerate(rows)]
+        per_value = []
+        for value in axis:
+            mask = 0
+            for bit, test in tests:
+                if test is None or _test(test, value, params, day):
+                    mask |= bit
+            per_value.append(mask)
+        masks.append(list(enumerate(per_value)))
+    full = (1 << len(rows)) - 1
+    collect, unique = table.hit == "collect", table.hit == "unique"
+    gaps, overlaps = [], []
+
+    def values_of(combo):
+        return dict(zip(names, (axis[k] for axis, (k, _) in zip(axes, combo))))
+
+    for combo in itertools.product(*masks):
+        matched = full
+        for _, mask in combo:
+            matched &= mask
+        if not matched:
+            if not collect:
+                gaps.append(values_of(combo))
+        elif unique and matched & (matched - 1):
+            first = matched & -matched
+            rest = matched ^ first
+            second = rest & -rest
+            overlaps.append((rows[first.bit_length() - 1], rows[second.bit_length() - 1], values_of(combo)))
+    return gaps, overlaps
 
 
 def _example(values: dict, more: int):
