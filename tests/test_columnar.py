@@ -47,8 +47,14 @@ def frame_of(p, variant, entity, raws):
 
 
 def assert_agree(cp, frame, on, records):
-    """Columnar = scalar for every output: undecided rows, then values."""
-    ref, got = cp.reference(frame, on), cp.evaluate(frame, on)
+    """Columnar = scalar for every output: undecided rows, values, facts of unknowns;
+    with facts tracked in the same pass and in a second pass over the unknown rows."""
+    ref = cp.reference(frame, on)
+    for why in (True, "rows"):
+        _agree(ref, cp.evaluate(frame, on, why=why), on, records)
+
+
+def _agree(ref, got, on, records):
     for name in ref.outputs:
         want = ref.unknown[name] | ref.error[name]
         have = got.unknown[name] | got.error[name]
@@ -60,6 +66,11 @@ def assert_agree(cp, frame, on, records):
         if a != b:
             i = next(k for k in range(len(a)) if a[k] != b[k])
             pytest.fail(f"{name} on {on}: row {i} scalar={a[i]!r} columnar={b[i]!r}; facts {records[i]}")
+        for i in np.flatnonzero(ref.unknown[name]).tolist():
+            # the facts an unknown waits on: tracked by the columnar path, never left to the scalar one
+            if got.facts(name, i) != ref.facts(name, i):
+                pytest.fail(f"{name} on {on}: row {i} waits on scalar={ref.facts(name, i)} "
+                            f"columnar={got.facts(name, i)}; facts {records[i]}")
 
 
 CASES = [

@@ -79,31 +79,59 @@ def money_array(fen: np.ndarray, mask: np.ndarray) -> pa.Array:
 def explanations(result, lang: str):
     """The ``unknown`` and ``errors`` columns: JSON texts, ``{}`` where all is decided.
 
-    Only the undecided rows are explained (``details`` re-evaluates them one by one);
-    the others share one ``{}`` through an index, without a Python string per row.
+    The facts an unknown output waits on come from the columnar evaluation (``why``
+    ids): each output's ``"name": [facts]`` text is made once per distinct id and the
+    texts of a row are joined by Arrow. Only rows with an error (for its diagnostic) or
+    with facts not tracked there are re-evaluated by the scalar evaluator (``details``).
     """
     n = result.n
-    rows = result.undecided_rows()
+    parts = [_waits_column(result, name) for name in result.outputs]
+    if parts:
+        # each part starts with ", " (or is empty): join, then drop the first separator
+        inner = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*parts, ""), 2)
+        unknown = pc.binary_join_element_wise("{", inner, "}", "")
+    else:
+        unknown = pa.repeat(pa.scalar("{}"), n)
+    errors = pa.repeat(pa.scalar("{}"), n)
+    rows = result.rows_to_explain()
     if not len(rows):
-        empty = pa.repeat(pa.scalar("{}"), n)
-        return empty, empty
-    unknown, errors = ["{}"], ["{}"]
+        return unknown, errors
+    texts_unknown, texts_errors = [], []
     for start in range(0, len(rows), DETAILS_AT_ONCE):  # bounded: an Evaluation per row is large
         part = rows[start:start + DETAILS_AT_ONCE]
         details = result.details(part)
         for row in part.tolist():
             waits, fails = _explain_row(result, details[row], row, lang)
-            unknown.append(json.dumps(waits, ensure_ascii=False))
-            errors.append(json.dumps(fails, ensure_ascii=False))
-    index = np.zeros(n, dtype=np.int64)
-    index[rows] = np.arange(1, len(rows) + 1)
-    index = pa.array(index)
-    return pa.array(unknown, pa.string()).take(index), pa.array(errors, pa.string()).take(index)
+            texts_unknown.append(json.dumps(waits, ensure_ascii=False))
+            texts_errors.append(json.dumps(fails, ensure_ascii=False))
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    mask = pa.array(mask)
+    return (pc.replace_with_mask(unknown, mask, pa.array(texts_unknown, pa.string())),
+            pc.replace_with_mask(errors, mask, pa.array(texts_errors, pa.string())))
+
+
+def _waits_column(result, name: str) -> pa.Array:
+    """Per row, ``, "name": [facts]`` where the output is unknown (as json.dumps writes
+    a dict item), empty where it is not."""
+    ids = np.where(result.unknown[name], result.why[name], 0) + 1  # -1 (untracked) → 0
+    seen = np.flatnonzero(np.bincount(ids))  # ids are small: a lookup table, not a sort
+    lookup = np.zeros(int(seen[-1]) + 1 if len(seen) else 1, dtype=np.int64)
+    lookup[seen] = np.arange(len(seen))
+    distinct, index = seen - 1, lookup[ids]
+    key = json.dumps(name, ensure_ascii=False)
+    texts = ["" if i <= 0 else f", {key}: {json.dumps(result.whys.facts(i), ensure_ascii=False)}"
+             for i in distinct.tolist()]
+    return pa.array(texts, pa.string()).take(pa.array(index))
 
 
 def _explain_row(result, ev, row: int, lang: str):
     """What one row's undecided outputs wait for, and its outputs' errors."""
-    waits = {name: list(ev.unknown.get(name, [])) for name in result.outputs if result.unknown[name][row]}
+    waits = {}
+    for name in result.outputs:
+        if result.unknown[name][row]:
+            facts = result.facts(name, row)
+            waits[name] = facts if facts is not None else list(ev.unknown.get(name, []))
     fails = {}
     for name in result.outputs:
         if result.error[name][row]:

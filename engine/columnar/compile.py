@@ -15,6 +15,7 @@ import numpy as np
 from ...dsl import typed as t
 from .. import compiler as scalar
 from ..values import EvalError, Unknown
+from . import why as w
 from .vector import (REP_OF_KIND, V, andnot, as_objects, column, decode_cell, encode_cell, encode_literal, full,
                      numeric_pair,
                      orm, squeeze, take, unify)
@@ -53,13 +54,14 @@ class ColumnarCompiler:
             if col is None:
                 if node.has_absent:
                     return V(default, rep, enum=enum)
-                return V(filler_array(rep, level.n), rep, np.ones(level.n, dtype=bool), enum=enum)
+                every = np.ones(level.n, dtype=bool)
+                return V(filler_array(rep, level.n), rep, every, enum=enum, why=level.missing_why(name, every))
             if col.missing is None:
                 return V(col.data, rep, enum=enum)
             if node.has_absent:
                 return V(np.where(col.missing, default, col.data) if rep not in ("dec", "str", "obj")
                          else _fill(col.data, col.missing, node.when_absent), rep, enum=enum)
-            return V(col.data, rep, col.missing, enum=enum)
+            return V(col.data, rep, col.missing, enum=enum, why=level.missing_why(name, col.missing))
 
         return field
 
@@ -88,8 +90,8 @@ class ColumnarCompiler:
         def neg(level):
             v = inner(level)
             if v.rep == "dec":
-                return V(np.negative(column(v.data, level.n)), v.rep, v.unk, v.err)
-            return V(-v.data, v.rep, v.unk, v.err)
+                return V(np.negative(column(v.data, level.n)), v.rep, v.unk, v.err, why=v.why)
+            return V(-v.data, v.rep, v.unk, v.err, why=v.why)
 
         return neg
 
@@ -98,7 +100,7 @@ class ColumnarCompiler:
 
         def not_(level):
             v = inner(level)
-            return V(~np.asarray(v.data, dtype=bool), "bool", v.unk, v.err)
+            return V(~np.asarray(v.data, dtype=bool), "bool", v.unk, v.err, why=v.why)
 
         return not_
 
@@ -114,7 +116,7 @@ class ColumnarCompiler:
         def logic(level):
             n = level.n
             alive = np.ones(n, dtype=bool)  # not yet decided by a stopping item
-            err = unk = None
+            err = unk = why = None
             for fn in fns:
                 v = fn(level)
                 if v.err is not None:
@@ -125,6 +127,7 @@ class ColumnarCompiler:
                 if v.unk is not None:
                     stop = stop & ~v.unk
                     unk = orm(unk, alive & v.unk)
+                    why = w.unite(why, w.of(v, n))  # rows left unknown were alive throughout
                 alive = alive & ~stop
                 if not alive.any():
                     break
@@ -132,7 +135,7 @@ class ColumnarCompiler:
             # and: stopped rows are False, the rest True unless unknown;
             # or: stopped rows are True, the rest False unless unknown.
             value = ~alive if stop_on else alive & ~full(unk, n)
-            return V(value, "bool", unk, squeeze(err))
+            return V(value, "bool", unk, squeeze(err), why=why)
 
         return logic
 
@@ -160,7 +163,7 @@ class ColumnarCompiler:
             left = fns[0](level)
             err = left.err
             alive = np.ones(n, dtype=bool) if err is None else ~err
-            unk = None
+            unk = why = None
             for op, fn in zip(ops, fns[1:]):
                 right = fn(level)
                 if right.err is not None:
@@ -171,10 +174,11 @@ class ColumnarCompiler:
                 false = ~result if unknown is None else ~result & ~unknown
                 if unknown is not None:
                     unk = orm(unk, alive & unknown)
+                    why = w.unite_all((why, w.of(left, n), w.of(right, n)))  # unknown rows stayed alive
                 alive = alive & ~false
                 left = right
             unk = squeeze(None if unk is None else unk & alive)
-            return V(alive & ~full(unk, n), "bool", unk, squeeze(err))
+            return V(alive & ~full(unk, n), "bool", unk, squeeze(err), why=why)
 
         return compare
 
@@ -190,7 +194,8 @@ class ColumnarCompiler:
             err = orm(v.err, andnot(r.err, skip))
             unk = orm(andnot(v.unk, v.err), andnot(andnot(r.unk, skip), r.err))
             data = np.broadcast_to(np.asarray(r.data, dtype=bool), (level.n,))
-            return V(~data if negated else data, "bool", squeeze(andnot(unk, err)), squeeze(err))
+            why = _gated_why(v, r, skip, level.n)
+            return V(~data if negated else data, "bool", squeeze(andnot(unk, err)), squeeze(err), why=why)
 
         return in_
 
@@ -203,7 +208,7 @@ class ColumnarCompiler:
 
             def member(level, v):
                 n = level.n
-                alive, err, unk = np.ones(n, dtype=bool), None, None
+                alive, err, unk, why = np.ones(n, dtype=bool), None, None, None
                 for fn in items:
                     item = fn(level)
                     if item.err is not None:
@@ -212,10 +217,11 @@ class ColumnarCompiler:
                     hit = _compare("==", v, item, n)
                     if item.unk is not None:
                         unk = orm(unk, alive & item.unk)
+                        why = w.unite(why, w.of(item, n))  # unknown rows stayed alive
                         hit = hit & ~item.unk
                     alive = alive & ~hit
                 unk = squeeze(None if unk is None else unk & alive)
-                return V(~alive & ~full(err, n), "bool", unk, squeeze(err))
+                return V(~alive & ~full(err, n), "bool", unk, squeeze(err), why=why)
 
             return member
         lo, hi = self.compile(node.lo), self.compile(node.hi)
@@ -227,7 +233,7 @@ class ColumnarCompiler:
             data = _compare(lo_op, v, a, level.n) & _compare(hi_op, v, b, level.n)
             err = orm(a.err, b.err)
             unk = andnot(orm(a.unk, b.unk), err)
-            return V(data, "bool", unk, err)
+            return V(data, "bool", unk, err, why=w.unite(w.of(a, level.n), w.of(b, level.n)))
 
         return within
 
@@ -277,13 +283,16 @@ class ColumnarCompiler:
             data = _where(yes, a.data, b.data, n, a.rep)
             err = orm(c.err, orm(_sel(a.err, yes), _sel(b.err, no)))
             unk = orm(_sel(a.unk, yes), _sel(b.unk, no))
+            wa, wb = w.of(a, n), w.of(b, n)
+            why = w.unite(w.sel(wa, yes), w.sel(wb, no))
             if unknown is not None:
                 err = orm(err, unknown & full(orm(a.err, b.err), n))
                 same = _equal(a, b, n) & ~full(orm(a.bad(), b.bad()), n)
                 data = _where(unknown & same, a.data, data, n, a.rep)
                 unk = orm(unk, unknown & ~same)
+                why = w.unite(why, w.sel(w.unite_all((w.of(c, n), wa, wb)), unknown & ~same))
             err = squeeze(err)
-            return V(data, a.rep, squeeze(andnot(unk, err)), err, a.enum or b.enum)
+            return V(data, a.rep, squeeze(andnot(unk, err)), err, a.enum or b.enum, why)
 
         return if_
 
@@ -310,7 +319,7 @@ class ColumnarCompiler:
             unk = andnot(unk, err)
             fast = _fast_call(name, args, n)
             if fast is not None:
-                return V(fast[0], fast[1], squeeze(unk), squeeze(err))
+                return V(fast[0], fast[1], squeeze(unk), squeeze(err), why=_why_of(args, n))
             return objects_apply(impl, args, n, out_kind, enum, orm(unk, err))
 
         return call
@@ -377,26 +386,27 @@ def _arith(op, a: V, b: V, step, node, n) -> V:
     unk = andnot(orm(a.unk, b.unk), err)
     kind = step.kind
     bad = orm(unk, err)
+    why = _why_of((a, b), n)
     pair = numeric_pair(a, b, n)
     if pair is not None and op in "+-" and pair[2] in ("int", "fen"):
         x, y, rep = pair
-        return V(x + y if op == "+" else x - y, rep, squeeze(unk), squeeze(err))
+        return V(x + y if op == "+" else x - y, rep, squeeze(unk), squeeze(err), why=why)
     if pair is not None and op == "-" and pair[2] == "date":
-        return V(pair[0] - pair[1], "int", squeeze(unk), squeeze(err))
+        return V(pair[0] - pair[1], "int", squeeze(unk), squeeze(err), why=why)
     if op == "*" and {a.rep, b.rep} <= {"int", "fen"} and (a.rep, b.rep) != ("fen", "fen"):
         rep = "fen" if "fen" in (a.rep, b.rep) else "int"
-        return V(a.data * b.data, rep, squeeze(unk), squeeze(err))
+        return V(a.data * b.data, rep, squeeze(unk), squeeze(err), why=why)
     if op == "/" and kind == "money" and a.rep == "fen" and b.rep == "int":
-        return _fen_div(a, b, unk, err, node, n)
+        return _fen_div(a, b, unk, err, n, why)
     if op == "*" and kind == "money" and {a.rep, b.rep} == {"fen", "dec"}:
         fen, factor = (a, b) if a.rep == "fen" else (b, a)
         scaled = _fen_times_constant(fen, factor, n)
         if scaled is not None:
-            return V(scaled, "fen", squeeze(unk), squeeze(err))
+            return V(scaled, "fen", squeeze(unk), squeeze(err), why=why)
     return objects_apply(lambda x, y: scalar._apply(op, x, y, kind, node), [a, b], n, kind, (), bad)
 
 
-def _fen_div(a: V, b: V, unk, err, node, n) -> V:
+def _fen_div(a: V, b: V, unk, err, n, why) -> V:
     """money / integer, rounded half-up to the fen, in integer arithmetic."""
     x, y = np.broadcast_to(a.data, (n,)), np.broadcast_to(b.data, (n,))
     zero = (y == 0) & ~full(orm(unk, err), n)
@@ -405,7 +415,7 @@ def _fen_div(a: V, b: V, unk, err, node, n) -> V:
     num, den = np.abs(x), np.abs(safe)
     q = (2 * num + den) // (2 * den)
     sign = np.sign(x) * np.sign(safe)
-    return V(q * sign, "fen", squeeze(andnot(unk, err)), err)
+    return V(q * sign, "fen", squeeze(andnot(unk, err)), err, why=why)
 
 
 def _fen_times_constant(fen: V, factor: V, n: int):
@@ -478,7 +488,18 @@ def objects_apply(fn, args: list, n: int, out_kind: str, enum: tuple, skip) -> V
         unk = orm(unk, a.unk)
     unk = andnot(unk, err)
     data = _encode_list(out, rep, enum)
-    return V(data, data_rep(data, rep), squeeze(unk), squeeze(err), enum)
+    return V(data, data_rep(data, rep), squeeze(unk), squeeze(err), enum, _why_of(args, n))
+
+
+def _why_of(args, n):
+    """The union of the arguments' facts (an operation unknown because one is)."""
+    return w.unite_all(w.of(a, n) for a in args)
+
+
+def _gated_why(v: V, r: V, skip, n: int):
+    """Facts of ``v`` where it is unknown; of ``r`` where ``v`` is known (r is looked at)."""
+    looked = w.of(r, n) if skip is None else w.sel(w.of(r, n), ~skip)
+    return w.unite(w.of(v, n), looked)
 
 
 def _constant(v: V) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import why
 from .frame import Frame
 from .vector import V
 
@@ -14,14 +15,47 @@ from .vector import V
 class Level:
     """All rows of one entity level, with cached rule values."""
 
-    __slots__ = ("run", "frame", "n", "parent", "parent_index", "cache", "kids", "entity", "_bounds")
+    __slots__ = ("run", "frame", "n", "parent", "parent_index", "cache", "kids", "entity", "_bounds", "_prefixes",
+                 "_field", "_missing")
 
-    def __init__(self, run, frame: Frame, parent=None, parent_index=None):
+    def __init__(self, run, frame: Frame, parent=None, parent_index=None, field: str = "", root: str = ""):
         self.run, self.frame, self.n, self.entity = run, frame, frame.n, frame.entity
         self.parent, self.parent_index = parent, parent_index
         self.cache: dict = {}
         self.kids: dict = {}
         self._bounds = None
+        self._prefixes = root  # a root's path prefix, or (after first use) ids per row
+        self._field = field  # the parent's list field this level's rows come from
+        self._missing: dict = {}
+
+    def prefixes(self) -> np.ndarray:
+        """Per row, the id (in the evaluation's ``Whys``) of its path prefix, as the
+        scalar evaluator names facts: ``""`` at the root, ``members[2].`` below it."""
+        if isinstance(self._prefixes, np.ndarray):
+            return self._prefixes
+        whys = why.current()
+        if self.parent is None or not self._field:
+            ids = np.full(self.n, whys.prefix(self._prefixes), dtype=np.int32)
+        else:
+            parent_ids = self.parent.prefixes()[self.parent_index]
+            starts, _ = self.bounds(self.parent.n)
+            position = np.arange(self.n, dtype=np.int64) - starts[self.parent_index]
+            key = (parent_ids.astype(np.int64) << 32) | position
+            uniq, inverse = np.unique(key, return_inverse=True)
+            table = np.array([whys.prefix(f"{whys.prefixes[k >> 32]}{self._field}[{k & 0xFFFFFFFF}].")
+                              for k in uniq.tolist()], dtype=np.int32)
+            ids = table[inverse.reshape(-1)] if self.n else np.zeros(0, dtype=np.int32)
+        self._prefixes = ids
+        return ids
+
+    def missing_why(self, name: str, mask: np.ndarray) -> np.ndarray:
+        """Ids of ``{path + name}`` on the rows of ``mask`` (a fact or list that is absent)."""
+        if why.current() is None:
+            return None
+        found = self._missing.get(name)
+        if found is None:
+            found = self._missing[name] = why.fact_ids(self.prefixes(), name, mask)
+        return found
 
     def bounds(self, n_parents: int):
         """Per parent row, this level's rows [start, end): children are sorted by parent."""
@@ -45,10 +79,10 @@ class Level:
             if ch is None:
                 child = self.run.program.child_entity(self.entity, field)
                 empty = Frame(child, 0)
-                found = (Level(self.run, empty, self, np.zeros(0, dtype=np.int64)),
+                found = (Level(self.run, empty, self, np.zeros(0, dtype=np.int64), field),
                          np.zeros(0, dtype=np.int64), np.ones(self.n, dtype=bool))
             else:
-                found = (Level(self.run, ch.frame, self, ch.parent), ch.parent, ch.missing)
+                found = (Level(self.run, ch.frame, self, ch.parent, field), ch.parent, ch.missing)
             self.kids[field] = found
         return found
 
@@ -59,7 +93,7 @@ class Level:
             if level.parent is None:
                 # Evaluated without its parent: one parent per row, with no facts (unknown).
                 name = self.run.program.parent_entity(level.entity)
-                level.parent = Level(self.run, Frame(name, level.n))
+                level.parent = Level(self.run, Frame(name, level.n), root=f"{name}.")
                 level.parent_index = np.arange(level.n, dtype=np.int64)
             step = level.parent_index
             index = step if index is None else step[index]

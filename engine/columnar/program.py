@@ -1,10 +1,10 @@
 """``ColumnarProgram``: evaluate a compiled policy over a whole :class:`Frame` at once.
 
 The result keeps each output as an array in its type's representation (see frame.py)
-with ``unknown`` and ``error`` masks. Which facts an unknown output waits on, and the
-diagnostic of an error, are per-row explanations: :meth:`ColumnarResult.details`
-re-evaluates just those rows with the scalar evaluator, so both paths report them in
-the same words.
+with ``unknown`` and ``error`` masks, and for unknown rows the id of the facts they wait
+on (``why``, decoded by :meth:`ColumnarResult.facts`; see why.py). The diagnostic of an
+error is a per-row explanation: :meth:`ColumnarResult.details` re-evaluates just those
+rows with the scalar evaluator, so both paths report it in the same words.
 """
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from decimal import Decimal
 
 from ..compiler import ParamIssue
 from .compile import ColumnarCompiler
-from .frame import Frame, decode_value, empty_array, encode_value, enum_values, to_records
+from .frame import Frame, decode_value, empty_array, encode_value, enum_values, take as take_rows, to_records
 from .level import Level
 from .tables import compile_rule
+from . import why as wy
 from .vector import REP_OF_KIND, V, as_objects, column, encode_literal, fen_exact, full
 
 
@@ -34,10 +35,51 @@ class ColumnarResult:
     values: dict = field(default_factory=dict)
     unknown: dict = field(default_factory=dict)
     error: dict = field(default_factory=dict)
+    why: dict = field(default_factory=dict)  # output -> int32 fact-set ids (0 where known)
+    whys: wy.Whys = field(default_factory=wy.Whys)
 
     @property
     def n(self) -> int:
         return self.frame.n
+
+    def facts(self, name: str, row: int):
+        """The facts output ``name`` waits on in ``row`` (sorted names, as ``fupin eval``
+        reports them), ``[]`` if it is not unknown, None if not tracked there."""
+        if not self.unknown[name][row]:
+            return []
+        return self.whys.facts(int(self.why[name][row]))
+
+    def unknown_rows(self) -> np.ndarray:
+        """Per row: is some output unknown?"""
+        out = np.zeros(self.n, dtype=bool)
+        for name in self.outputs:
+            out |= self.unknown[name]
+        return out
+
+    def track(self) -> None:
+        """Re-evaluate, tracking facts, the rows where an output is unknown and its facts
+        are not tracked; their results replace the first ones (rows are independent)."""
+        need = np.zeros(self.n, dtype=bool)
+        for name in self.outputs:
+            need |= self.unknown[name] & (self.why[name] < 0)
+        rows = np.flatnonzero(need)
+        if not len(rows):
+            return
+        again = self.program.evaluate(take_rows(self.frame, rows), self.on, self.outputs, why=True)
+        self.whys = again.whys
+        for name in self.outputs:
+            self.values[name] = _put(self.values[name], rows, again.values[name])
+            self.unknown[name][rows] = again.unknown[name]
+            self.error[name][rows] = again.error[name]
+            self.why[name][rows] = again.why[name]
+
+    def rows_to_explain(self) -> np.ndarray:
+        """Rows that need the scalar evaluator: an output is an error (its diagnostic),
+        or unknown for want of facts not tracked here."""
+        need = np.zeros(self.n, dtype=bool)
+        for name in self.outputs:
+            need |= self.error[name] | (self.unknown[name] & (self.why[name] < 0))
+        return np.flatnonzero(need)
 
     def undecided_rows(self) -> np.ndarray:
         """Rows where some output is unknown or an error (these need ``details``)."""
@@ -82,7 +124,8 @@ class _Run:
         v = self.params[name]
         if v.rep == "issue":
             every = np.ones(n, dtype=bool)
-            return V(v.data, "int", every if v.unk else None, every if v.err else None)
+            return V(v.data, "int", every if v.unk else None, every if v.err else None,
+                     why=wy.constant(v.why, n) if v.unk else None)
         return v
 
 
@@ -94,6 +137,7 @@ class ColumnarProgram:
         cc = ColumnarCompiler(program.checked)
         self.rules = {n: compile_rule(cc, r) for n, r in program.checked.rules.items()}
         self._dated: dict = {}
+        self._mostly_unknown = False  # in the last frame evaluated (picks how to track facts)
 
     def params_on(self, on: dt.date) -> dict:
         """Parameter values on a date as constant V (gaps unknown, no value an error)."""
@@ -104,7 +148,8 @@ class ColumnarProgram:
             for name, value in values.items():
                 p = self.program.checked.params[name]
                 if type(value) is ParamIssue:
-                    found[name] = V(0, "issue", value.unknown is not None, value.error is not None)
+                    found[name] = V(0, "issue", value.unknown is not None, value.error is not None,
+                                    why=value.unknown.facts if value.unknown is not None else None)
                     continue
                 enum = enum_values(self.program.checked, p.type)
                 data, rep = encode_literal(value, p.type.kind, enum)
@@ -112,17 +157,35 @@ class ColumnarProgram:
             self._dated[on] = found
         return found
 
-    def evaluate(self, frame: Frame, on: dt.date, outputs=None) -> ColumnarResult:
-        """Evaluate ``outputs`` (default: the entity's outputs) for every row of ``frame``."""
+    def evaluate(self, frame: Frame, on: dt.date, outputs=None, why: bool | str = "auto") -> ColumnarResult:
+        """Evaluate ``outputs`` (default: the entity's outputs) for every row of ``frame``.
+
+        ``why``: ``True`` tracks the facts each unknown waits on in the same pass;
+        ``False`` does not (``facts()`` is None there); ``"rows"`` evaluates once without
+        them, then again, tracking them, only the rows where an output is unknown. Tracking
+        costs about twice the evaluation where unknowns are common, so ``"rows"`` is the
+        cheaper choice when few rows are unknown; ``"auto"`` (the default) takes ``"rows"``
+        unless most rows of the previous frame were unknown. Results are the same."""
         names = list(outputs or self.program.outputs(frame.entity))
+        auto = why == "auto"
+        if auto:
+            why = True if self._mostly_unknown else "rows"
         result = ColumnarResult(self, frame, on, names)
-        level = Level(_Run(self, on), frame)
         checked = self.program.checked
-        for name in names:
-            v = level.rule(name)
-            rule = checked.rules[name]
-            data, unknown, error = _output(v, rule.type.kind, enum_values(checked, rule.type), frame.n)
-            result.values[name], result.unknown[name], result.error[name] = data, unknown, error
+        with wy.evaluating(result.whys if why is True else None):
+            level = Level(_Run(self, on), frame)
+            for name in names:
+                v = level.rule(name)
+                rule = checked.rules[name]
+                data, unknown, error = _output(v, rule.type.kind, enum_values(checked, rule.type), frame.n)
+                result.values[name], result.unknown[name], result.error[name] = data, unknown, error
+                ids = wy.of(v, frame.n) if why is True else None
+                result.why[name] = (np.where(unknown, ids, 0).astype(np.int32) if ids is not None
+                                    else np.where(unknown, wy.UNTRACKED, 0).astype(np.int32))
+        if why == "rows":
+            result.track()
+        if auto and frame.n:
+            self._mostly_unknown = 2 * int(np.count_nonzero(result.unknown_rows())) > frame.n
         return result
 
     def reference(self, frame: Frame, on: dt.date, outputs=None) -> ColumnarResult:
@@ -142,17 +205,38 @@ class ColumnarProgram:
                 data[:] = Decimal(0)
             unknown = np.zeros(frame.n, dtype=bool)
             error = np.zeros(frame.n, dtype=bool)
+            ids = np.zeros(frame.n, dtype=np.int32)
             for i, ev in enumerate(evals):
                 if name in ev.errors:
                     error[i] = True
                 elif name in ev.unknown:
                     unknown[i] = True
+                    ids[i] = result.whys.intern(frozenset(ev.unknown[name]))
                 else:
                     data[i] = ev.values[name] if kind == "money" else encode_value(ev.values[name], kind, values)
             if kind == "money":
                 data = _money_array(data)
             result.values[name], result.unknown[name], result.error[name] = data, unknown, error
+            result.why[name] = ids
         return result
+
+
+def _put(data: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``data`` with ``rows`` replaced by ``values`` (as objects if their dtypes differ,
+    e.g. money that had to stay Decimal in one of the two)."""
+    if data.dtype != values.dtype:
+        data = _as_objects_like(data)
+        values = _as_objects_like(values)
+    data[rows] = values
+    return data
+
+
+def _as_objects_like(data: np.ndarray) -> np.ndarray:
+    if data.dtype == object:
+        return data
+    out = np.empty(len(data), dtype=object)
+    out[:] = [Decimal(int(x)).scaleb(-2) for x in data.tolist()]  # only money differs: fen → Decimal
+    return out
 
 
 def _output(v: V, kind: str, enum: tuple, n: int):

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from . import why as wy
 from .vector import V, full, orm, squeeze
 
 NONE = np.iinfo(np.int64).max
@@ -33,7 +34,8 @@ def compile_aggregate(compiler, node):
             # A parent whose list is absent: unknown, and none of its (absent) children counted.
             err = _without(out.err, missing)
             unk = squeeze(orm(out.unk, missing) & ~full(err, level.n))
-            out = V(out.data, out.rep, unk, err, out.enum)
+            why = wy.unite(wy.of(out, level.n), level.missing_why(field, missing))
+            out = V(out.data, out.rep, unk, err, out.enum, why)
         return out
 
     return aggregate
@@ -49,7 +51,7 @@ class _Parts:
     """Per child: the filter's verdict (true / unknown / error) and the value."""
 
     __slots__ = ("n", "keep_true", "keep_unk", "where_err", "value", "value_err", "value_unk", "value_known",
-                 "plain", "bounds")
+                 "plain", "bounds", "keep_why", "value_why")
 
     def __init__(self, child, where, of):
         n = self.n = child.n
@@ -58,6 +60,7 @@ class _Parts:
         v = of(child) if of is not None else None
         # plain: no filter or value is unknown or an error anywhere (the common case)
         self.plain = all(x is None or (x.unk is None and x.err is None) for x in (w, v))
+        self.keep_why = self.value_why = None
         if self.plain:
             self.keep_true = (np.broadcast_to(np.asarray(w.data, dtype=bool), (n,)) if w is not None
                               else np.ones(n, dtype=bool))
@@ -74,12 +77,18 @@ class _Parts:
             unk = full(w.unk, n) & ~err
             data = np.broadcast_to(np.asarray(w.data, dtype=bool), (n,))
             self.keep_true, self.keep_unk, self.where_err = data & ~unk & ~err, unk, squeeze(err)
+            self.keep_why = wy.sel(wy.of(w, n), unk)
         self.value = None
         if of is not None:
             self.value = v
             self.value_err = full(v.err, n)
             self.value_unk = full(v.unk, n) & ~self.value_err
             self.value_known = ~(self.value_err | self.value_unk)
+            self.value_why = wy.sel(wy.of(v, n), self.value_unk)
+
+    def waiting(self, rows):
+        """Per parent, the facts its children in ``rows`` wait on (filter and value)."""
+        return wy.unite(wy.sel(self.keep_why, rows), wy.sel(self.value_why, rows))
 
     def not_false(self):
         """Children the scalar reducer goes on to look at (filter true or unknown)."""
@@ -127,7 +136,7 @@ def _count(parts, parent, n, meta):
     err = _seg_any(parts.child_err(), parent, n)
     unk = _seg_any(parts.keep_unk, parent, n) & ~err
     data = np.bincount(parent[parts.keep_true], minlength=n).astype(np.int64) if len(parent) else np.zeros(n, np.int64)
-    return V(data, "int", squeeze(unk), squeeze(err))
+    return V(data, "int", squeeze(unk), squeeze(err), why=wy.segment_union(parts.keep_why, parent, n))
 
 
 def _sum(parts, parent, n, meta):
@@ -138,9 +147,10 @@ def _sum(parts, parent, n, meta):
     err = _seg_any(parts.child_err(), parent, n)
     counted = parts.keep_true & parts.value_known
     unk = _seg_any(parts.keep_unk | (parts.keep_true & parts.value_unk), parent, n) & ~err
+    why = wy.segment_union(parts.waiting(parts.not_false()), parent, n)
     if v.rep in ("int", "fen"):
         values = np.where(counted, np.broadcast_to(v.data, (parts.n,)), 0).astype(np.int64)
-        return V(_seg_sum(values, parent, n, parts.bounds), v.rep, squeeze(unk), squeeze(err))
+        return V(_seg_sum(values, parent, n, parts.bounds), v.rep, squeeze(unk), squeeze(err), why=why)
     # Decimals: summed in child order from the scalar reducer's own start value.
     from .vector import as_objects
 
@@ -152,7 +162,7 @@ def _sum(parts, parent, n, meta):
         sums[p] = sums[p] + objs[i]
     data = np.empty(n, dtype=object)
     data[:] = sums
-    return V(data, "dec" if meta[1] != "integer" else "obj", squeeze(unk), squeeze(err))
+    return V(data, "dec" if meta[1] != "integer" else "obj", squeeze(unk), squeeze(err), why=why)
 
 
 def _any_all(want: bool):
@@ -177,7 +187,7 @@ def _any_all(want: bool):
             undecided = looked & ~(parts.value_known & data) & (parts.keep_unk | parts.value_unk)
         unk = _seg_any(undecided, parent, n) & ~hit & ~err
         value = hit if want else ~hit
-        return V(value, "bool", squeeze(unk), squeeze(err))
+        return V(value, "bool", squeeze(unk), squeeze(err), why=wy.segment_union(parts.waiting(undecided), parent, n))
 
     return reduce
 
@@ -188,6 +198,7 @@ def _extreme(fn: str):
         err = _seg_any(parts.child_err(), parent, n)
         undecided = parts.not_false() & ~parts.child_err() & (parts.keep_unk | parts.value_unk)
         unk = _seg_any(undecided, parent, n) & ~err
+        why = wy.segment_union(parts.waiting(undecided), parent, n)
         counted = parts.keep_true & parts.value_known
         seen = _seg_any(counted, parent, n)
         err = err | (~unk & ~seen)  # min or max of nothing (E806)
@@ -199,7 +210,7 @@ def _extreme(fn: str):
             vals = np.broadcast_to(v.data, (parts.n,)).astype(np.int64)
             pick.at(out, parent[counted], vals[counted])
             out[~seen] = 0
-            return V(out.astype(np.int16) if v.rep == "enum" else out, v.rep, squeeze(unk), squeeze(err), v.enum)
+            return V(out.astype(np.int16) if v.rep == "enum" else out, v.rep, squeeze(unk), squeeze(err), v.enum, why)
         from .vector import as_objects
 
         objs = as_objects(v, parts.n).tolist()
@@ -210,7 +221,7 @@ def _extreme(fn: str):
             best[p] = objs[i] if best[p] is None else choose(best[p], objs[i])
         data = np.empty(n, dtype=object)
         data[:] = [Decimal(0) if b is None else b for b in best]
-        return V(data, v.rep if v.rep in ("dec", "str", "obj") else "obj", squeeze(unk), squeeze(err))
+        return V(data, v.rep if v.rep in ("dec", "str", "obj") else "obj", squeeze(unk), squeeze(err), why=why)
 
     return reduce
 

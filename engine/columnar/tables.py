@@ -13,7 +13,8 @@ import numpy as np
 
 from ...dsl import typed as t
 from ..decisions import table_parts
-from .compile import filler_array
+from . import why as wy
+from .compile import _gated_why, filler_array
 from .vector import V, andnot, as_objects, column, full, orm, squeeze, unify
 
 
@@ -34,6 +35,15 @@ class _Out:
         self.data = filler_array(rep, n)
         self.unk = np.zeros(n, dtype=bool)
         self.err = np.zeros(n, dtype=bool)
+        self.why = np.zeros(n, dtype=np.int32)
+
+    def wait(self, rows, why) -> None:
+        """Rows that are unknown for want of ``why``'s facts."""
+        self.unk |= rows
+        if why is None:
+            self.why[rows] = wy.UNTRACKED
+        else:
+            self.why[rows] = why[rows]
 
     def take(self, rows, v: V) -> None:
         """Rows whose outcome is ``v`` (value, unknown or error as v has it)."""
@@ -47,11 +57,14 @@ class _Out:
         if v.err is not None:
             self.err |= rows & v.err
         if v.unk is not None:
-            self.unk |= rows & v.unk if v.err is None else rows & v.unk & ~v.err
+            unk = rows & v.unk if v.err is None else rows & v.unk & ~v.err
+            self.unk |= unk
+            w = wy.of(v, self.n)
+            self.why[unk] = wy.UNTRACKED if w is None else w[unk]
 
     def result(self) -> V:
         err = self.err
-        return V(self.data, self.rep, squeeze(self.unk & ~err), squeeze(err), self.enum)
+        return V(self.data, self.rep, squeeze(self.unk & ~err), squeeze(err), self.enum, self.why)
 
 
 def _equal(a, b, n) -> np.ndarray:
@@ -69,30 +82,41 @@ class _Candidates:
         self.seen = np.zeros(n, dtype=bool)
         self.same = np.zeros(n, dtype=bool)
         self.err = np.zeros(n, dtype=bool)
+        self.first_why = np.zeros(n, dtype=np.int32)  # the first value's facts, if unknown
+        self.same_key = np.zeros(n, dtype=bool)  # equal as the scalar _key() (unknowns by facts)
 
     def add(self, rows, v: V) -> None:
         if not rows.any():
             return
         data = column(v.data, self.n)
         bad = v.bad()
+        vw = wy.of(v, self.n)
+        vw = np.zeros(self.n, dtype=np.int32) if vw is None else vw
         first = rows & ~self.seen
         self.value[first] = data[first]
         self.same[first] = True if bad is None else ~bad[first]
+        self.first_why[first] = vw[first]
+        self.same_key[first] = True
         later = rows & self.seen
         if later.any():
             agree = _equal(data[later], self.value[later], int(later.sum()))
             self.same[later] &= agree if bad is None else agree & ~bad[later]
+            # unknown values agree when their facts do (tracked sets; untracked never)
+            fw, lw = self.first_why[later], vw[later]
+            keyed = np.where((fw == 0) & (lw == 0), agree, (fw == lw) & (fw > 0))
+            self.same_key[later] &= keyed
         if v.err is not None:
             self.err |= rows & v.err
         self.seen |= rows
 
-    def settle(self, rows, out: _Out) -> None:
-        """Decide ``rows`` by agreement: errors raised, agreeing values, else unknown."""
+    def settle(self, rows, out: _Out, why) -> None:
+        """Decide ``rows`` by agreement: errors raised, agreeing values, else unknown for
+        want of ``why``."""
         err = rows & self.err
         out.err |= err
         ok = rows & ~err & self.same
         out.data[ok] = self.value[ok]
-        out.unk |= rows & ~err & ~ok
+        out.wait(rows & ~err & ~ok, why)
 
 
 def compile_table(cc, rule):
@@ -135,7 +159,7 @@ class _Matches:
 def _match(level, tests, values):
     """(surely matches, may match, fails) for one row; masks are arrays."""
     n = level.n
-    alive = err = unk = None  # None: every row / no row
+    alive = err = unk = why = None  # None: every row / no row
     for index, test in tests:
         r = test(level, values[index])
         if r.err is not None:
@@ -149,13 +173,14 @@ def _match(level, tests, values):
         false = ~data if r.unk is None else ~data & ~r.unk
         if r.unk is not None:
             unk = orm(unk, r.unk if alive is None else alive & r.unk)
+            why = wy.unite(why, wy.of(r, n))  # rows that end unknown were alive throughout
         alive = ~false if alive is None else alive & ~false
     if alive is None:
         alive = np.ones(n, dtype=bool)
     if unk is None:
-        return alive, _NONE(n), full(err, n)
+        return alive, _NONE(n), full(err, n), None
     unk = unk & alive
-    return alive & ~unk, unk, full(err, n)
+    return alive & ~unk, unk, full(err, n), wy.sel(why, unk)
 
 
 def _NONE(n):
@@ -171,7 +196,7 @@ def _test(cc, test):
 
         def negate(level, v):
             r = inner(level, v)
-            return V(~np.asarray(r.data, dtype=bool), "bool", r.unk, r.err)
+            return V(~np.asarray(r.data, dtype=bool), "bool", r.unk, r.err, why=r.why)
 
         return negate
     if isinstance(test, t.TTestIn):
@@ -183,7 +208,7 @@ def _test(cc, test):
 
     def compare(level, v):
         b = other(level)
-        return _gated(v, V(_compare(op, v, b, level.n), "bool", b.unk, b.err), level.n)
+        return _gated(v, V(_compare(op, v, b, level.n), "bool", b.unk, b.err, why=b.why), level.n)
 
     return compare
 
@@ -194,7 +219,7 @@ def _gated(v: V, r: V, n: int) -> V:
     r_err, r_unk = andnot(r.err, skip), andnot(r.unk, skip)
     err = squeeze(orm(v.err, r_err))
     unk = squeeze(andnot(orm(andnot(v.unk, v.err), r_unk), err))
-    return V(r.data, "bool", unk, err)
+    return V(r.data, "bool", unk, err, why=_gated_why(v, r, skip, n))
 
 
 # --- hit policies
@@ -204,11 +229,12 @@ def _first(out, matches, thens, table, rule, alive):
     n = out.n
     alive = alive.copy()
     pending = np.zeros(n, dtype=bool)
+    why = None  # the facts of the rows that may match, so far
     cands = _Candidates(n, out)
     for i, then in enumerate(thens):
         if not alive.any():
             break
-        mt, mu, me = matches(i)
+        mt, mu, me, mw = matches(i)
         out.err |= alive & me
         alive &= ~me
         sure = alive & mt
@@ -216,25 +242,27 @@ def _first(out, matches, thens, table, rule, alive):
         both = sure & pending
         if both.any():
             cands.add(both, then)
-            cands.settle(both, out)
+            cands.settle(both, out, why)
         alive &= ~sure
         maybe = alive & mu
         cands.add(maybe, then)
         pending |= maybe
-    _end(out, alive, pending, cands, table)
+        why = wy.unite(why, wy.sel(mw, maybe))
+    _end(out, alive, pending, cands, table, why)
 
 
 def _constant(v: V) -> bool:
     return v.unk is None and v.err is None and not (isinstance(v.data, np.ndarray) and v.data.ndim == 1)
 
 
-def _end(out, alive, pending, cands, table):
-    """Rows no row surely matched: agreement if proven, else unknown; no row: E808."""
+def _end(out, alive, pending, cands, table, why):
+    """Rows no row surely matched: agreement if proven, else unknown (for want of
+    ``why``, the facts of the rows that may match); no row: E808."""
     left = alive & pending
     if table.proven:
-        cands.settle(left, out)
+        cands.settle(left, out, why)
     else:
-        out.unk |= left
+        out.wait(left, why)
     out.err |= alive & ~pending
 
 
@@ -246,20 +274,22 @@ def _unique(out, matches, thens, table, rule, alive):
     pending = np.zeros(n, dtype=bool)
     hit_row = np.zeros(n, dtype=np.int16)
     cands = _Candidates(n, out)
+    why = None
     for i, then in enumerate(thens):
-        mt, mu, me = matches(i)
+        mt, mu, me, mw = matches(i)
         out.err |= alive & me
         sure = mt & alive
         hits += sure
         hit_row += sure * np.int16(i)  # the row index where exactly one row hits
         pending |= mu & alive
+        why = wy.unite(why, wy.sel(mw, alive))
     alive = alive & ~out.err
     many = alive & (hits > 1)
     out.err |= many  # E809
     alive &= ~many
     one = alive & (hits == 1)
     undecided = one & pending & (not table.proven)
-    out.unk |= undecided
+    out.wait(undecided, why)
     chosen = one & ~undecided
     if all(_constant(then) for then in thens) and out.data.dtype != object:
         # Every output a constant: pick by row number in one step.
@@ -272,7 +302,7 @@ def _unique(out, matches, thens, table, rule, alive):
     if table.proven and (none & pending).any():
         for i, then in enumerate(thens):
             cands.add(none & pending & matches(i)[1], then)
-    _end(out, none, pending, cands, table)
+    _end(out, none, pending, cands, table, why)
 
 
 def _unique_plain(out, matches, thens, alive, proven: bool) -> bool:
@@ -283,7 +313,7 @@ def _unique_plain(out, matches, thens, alive, proven: bool) -> bool:
         return False
     hits = hit_row = None
     for i in range(len(thens)):
-        mt, mu, me = matches(i)
+        mt, mu, me, _ = matches(i)
         if mu.any() or me.any():
             return False
         if not proven:
@@ -310,7 +340,7 @@ def _priority(out, matches, thens, table, rule, alive):
     unsure = []
     err = np.zeros(n, dtype=bool)
     for i, then in enumerate(thens):
-        mt, mu, me = matches(i)
+        mt, mu, me, mw = matches(i)
         err |= me
         looked = (mt | mu) & ~me
         err |= looked & full(then.err, n)
@@ -322,14 +352,18 @@ def _priority(out, matches, thens, table, rule, alive):
         out.data[better] = column(then.data, n)[better]
         best_rank = np.where(better, rank, best_rank)
         has_best |= better
-        unsure.append((looked & ~(mt & known), rank))
+        # unsure: the match's facts, or (a sure match) the output's
+        unsure.append((looked & ~(mt & known), rank, wy.unite(mw, wy.sel(wy.of(then, n), mt))))
     err &= alive
     pending = np.zeros(n, dtype=bool)
-    for rows, rank in unsure:
-        pending |= rows & (~has_best | (rank < best_rank))
+    why = None
+    for rows, rank, uw in unsure:
+        counts = rows & (~has_best | (rank < best_rank))
+        pending |= counts
+        why = wy.unite(why, wy.sel(uw, counts))
     ok = alive & ~err
     out.err |= err | (ok & ~pending & ~has_best)
-    out.unk |= ok & pending
+    out.wait(ok & pending, why)
 
 
 def _ranks(then, order, n):
@@ -352,17 +386,19 @@ def _collect(out, matches, thens, table, rule, alive):
     err = np.zeros(n, dtype=bool)
     pending = np.zeros(n, dtype=bool)
     matched = []
+    why = None
     for i, then in enumerate(thens):
-        mt, mu, me = matches(i)
+        mt, mu, me, mw = matches(i)
         err |= me
         looked = (mt | mu) & ~me
         err |= looked & full(then.err, n)
         pending |= (mu & ~me) | (mt & full(then.unk, n))
+        why = wy.unite(why, wy.unite(wy.sel(mw, mu & ~me), wy.sel(wy.of(then, n), mt)))
         matched.append((mt & ~full(then.bad(), n), then))
     err &= alive
     ok = alive & ~err
     out.err |= err
-    out.unk |= ok & pending & ~err
+    out.wait(ok & pending & ~err, why)
     done = ok & ~pending
     _aggregate(out, done, matched, table.aggregate, rule)
 
@@ -441,7 +477,8 @@ def _with_exceptions(base, excs):
         sure = alive & ~any_pend
         out.take(sure & ~any_hold, base_v)
         _holding(out, sure & any_hold, holding, vals, n)
-        _agree(out, alive & any_pend, holding, pending, vals, base_v, any_hold, n)
+        waits = wy.unite_all(wy.sel(wy.of(c, n), p) for c, p in zip(conds, pending))
+        _agree(out, alive & any_pend, holding, pending, vals, base_v, any_hold, n, waits)
         return out.result()
 
     return with_exceptions
@@ -464,23 +501,36 @@ def _holding(out, rows, holding, vals, n):
     for i, v in enumerate(vals):
         out.take(single & (first == i), v)
     several = rows & (count > 1)
-    agree = several & cands.same
+    if wy.current() is None:
+        # Without facts, unknown values cannot be compared: such rows are left unknown
+        # (untracked), for an evaluation that tracks facts to settle.
+        unsure = np.zeros(n, dtype=bool)
+        for h, v in zip(holding, vals):
+            unsure |= several & h & full(v.unk, n)
+        out.wait(unsure, None)
+        several &= ~unsure
+    # Several hold: one outcome if their values are equal, or all unknown for want of
+    # the same facts (as the scalar evaluator compares them); else E805.
+    agree = several & cands.same_key
     for i, v in enumerate(vals):
         out.take(agree & (first == i), v)
-    # Several values that differ, or unknown values whose facts may differ: E805 (or
-    # unknown); the scalar evaluator settles which when these rows are explained.
-    out.err |= several & ~cands.same
+    out.err |= several & ~cands.same_key
 
 
-def _agree(out, rows, holding, pending, vals, base_v, any_hold, n):
-    """Some exception's condition is unknown: decided only if every outcome agrees."""
+def _agree(out, rows, holding, pending, vals, base_v, any_hold, n, waits):
+    """Some exception's condition is unknown: decided only if every outcome agrees;
+    else unknown for want of the pending conditions' facts and the unknown outcomes'."""
     if not rows.any():
         return
     cands = _Candidates(n, out)
+    why = waits
     for h, v in zip(holding, vals):
         cands.add(rows & h, v)
+        why = wy.unite(why, wy.sel(wy.of(v, n), rows & h))
     for p, v in zip(pending, vals):
         cands.add(rows & p, v)
+        why = wy.unite(why, wy.sel(wy.of(v, n), rows & p))
     cands.add(rows & ~any_hold, base_v)
-    cands.settle(rows, out)
+    why = wy.unite(why, wy.sel(wy.of(base_v, n), rows & ~any_hold))
+    cands.settle(rows, out, why)
 

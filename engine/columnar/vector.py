@@ -28,10 +28,14 @@ NUMERIC_REPS = ("int", "fen", "dec")
 class V:
     """One value per row, with unknown and error masks (see module docstring)."""
 
-    __slots__ = ("data", "unk", "err", "rep", "enum")
+    __slots__ = ("data", "unk", "err", "rep", "enum", "why", "why_rows")
 
-    def __init__(self, data, rep: str, unk=None, err=None, enum: tuple = ()):
+    def __init__(self, data, rep: str, unk=None, err=None, enum: tuple = (), why=None):
         self.data, self.rep, self.unk, self.err, self.enum = data, rep, unk, err, enum
+        # why: per row, the id of the facts an unknown row waits on (why.py); read it
+        # through why.of(), which ignores rows that are not unknown
+        self.why = why
+        self.why_rows = None  # why.of()'s result, kept (a V is read by many nodes)
 
     def bad(self):
         """Rows where the value is unknown or an error (None: none)."""
@@ -99,7 +103,8 @@ def take(v: V, index: np.ndarray) -> V:
     data = v.data[index] if isinstance(v.data, np.ndarray) and v.data.ndim == 1 else v.data
     unk = None if v.unk is None else v.unk[index]
     err = None if v.err is None else v.err[index]
-    return V(data, v.rep, unk, err, v.enum)
+    w = None if v.why is None or v.unk is None else np.broadcast_to(v.why, v.unk.shape)[index]
+    return V(data, v.rep, unk, err, v.enum, w)
 
 
 # --- representations
@@ -179,14 +184,14 @@ def unify(values: list, n: int) -> list:
         return values
     if reps <= {"int", "fen"}:
         return [to_fen(v) for v in values]
-    return [V(as_objects(v, n), "obj" if not reps <= set(NUMERIC_REPS) else "dec", v.unk, v.err, v.enum)
+    return [V(as_objects(v, n), "obj" if not reps <= set(NUMERIC_REPS) else "dec", v.unk, v.err, v.enum, v.why)
             for v in values]
 
 
 def to_fen(v: V) -> V:
     if v.rep == "fen":
         return v
-    return V(v.data * np.int64(100), "fen", v.unk, v.err)
+    return V(v.data * np.int64(100), "fen", v.unk, v.err, why=v.why)
 
 
 def numeric_pair(a: V, b: V, n: int):
