@@ -131,3 +131,26 @@ def test_a_missing_fact_column_is_unknown_not_a_default():
     got = ColumnarProgram(p.program()).evaluate(frame, DAYS[0], ["tier_first", "known_income"])
     assert got.unknown["tier_first"].tolist() == [True]
     assert got.decode("known_income") == [False]
+
+
+def test_an_evaluation_leaves_no_reference_cycles():
+    """A batch evaluates chunk after chunk: cached arrays held by a cycle of levels would
+    stay alive until Python's cycle collector ran (1.3-2.0 GiB at 1M households)."""
+    import gc
+
+    p = policy("policy")
+    raws = yaml.safe_load((ROOT / "examples/households.yaml").read_text(encoding="utf-8"))
+    frame, _ = frame_of(p, None, "household", raws)
+    cp = ColumnarProgram(p.program())
+    for why in (True, "rows", False):
+        cp.evaluate(frame, DAYS[0], why=why)  # first use fills the program's own caches
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for why in (True, "rows", False):
+            cp.evaluate(frame, DAYS[0], why=why)
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()

@@ -86,6 +86,18 @@ class Level:
             self.kids[field] = found
         return found
 
+    def release(self) -> None:
+        """Drop this level's and its descendants' caches and links once an evaluation is
+        done. A child points at its parent and the parent at it (``kids``): left alone,
+        the cycle keeps every cached array of the evaluation alive until Python's cycle
+        collector runs, which in a batch over many chunks meant several chunks' worth."""
+        for child, _, _ in self.kids.values():
+            child.release()
+        self.kids.clear()
+        self.cache.clear()
+        self._missing.clear()
+        self.parent = None
+
     def up(self, levels: int):
         """(ancestor level, ancestor row of each of this level's rows)."""
         level, index = self, None

@@ -174,14 +174,17 @@ class ColumnarProgram:
         checked = self.program.checked
         with wy.evaluating(result.whys if why is True else None):
             level = Level(_Run(self, on), frame)
-            for name in names:
-                v = level.rule(name)
-                rule = checked.rules[name]
-                data, unknown, error = _output(v, rule.type.kind, enum_values(checked, rule.type), frame.n)
-                result.values[name], result.unknown[name], result.error[name] = data, unknown, error
-                ids = wy.of(v, frame.n) if why is True else None
-                result.why[name] = (np.where(unknown, ids, 0).astype(np.int32) if ids is not None
-                                    else np.where(unknown, wy.UNTRACKED, 0).astype(np.int32))
+            try:
+                for name in names:
+                    v = level.rule(name)
+                    rule = checked.rules[name]
+                    data, unknown, error = _output(v, rule.type.kind, enum_values(checked, rule.type), frame.n)
+                    result.values[name], result.unknown[name], result.error[name] = data, unknown, error
+                    ids = wy.of(v, frame.n) if why is True else None
+                    result.why[name] = (np.where(unknown, ids, 0).astype(np.int32) if ids is not None
+                                        else np.where(unknown, wy.UNTRACKED, 0).astype(np.int32))
+            finally:
+                level.release()
         if why == "rows":
             result.track()
         if auto and frame.n:
