@@ -85,7 +85,8 @@ def explanations(result, lang: str):
     with facts not tracked there are re-evaluated by the scalar evaluator (``details``).
     """
     n = result.n
-    parts = [_waits_column(result, name) for name in result.outputs]
+    # outputs decided on every row add nothing (with the benchmark ruleset: all of them)
+    parts = [_waits_column(result, name) for name in result.outputs if result.unknown[name].any()]
     if parts:
         # each part starts with ", " (or is empty): join, then drop the first separator
         inner = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*parts, ""), 2)
