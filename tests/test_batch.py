@@ -24,6 +24,7 @@ from click.testing import CliRunner
 
 from fupin.cli.main import main
 from fupin.engine import batch as eb
+from fupin.engine.batch.projection import project
 from fupin.engine.jsonout import _decimal_text, dumps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -254,6 +255,43 @@ def test_parquet_matches_eval_and_quarantines(pack, tmp_path):
         "14,P4,members[1].age,E803,\"家庭成员 `P4`: field `members[1].age` value `-5` is outside [0, ∞]\"",
     ]
     assert_matches_eval(rows, eval_json(pack, typed))
+
+
+def test_parquet_reads_declared_columns_and_warns_of_the_others(pack, tmp_path):
+    """Undeclared columns are not decoded (projection.py) but still reported (W906), and
+    the results are those of the same rows without them."""
+    checker = pack.facts_checker()
+    typed = [checker.validate(r, "household")[0] for r in valid(pack, jsonl_records(FIX / "households.jsonl"))]
+    table = typed_table(pack, typed)
+    members = table.column("members").combine_chunks()
+    kids = members.flatten()
+    wider = pa.StructArray.from_arrays(kids.flatten() + [pa.array(range(len(kids)), pa.int64())],
+                                       [f.name for f in kids.type] + ["shoe_size"])
+    table = table.set_column(table.schema.get_field_index("members"), "members",
+                             pa.ListArray.from_arrays(members.offsets, wider, mask=members.is_null()))
+    table = table.add_column(0, "nickname", pa.array(["x"] * len(typed)))
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=8)
+    chosen = project(pq.ParquetFile(tmp_path / "in.parquet").schema, eb.Job(pack).layout, ("village_id",))
+    assert "nickname" not in chosen.columns and "members.list.element.shoe_size" not in chosen.columns
+    assert "members.list.element.age" in chosen.columns
+    report, rows, _ = run(pack, tmp_path / "in.parquet", tmp_path / "out.parquet", chunk_size=5)
+    assert [w.args["path"] for w in report.warnings] == ["nickname", "members[].shoe_size"]
+    assert_matches_eval(rows, eval_json(pack, typed))
+
+
+@pytest.mark.parametrize("column, read_whole", [
+    (pa.field("members", pa.string()), True),  # not a list: the validator's E802
+    (pa.field("members", pa.list_(pa.int64())), True),  # a list, not of objects
+    (pa.field("members", pa.list_(pa.struct([("shoe_size", pa.int64())]))), True),  # no declared field
+    (pa.field("members", pa.list_(pa.struct([("age", pa.int64()), ("shoe_size", pa.int64())]))), False),
+])
+def test_parquet_projection_reads_odd_lists_whole(pack, tmp_path, column, read_whole):
+    pq.write_table(pa.table({"id": pa.array(["a"]), "members": pa.array([None], column.type)}), tmp_path / "in.parquet")
+    chosen = project(pq.ParquetFile(tmp_path / "in.parquet").schema, eb.Job(pack).layout, ())
+    if read_whole:
+        assert chosen.columns is None and chosen.skipped == []
+    else:
+        assert chosen.columns == ["id", "members.list.element.age"] and chosen.skipped == ["members[].shoe_size"]
 
 
 def test_parquet_reading_holds_nothing_per_row_group(pack, tmp_path):

@@ -98,6 +98,7 @@ class Job:
     def process(self, chunk) -> Outcome:
         """Validate, evaluate and tabulate one chunk."""
         with self.clock("validate"):
+            self.validator.note_skipped(chunk.skipped)
             checked = self.validator.validate(chunk.level)
         bad = checked.bad
         if chunk.reasons:

@@ -6,7 +6,8 @@ of a few rows (for the reasons of invalid rows and for ``--explain``), and the r
 that could not be read at all (a malformed CSV record, a line that is not JSON), which
 are quarantined with E804 but still counted as rows in.
 
-- Parquet: ``ParquetFile.iter_batches``; nested children are ``list<struct>`` columns.
+- Parquet: ``ParquetFile.iter_batches`` of the declared columns only (projection.py);
+  nested children are ``list<struct>`` columns.
 - JSON lines: each chunk is parsed by pyarrow with an explicit schema taken from the
   policy (exact decimals for money and numbers, text for strings, enums and dates); a
   chunk pyarrow cannot read as a whole (mixed types, a broken line) is parsed line by
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 
 from ...dsl.errors import Bilingual, Span, error
 from .levels import Level, from_records, from_table
+from .projection import project
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 DEFAULT_CHUNK = 32_768  # rows; also the default of --chunk-size (cli/batch.py)
@@ -53,6 +55,7 @@ class Chunk:
     extra: dict = field(default_factory=dict)  # undeclared top-level columns kept (village_id)
     broken: list = field(default_factory=list)  # Broken records, counted as rows in
     reasons: dict = field(default_factory=dict)  # row -> diagnostics found while reading (joins)
+    skipped: list = field(default_factory=list)  # undeclared columns not read (projection.py), for W906
 
 
 def format_of(path) -> str | None:
@@ -107,10 +110,13 @@ def parquet_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iter
     pre-buffering pays on high-latency filesystems, and the input here is a local file.
     """
     pf = pq.ParquetFile(path, pre_buffer=False)
+    chosen = project(pf.schema, layout, extra)  # declared columns only
     start = 0
-    for batch in pf.iter_batches(batch_size=chunk_size):  # at most chunk_size rows each
+    for batch in pf.iter_batches(batch_size=chunk_size, columns=chosen.columns):  # at most chunk_size rows each
         if batch.num_rows:
-            yield table_chunk(layout, pa.Table.from_batches([batch]), start, extra)
+            chunk = table_chunk(layout, pa.Table.from_batches([batch]), start, extra)
+            chunk.skipped = chosen.skipped
+            yield chunk
         start += batch.num_rows
 
 

@@ -59,6 +59,12 @@ class Validator:
                 found.append(limit_diagnostic(self.layout.label, ident, path, reason))
         return found
 
+    def note_skipped(self, paths) -> None:
+        """Undeclared columns the reader did not read (W906 as if they had been seen)."""
+        for path in paths:
+            if not ("[]." not in path and path in self.silent) and path not in self.undeclared:
+                self.undeclared.append(path)
+
     def warnings(self) -> list:
         """One W906 per undeclared column (the id is the column, not a row)."""
         return [error("W906", FACTS_SPAN, entity=self.layout.label, id="*", path=p) for p in self.undeclared]
