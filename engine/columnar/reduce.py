@@ -51,7 +51,7 @@ class _Parts:
     """Per child: the filter's verdict (true / unknown / error) and the value."""
 
     __slots__ = ("n", "keep_true", "keep_unk", "where_err", "value", "value_err", "value_unk", "value_known",
-                 "plain", "bounds", "keep_why", "value_why")
+                 "plain", "bounds", "keep_why", "value_why", "keep_all")
 
     def __init__(self, child, where, of):
         n = self.n = child.n
@@ -61,6 +61,7 @@ class _Parts:
         # plain: no filter or value is unknown or an error anywhere (the common case)
         self.plain = all(x is None or (x.unk is None and x.err is None) for x in (w, v))
         self.keep_why = self.value_why = None
+        self.keep_all = where is None  # every child counts (no filter)
         if self.plain:
             self.keep_true = (np.broadcast_to(np.asarray(w.data, dtype=bool), (n,)) if w is not None
                               else np.ones(n, dtype=bool))
@@ -103,7 +104,11 @@ class _Parts:
 
 
 def _seg_any(mask, parent, n):
-    return np.bincount(parent[mask], minlength=n).astype(bool) if len(parent) else np.zeros(n, dtype=bool)
+    """Per parent: is ``mask`` set for one of its children?"""
+    out = np.zeros(n, dtype=bool)
+    # Scattering the few set children beats counting them all (bincount) at any density.
+    out[parent[np.flatnonzero(mask)]] = True
+    return out
 
 
 def _seg_first(mask, parent, n):
@@ -119,15 +124,19 @@ def _seg_first(mask, parent, n):
 
 def _seg_sum(values, parent, n, bounds):
     """Exact int64 sums per parent (children sorted by parent)."""
-    starts, ends = bounds(n)
+    _, ends = bounds(n)
     if len(values) == 0:
         return np.zeros(n, dtype=np.int64)
-    # One trailing zero so that every start is a valid index (clipping a start would
-    # shorten the segment before it); reduceat gives an empty segment a lone element.
-    padded = np.concatenate((values, np.zeros(1, dtype=values.dtype)))
-    out = np.add.reduceat(padded, starts, dtype=np.int64)
-    out[ends == starts] = 0
-    return out
+    # A segment's sum is the difference of two prefix sums. Integer prefix sums wrap
+    # modulo 2**64 exactly as a direct int64 sum does, so the differences are the same
+    # sums (a third faster than np.add.reduceat). Booleans (counts) cannot exceed the
+    # number of children, so they add up in int32, which is cheaper still.
+    dtype = np.int32 if values.dtype == bool and len(values) < 2 ** 31 else np.int64
+    prefix = np.empty(len(values) + 1, dtype=dtype)
+    prefix[0] = 0
+    np.cumsum(values, dtype=dtype, out=prefix[1:])
+    at_ends = prefix[ends]  # segments are consecutive: each starts where the previous ends
+    return np.diff(at_ends, prepend=dtype(0)).astype(np.int64, copy=False)
 
 
 def _count(parts, parent, n, meta):
@@ -142,7 +151,7 @@ def _count(parts, parent, n, meta):
 def _sum(parts, parent, n, meta):
     v = parts.value
     if parts.plain and v.rep in ("int", "fen"):
-        values = np.where(parts.keep_true, v.data, 0)
+        values = np.broadcast_to(v.data, (parts.n,)) if parts.keep_all else np.where(parts.keep_true, v.data, 0)
         return V(_seg_sum(values, parent, n, parts.bounds), v.rep)
     err = _seg_any(parts.child_err(), parent, n)
     counted = parts.keep_true & parts.value_known
@@ -171,7 +180,7 @@ def _any_all(want: bool):
         data = np.broadcast_to(np.asarray(v.data, dtype=bool), (parts.n,))
         if parts.plain:
             decisive = parts.keep_true & (data if want else ~data)
-            found = _seg_sum(decisive, parent, n, parts.bounds) > 0
+            found = _seg_any(decisive, parent, n)
             return V(found if want else ~found, "bool")
         is_want = parts.value_known & (data if want else ~data)
         decisive = parts.keep_true & is_want
