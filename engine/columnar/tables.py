@@ -13,6 +13,7 @@ import numpy as np
 
 from ...dsl import typed as t
 from ..decisions import table_parts
+from . import lookup
 from . import why as wy
 from .compile import _gated_why, filler_array
 from .vector import V, andnot, as_objects, column, full, orm, squeeze, unify
@@ -124,22 +125,41 @@ def compile_table(cc, rule):
     inputs, rows = table_parts(cc, table, _test)
     policy = _POLICIES[table.hit]
     rule_enum = cc.enum_of(rule.type)
+    fast = lookup.plan(cc, table) if rows else None
 
     def decide(level):
         n = level.n
         values = [fn(level) for fn in inputs]
-        in_err = np.zeros(n, dtype=bool)
-        for v in values:
-            in_err |= full(v.err, n)
         thens = unify([then(level) for _, _, then in rows], n) if rows else []
         rep = thens[0].rep if thens else "int"
         out = _Out(n, rep, thens[0].enum if thens and thens[0].enum else rule_enum)
+        if fast is not None:
+            found = fast.rows(level, values, rows)
+            if found is not None:
+                return _picked(out, thens, *found)
+        in_err = np.zeros(n, dtype=bool)
+        for v in values:
+            in_err |= full(v.err, n)
         out.err |= in_err
         matches = _Matches(level, rows, values)
         policy(out, matches, thens, table, rule, ~in_err)
         return out.result()
 
     return decide
+
+
+def _picked(out: _Out, thens: list, pick: np.ndarray, fails) -> V:
+    """The result when the row each level row takes is known (lookup.py): its output,
+    or an error (E808 no row, E809 several) where ``fails``."""
+    if all(_constant(then) for then in thens) and out.data.dtype != object:
+        consts = np.array([then.data for then in thens], dtype=out.data.dtype)
+        return V(consts[pick], out.rep, None, squeeze(fails), out.enum)
+    ok = ~fails if fails is not None else np.ones(out.n, dtype=bool)
+    for i, then in enumerate(thens):
+        out.take(ok & (pick == i), then)
+    if fails is not None:
+        out.err |= fails
+    return out.result()
 
 
 class _Matches:

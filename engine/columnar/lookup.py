@@ -1,0 +1,205 @@
+"""Decision tables as lookups: the fast path of a table whose inputs are all known.
+
+A cell compares its input with constants only (literals, parameters), so it cannot tell
+apart two values that lie between the same constants: an enum has one class per code, a
+bool two, a number one class per constant it is compared with and one per gap between
+them. Each cell is therefore evaluated once per class, through the cell's own compiled
+test (the same semantics as the general path), and the table's verdict (the row a hit
+policy picks, or no row, or several) once per combination of classes. A level's rows
+then only need their class per input and one gather, instead of one mask per table row
+and cell. Used when every input is known and valid everywhere in the level; any other
+case (an unknown or error, a cell that reads a rule or a fact, a cell's constant in
+another representation than its input) takes the general path in tables.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...dsl import typed as t
+from .vector import V
+
+MAX_COMBINATIONS = 1 << 14  # beyond this, building the verdicts could cost more than it saves
+_CLASSED = ("enum", "bool", "int", "fen", "date")
+
+
+class LookupPlan:
+    """What a table's lookup needs, found at compile time (see :func:`plan`)."""
+
+    def __init__(self, consts: list, hit: str):
+        self.consts = consts  # per input, compiled constants its cells compare with
+        self.hit = hit
+        self._verdicts: dict = {}  # (classes' key) -> (row per combination, no verdict per combination)
+
+    def rows(self, level, values: list, rows: list):
+        """Per level row, the index of the table row the hit policy picks, and the rows
+        where it picks none (no row, or several under ``unique``: an error); None when the
+        lookup does not apply here."""
+        classes = []
+        for v, consts in zip(values, self.consts):
+            found = _classes(level, v, consts)
+            if found is None:
+                return None
+            classes.append(found)
+        key = tuple(c.key for c in classes)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = _verdict(level, values, classes, rows, self.hit)
+            if verdict is None:
+                return None
+            if len(self._verdicts) > 64:  # parameters differ by date; a few dates at a time
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        pick, fails = verdict
+        index = _combination(values, classes, level.n)
+        return pick[index], (fails[index] if fails.any() else None)
+
+
+def plan(cc, table) -> LookupPlan | None:
+    """A lookup plan for ``table``, or None if some cell or input cannot be classed."""
+    if table.hit not in ("unique", "first"):
+        return None
+    kinds = [i.expr.type.kind for i in table.inputs]
+    if any(k not in ("enum", "bool", "integer", "money", "date") for k in kinds):
+        return None
+    positions = {i.name: n for n, i in enumerate(table.inputs)}
+    consts: list = [[] for _ in table.inputs]
+    for row in table.rows:
+        for name, test in row.tests.items():
+            nodes = _constants(test)
+            if nodes is None:
+                return None
+            consts[positions[name]].extend(cc.compile(node) for node in nodes)
+    return LookupPlan(consts, table.hit)
+
+
+def _constants(test):
+    """The constant nodes a cell compares with, or None if it reads anything else."""
+    if isinstance(test, t.TTestAny):
+        return []
+    if isinstance(test, t.TTestNot):
+        return _constants(test.test)
+    if isinstance(test, t.TTestCompare):
+        nodes = [test.value]
+    elif isinstance(test, t.TTestIn) and isinstance(test.container, t.TSet):
+        nodes = list(test.container.items)
+    elif isinstance(test, t.TTestIn) and isinstance(test.container, t.TInterval):
+        nodes = [test.container.lo, test.container.hi]
+    else:
+        return None
+    return nodes if all(isinstance(n, (t.TLit, t.TParam)) for n in nodes) else None
+
+
+class _Classes:
+    """One input's classes: a representative value for each, and how to class a column."""
+
+    __slots__ = ("reps", "cuts", "key")
+
+    def __init__(self, reps: np.ndarray, cuts, key):
+        self.reps, self.cuts, self.key = reps, cuts, key
+
+    def of(self, data: np.ndarray) -> np.ndarray:
+        """Each value's class (an index into ``reps``)."""
+        if self.cuts is None:
+            return data  # enum codes and booleans are their own classes
+        if not len(self.cuts):
+            return np.zeros(len(data), dtype=np.int8)
+        # class 2j: between cut j-1 and cut j; 2j+1: equal to cut j
+        out = np.zeros(len(data), dtype=np.int8)
+        for c in self.cuts.tolist():
+            out += data > c
+            out += data >= c
+        return out
+
+
+def _classes(level, v: V, consts: list):
+    """The classes of one input in this level, or None when the lookup does not apply."""
+    if v.unk is not None or v.err is not None or v.rep not in _CLASSED:
+        return None
+    cut_values = []
+    for fn in consts:
+        c = fn(level)
+        if c.unk is not None or c.err is not None or isinstance(c.data, np.ndarray) and c.data.ndim:
+            return None
+        cut_values.append((c.rep, c.data.item() if isinstance(c.data, np.generic) else c.data))
+    if v.rep == "enum":
+        if not v.enum:
+            return None
+        return _Classes(np.arange(len(v.enum), dtype=np.int16), None, ("enum", len(v.enum), tuple(cut_values)))
+    if v.rep == "bool":
+        return _Classes(np.array([False, True]), None, ("bool", tuple(cut_values)))
+    cuts = set()
+    for rep, x in cut_values:
+        if type(x) is not int:
+            return None  # decimals: general path
+        if rep == v.rep:
+            cuts.add(x)
+        elif (v.rep, rep) == ("fen", "int"):
+            cuts.add(x * 100)  # compared in fen (vector.numeric_pair)
+        else:
+            return None  # an integer compared with money: the cut may fall between integers
+    cuts = sorted(cuts)
+    if len(cuts) > 60:
+        return None
+    return _Classes(_representatives(cuts), np.array(cuts, dtype=np.int64), (v.rep, tuple(cut_values)))
+
+
+def _representatives(cuts: list) -> np.ndarray:
+    """A value of each numeric class: below the first cut, each cut, each gap, above.
+    An empty gap (consecutive integers) gets a neighbour: no row lands in it anyway."""
+    lo, hi = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    out = []
+    below = lo - 1
+    for c in cuts:
+        out.append(c - 1 if c - 1 > below else c)
+        out.append(c)
+        below = c
+    out.append(below + 1 if below < hi else below)
+    return np.array(out, dtype=np.int64)
+
+
+class _Probe:
+    """A stand-in level for evaluating cells on representatives: cells read constants
+    only (checked by :func:`plan`), which need the row count and the run's parameters."""
+
+    __slots__ = ("n", "run")
+
+    def __init__(self, n: int, run):
+        self.n, self.run = n, run
+
+
+def _verdict(level, values, classes, rows, hit):
+    """Per combination of classes (C order): the row picked and whether none is."""
+    sizes = [len(c.reps) for c in classes]
+    total = int(np.prod(sizes, dtype=np.int64))
+    if total > MAX_COMBINATIONS or len(rows) > 32767:
+        return None
+    match = np.ones((len(rows), *sizes), dtype=bool)
+    for r, (_, tests, _) in enumerate(rows):
+        for position, test in tests:
+            c = classes[position]
+            sample = V(c.reps, values[position].rep, enum=values[position].enum)
+            got = test(_Probe(len(c.reps), level.run), sample)
+            if got.unk is not None or got.err is not None:
+                return None
+            holds = np.broadcast_to(np.asarray(got.data, dtype=bool), (len(c.reps),))
+            shape = [1] * len(sizes)
+            shape[position] = len(c.reps)
+            match[r] &= holds.reshape(shape)
+    match = match.reshape(len(rows), total)
+    hits = match.sum(axis=0)
+    pick = np.argmax(match, axis=0).astype(np.int16) if len(rows) else np.zeros(total, dtype=np.int16)
+    fails = hits != 1 if hit == "unique" else hits == 0
+    pick[fails] = 0
+    return pick, fails
+
+
+def _combination(values, classes, n: int) -> np.ndarray:
+    """Each level row's combination of classes, as a flat C-order index."""
+    index = None
+    for v, c in zip(values, classes):
+        size = len(c.reps)
+        if size == 1:
+            continue
+        k = c.of(np.broadcast_to(v.data, (n,)))
+        index = k.astype(np.intp) if index is None else index * size + k
+    return np.zeros(n, dtype=np.intp) if index is None else index
