@@ -18,7 +18,7 @@ import numpy as np
 from ...dsl import typed as t
 from .vector import V
 
-MAX_COMBINATIONS = 1 << 14  # beyond this, building the verdicts could cost more than it saves
+MAX_COMBINATIONS = 1 << 16  # beyond this, building the verdicts could cost more than it saves
 _CLASSED = ("enum", "bool", "int", "fen", "date")
 
 
@@ -31,9 +31,10 @@ class LookupPlan:
         self._verdicts: dict = {}  # (classes' key) -> (row per combination, no verdict per combination)
 
     def rows(self, level, values: list, rows: list):
-        """Per level row, the index of the table row the hit policy picks, and the rows
-        where it picks none (no row, or several under ``unique``: an error); None when the
-        lookup does not apply here."""
+        """``(combination, pick, fails)``: per level row, its combination of classes;
+        per combination, the table row the hit policy picks and whether it picks none
+        (no row, or several under ``unique``: an error). None when the lookup does not
+        apply to this level."""
         classes = []
         for v, consts in zip(values, self.consts):
             found = _classes(level, v, consts)
@@ -50,8 +51,7 @@ class LookupPlan:
                 self._verdicts.clear()
             self._verdicts[key] = verdict
         pick, fails = verdict
-        index = _combination(values, classes, level.n)
-        return pick[index], (fails[index] if fails.any() else None)
+        return _combination(values, classes, level.n, len(pick)), pick, fails
 
 
 def plan(cc, table) -> LookupPlan | None:
@@ -97,17 +97,17 @@ class _Classes:
     def __init__(self, reps: np.ndarray, cuts, key):
         self.reps, self.cuts, self.key = reps, cuts, key
 
-    def of(self, data: np.ndarray) -> np.ndarray:
-        """Each value's class (an index into ``reps``)."""
+    def of(self, data: np.ndarray, dtype=np.uint8) -> np.ndarray:
+        """Each value's class (an index into ``reps``), as ``dtype``: the narrowest
+        integers add up fastest, and a combination needs no more."""
         if self.cuts is None:
-            return data  # enum codes and booleans are their own classes
-        if not len(self.cuts):
-            return np.zeros(len(data), dtype=np.int8)
+            # enum codes and booleans are their own classes
+            return data.view(np.uint8) if data.dtype == bool else data.astype(dtype)
+        out = np.zeros(len(data), dtype=dtype)
         # class 2j: between cut j-1 and cut j; 2j+1: equal to cut j
-        out = np.zeros(len(data), dtype=np.int8)
         for c in self.cuts.tolist():
-            out += data > c
-            out += data >= c
+            out += (data > c).view(np.uint8)
+            out += (data >= c).view(np.uint8)
         return out
 
 
@@ -193,13 +193,19 @@ def _verdict(level, values, classes, rows, hit):
     return pick, fails
 
 
-def _combination(values, classes, n: int) -> np.ndarray:
-    """Each level row's combination of classes, as a flat C-order index."""
+def _combination(values, classes, n: int, total: int) -> np.ndarray:
+    """Each level row's combination of classes, as a flat C-order index (uint8 or
+    uint16: np.take reads narrow indices faster than it casts wide ones)."""
+    dtype = np.uint8 if total <= 256 else np.uint16
     index = None
     for v, c in zip(values, classes):
         size = len(c.reps)
         if size == 1:
             continue
-        k = c.of(np.broadcast_to(v.data, (n,)))
-        index = k.astype(np.intp) if index is None else index * size + k
-    return np.zeros(n, dtype=np.intp) if index is None else index
+        k = c.of(np.broadcast_to(v.data, (n,)), dtype)
+        if index is None:
+            index = k.astype(dtype)  # a copy: k may be a view of the input
+        else:
+            index *= dtype(size)
+            index += k
+    return np.zeros(n, dtype=dtype) if index is None else index

@@ -148,17 +148,20 @@ def compile_table(cc, rule):
     return decide
 
 
-def _picked(out: _Out, thens: list, pick: np.ndarray, fails) -> V:
-    """The result when the row each level row takes is known (lookup.py): its output,
-    or an error (E808 no row, E809 several) where ``fails``."""
+def _picked(out: _Out, thens: list, combination: np.ndarray, pick: np.ndarray, fails: np.ndarray) -> V:
+    """The result from a table's lookup (lookup.py): per level row its combination of
+    input classes; per combination, the row picked, or an error (``fails``: E808 no row,
+    E809 several)."""
+    err = squeeze(np.take(fails, combination)) if fails.any() else None
     if all(_constant(then) for then in thens) and out.data.dtype != object:
         consts = np.array([then.data for then in thens], dtype=out.data.dtype)
-        return V(consts[pick], out.rep, None, squeeze(fails), out.enum)
-    ok = ~fails if fails is not None else np.ones(out.n, dtype=bool)
+        return V(np.take(consts[pick], combination), out.rep, None, err, out.enum)
+    chosen = np.take(pick, combination)
+    ok = ~err if err is not None else np.ones(out.n, dtype=bool)
     for i, then in enumerate(thens):
-        out.take(ok & (pick == i), then)
-    if fails is not None:
-        out.err |= fails
+        out.take(ok & (chosen == i), then)
+    if err is not None:
+        out.err |= err
     return out.result()
 
 
