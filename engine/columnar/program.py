@@ -180,9 +180,7 @@ class ColumnarProgram:
                     rule = checked.rules[name]
                     data, unknown, error = _output(v, rule.type.kind, enum_values(checked, rule.type), frame.n)
                     result.values[name], result.unknown[name], result.error[name] = data, unknown, error
-                    ids = wy.of(v, frame.n) if why is True else None
-                    result.why[name] = (np.where(unknown, ids, 0).astype(np.int32) if ids is not None
-                                        else np.where(unknown, wy.UNTRACKED, 0).astype(np.int32))
+                    result.why[name] = _why_ids(v, unknown, frame.n, why is True)
             finally:
                 level.release()
         if why == "rows":
@@ -222,6 +220,17 @@ class ColumnarProgram:
             result.values[name], result.unknown[name], result.error[name] = data, unknown, error
             result.why[name] = ids
         return result
+
+
+def _why_ids(v: V, unknown: np.ndarray, n: int, tracked: bool) -> np.ndarray:
+    """Per row, the id of the facts an unknown output waits on (0 where it is not
+    unknown; ``UNTRACKED`` where facts were not tracked)."""
+    ids = np.zeros(n, dtype=np.int32)
+    if not unknown.any():
+        return ids  # the common case: skip the per-row selects
+    found = wy.of(v, n) if tracked else None
+    ids[unknown] = wy.UNTRACKED if found is None else found[unknown]
+    return ids
 
 
 def _put(data: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
