@@ -75,10 +75,18 @@ class ColumnarCompiler:
 
     def c_TUp(self, node):
         levels, inner = node.levels, self.compile(node.target)
+        # A parent's fact read in several places (household.registered) is gathered to
+        # the children once per level, not once per place.
+        key = ("up", levels, node.target.name) if isinstance(node.target, t.TField) else None
 
         def up(level):
-            ancestor, index = level.up(levels)
-            return take(inner(ancestor), index)
+            found = level.cache.get(key) if key is not None else None
+            if found is None:
+                ancestor, index = level.up(levels)
+                found = take(inner(ancestor), index)
+                if key is not None:
+                    level.cache[key] = found
+            return found
 
         return up
 
