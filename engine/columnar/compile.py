@@ -256,7 +256,7 @@ class ColumnarCompiler:
             if reps == {v.rep} and v.rep == "enum" and v.enum:
                 lookup = np.zeros(len(v.enum), dtype=bool)
                 lookup[np.array(values, dtype=np.int64)] = True
-                data = lookup[v.data]
+                data = np.take(lookup, v.data)  # np.take reads int16 codes without casting them
             elif reps == {v.rep} and v.rep in ("int", "fen", "enum", "date", "bool") and len(values) <= 4:
                 data = np.zeros(n, dtype=bool)
                 for x in values:
