@@ -382,11 +382,29 @@ def _compare(op: str, a: V, b: V, n: int) -> np.ndarray:
         return np.broadcast_to(COMPARE[op](pair[0], pair[1]), (n,))
     if a.rep == b.rep == "str":
         return np.broadcast_to(COMPARE[op](column(a.data, n), column(b.data, n)), (n,))
+    if a.rep == b.rep == "dec":
+        fast = _compare_decimals(op, a, b, n)
+        if fast is not None:
+            return fast
     fn = PY_COMPARE[op]
     x, y = as_objects(a, n), as_objects(b, n)
     bad = full(orm(a.bad(), b.bad()), n)
     return np.fromiter((False if k else bool(fn(p, q)) for p, q, k in zip(x.tolist(), y.tolist(), bad.tolist())),
                        dtype=bool, count=n)
+
+
+def _compare_decimals(op: str, a: V, b: V, n: int):
+    """``a op b`` on Decimal objects through numpy's object loop: the same rich
+    comparison the scalar evaluator makes, row by row in C (4x the generator). None if
+    some row cannot be compared that way (the caller then goes row by row)."""
+    try:
+        out = np.asarray(COMPARE[op](a.data, b.data), dtype=bool)
+    except (TypeError, ArithmeticError):
+        return None
+    bad = orm(a.bad(), b.bad())
+    if bad is not None:
+        out = out & ~bad  # as the row-by-row path: False where either side is not known
+    return np.broadcast_to(out, (n,))
 
 
 def _arith(op, a: V, b: V, step, node, n) -> V:
