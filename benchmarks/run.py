@@ -59,10 +59,12 @@ TARGETS = {
 
 def main(argv=None) -> int:
     args = _args(argv)
-    out = {"started": dt.datetime.now().isoformat(timespec="seconds"), "machine": _machine(),
+    machine = _machine()
+    out = {"started": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine,
            "settings": vars(args).copy(), "targets": TARGETS}
     if args.only and Path(args.out).exists():  # re-running some steps: keep the others' results
-        out = json.loads(Path(args.out).read_text(encoding="utf-8")) | {"targets": TARGETS}
+        # (each step's "when" keeps the commit it ran at; "machine" is this run's)
+        out = json.loads(Path(args.out).read_text(encoding="utf-8")) | {"targets": TARGETS, "machine": machine}
     steps = [("check_compile", check_compile), ("scalar", scalar), ("small", small), ("pack", pack),
              ("e2e", e2e), ("stream", stream)]
     for name, step in steps:
