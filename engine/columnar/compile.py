@@ -15,7 +15,7 @@ import numpy as np
 from ...dsl import typed as t
 from .. import compiler as scalar
 from ..values import EvalError, Unknown
-from . import why as w
+from . import why as wy
 from .vector import (REP_OF_KIND, V, andnot, as_objects, column, decode_cell, encode_cell, encode_literal, full,
                      numeric_pair,
                      orm, squeeze, take, unify)
@@ -135,7 +135,7 @@ class ColumnarCompiler:
                 if v.unk is not None:
                     stop = stop & ~v.unk
                     unk = orm(unk, alive & v.unk)
-                    why = w.unite(why, w.of(v, n))  # rows left unknown were alive throughout
+                    why = wy.unite(why, wy.of(v, n))  # rows left unknown were alive throughout
                 alive = alive & ~stop
                 if not alive.any():
                     break
@@ -182,7 +182,7 @@ class ColumnarCompiler:
                 false = ~result if unknown is None else ~result & ~unknown
                 if unknown is not None:
                     unk = orm(unk, alive & unknown)
-                    why = w.unite_all((why, w.of(left, n), w.of(right, n)))  # unknown rows stayed alive
+                    why = wy.unite_all((why, wy.of(left, n), wy.of(right, n)))  # unknown rows stayed alive
                 alive = alive & ~false
                 left = right
             unk = squeeze(None if unk is None else unk & alive)
@@ -225,7 +225,7 @@ class ColumnarCompiler:
                     hit = _compare("==", v, item, n)
                     if item.unk is not None:
                         unk = orm(unk, alive & item.unk)
-                        why = w.unite(why, w.of(item, n))  # unknown rows stayed alive
+                        why = wy.unite(why, wy.of(item, n))  # unknown rows stayed alive
                         hit = hit & ~item.unk
                     alive = alive & ~hit
                 unk = squeeze(None if unk is None else unk & alive)
@@ -241,7 +241,7 @@ class ColumnarCompiler:
             data = _compare(lo_op, v, a, level.n) & _compare(hi_op, v, b, level.n)
             err = orm(a.err, b.err)
             unk = andnot(orm(a.unk, b.unk), err)
-            return V(data, "bool", unk, err, why=w.unite(w.of(a, level.n), w.of(b, level.n)))
+            return V(data, "bool", unk, err, why=wy.unite(wy.of(a, level.n), wy.of(b, level.n)))
 
         return within
 
@@ -291,14 +291,14 @@ class ColumnarCompiler:
             data = _where(yes, a.data, b.data, n, a.rep)
             err = orm(c.err, orm(_sel(a.err, yes), _sel(b.err, no)))
             unk = orm(_sel(a.unk, yes), _sel(b.unk, no))
-            wa, wb = w.of(a, n), w.of(b, n)
-            why = w.unite(w.sel(wa, yes), w.sel(wb, no))
+            wa, wb = wy.of(a, n), wy.of(b, n)
+            why = wy.unite(wy.sel(wa, yes), wy.sel(wb, no))
             if unknown is not None:
                 err = orm(err, unknown & full(orm(a.err, b.err), n))
                 same = _equal(a, b, n) & ~full(orm(a.bad(), b.bad()), n)
                 data = _where(unknown & same, a.data, data, n, a.rep)
                 unk = orm(unk, unknown & ~same)
-                why = w.unite(why, w.sel(w.unite_all((w.of(c, n), wa, wb)), unknown & ~same))
+                why = wy.unite(why, wy.sel(wy.unite_all((wy.of(c, n), wa, wb)), unknown & ~same))
             err = squeeze(err)
             return V(data, a.rep, squeeze(andnot(unk, err)), err, a.enum or b.enum, why)
 
@@ -519,13 +519,13 @@ def objects_apply(fn, args: list, n: int, out_kind: str, enum: tuple, skip) -> V
 
 def _why_of(args, n):
     """The union of the arguments' facts (an operation unknown because one is)."""
-    return w.unite_all(w.of(a, n) for a in args)
+    return wy.unite_all(wy.of(a, n) for a in args)
 
 
 def _gated_why(v: V, r: V, skip, n: int):
     """Facts of ``v`` where it is unknown; of ``r`` where ``v`` is known (r is looked at)."""
-    looked = w.of(r, n) if skip is None else w.sel(w.of(r, n), ~skip)
-    return w.unite(w.of(v, n), looked)
+    looked = wy.of(r, n) if skip is None else wy.sel(wy.of(r, n), ~skip)
+    return wy.unite(wy.of(v, n), looked)
 
 
 def _constant(v: V) -> bool:

@@ -51,18 +51,19 @@ class ColumnarResult:
 
     def unknown_rows(self) -> np.ndarray:
         """Per row: is some output unknown?"""
+        return self._some(lambda name: self.unknown[name])
+
+    def _some(self, mask_of) -> np.ndarray:
+        """Per row: does ``mask_of(output)`` hold for some output?"""
         out = np.zeros(self.n, dtype=bool)
         for name in self.outputs:
-            out |= self.unknown[name]
+            out |= mask_of(name)
         return out
 
     def track(self) -> None:
         """Re-evaluate, tracking facts, the rows where an output is unknown and its facts
         are not tracked; their results replace the first ones (rows are independent)."""
-        need = np.zeros(self.n, dtype=bool)
-        for name in self.outputs:
-            need |= self.unknown[name] & (self.why[name] < 0)
-        rows = np.flatnonzero(need)
+        rows = np.flatnonzero(self._some(lambda name: self.unknown[name] & (self.why[name] < 0)))
         if not len(rows):
             return
         again = self.program.evaluate(take_rows(self.frame, rows), self.on, self.outputs, why=True)
@@ -76,17 +77,11 @@ class ColumnarResult:
     def rows_to_explain(self) -> np.ndarray:
         """Rows that need the scalar evaluator: an output is an error (its diagnostic),
         or unknown for want of facts not tracked here."""
-        need = np.zeros(self.n, dtype=bool)
-        for name in self.outputs:
-            need |= self.error[name] | (self.unknown[name] & (self.why[name] < 0))
-        return np.flatnonzero(need)
+        return np.flatnonzero(self._some(lambda name: self.error[name] | (self.unknown[name] & (self.why[name] < 0))))
 
     def undecided_rows(self) -> np.ndarray:
         """Rows where some output is unknown or an error (these need ``details``)."""
-        bad = np.zeros(self.n, dtype=bool)
-        for name in self.outputs:
-            bad |= self.unknown[name] | self.error[name]
-        return np.flatnonzero(bad)
+        return np.flatnonzero(self._some(lambda name: self.unknown[name] | self.error[name]))
 
     def details(self, rows) -> dict:
         """Scalar evaluations (unknown facts, error diagnostics) of some rows, by row.
@@ -244,11 +239,8 @@ def _put(data: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def _as_objects_like(data: np.ndarray) -> np.ndarray:
-    if data.dtype == object:
-        return data
-    out = np.empty(len(data), dtype=object)
-    out[:] = [Decimal(int(x)).scaleb(-2) for x in data.tolist()]  # only money differs: fen → Decimal
-    return out
+    # only money differs between the two: fen integers in one, Decimals in the other
+    return data if data.dtype == object else as_objects(V(data, "fen"), len(data))
 
 
 def _output(v: V, kind: str, enum: tuple, n: int):

@@ -36,15 +36,14 @@ class _Out:
         self.data = filler_array(rep, n)
         self.unk = np.zeros(n, dtype=bool)
         self.err = np.zeros(n, dtype=bool)
-        self.why = np.zeros(n, dtype=np.int32)
+        # facts of unknown rows, only when this evaluation tracks them
+        self.why = np.zeros(n, dtype=np.int32) if wy.current() is not None else None
 
     def wait(self, rows, why) -> None:
         """Rows that are unknown for want of ``why``'s facts."""
         self.unk |= rows
-        if why is None:
-            self.why[rows] = wy.UNTRACKED
-        else:
-            self.why[rows] = why[rows]
+        if self.why is not None:
+            self.why[rows] = wy.UNTRACKED if why is None else why[rows]
 
     def take(self, rows, v: V) -> None:
         """Rows whose outcome is ``v`` (value, unknown or error as v has it)."""
@@ -58,10 +57,7 @@ class _Out:
         if v.err is not None:
             self.err |= rows & v.err
         if v.unk is not None:
-            unk = rows & v.unk if v.err is None else rows & v.unk & ~v.err
-            self.unk |= unk
-            w = wy.of(v, self.n)
-            self.why[unk] = wy.UNTRACKED if w is None else w[unk]
+            self.wait(rows & v.unk if v.err is None else rows & v.unk & ~v.err, wy.of(v, self.n))
 
     def result(self) -> V:
         err = self.err
