@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_policy": ("fupin.engine.api", "load_policy"),
     "Policy": ("fupin.engine.api", "Policy"),
-    "Result": ("fupin.engine.result", "Result"),
+    "Result": ("fupin.engine.reports.result", "Result"),
     "FupinError": ("fupin.dsl.errors", "FupinError"),
     "Diagnostic": ("fupin.dsl.errors", "Diagnostic"),
     "Span": ("fupin.dsl.errors", "Span"),

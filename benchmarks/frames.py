@@ -3,7 +3,7 @@
 Benchmark set-up only: the evaluation benchmarks time evaluation over data already in
 memory, so building the frame is not timed, but at 1M households it must not take the
 minutes that validating a million dicts and ``from_records`` would. This converts the
-columns of a table made by ``fupin.engine.generate`` (no malformed rows) directly, in
+columns of a table made by ``fupin.engine.tools.generate`` (no malformed rows) directly, in
 the representation engine/columnar/frame.py documents; ``run.py`` checks on a sample
 that the result equals ``from_records`` over validated facts. Real inputs go through
 ``fupin batch``, whose reader validates every cell.

@@ -42,7 +42,7 @@ import numpy_small  # noqa: E402
 from frames import table_to_frame  # noqa: E402
 from fupin import load_policy  # noqa: E402
 from fupin.engine.columnar.program import ColumnarProgram  # noqa: E402
-from fupin.engine.generate import generate_households, records, write_households  # noqa: E402
+from fupin.engine.tools.generate import generate_households, records, write_households  # noqa: E402
 
 ON = dt.date(2020, 6, 30)
 SMALL, PACK = HERE / "small_policy", ROOT / "policy"

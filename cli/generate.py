@@ -25,7 +25,7 @@ import click
               help="Every fact of policy/entities.yaml, or issue 3's contract facts only")
 def generate(n, output, seed, fmt, unknown_rate, malformed_rate, villages_of, chunk_size, fields):
     """Write N generated households (members nested; CSV: plus <stem>.members.csv)."""
-    from ..engine.generate import write_households
+    from ..engine.tools.generate import write_households
 
     show = sys.stderr.isatty()
     with click.progressbar(length=n, label="generate", file=sys.stderr) if show else _Null() as bar:

@@ -50,7 +50,7 @@ def check(policy, strict, fmt, lang):
 
     diags, _ = check_all(load_source(policy))
     if fmt == "json":
-        from ..engine.jsonout import dumps
+        from ..engine.reports.jsonout import dumps
 
         click.echo(dumps([d.to_json(lang) for d in diags]))
     else:
@@ -60,7 +60,7 @@ def check(policy, strict, fmt, lang):
 
 
 def _facts(path: str, lang: str):
-    from ..engine.factsio import FactsFile
+    from ..engine.facts.read import FactsFile
 
     try:
         return FactsFile(path)
@@ -84,7 +84,7 @@ def _only(only: str | None):
 @LANG
 def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
     """Evaluate entities from a JSON/YAML facts file."""
-    from ..engine.jsonout import dumps
+    from ..engine.reports.jsonout import dumps
 
     pol = _policy(policy, lang)
     ffile = _facts(facts, lang)
@@ -120,7 +120,7 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
 
 
 def _text_table(pol, outputs, variant, entity, lang) -> str:
-    from ..engine.explain import _num
+    from ..engine.reports.explain import _num
 
     checked = pol.program(variant).checked
     lines = []
@@ -163,8 +163,8 @@ def _display(value, rule, checked, lang, num) -> str:
 @LANG
 def explain(policy, facts, output, ident, on, variant, entity, fmt, lang):
     """Explain one output for one entity: decision, conditions, parameters, sources."""
-    from ..engine.explain import render_text
-    from ..engine.jsonout import dumps
+    from ..engine.reports.explain import render_text
+    from ..engine.reports.jsonout import dumps
 
     pol = _policy(policy, lang)
     ffile = _facts(facts, lang)
@@ -194,7 +194,7 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, lang):
 @LANG
 def test_cmd(path, policy_dir, min_coverage, verbose, lang):
     """Run YAML test cases; report failures and rule/row/exception coverage."""
-    from ..engine.testing import coverage_universe, describe_item, load_cases, run_case
+    from ..engine.tools.cases import coverage_universe, describe_item, load_cases, run_case
 
     path = Path(path)
     if policy_dir is None:

@@ -16,9 +16,9 @@ from pathlib import Path
 from ..dsl.checker import check_all
 from ..dsl.errors import Diagnostic, FupinError, Span, error
 from ..dsl.loader import load_source
-from .facts import FactsChecker
-from .program import Evaluation, Program
-from .result import OutputError, Result
+from .facts.validate import FactsChecker
+from .scalar.program import Evaluation, Program
+from .reports.result import OutputError, Result
 
 DEFAULT_DATE = dt.date(2020, 6, 30)
 
@@ -108,12 +108,12 @@ class Policy:
     def explain(self, facts: dict, output: str, on=None, variant=None, entity="household", lang="zh") -> str:
         """Evaluate with a trace and render one output's explanation."""
         result = self.evaluate(facts, on=on, variant=variant, entity=entity, only=[output], trace=True)
-        from .explain import render_text
+        from .reports.explain import render_text
 
         return render_text(result, output, lang, self.program(variant).checked)
 
     def _explain_result(self, result: Result, output: str, lang: str) -> str:
-        from .explain import render_text
+        from .reports.explain import render_text
 
         if result.trace is None or not any(n.rule == output for n in result.trace.roots):
             result = self.evaluate(getattr(result, "_facts", {}), on=result.on,

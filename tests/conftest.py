@@ -43,7 +43,7 @@ class CaseFile(pytest.File):
     """A YAML file of cases."""
 
     def collect(self):
-        from fupin.engine.testing import load_cases
+        from fupin.engine.tools.cases import load_cases
 
         for case in load_cases(Path(self.path)):
             yield CaseItem.from_parent(self, name=f"{case.line}: {case.name}", case=case)
@@ -57,7 +57,7 @@ class CaseItem(pytest.Item):
         self.case = case
 
     def runtest(self):
-        from fupin.engine.testing import run_case
+        from fupin.engine.tools.cases import run_case
 
         policy = policy_at(str(_policy_dir(Path(self.path))))
         outcome = run_case(policy, self.case)

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from fupin.cli.main import main
 from fupin.engine import batch as eb
 from fupin.engine.batch.projection import project
-from fupin.engine.jsonout import _decimal_text, dumps
+from fupin.engine.reports.jsonout import _decimal_text, dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests/fixtures/batch"

@@ -22,7 +22,7 @@ from fupin.engine.batch.readers import table_chunk
 from fupin.engine.columnar import lookup, tables
 from fupin.engine.columnar.frame import from_records
 from fupin.engine.columnar.program import ColumnarProgram
-from fupin.engine.generate import generate_households
+from fupin.engine.tools.generate import generate_households
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("FUPIN_EXAMPLES", "40"))

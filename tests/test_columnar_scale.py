@@ -16,7 +16,7 @@ from fupin.engine.api import as_date, load_policy
 from fupin.engine.batch import Job
 from fupin.engine.batch.readers import table_chunk
 from fupin.engine.columnar.frame import take
-from fupin.engine.generate import generate_households
+from fupin.engine.tools.generate import generate_households
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ["guarantees_met", "exit_eligible", "monitoring_tier", "monitoring_measure", "education_aid_once",

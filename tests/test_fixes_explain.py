@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from fupin import load_policy
 from fupin.cli.main import main
-from fupin.engine.testing import load_cases
+from fupin.engine.tools.cases import load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff00-\uffef]")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from fupin.engine.jsonout import JsonText, dumps
-from fupin.engine.result import OutputError, Result
+from fupin.engine.reports.jsonout import JsonText, dumps
+from fupin.engine.reports.result import OutputError, Result
 
 
 def _result(**values) -> Result:

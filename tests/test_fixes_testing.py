@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from fupin import FupinError
 from fupin.cli.main import main
-from fupin.engine.testing import Case, load_cases, run_case
+from fupin.engine.tools.cases import Case, load_cases, run_case
 
 ROOT = Path(__file__).resolve().parent.parent
 POOR = {"id": "N", "status": "poor", "members": [{"age": 15, "enrolled": True}]}

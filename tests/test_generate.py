@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from fupin import load_policy
 from fupin.cli.main import main
-from fupin.engine.generate import (CONTRACT_HOUSEHOLD, CONTRACT_MEMBER, KINDS, STAGE, STATUS, expected_invalid,
+from fupin.engine.tools.generate import (CONTRACT_HOUSEHOLD, CONTRACT_MEMBER, KINDS, STAGE, STATUS, expected_invalid,
                                    generate_households, iter_households, records, write_households)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..columnar.frame import EPOCH, enum_values
-from ..facts import MAX_CHILDREN
+from ..facts.validate import MAX_CHILDREN
 
 # Columns that carry joins or groupings rather than facts: never warned about (W906).
 JOIN_KEYS = {"member": "household_id", "household": "village_id"}

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from ..jsonout import _decimal_text, dumps, plain_json
+from ..reports.jsonout import _decimal_text, dumps, plain_json
 from ..columnar.frame import enum_values
 
 MONEY = pa.decimal128(18, 2)

@@ -151,7 +151,7 @@ class Validator:
 def limit_diagnostic(label, ident, path: str, reason: str):
     """A value the columnar format cannot hold although the scalar checker accepts it."""
     if reason == "fen":
-        from ..facts import MONEY_TO_THE_FEN
+        from ..facts.validate import MONEY_TO_THE_FEN
 
         return error("E802", FACTS_SPAN, entity=label, id=ident, path=path, expected=MONEY_TO_THE_FEN, value="…")
     return error("E810", FACTS_SPAN, detail=Bilingual(f"{path}：整数超出 64 位范围（批量求值的列式格式）",

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...dsl import typed as t
-from .. import compiler as scalar
-from ..values import EvalError, Unknown
+from ..scalar import compile as scalar
+from ..core.values import EvalError, Unknown
 from . import why as wy
 from .vector import (REP_OF_KIND, V, andnot, as_objects, column, decode_cell, encode_cell, encode_literal, full,
                      numeric_pair,
@@ -333,7 +333,7 @@ class ColumnarCompiler:
         return call
 
     def c_TAgg(self, node):
-        from .reduce import compile_aggregate
+        from .aggregate import compile_aggregate
 
         return compile_aggregate(self, node)
 

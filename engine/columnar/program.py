@@ -15,10 +15,10 @@ import numpy as np
 
 from decimal import Decimal
 
-from ..compiler import ParamIssue
+from ..scalar.compile import ParamIssue
 from .compile import ColumnarCompiler
 from .frame import Frame, decode_value, empty_array, encode_value, enum_values, take as take_rows, to_records
-from .level import Level
+from .env import Level
 from .tables import compile_rule
 from . import why as wy
 from .vector import REP_OF_KIND, V, as_objects, column, encode_literal, fen_exact, full

@@ -12,7 +12,7 @@ from decimal import Decimal
 import numpy as np
 
 from ...dsl import typed as t
-from ..decisions import table_parts
+from ..scalar.tables import table_parts
 from . import lookup
 from . import why as wy
 from .compile import _gated_why, filler_array

@@ -5,9 +5,9 @@ check per decision when tracing is off).
 """
 from __future__ import annotations
 
-from ..dsl import typed as t
-from .compiler import COMPARE
-from .values import EvalError, Unknown
+from ...dsl import typed as t
+from .compile import COMPARE
+from ..core.values import EvalError, Unknown
 
 
 def compile_rule(compiler, rule):

@@ -6,7 +6,7 @@ the tracer. ``path`` prefixes fact names in unknowns (``members[2].age``).
 """
 from __future__ import annotations
 
-from .values import EvalError, Unknown
+from ..core.values import EvalError, Unknown
 
 
 class Context:

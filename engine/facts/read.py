@@ -1,8 +1,8 @@
 """Read fact files (JSON or YAML: one entity object or a list), keeping positions."""
 from __future__ import annotations
 
-from ..dsl.errors import FupinError, Span, error
-from ..dsl.yamlsrc import load_yaml_file
+from ...dsl.errors import FupinError, Span, error
+from ...dsl.yamlsrc import load_yaml_file
 
 
 class FactsFile:

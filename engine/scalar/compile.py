@@ -12,8 +12,8 @@ import datetime as dt
 import operator
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from ..dsl import typed as t
-from .values import EvalError, Unknown, merge, to_fen
+from ...dsl import typed as t
+from ..core.values import EvalError, Unknown, merge, to_fen
 
 COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
            ">": operator.gt, ">=": operator.ge}

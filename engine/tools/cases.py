@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ..dsl.codes import CODES
-from ..dsl.errors import Bilingual, FupinError, Span, error
-from ..dsl.yamlsrc import load_yaml_file
+from ...dsl.codes import CODES
+from ...dsl.errors import Bilingual, FupinError, Span, error
+from ...dsl.yamlsrc import load_yaml_file
 
 CASE_KEYS = ("name", "entity", "on", "variant", "facts", "expect", "unknown", "error", "note")
 
@@ -218,7 +218,7 @@ def same(actual, expected) -> bool:
         return actual is None
     if isinstance(actual, (int, Decimal)) and isinstance(expected, (int, Decimal, str)):
         try:
-            from ..dsl.coerce import to_decimal
+            from ...dsl.coerce import to_decimal
 
             return Decimal(actual) == to_decimal(expected)
         except ValueError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..dsl.errors import Diagnostic, Span, error
+from ...dsl.errors import Diagnostic, Span, error
 
 FEN = Decimal("0.01")
 

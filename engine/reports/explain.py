@@ -1,7 +1,7 @@
 """Render a trace for a person: the decision, what decided it, actual against threshold
 values with the margin, the parameters with their dates and sources, the sources.
 
-The renderer only reads the :class:`~fupin.engine.trace.Trace` model; the tracer knows
+The renderer only reads the :class:`~fupin.engine.reports.trace.Trace` model; the tracer knows
 nothing of it (as in OPA, tracing and pretty-printing are separate).
 """
 from __future__ import annotations

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..dsl import typed as t
-from ..dsl.checker.checked import CheckedPolicy, Gap
-from .compiler import Compiler, ParamIssue
-from .decisions import compile_rule
+from ...dsl import typed as t
+from ...dsl.checker.checked import CheckedPolicy, Gap
+from .compile import Compiler, ParamIssue
+from .tables import compile_rule
 from .env import Context, Env, TracedEnv
-from .trace import Recorder, to_model
-from .values import EvalError, Unknown
+from ..reports.trace import Recorder, to_model
+from ..core.values import EvalError, Unknown
 
 
 @dataclass
@@ -161,7 +161,7 @@ class Program:
 
 
 def _range_detail(p, picked):
-    from ..dsl.errors import Bilingual as _Bilingual
+    from ...dsl.errors import Bilingual as _Bilingual
 
     if not p.periods:
         return ""

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .values import Unknown, plain
+from ..core.values import Unknown, plain
 
 TRACE_SCHEMA = "fupin.trace/1"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .values import EvalError, Unknown
+from ..core.values import EvalError, Unknown
 
 
 def compile_aggregate(compiler, node):

@@ -8,8 +8,8 @@ invalid: it is reported, not evaluated, and the other entities go on.
 """
 from __future__ import annotations
 
-from ..dsl.coerce import CoerceError, coerce
-from ..dsl.errors import Span, error
+from ...dsl.coerce import CoerceError, coerce
+from ...dsl.errors import Span, error
 
 MAX_CHILDREN = {"default": 10_000, "household": 100_000, "village": 100_000}
 MONEY_TO_THE_FEN = {"zh": "精确到分的金额（至多两位小数）", "en": "money to the fen (at most two decimals)"}
