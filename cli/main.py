@@ -188,47 +188,15 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, lang):
 
 @main.command("test")
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--policy", "policy_dir", default=None, help="Policy folder (default: PATH if it has tests/)")
+@click.option("--policy", "policy_dir", default=None, help="Policy folder (default: the folder holding tests/)")
 @click.option("--min-coverage", type=float, default=None, help="Fail below this coverage percentage")
 @click.option("-v", "--verbose", is_flag=True)
 @LANG
 def test_cmd(path, policy_dir, min_coverage, verbose, lang):
-    """Run YAML test cases; report failures and rule/row/exception coverage."""
-    from ..engine.tools.cases import coverage_universe, describe_item, load_cases, run_case
+    """Run YAML test cases (pytest and its fupin plugin); report rule/row/exception coverage."""
+    from ..engine.tools.runner import run_cases
 
-    path = Path(path)
-    if policy_dir is None:
-        policy_dir = path if (path / "tests").is_dir() else (path.parent.parent if path.is_file() else path.parent)
-    tests = path / "tests" if (path / "tests").is_dir() else path
-    pol = _policy(str(policy_dir), lang)
-    try:
-        cases = load_cases(tests)
-    except FupinError as exc:
-        _fail(exc, lang)
-    covered, failures = set(), 0
-    for case in cases:
-        outcome = run_case(pol, case)
-        covered |= outcome.covered
-        if not outcome.ok:
-            failures += 1
-            click.echo(f"FAIL {case.file}:{case.line}: {case.name}")
-            for f in outcome.failures:
-                click.echo(f"     {f}")
-        elif verbose:
-            click.echo(f"ok   {case.file}:{case.line}: {case.name}")
-    universe = coverage_universe(pol)
-    missing = sorted(universe - covered, key=str)
-    pct = 100.0 * (len(universe) - len(missing)) / len(universe) if universe else 100.0
-    by_kind = {k: (sum(1 for i in universe if i[0] == k), sum(1 for i in universe - set(missing) if i[0] == k))
-               for k in ("rule", "row", "exception")}
-    words = {"rule": "规则" if lang == "zh" else "rules", "row": "表格行" if lang == "zh" else "table rows",
-             "exception": "例外" if lang == "zh" else "exceptions"}
-    click.echo(", ".join(f"{words[k]} {c}/{n}" for k, (n, c) in by_kind.items()) + f" — coverage {pct:.1f}%")
-    for item in missing:
-        click.echo(("  未覆盖: " if lang == "zh" else "  never exercised: ") + describe_item(item))
-    click.echo(f"{len(cases) - failures} passed, {failures} failed")
-    low = min_coverage is not None and pct + 1e-9 < min_coverage
-    sys.exit(1 if failures or low or not cases else 0)
+    sys.exit(run_cases(path, policy_dir, min_coverage, verbose, lang))
 
 
 from .generate import generate  # noqa: E402  (fupin generate: engine/generate.py)

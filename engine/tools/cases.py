@@ -263,3 +263,36 @@ def describe_item(item) -> str:
     if kind == "row":
         return f"row {where}{rule}#{rest[0]}"
     return f"exception {where}{rule}/{rest[0]}"
+
+
+_KINDS = {"rule": ("规则", "rules"), "row": ("表格行", "table rows"), "exception": ("例外", "exceptions")}
+
+
+class Coverage:
+    """What a policy's cases exercised, against every rule, row and exception it has."""
+
+    def __init__(self, policy):
+        self.universe = coverage_universe(policy)
+        self.covered: set = set()
+
+    def add(self, items: set) -> None:
+        self.covered |= items & self.universe
+
+    @property
+    def missing(self) -> list:
+        return sorted(self.universe - self.covered, key=str)
+
+    @property
+    def percent(self) -> float:
+        if not self.universe:
+            return 100.0
+        return 100.0 * len(self.covered) / len(self.universe)
+
+    def report(self, lang: str = "zh") -> list[str]:
+        """The counts per kind and the percentage, then one line per item never exercised."""
+        en = lang == "en"
+        counts = [f"{_KINDS[k][en]} {sum(1 for i in self.covered if i[0] == k)}/"
+                  f"{sum(1 for i in self.universe if i[0] == k)}" for k in _KINDS]
+        lines = [", ".join(counts) + f" — coverage {self.percent:.1f}%"]
+        prefix = "  never exercised: " if en else "  未覆盖: "
+        return lines + [prefix + describe_item(item) for item in self.missing]

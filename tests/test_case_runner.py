@@ -96,3 +96,71 @@ def test_fupin_test_renders_e813_and_fails(tmp_path, monkeypatch):
     assert res.exit_code == 1
     assert ":4:5: error[E813]: test `a`: unknown key `expcet`" in res.output
     assert "did you mean `expect`?" in res.output
+
+
+# --- one runner: plain pytest and `fupin test` both collect the YAML cases
+
+
+def _pytest(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def mini_copy(tmp_path):
+    import shutil
+
+    dest = tmp_path / "mini"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "mini", dest)
+    return dest
+
+
+BROKEN = """
+  - name: 故意写错的期望
+    facts: {id: BAD, status: exited, income_per_capita: 4000, risk_event: false}
+    expect: {tier: green}
+"""
+
+
+def test_plain_pytest_collects_every_policy_case():
+    res = _pytest("--collect-only", "-q", "-q", "policy/tests", cwd=ROOT)
+    counts = [int(line.rsplit(": ", 1)[1]) for line in res.stdout.splitlines() if line.endswith(tuple("0123456789"))]
+    assert sum(counts) == len(load_cases(ROOT / "policy" / "tests")) > 300, res.stdout[-2000:]
+
+
+@pytest.mark.parametrize("runner", ["pytest", "fupin test"])
+def test_a_broken_case_fails_the_run(mini_copy, runner):
+    cases = mini_copy / "tests" / "cases.yaml"
+    cases.write_text(cases.read_text(encoding="utf-8") + BROKEN, encoding="utf-8")
+    if runner == "pytest":
+        res = _pytest(str(mini_copy / "tests"), cwd=mini_copy.parent)
+        output, code = res.stdout, res.returncode
+    else:
+        res = CliRunner().invoke(main, ["test", str(mini_copy)])
+        output, code = res.output, res.exit_code
+    assert code == 1, output
+    assert "故意写错的期望" in output and "tier: expected 'green', got 'red'" in output
+    if runner == "fupin test":
+        assert "31 passed, 1 failed" in output
+
+
+def test_coverage_below_the_threshold_fails(mini_copy):
+    cases = mini_copy / "tests" / "cases.yaml"
+    text = cases.read_text(encoding="utf-8")
+    cases.write_text(text[: text.index("  - name: 村贫困发生率")], encoding="utf-8")
+    res = CliRunner().invoke(main, ["test", str(mini_copy), "--min-coverage", "100", "--lang", "en"])
+    assert res.exit_code == 1, res.output
+    assert "never exercised: rule incidence" in res.output and "coverage below 100%" in res.output
+    assert " failed" in res.output.splitlines()[-1] or "0 failed" in res.output
+
+
+def test_a_policy_that_does_not_load_fails_its_cases(mini_copy):
+    rules = mini_copy / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("income_per_capita", "income_per_capitaa", 1),
+                     encoding="utf-8")
+    res = _pytest(str(mini_copy / "tests"), "--fupin-lang", "en", cwd=mini_copy.parent)
+    assert res.returncode == 1
+    assert "error[E" in res.stdout
