@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -85,70 +84,36 @@ def _only(only: str | None):
 def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
     """Evaluate entities from a JSON/YAML facts file."""
     from ..engine.reports.jsonout import dumps
+    from ..engine.reports.table import render_results
 
     pol = _policy(policy, lang)
     ffile = _facts(facts, lang)
-    outputs, failed, first = [], False, None
-    for raw, base in ffile.items:
-        try:
-            result = pol.evaluate(raw, on=on, variant=variant, entity=entity, only=_only(only), where=ffile.where(base))
-        except FupinError as exc:
-            if exc.code in ("E811", "E812", "E302", "E804") and exc.diagnostics[0].span.file == "<arguments>":
-                _fail(exc, lang)
+    try:
+        evaluated = pol.evaluate_file(ffile, on=on, variant=variant, entity=entity, only=_only(only))
+    except FupinError as exc:
+        _fail(exc, lang)
+    failed = False
+    for item in evaluated:
+        if item.result is None:
             failed = True
-            click.echo(render_all(exc.diagnostics, lang), err=True)
-            ident = pol.key_of(raw, entity, variant) if isinstance(raw, dict) else None
-            outputs.append({"id": None if ident is None else str(ident), "results": None, "unknown": {},
-                            "invalid": [d.to_json(lang) for d in exc.diagnostics]})
+            click.echo(render_all(item.invalid, lang), err=True)
             continue
         # An output that errs (say E701: a parameter with no value on that date) fails the
         # run only when it was asked for by name; the full default set is reported as is.
-        failed = failed or bool(only and result.errors)
-        first = first or (raw, result)
-        outputs.append(result.to_dict())
-        for name, err in result.errors.items():
-            click.echo(f"{err.location}: error[{err.code}]: {result.id}.{name}: "
+        failed = failed or bool(only and item.result.errors)
+        for name, err in item.result.errors.items():
+            click.echo(f"{err.location}: error[{err.code}]: {item.result.id}.{name}: "
                        f"{err.message if lang == 'zh' else err.message_en}", err=True)
+    outputs = [item.to_dict(lang) for item in evaluated]
     if fmt == "json":
         click.echo(dumps(outputs[0] if ffile.single else outputs))
     else:
-        click.echo(_text_table(pol, outputs, variant, entity, lang))
+        click.echo(render_results(outputs, pol.program(variant).checked, lang))
+    first = next((item for item in evaluated if item.result is not None), None)
     if explain_output and first:
         click.echo("")
-        click.echo(pol.explain(first[0], explain_output, on=on, variant=variant, entity=entity, lang=lang))
+        click.echo(pol.explain(first.facts, explain_output, on=on, variant=variant, entity=entity, lang=lang))
     sys.exit(1 if failed else 0)
-
-
-def _text_table(pol, outputs, variant, entity, lang) -> str:
-    from ..engine.reports.explain import _num
-
-    checked = pol.program(variant).checked
-    lines = []
-    for out in outputs:
-        lines.append(f"[{out['id']}]")
-        if out.get("results") is None:
-            lines.append("  " + ("事实数据无效" if lang == "zh" else "invalid facts"))
-            continue
-        for name, value in out["results"].items():
-            rule = checked.rules[name]
-            label = rule.label(lang)
-            if name in out["unknown"]:
-                shown = ("未知，缺 " if lang == "zh" else "unknown, needs ") + ", ".join(out["unknown"][name])
-            elif value is None:
-                shown = "错误" if lang == "zh" else "error"
-            else:
-                shown = _display(value, rule, checked, lang, _num)
-            lines.append(f"  {label} ({name}): {shown}")
-    return "\n".join(lines)
-
-
-def _display(value, rule, checked, lang, num) -> str:
-    if isinstance(value, bool):
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    if rule.type.kind == "enum":
-        label = checked.enums[rule.type.name].values.get(value)
-        return f"{value} ({label.get(lang)})" if label else str(value)
-    return num(value, str(rule.type))
 
 
 @main.command()
@@ -163,26 +128,23 @@ def _display(value, rule, checked, lang, num) -> str:
 @LANG
 def explain(policy, facts, output, ident, on, variant, entity, fmt, lang):
     """Explain one output for one entity: decision, conditions, parameters, sources."""
-    from ..engine.reports.explain import render_text
     from ..engine.reports.jsonout import dumps
 
     pol = _policy(policy, lang)
     ffile = _facts(facts, lang)
-    chosen = [(raw, base) for raw, base in ffile.items
-              if ident is None or (isinstance(raw, dict) and pol.key_of(raw, entity, variant) == str(ident))]
-    if not chosen:
+    found = pol.find(ffile, ident, entity, variant)
+    if found is None:
         click.echo((f"没有 id 为 {ident} 的实体" if lang == "zh" else f"no entity with id {ident}"), err=True)
         sys.exit(1)
-    raw, base = chosen[0]
+    raw, where = found
     try:
-        result = pol.evaluate(raw, on=on, variant=variant, entity=entity, only=[output], trace=True,
-                              where=ffile.where(base))
+        result = pol.evaluate(raw, on=on, variant=variant, entity=entity, only=[output], trace=True, where=where)
     except FupinError as exc:
         _fail(exc, lang)
     if fmt == "json":
         click.echo(dumps(result.trace.model_dump(mode="python", by_alias=True)))
     else:
-        click.echo(render_text(result, output, lang, pol.program(variant).checked))
+        click.echo(result.explain(output, lang))
     sys.exit(1 if result.errors else 0)
 
 
@@ -199,7 +161,7 @@ def test_cmd(path, policy_dir, min_coverage, verbose, lang):
     sys.exit(run_cases(path, policy_dir, min_coverage, verbose, lang))
 
 
-from .generate import generate  # noqa: E402  (fupin generate: engine/generate.py)
+from .generate import generate  # noqa: E402  (fupin generate: engine/tools/generate.py)
 main.add_command(generate)
 from .batch import batch  # noqa: E402  (fupin batch: engine/batch/)
 main.add_command(batch)

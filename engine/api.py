@@ -1,8 +1,9 @@
 """The stable Python API: ``load_policy(path)`` → :class:`Policy`.
 
     policy = load_policy("policy/")
-    result = policy.evaluate(household, on="2020-06-30")
+    result = policy.evaluate(household, on="2020-06-30", trace=True)
     result["monitoring_tier"]; result.unknown; result.explain("monitoring_tier")
+    for item in policy.evaluate_file(FactsFile("households.yaml")): ...
 
 Loading checks the whole policy (base and variants) and raises :class:`FupinError`
 if there are errors; programs are compiled once per variant, on first use.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..dsl.checker import check_all
@@ -100,27 +102,67 @@ class Policy:
         if typed is None:
             raise FupinError([d for d in diags if d.severity == "error"])
         evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
-        result = to_result(evaluation)
-        result._explainer = self._explain_result
-        result._facts = facts
-        return result
+        return to_result(evaluation)
+
+    def evaluate_file(self, ffile, on=None, variant=None, entity: str = "household", only=None,
+                      trace: bool = False) -> list["Evaluated"]:
+        """Evaluate every entity of a :class:`~fupin.engine.facts.read.FactsFile`.
+
+        An entity whose facts are invalid is kept, with its located diagnostics, and the
+        others go on; an error in the call itself (unknown output, variant, entity or
+        date) is the same for every entity and is raised.
+        """
+        out = []
+        for raw, base in ffile.items:
+            key = self.key_of(raw, entity, variant)
+            try:
+                result = self.evaluate(raw, on=on, variant=variant, entity=entity, only=only, trace=trace,
+                                       where=ffile.where(base))
+            except FupinError as exc:
+                if is_argument_error(exc):
+                    raise
+                out.append(Evaluated(raw, key, None, exc.diagnostics))
+                continue
+            out.append(Evaluated(raw, key, result))
+        return out
+
+    def find(self, ffile, key=None, entity: str = "household", variant=None):
+        """The first entity of a facts file whose declared key is ``key`` (any entity if None):
+        ``(facts, locator)``, or None."""
+        for raw, base in ffile.items:
+            if key is None or self.key_of(raw, entity, variant) == str(key):
+                return raw, ffile.where(base)
+        return None
 
     def explain(self, facts: dict, output: str, on=None, variant=None, entity="household", lang="zh") -> str:
-        """Evaluate with a trace and render one output's explanation."""
+        """Evaluate ``output`` alone with a trace and render its explanation."""
         result = self.evaluate(facts, on=on, variant=variant, entity=entity, only=[output], trace=True)
-        from .reports.explain import render_text
+        return result.explain(output, lang)
 
-        return render_text(result, output, lang, self.program(variant).checked)
 
-    def _explain_result(self, result: Result, output: str, lang: str) -> str:
-        from .reports.explain import render_text
+@dataclass
+class Evaluated:
+    """One entity of a facts file: its result, or the diagnostics that made its facts invalid."""
 
-        if result.trace is None or not any(n.rule == output for n in result.trace.roots):
-            result = self.evaluate(getattr(result, "_facts", {}), on=result.on,
-                                   variant=None if result.variant == "base" else result.variant,
-                                   entity=result.entity, only=[output], trace=True)
-        variant = None if result.variant == "base" else result.variant
-        return render_text(result, output, lang, self.program(variant).checked)
+    facts: object
+    key: str | None
+    result: Result | None
+    invalid: list[Diagnostic] = field(default_factory=list)
+
+    def to_dict(self, lang: str = "zh") -> dict:
+        """The ``fupin eval`` JSON of this entity (``invalid`` lists the diagnostics)."""
+        if self.result is not None:
+            return self.result.to_dict()
+        return {"id": self.key, "results": None, "unknown": {}, "invalid": [d.to_json(lang) for d in self.invalid]}
+
+
+ARGUMENT_CODES = ("E811", "E812", "E302", "E804")
+
+
+def is_argument_error(exc: FupinError) -> bool:
+    """True when the call itself is wrong (unknown output, variant or entity, a bad date):
+    the same for every entity, so a run stops rather than marking each entity invalid."""
+    return exc.code in ARGUMENT_CODES and exc.diagnostics[0].span.file == "<arguments>"
 
 
 def as_date(on) -> dt.date:

@@ -78,3 +78,18 @@ def test_english_explanations_have_no_cjk_punctuation(mini):
         bad = [line for line in text.splitlines() if CJK_PUNCTUATION.search(line)]
         assert not bad, (case.name, output, bad)
     assert seen > 100
+
+
+def test_a_fully_traced_result_explains_like_a_fresh_evaluation(pack):
+    """Result.explain reads only its own trace: where every output was traced, a rule used
+    again shows as cached and its reasons are brought back from where it was computed."""
+    from fupin.engine.facts.read import FactsFile
+
+    ffile = FactsFile(str(Path(__file__).resolve().parent.parent / "examples" / "households.yaml"))
+    checked = 0
+    for raw, _ in ffile.items[:12]:
+        result = pack.evaluate(raw, trace=True)
+        for output in result.values:
+            assert result.explain(output, lang="en") == pack.explain(raw, output, lang="en"), output
+            checked += 1
+    assert checked > 100

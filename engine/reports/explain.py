@@ -25,18 +25,45 @@ _WORDS = {
 }
 
 
-def render_text(result, output: str, lang: str = "zh", checked=None, depth: int = 2) -> str:
-    """The explanation of ``output`` in ``result`` (which must carry a trace)."""
+def render_text(result, output: str, lang: str = "zh", depth: int = 2) -> str:
+    """The explanation of ``output`` in ``result``, read from its trace alone."""
     w = _WORDS[lang]
-    node = next((n for n in (result.trace.roots if result.trace else []) if n.rule == output), None)
-    if node is None:
+    roots = result.trace.roots if result.trace else []
+    at = next((i for i, n in enumerate(roots) if n.rule == output), None)
+    if at is None:
         return f"{output}: {w['unknown']}"
-    head = [f"{_label(node, lang)} = {_value(node.value, node, lang, checked)}",
+    node = _as_if_alone(roots[at], _computed(roots[:at]), set())
+    head = [f"{_label(node, lang)} = {_value(node.value, node, lang)}",
             f"  {w['household']} {result.id or '—'} · {w['on']} {result.on} · {w['policy']} {result.variant}"]
-    return "\n".join(head + _body(node, lang, checked, depth, "  "))
+    return "\n".join(head + _body(node, lang, depth, "  "))
 
 
-def _body(node, lang, checked, depth, pad) -> list[str]:
+def _computed(roots) -> dict:
+    """The nodes computed under earlier outputs, by (rule, path). When every output is
+    traced, a rule used again shows as ``cached``; its reasons stand where it was first
+    computed, and the explanation of a later output brings them back from there."""
+    index, stack = {}, list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if (node.decided_by or {}).get("kind") != "cached":
+            index.setdefault((node.rule, node.path), node)
+        stack.extend(reversed(node.children))
+    return index
+
+
+def _as_if_alone(node, earlier: dict, seen: set):
+    """The node's tree as evaluating its output alone would have recorded it: the first
+    use of a rule that an earlier output computed takes that computation's node."""
+    if (node.decided_by or {}).get("kind") == "cached" and (node.rule, node.path) not in seen:
+        node = earlier.get((node.rule, node.path), node)
+    if (node.decided_by or {}).get("kind") == "cached":
+        return node
+    seen.add((node.rule, node.path))
+    children = [_as_if_alone(c, earlier, seen) for c in node.children]
+    return node.model_copy(update={"children": children}) if children != node.children else node
+
+
+def _body(node, lang, depth, pad) -> list[str]:
     w = _WORDS[lang]
     lines = []
     if node.unknown_facts:
@@ -50,7 +77,7 @@ def _body(node, lang, checked, depth, pad) -> list[str]:
             lines.append(f"{pad}  {_comparison(c, lang)}")
     for r in node.reads:
         if r.when_absent:
-            lines.append(f"{pad}{_read_label(r, lang)} = {_num(r.value)}{w['absent']}")
+            lines.append(f"{pad}{_read_label(r, lang)} = {format_number(r.value)}{w['absent']}")
     if node.params:
         lines.append(f"{pad}{w['params']}:")
         for p in node.params:
@@ -62,8 +89,8 @@ def _body(node, lang, checked, depth, pad) -> list[str]:
     if children and depth > 0:
         lines.append(f"{pad}{w['depends']}:")
         for child in _unique(children):
-            lines.append(f"{pad}  · {_label(child, lang)}{_where(child)} = {_value(child.value, child, lang, checked)}")
-            lines += _body(child, lang, checked, depth - 1, pad + "    ")
+            lines.append(f"{pad}  · {_label(child, lang)}{_where(child)} = {_value(child.value, child, lang)}")
+            lines += _body(child, lang, depth - 1, pad + "    ")
     return lines
 
 
@@ -97,7 +124,7 @@ def _decided(node, lang, pad) -> list[str]:
                 continue
             margin = _cell_margin(cell)
             label = _pick(cell.get("label"), lang) or cell["expr"]
-            value = "?" if cell["value"] is None else _num(cell["value"], cell.get("type"))
+            value = "?" if cell["value"] is None else format_number(cell["value"], cell.get("type"))
             out.append(f"{pad}  {cell['input']}: {label} {value} {w['cell']} {_cell_condition(cell)}"
                        + (_paren(w["margin"].format(m=margin), lang) if margin else ""))
         return out
@@ -125,12 +152,12 @@ def _comparison(c, lang) -> str:
 def _operand(o: dict, lang: str) -> str:
     if o.get("kind") in ("field", "rule", "parameter"):
         label = _pick(o.get("label"), lang) or o.get("name")
-        value = "?" if o.get("value") is None else _num(o.get("value"), o.get("type"))
+        value = "?" if o.get("value") is None else format_number(o.get("value"), o.get("type"))
         return f"{label} {value}"
     if o.get("kind") == "literal":
-        return _num(o.get("value"), o.get("type"))
+        return format_number(o.get("value"), o.get("type"))
     value = o.get("value")
-    return o.get("text", "") if value is None else f"{o.get('text')} = {_num(value, o.get('type'))}"
+    return o.get("text", "") if value is None else f"{o.get('text')} = {format_number(value, o.get('type'))}"
 
 
 def _margin(c) -> str | None:
@@ -139,7 +166,7 @@ def _margin(c) -> str | None:
         return None
     diff = abs(Decimal(values[0]) - Decimal(values[1]))
     unit_type = next((o.get("type") for o in c.operands if o.get("type")), None)
-    return _num(diff, unit_type if unit_type != "integer" else None) if diff else None
+    return format_number(diff, unit_type if unit_type != "integer" else None) if diff else None
 
 
 def _cell_margin(cell) -> str | None:
@@ -152,7 +179,7 @@ def _cell_margin(cell) -> str | None:
     if not bounds:
         return None
     diff = min(abs(Decimal(value) - b) for b in bounds)
-    return _num(diff, cell.get("type")) if diff else None
+    return format_number(diff, cell.get("type")) if diff else None
 
 
 def _cell_condition(cell) -> str:
@@ -162,7 +189,7 @@ def _cell_condition(cell) -> str:
     named = any(ch.isalpha() or ord(ch) > 127 for ch in text.replace("inf", ""))
     if not bounds or not named:
         return text
-    shown = ", ".join(_num(b, cell.get("type")) if not hasattr(b, "isoformat") else b.isoformat() for b in bounds)
+    shown = ", ".join(format_number(b, cell.get("type")) if not hasattr(b, "isoformat") else b.isoformat() for b in bounds)
     return f"{text} = {shown}"
 
 
@@ -173,7 +200,7 @@ def _paren(text: str, lang: str) -> str:
 def _param(p, lang) -> str:
     w = _WORDS[lang]
     label = _pick(p.label, lang) or p.name
-    value = w["gap"] if p.gap else _num(p.value) + (f" {p.unit}" if p.unit else "")
+    value = w["gap"] if p.gap else format_number(p.value) + (f" {p.unit}" if p.unit else "")
     when = w["from"].format(d=p.effective_from) if p.effective_from else ""
     src = f"，{w['source']} {', '.join(p.sources)}" if lang == "zh" else f", {w['source']} {', '.join(p.sources)}"
     origin = f" · {w['variant']} {p.origin}" if p.origin != "base" else ""
@@ -198,20 +225,20 @@ def _pick(labels, lang):
     return labels.get(lang)
 
 
-def _value(value, node, lang, checked) -> str:
+def _value(value, node, lang) -> str:
     w = _WORDS[lang]
     if value is None:
         return w["unknown"] if node.unknown_facts or not node.error else w["error"]
     if isinstance(value, bool):
         return w["yes"] if value else w["no"]
-    if checked is not None and isinstance(value, str):
-        enum = checked.enums.get(node.type)
-        if enum and value in enum.values:
-            return f"{value}（{enum.values[value].get(lang)}）" if lang == "zh" else f"{value} ({enum.values[value].get(lang)})"
-    return _num(value, node.type)
+    if node.value_label and isinstance(value, str):
+        label = node.value_label.get(lang) or node.value_label.get("zh")
+        return f"{value}（{label}）" if lang == "zh" else f"{value} ({label})"
+    return format_number(value, node.type)
 
 
-def _num(value, typ=None) -> str:
+def format_number(value, typ=None) -> str:
+    """A number as a person reads it: thousands separated, money in 元, ratios in %."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, Decimal)):
@@ -221,5 +248,5 @@ def _num(value, typ=None) -> str:
         text = f"{d.normalize():,f}" if d == d.to_integral_value() else f"{d:,f}"
         return f"{text} 元" if typ and typ.startswith("money") else text
     if isinstance(value, str) and value.replace(".", "", 1).isdigit():
-        return _num(Decimal(value), typ)
+        return format_number(Decimal(value), typ)
     return "?" if value is None else str(value)

@@ -1,14 +1,15 @@
 """The decision object returned to callers: values, unknowns, errors, trace.
 
 ``Result`` is a pydantic model: ``result["monitoring_tier"]``, ``result.unknown``,
-``result.explain("monitoring_tier", lang="en")``. Money and ratios are ``Decimal``,
+``result.explain("monitoring_tier", lang="en")`` (on a result evaluated with
+``trace=True``: a result carries what it shows and never calls back into the policy). Money and ratios are ``Decimal``,
 enums their stored value, undecided outputs ``None`` (listed in ``unknown``).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict
 
 from .trace import Trace
 
@@ -35,8 +36,6 @@ class Result(BaseModel):
     unknown: dict[str, list[str]] = {}
     errors: dict[str, OutputError] = {}
     trace: Trace | None = None
-    _explainer: Any = PrivateAttr(default=None)
-    _facts: Any = PrivateAttr(default=None)
 
     def __getitem__(self, name: str):
         return self.values[name]
@@ -45,10 +44,17 @@ class Result(BaseModel):
         return self.values.get(name, default)
 
     def explain(self, output: str, lang: str = "zh") -> str:
-        """A readable explanation of one output (traces the entity again if needed)."""
-        if self._explainer is None:
-            raise ValueError("this result was not produced by a Policy")
-        return self._explainer(self, output, lang)
+        """A readable explanation of one output, rendered from this result's trace.
+
+        Raises ``ValueError`` when the result has no trace of ``output``: evaluate with
+        ``trace=True``, or call ``Policy.explain(facts, output)``.
+        """
+        from .explain import render_text
+
+        if self.trace is None or not any(node.rule == output for node in self.trace.roots):
+            raise ValueError(f"no trace of `{output}` in this result: evaluate with trace=True "
+                             f"(or call Policy.explain(facts, {output!r}))")
+        return render_text(self, output, lang)
 
     def to_dict(self) -> dict:
         """The `fupin eval` JSON shape as data: id, results, unknown (and errors if any).

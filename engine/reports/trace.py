@@ -58,6 +58,7 @@ class TraceNode(BaseModel):
     label: dict | None = None
     type: str = ""
     value: Any = None
+    value_label: dict | None = None
     unknown_facts: list[str] = []
     error: str | None = None
     decided_by: dict | None = None
@@ -168,11 +169,19 @@ def _node(frame: _Frame, program) -> TraceNode:
                    for text, describe, values, ops, result in frame.comparisons]
     return TraceNode(
         rule=rule.name, entity=rule.entity, path=frame.path, label=_labels(rule.labels), type=str(rule.type),
-        value=_json(value), unknown_facts=sorted(value.facts) if type(value) is Unknown else [],
+        value=_json(value), value_label=_value_label(rule, value, program.checked), unknown_facts=sorted(value.facts) if type(value) is Unknown else [],
         error=frame.error, decided_by=_json_dict(frame.decided), reads=reads, params=params,
         comparisons=comparisons, sources=[str(s) for s in rule.sources], origin=rule.origin,
         children=[_node(c, program) for c in frame.children],
     )
+
+
+def _value_label(rule, value, checked) -> dict | None:
+    """The labels of an enum value, so that a trace renders without the policy."""
+    if rule.type.kind != "enum" or not isinstance(value, str):
+        return None
+    enum = checked.enums.get(rule.type.name)
+    return _labels(enum.values.get(value)) if enum is not None else None
 
 
 def _labels(labels) -> dict | None:
