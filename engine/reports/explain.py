@@ -14,13 +14,13 @@ _WORDS = {
            "expr": "表达式", "conditions": "判断条件", "params": "参数", "from": "自 {d} 起",
            "source": "来源", "because": "依据", "holds": "成立", "fails": "不成立", "margin": "差 {m}",
            "depends": "依据的规则", "variant": "变体", "gap": "来源未给出金额", "error": "错误",
-           "absent": "（缺省读作此值）", "yes": "是", "no": "否", "none": "—", "cell": "满足"},
+           "absent": "（缺省读作此值）", "yes": "是", "no": "否", "cell": "满足"},
     "en": {"household": "entity", "on": "as of", "policy": "policy", "unknown": "unknown", "waits": "waiting on",
            "row": "decision table row {n}", "rows": "decision table rows {n} (several possible, same outcome)",
            "exception": "exception", "expr": "expression", "conditions": "conditions", "params": "parameters",
            "from": "from {d}", "source": "source", "because": "decided by", "holds": "holds", "fails": "fails",
            "margin": "margin {m}", "depends": "rules used", "variant": "variant", "gap": "no amount in source",
-           "error": "error", "absent": " (absent, read as this)", "yes": "yes", "no": "no", "none": "—",
+           "error": "error", "absent": " (absent, read as this)", "yes": "yes", "no": "no",
            "cell": "matches"},
 }
 
