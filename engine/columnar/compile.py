@@ -189,28 +189,38 @@ class ColumnarCompiler:
 
     def c_TIn(self, node):
         subject = self.compile(node.subject)
-        contains = self.container(node.container)
-        negated = node.negated
+        test = self.cell(cells.of_in(node))  # the cell ``in C`` / ``not in C``
+        return lambda level: test(level, subject(level))
 
-        def in_(level):
-            v = subject(level)
-            r = contains(level, v)
-            skip = v.bad()  # the scalar evaluator does not look at the container then
-            err = orm(v.err, andnot(r.err, skip))
-            unk = orm(andnot(v.unk, v.err), andnot(andnot(r.unk, skip), r.err))
-            data = np.broadcast_to(np.asarray(r.data, dtype=bool), (level.n,))
-            why = wy.gated(v, r, skip, level.n)
-            return V(~data if negated else data, "bool", squeeze(andnot(unk, err)), squeeze(err), why=why)
+    # --- table cells and containers (core/cells.py), over whole columns
 
-        return in_
+    def cell(self, cell):
+        """A function ``(level, V) -> V`` (bool) for a cell construct: the meaning of
+        core/cells.py (``compile_cell``) over whole columns."""
+        if isinstance(cell, cells.Always):
+            return lambda level, v: V(np.True_, "bool")
+        if isinstance(cell, cells.Negated):
+            inner, invert = self.cell(cell.inner), UNARY["not"].ufunc
 
-    def container(self, node):
-        """A function ``(level, V) -> V`` (bool) for a set or an interval: the
-        meaning of core/cells.py (``compile_container``) over whole columns."""
-        return self.contains(cells.of_container(node))
+            def negate(level, v):
+                r = inner(level, v)
+                return V(invert(np.asarray(r.data, dtype=bool)), "bool", r.unk, r.err, why=r.why)
+
+            return negate
+        if isinstance(cell, cells.Compare):
+            op, other = cell.op, self.compile(cell.operand)
+
+            def compare_cell(level, v):
+                b = other(level)
+                return gated(v, V(compare(op, v, b, level.n), "bool", b.unk, b.err, why=b.why), level.n)
+
+            return compare_cell
+        contains = self.contains(cell)
+        return lambda level, v: gated(v, contains(level, v), level.n)
 
     def contains(self, cell):
-        """:meth:`container` for a cell construct (``Member`` or ``Between``)."""
+        """A function ``(level, V) -> V`` (bool) for a known value in a set or an
+        interval (``Member`` or ``Between``; core/cells.py's ``compile_container``)."""
         if isinstance(cell, cells.Member):
             if cells.literal_members(cell) is not None:
                 return self._literal_set(cell)
@@ -364,6 +374,16 @@ def _where(cond, a, b, n, rep):
     if rep in ("dec", "str", "obj"):
         return np.where(cond, column(a, n), column(b, n))
     return np.where(cond, a, b)
+
+
+def gated(v: V, r: V, n: int) -> V:
+    """``r`` where ``v`` is known; v's own status where it is not (a cell tested on an
+    unknown value is that unknown and reads none of its operands, core/cells.py)."""
+    skip = v.bad()
+    r_err, r_unk = andnot(r.err, skip), andnot(r.unk, skip)
+    err = squeeze(orm(v.err, r_err))
+    unk = squeeze(andnot(orm(andnot(v.unk, v.err), r_unk), err))
+    return V(r.data, "bool", unk, err, why=wy.gated(v, r, skip, n))
 
 
 def _equal(a: V, b: V, n: int) -> np.ndarray:

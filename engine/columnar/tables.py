@@ -12,11 +12,11 @@ from decimal import Decimal
 import numpy as np
 
 from ..core import cells
-from ..core.operators import FUNCTIONS, UNARY
+from ..core.operators import FUNCTIONS
 from . import lookup
 from . import why as wy
-from .compile import compare, filler_array
-from .vector import V, andnot, as_objects, column, full, orm, squeeze, unify
+from .compile import ColumnarCompiler, filler_array
+from .vector import V, as_objects, column, full, orm, squeeze, unify
 
 
 def compile_rule(cc, rule):
@@ -118,7 +118,7 @@ class _Candidates:
 
 def compile_table(cc, rule):
     table = rule.table
-    inputs, rows = cells.table_parts(cc, table, _cell)
+    inputs, rows = cells.table_parts(cc, table, ColumnarCompiler.cell)
     policy = _POLICIES[table.hit]
     rule_enum = cc.enum_of(rule.type)
     fast = lookup.plan(cc, table) if rows else None
@@ -204,40 +204,6 @@ def _match(level, tests, values):
 
 def _NONE(n):
     return np.zeros(n, dtype=bool)
-
-
-def _cell(cc, cell):
-    """A function ``(level, V) -> V`` (bool) for one cell: the meaning of core/cells.py
-    (``compile_cell``) over whole columns."""
-    if isinstance(cell, cells.Always):
-        return lambda level, v: V(np.True_, "bool")
-    if isinstance(cell, cells.Negated):
-        inner, invert = _cell(cc, cell.inner), UNARY["not"].ufunc
-
-        def negate(level, v):
-            r = inner(level, v)
-            return V(invert(np.asarray(r.data, dtype=bool)), "bool", r.unk, r.err, why=r.why)
-
-        return negate
-    if isinstance(cell, cells.Compare):
-        op, other = cell.op, cc.compile(cell.operand)
-
-        def compare_cell(level, v):
-            b = other(level)
-            return _gated(v, V(compare(op, v, b, level.n), "bool", b.unk, b.err, why=b.why), level.n)
-
-        return compare_cell
-    contains = cc.contains(cell)
-    return lambda level, v: _gated(v, contains(level, v), level.n)
-
-
-def _gated(v: V, r: V, n: int) -> V:
-    """``r`` where ``v`` is known; v's own status where it is not (r is not looked at)."""
-    skip = v.bad()
-    r_err, r_unk = andnot(r.err, skip), andnot(r.unk, skip)
-    err = squeeze(orm(v.err, r_err))
-    unk = squeeze(andnot(orm(andnot(v.unk, v.err), r_unk), err))
-    return V(r.data, "bool", unk, err, why=wy.gated(v, r, skip, n))
 
 
 # --- hit policies

@@ -1,8 +1,8 @@
 """What a decision-table cell tests, and what ``x in {…}`` / ``x in [lo, hi)`` mean.
 
 A cell is one of five constructs (:data:`CONSTRUCTS`), made from the checker's typed
-test by :func:`of_test`; a container of ``in`` is one of the last two
-(:func:`of_container`):
+test by :func:`of_test`; the expression ``x in C`` is the cell ``C`` tested on ``x``
+(:func:`of_in`), its container one of the last two (:func:`of_container`):
 
 =================  ==========================================================
 :class:`Always`    ``any`` (or a missing cell): holds for every value
@@ -93,6 +93,13 @@ def of_container(node: t.T) -> Member | Between:
         return Member(tuple(node.items))
     lo_op, hi_op = interval_ops(node.lo_closed, node.hi_closed)
     return Between(node.lo, lo_op, node.hi, hi_op)
+
+
+def of_in(node: t.T) -> Cell:
+    """The expression ``x in C`` / ``x not in C`` (``TIn``) as the cell its subject is
+    tested against: it means exactly what the cell ``C`` / ``not C`` means."""
+    cell = of_container(node.container)
+    return Negated(cell) if node.negated else cell
 
 
 def operands(cell: Cell) -> list:

@@ -183,17 +183,11 @@ class Compiler:
 
     def c_TIn(self, node):
         subject = self.compile(node.subject)
-        contains = self.container(node.container)
+        test = cells.compile_cell(cells.of_in(node), self.compile)  # the cell ``in C`` / ``not in C``
         negated = node.negated
 
         def in_(env):
-            value = subject(env)
-            if type(value) is Unknown:
-                return value
-            result = contains(env, value)
-            if type(result) is Unknown:
-                return result
-            return (not result) if negated else result
+            return test(env, subject(env))
 
         if not self.traced:
             return in_
@@ -212,11 +206,6 @@ class Compiler:
             return result
 
         return traced
-
-    def container(self, node):
-        """A function ``(env, value) -> bool | Unknown`` for a set or an interval
-        (core/cells.py gives the meaning)."""
-        return cells.compile_container(cells.of_container(node), self.compile)
 
     def c_TIf(self, node):
         cond, then, else_ = self.compile(node.cond), self.compile(node.then), self.compile(node.else_)
