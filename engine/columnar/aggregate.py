@@ -1,6 +1,6 @@
 """Aggregations over children (count, sum, any, all, min, max), per parent row.
 
-The twin of engine/aggregate.py. Children of all parents are evaluated at once; the
+The twin of scalar/aggregate.py. Children of all parents are evaluated at once; the
 results are reduced per parent with segment operations over the (sorted) parent index.
 The scalar reducers stop early (``any`` at the first true child, ``all`` at the first
 false one) and raise at the first child whose filter or value is an error; the masks
@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from ..core.operators import FUNCTIONS
 from . import why as wy
 from .vector import V, full, orm, squeeze
 
@@ -215,7 +216,7 @@ def _extreme(fn: str):
         if v.rep in ("int", "fen", "date", "enum"):
             big = np.iinfo(np.int64).max if fn == "min" else np.iinfo(np.int64).min
             out = np.full(n, big, dtype=np.int64)
-            pick = np.minimum if fn == "min" else np.maximum
+            pick = FUNCTIONS[fn].ufunc
             vals = np.broadcast_to(v.data, (parts.n,)).astype(np.int64)
             pick.at(out, parent[counted], vals[counted])
             out[~seen] = 0
@@ -224,7 +225,7 @@ def _extreme(fn: str):
 
         objs = as_objects(v, parts.n).tolist()
         best: list = [None] * n
-        choose = min if fn == "min" else max
+        choose = FUNCTIONS[fn].py
         for i in np.flatnonzero(counted).tolist():
             p = int(parent[i])
             best[p] = objs[i] if best[p] is None else choose(best[p], objs[i])

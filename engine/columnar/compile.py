@@ -1,28 +1,26 @@
 """Compile typed expressions into functions over whole levels: ``f(level) -> V``.
 
-The columnar twin of engine/compiler.py, from the same typed IR. Each node mirrors the
+The columnar twin of scalar/compile.py, from the same typed IR. Each node mirrors the
 scalar closure's semantics exactly, including which operands the scalar evaluator
 would evaluate at all (so that an error in an operand it skips is no error here
 either): ``and``/``or`` stop at the first deciding item, a chained comparison at the
 first false link, ``if`` evaluates only the branch taken unless the condition is
-unknown. Numbers stay exact: integers and fen in int64, decimals as ``Decimal`` objects
-through the scalar evaluator's own arithmetic.
+unknown. What each operator, function and ``in`` means comes from engine/core
+(operators.py, cells.py): integers, fen, enum codes and dates go through the numpy
+ufunc declared beside each operator's Python meaning there; decimals and other objects
+through the Python meaning itself, element by element (exact, slower).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ...dsl import typed as t
-from ..scalar import compile as scalar
+from ..core import cells
+from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY, fen_quotient
 from ..core.values import EvalError, Unknown
 from . import why as wy
-from .vector import (REP_OF_KIND, V, andnot, as_objects, column, decode_cell, encode_cell, encode_literal, full,
-                     numeric_pair,
-                     orm, squeeze, take, unify)
-
-COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
-           ">=": np.greater_equal}
-PY_COMPARE = scalar.COMPARE
+from .vector import (KIND_OF_REP, REP_OF_KIND, V, andnot, as_objects, column, decode_cell, encode_cell,
+                     encode_literal, full, numeric_pair, orm, squeeze, take, unify)
 
 
 class ColumnarCompiler:
@@ -93,22 +91,21 @@ class ColumnarCompiler:
     # --- operators
 
     def c_TNeg(self, node):
-        inner = self.compile(node.operand)
+        inner, negative = self.compile(node.operand), UNARY["-"].ufunc
 
         def neg(level):
             v = inner(level)
-            if v.rep == "dec":
-                return V(np.negative(column(v.data, level.n)), v.rep, v.unk, v.err, why=v.why)
-            return V(-v.data, v.rep, v.unk, v.err, why=v.why)
+            data = column(v.data, level.n) if v.rep == "dec" else v.data  # object arrays: operator.neg per row
+            return V(negative(data), v.rep, v.unk, v.err, why=v.why)
 
         return neg
 
     def c_TNot(self, node):
-        inner = self.compile(node.operand)
+        inner, invert = self.compile(node.operand), UNARY["not"].ufunc
 
         def not_(level):
             v = inner(level)
-            return V(~np.asarray(v.data, dtype=bool), "bool", v.unk, v.err, why=v.why)
+            return V(invert(np.asarray(v.data, dtype=bool)), "bool", v.unk, v.err, why=v.why)
 
         return not_
 
@@ -166,7 +163,7 @@ class ColumnarCompiler:
         fns = [self.compile(o) for o in node.operands]
         ops = node.ops
 
-        def compare(level):
+        def chain(level):
             n = level.n
             left = fns[0](level)
             err = left.err
@@ -178,7 +175,7 @@ class ColumnarCompiler:
                     err = orm(err, alive & right.err)
                     alive = alive & ~right.err
                 unknown = orm(left.unk, right.unk)
-                result = _compare(op, left, right, n)
+                result = compare(op, left, right, n)
                 false = ~result if unknown is None else ~result & ~unknown
                 if unknown is not None:
                     unk = orm(unk, alive & unknown)
@@ -188,31 +185,46 @@ class ColumnarCompiler:
             unk = squeeze(None if unk is None else unk & alive)
             return V(alive & ~full(unk, n), "bool", unk, squeeze(err), why=why)
 
-        return compare
+        return chain
 
     def c_TIn(self, node):
         subject = self.compile(node.subject)
-        contains = self.container(node.container)
-        negated = node.negated
+        test = self.cell(cells.of_in(node))  # the cell ``in C`` / ``not in C``
+        return lambda level: test(level, subject(level))
 
-        def in_(level):
-            v = subject(level)
-            r = contains(level, v)
-            skip = v.bad()  # the scalar evaluator does not look at the container then
-            err = orm(v.err, andnot(r.err, skip))
-            unk = orm(andnot(v.unk, v.err), andnot(andnot(r.unk, skip), r.err))
-            data = np.broadcast_to(np.asarray(r.data, dtype=bool), (level.n,))
-            why = _gated_why(v, r, skip, level.n)
-            return V(~data if negated else data, "bool", squeeze(andnot(unk, err)), squeeze(err), why=why)
+    # --- table cells and containers (core/cells.py), over whole columns
 
-        return in_
+    def cell(self, cell):
+        """A function ``(level, V) -> V`` (bool) for a cell construct: the meaning of
+        core/cells.py (``compile_cell``) over whole columns."""
+        if isinstance(cell, cells.Always):
+            return lambda level, v: V(np.True_, "bool")
+        if isinstance(cell, cells.Negated):
+            inner, invert = self.cell(cell.inner), UNARY["not"].ufunc
 
-    def container(self, node):
-        """A function ``(level, V) -> V`` (bool) for a set or an interval."""
-        if isinstance(node, t.TSet):
-            if all(isinstance(i, t.TLit) for i in node.items):
-                return self._literal_set(node)
-            items = [self.compile(i) for i in node.items]
+            def negate(level, v):
+                r = inner(level, v)
+                return V(invert(np.asarray(r.data, dtype=bool)), "bool", r.unk, r.err, why=r.why)
+
+            return negate
+        if isinstance(cell, cells.Compare):
+            op, other = cell.op, self.compile(cell.operand)
+
+            def compare_cell(level, v):
+                b = other(level)
+                return gated(v, V(compare(op, v, b, level.n), "bool", b.unk, b.err, why=b.why), level.n)
+
+            return compare_cell
+        contains = self.contains(cell)
+        return lambda level, v: gated(v, contains(level, v), level.n)
+
+    def contains(self, cell):
+        """A function ``(level, V) -> V`` (bool) for a known value in a set or an
+        interval (``Member`` or ``Between``; core/cells.py's ``compile_container``)."""
+        if isinstance(cell, cells.Member):
+            if cells.literal_members(cell) is not None:
+                return self._literal_set(cell)
+            items = [self.compile(i) for i in cell.items]
 
             def member(level, v):
                 n = level.n
@@ -222,7 +234,7 @@ class ColumnarCompiler:
                     if item.err is not None:
                         err = orm(err, alive & item.err)
                         alive = alive & ~item.err
-                    hit = _compare("==", v, item, n)
+                    hit = compare("==", v, item, n)
                     if item.unk is not None:
                         unk = orm(unk, alive & item.unk)
                         why = wy.unite(why, wy.of(item, n))  # unknown rows stayed alive
@@ -232,24 +244,22 @@ class ColumnarCompiler:
                 return V(~alive & ~full(err, n), "bool", unk, squeeze(err), why=why)
 
             return member
-        lo, hi = self.compile(node.lo), self.compile(node.hi)
-        lo_op = ">=" if node.lo_closed else ">"
-        hi_op = "<=" if node.hi_closed else "<"
+        lo, hi, lo_op, hi_op = self.compile(cell.lo), self.compile(cell.hi), cell.lo_op, cell.hi_op
 
         def within(level, v):
             a, b = lo(level), hi(level)
-            data = _compare(lo_op, v, a, level.n) & _compare(hi_op, v, b, level.n)
+            data = compare(lo_op, v, a, level.n) & compare(hi_op, v, b, level.n)
             err = orm(a.err, b.err)
             unk = andnot(orm(a.unk, b.unk), err)
             return V(data, "bool", unk, err, why=wy.unite(wy.of(a, level.n), wy.of(b, level.n)))
 
         return within
 
-    def _literal_set(self, node):
-        encoded = [encode_literal(i.value, i.type.kind, self.enum_of(i.type)) for i in node.items]
+    def _literal_set(self, cell):
+        encoded = [encode_literal(i.value, i.type.kind, self.enum_of(i.type)) for i in cell.items]
         reps = {rep for _, rep in encoded}
         values = [d for d, _ in encoded]
-        py_values = frozenset(i.value for i in node.items)
+        py_values = cells.literal_members(cell)
 
         def member(level, v):
             n = level.n
@@ -308,8 +318,7 @@ class ColumnarCompiler:
 
     def c_TCall(self, node):
         fns = [self.compile(a) for a in node.args]
-        name = node.fn
-        impl = scalar._FUNCTIONS[name]
+        function = FUNCTIONS[node.fn]
         out_kind = node.type.kind
         enum = self.enum_of(node.type)
 
@@ -319,16 +328,16 @@ class ColumnarCompiler:
             err = None
             for a in args:
                 err = orm(err, a.err)
-            if name == "is_known":
+            if function.reads_unknown:  # is_known: the unknown mask is the answer
                 return V(~full(args[0].unk, n), "bool", None, err)
             unk = None
             for a in args:
                 unk = orm(unk, a.unk)
             unk = andnot(unk, err)
-            fast = _fast_call(name, args, n)
+            fast = _fast_call(function, args, n)
             if fast is not None:
                 return V(fast[0], fast[1], squeeze(unk), squeeze(err), why=_why_of(args, n))
-            return objects_apply(impl, args, n, out_kind, enum, orm(unk, err))
+            return objects_apply(function.py, args, n, out_kind, enum, orm(unk, err))
 
         return call
 
@@ -367,6 +376,16 @@ def _where(cond, a, b, n, rep):
     return np.where(cond, a, b)
 
 
+def gated(v: V, r: V, n: int) -> V:
+    """``r`` where ``v`` is known; v's own status where it is not (a cell tested on an
+    unknown value is that unknown and reads none of its operands, core/cells.py)."""
+    skip = v.bad()
+    r_err, r_unk = andnot(r.err, skip), andnot(r.unk, skip)
+    err = squeeze(orm(v.err, r_err))
+    unk = squeeze(andnot(orm(andnot(v.unk, v.err), r_unk), err))
+    return V(r.data, "bool", unk, err, why=wy.gated(v, r, skip, n))
+
+
 def _equal(a: V, b: V, n: int) -> np.ndarray:
     pair = numeric_pair(a, b, n)
     if pair is not None:
@@ -375,30 +394,32 @@ def _equal(a: V, b: V, n: int) -> np.ndarray:
     return np.fromiter((p == q for p, q in zip(x.tolist(), y.tolist())), dtype=bool, count=n)
 
 
-def _compare(op: str, a: V, b: V, n: int) -> np.ndarray:
-    """Elementwise ``a op b`` (garbage where either is unknown)."""
+def compare(op: str, a: V, b: V, n: int) -> np.ndarray:
+    """Elementwise ``a op b`` (garbage where either is unknown): the comparison's ufunc
+    (core/operators.py) on codes, numbers and strings, else its Python meaning per row."""
+    comparison = COMPARISONS[op]
     pair = numeric_pair(a, b, n)
     if pair is not None:
-        return np.broadcast_to(COMPARE[op](pair[0], pair[1]), (n,))
+        return np.broadcast_to(comparison.ufunc(pair[0], pair[1]), (n,))
     if a.rep == b.rep == "str":
-        return np.broadcast_to(COMPARE[op](column(a.data, n), column(b.data, n)), (n,))
+        return np.broadcast_to(comparison.ufunc(column(a.data, n), column(b.data, n)), (n,))
     if a.rep == b.rep == "dec":
-        fast = _compare_decimals(op, a, b, n)
+        fast = _compare_decimals(comparison, a, b, n)
         if fast is not None:
             return fast
-    fn = PY_COMPARE[op]
+    fn = comparison.py
     x, y = as_objects(a, n), as_objects(b, n)
     bad = full(orm(a.bad(), b.bad()), n)
     return np.fromiter((False if k else bool(fn(p, q)) for p, q, k in zip(x.tolist(), y.tolist(), bad.tolist())),
                        dtype=bool, count=n)
 
 
-def _compare_decimals(op: str, a: V, b: V, n: int):
+def _compare_decimals(comparison, a: V, b: V, n: int):
     """``a op b`` on Decimal objects through numpy's object loop: the same rich
-    comparison the scalar evaluator makes, row by row in C (4x the generator). None if
+    comparison as the Python meaning, row by row in C (4x the generator). None if
     some row cannot be compared that way (the caller then goes row by row)."""
     try:
-        out = np.asarray(COMPARE[op](a.data, b.data), dtype=bool)
+        out = np.asarray(comparison.ufunc(a.data, b.data), dtype=bool)
     except (TypeError, ArithmeticError):
         return None
     bad = orm(a.bad(), b.bad())
@@ -413,15 +434,17 @@ def _arith(op, a: V, b: V, step, node, n) -> V:
     kind = step.kind
     bad = orm(unk, err)
     why = _why_of((a, b), n)
+    arithmetic = ARITHMETIC[op]
     pair = numeric_pair(a, b, n)
     if pair is not None and op in "+-" and pair[2] in ("int", "fen"):
         x, y, rep = pair
-        return V(x + y if op == "+" else x - y, rep, squeeze(unk), squeeze(err), why=why)
+        return V(arithmetic.ufunc(x, y), rep, squeeze(unk), squeeze(err), why=why)
     if pair is not None and op == "-" and pair[2] == "date":
-        return V(pair[0] - pair[1], "int", squeeze(unk), squeeze(err), why=why)
+        # days since the epoch: their difference is core's date − date in days
+        return V(arithmetic.ufunc(pair[0], pair[1]), "int", squeeze(unk), squeeze(err), why=why)
     if op == "*" and {a.rep, b.rep} <= {"int", "fen"} and (a.rep, b.rep) != ("fen", "fen"):
         rep = "fen" if "fen" in (a.rep, b.rep) else "int"
-        return V(a.data * b.data, rep, squeeze(unk), squeeze(err), why=why)
+        return V(arithmetic.ufunc(a.data, b.data), rep, squeeze(unk), squeeze(err), why=why)
     if op == "/" and kind == "money" and a.rep == "fen" and b.rep == "int":
         return _fen_div(a, b, unk, err, n, why)
     if op == "*" and kind == "money" and {a.rep, b.rep} == {"fen", "dec"}:
@@ -429,19 +452,17 @@ def _arith(op, a: V, b: V, step, node, n) -> V:
         scaled = _fen_times_constant(fen, factor, n)
         if scaled is not None:
             return V(scaled, "fen", squeeze(unk), squeeze(err), why=why)
-    return objects_apply(lambda x, y: scalar._apply(op, x, y, kind, node), [a, b], n, kind, (), bad)
+    meaning = arithmetic.py
+    return objects_apply(lambda x, y: meaning(x, y, kind, node), [a, b], n, kind, (), bad)
 
 
 def _fen_div(a: V, b: V, unk, err, n, why) -> V:
-    """money / integer, rounded half-up to the fen, in integer arithmetic."""
+    """money / integer, rounded half-up to the fen, in integer arithmetic (division by
+    zero: the error E807 in those rows, as core's ``divide`` raises)."""
     x, y = np.broadcast_to(a.data, (n,)), np.broadcast_to(b.data, (n,))
     zero = (y == 0) & ~full(orm(unk, err), n)
     err = squeeze(orm(err, zero))
-    safe = np.where(y == 0, 1, y)
-    num, den = np.abs(x), np.abs(safe)
-    q = (2 * num + den) // (2 * den)
-    sign = np.sign(x) * np.sign(safe)
-    return V(q * sign, "fen", squeeze(andnot(unk, err)), err, why=why)
+    return V(fen_quotient(x, np.where(y == 0, 1, y)), "fen", squeeze(andnot(unk, err)), err, why=why)
 
 
 def _fen_times_constant(fen: V, factor: V, n: int):
@@ -456,30 +477,31 @@ def _fen_times_constant(fen: V, factor: V, n: int):
     x = np.asarray(fen.data, dtype=np.int64)
     if x.size and int(np.abs(x).max()) * abs(num) >= 2 ** 62 or den >= 2 ** 40:
         return None
-    product = x * num
-    q = (2 * np.abs(product) + den) // (2 * den)  # half away from zero, like ROUND_HALF_UP
-    return np.sign(product) * q
+    return fen_quotient(x * num, den)
 
 
-def _fast_call(name, args, n):
-    reps = {a.rep for a in args}
-    if name in ("min", "max") and reps <= {"int", "fen"}:
-        vals = [a.data if a.rep == "fen" or "fen" not in reps else a.data * 100 for a in args]
-        pick = np.minimum if name == "min" else np.maximum
-        out = vals[0]
-        for v in vals[1:]:
-            out = pick(out, v)
-        return out, ("fen" if "fen" in reps else "int")
-    if name == "abs" and reps <= {"int", "fen"}:
-        return np.abs(args[0].data), args[0].rep
-    if name == "year" and args[0].rep == "date":
+def _fast_call(function, args, n):
+    """A function's ufunc (core/operators.py) on int64 arrays, where it declares one for
+    the arguments' kinds; None: go row by row."""
+    kinds = {KIND_OF_REP.get(a.rep) for a in args}
+    if function.ufunc is None or not kinds <= function.array_kinds:
+        return None
+    if kinds == {"date"}:
         days = np.broadcast_to(args[0].data, (n,)).astype("datetime64[D]")
-        return days.astype("datetime64[Y]").astype(np.int64) + 1970, "int"
-    return None
+        return function.ufunc(days), "int"
+    fen = "money" in kinds
+    vals = [a.data * 100 if fen and a.rep == "int" else a.data for a in args]
+    if function.ufunc.nin == 1:
+        return function.ufunc(vals[0]), args[0].rep
+    out = vals[0]
+    for v in vals[1:]:
+        out = function.ufunc(out, v)
+    return out, ("fen" if fen else "int")
 
 
 def objects_apply(fn, args: list, n: int, out_kind: str, enum: tuple, skip) -> V:
-    """Apply a scalar function row by row (rows in ``skip`` get a filler)."""
+    """Apply a Python function over runtime values (core/operators.py) row by row;
+    rows in ``skip`` get a filler."""
     rep = REP_OF_KIND.get(out_kind, "obj")
     if all(_constant(a) for a in args):
         # Constants (parameters, literals): computed once, not once per row.
@@ -520,12 +542,6 @@ def objects_apply(fn, args: list, n: int, out_kind: str, enum: tuple, skip) -> V
 def _why_of(args, n):
     """The union of the arguments' facts (an operation unknown because one is)."""
     return wy.unite_all(wy.of(a, n) for a in args)
-
-
-def _gated_why(v: V, r: V, skip, n: int):
-    """Facts of ``v`` where it is unknown; of ``r`` where ``v`` is known (r is looked at)."""
-    looked = wy.of(r, n) if skip is None else wy.sel(wy.of(r, n), ~skip)
-    return wy.unite(wy.of(v, n), looked)
 
 
 def _constant(v: V) -> bool:

@@ -1,6 +1,6 @@
 """One entity level during a columnar evaluation: its frame, rule cache, parent, children.
 
-The columnar counterpart of engine/env.py: where the scalar evaluator has one Env per
+The columnar counterpart of scalar/env.py: where the scalar evaluator has one Env per
 entity instance, a :class:`Level` stands for all rows of one entity kind at once.
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ integer    ``int64``
 money      ``int64`` fen (1 元 = 100); facts with more than two decimals
            are invalid (money is to the fen)
 decimal,   ``object`` arrays of ``Decimal`` (exact, evaluated element
-ratio      by element with the scalar evaluator's own operations)
+ratio      by element with the Python meaning in engine/core/)
 enum       ``int16`` index into the enum's declared values
 date       ``int64`` days since 1970-01-01
 string     ``object`` arrays of ``str``
@@ -31,7 +31,6 @@ from decimal import Decimal
 import numpy as np
 
 EPOCH = dt.date(1970, 1, 1)
-FILLER = {"bool": False, "integer": 0, "money": 0, "enum": 0, "date": 0}
 NUMPY_DTYPE = {"bool": np.bool_, "integer": np.int64, "money": np.int64, "enum": np.int16, "date": np.int64}
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...dsl import typed as t
+from ..core import cells
 from .vector import V
 
 MAX_COMBINATIONS = 1 << 16  # beyond this, building the verdicts could cost more than it saves
@@ -74,18 +75,7 @@ def plan(cc, table) -> LookupPlan | None:
 
 def _constants(test):
     """The constant nodes a cell compares with, or None if it reads anything else."""
-    if isinstance(test, t.TTestAny):
-        return []
-    if isinstance(test, t.TTestNot):
-        return _constants(test.test)
-    if isinstance(test, t.TTestCompare):
-        nodes = [test.value]
-    elif isinstance(test, t.TTestIn) and isinstance(test.container, t.TSet):
-        nodes = list(test.container.items)
-    elif isinstance(test, t.TTestIn) and isinstance(test.container, t.TInterval):
-        nodes = [test.container.lo, test.container.hi]
-    else:
-        return None
+    nodes = cells.operands(cells.of_test(test))
     return nodes if all(isinstance(n, (t.TLit, t.TParam)) for n in nodes) else None
 
 

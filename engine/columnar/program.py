@@ -15,7 +15,7 @@ import numpy as np
 
 from decimal import Decimal
 
-from ..scalar.compile import ParamIssue
+from ..core.values import ParamIssue
 from .compile import ColumnarCompiler
 from .frame import Frame, decode_value, empty_array, encode_value, enum_values, take as take_rows, to_records
 from .env import Level

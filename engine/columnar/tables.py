@@ -1,4 +1,4 @@
-"""Decision tables and exceptions over whole levels: the twin of engine/decisions.py.
+"""Decision tables and exceptions over whole levels: the twin of scalar/tables.py.
 
 Each hit policy walks the table's rows once, keeping per-row state arrays (still open,
 pending because a row may match, the candidate output of the rows that may match) so
@@ -11,12 +11,12 @@ from decimal import Decimal
 
 import numpy as np
 
-from ...dsl import typed as t
-from ..scalar.tables import table_parts
+from ..core import cells
+from ..core.operators import FUNCTIONS
 from . import lookup
 from . import why as wy
-from .compile import _gated_why, filler_array
-from .vector import V, andnot, as_objects, column, full, orm, squeeze, unify
+from .compile import ColumnarCompiler, filler_array
+from .vector import V, as_objects, column, full, orm, squeeze, unify
 
 
 def compile_rule(cc, rule):
@@ -118,7 +118,7 @@ class _Candidates:
 
 def compile_table(cc, rule):
     table = rule.table
-    inputs, rows = table_parts(cc, table, _test)
+    inputs, rows = cells.table_parts(cc, table, ColumnarCompiler.cell)
     policy = _POLICIES[table.hit]
     rule_enum = cc.enum_of(rule.type)
     fast = lookup.plan(cc, table) if rows else None
@@ -204,41 +204,6 @@ def _match(level, tests, values):
 
 def _NONE(n):
     return np.zeros(n, dtype=bool)
-
-
-def _test(cc, test):
-    """A function ``(level, V) -> V`` (bool) for one cell."""
-    if isinstance(test, t.TTestAny):
-        return lambda level, v: V(np.True_, "bool")
-    if isinstance(test, t.TTestNot):
-        inner = _test(cc, test.test)
-
-        def negate(level, v):
-            r = inner(level, v)
-            return V(~np.asarray(r.data, dtype=bool), "bool", r.unk, r.err, why=r.why)
-
-        return negate
-    if isinstance(test, t.TTestIn):
-        contains = cc.container(test.container)
-        return lambda level, v: _gated(v, contains(level, v), level.n)
-    op = test.op
-    other = cc.compile(test.value)
-    from .compile import _compare
-
-    def compare(level, v):
-        b = other(level)
-        return _gated(v, V(_compare(op, v, b, level.n), "bool", b.unk, b.err, why=b.why), level.n)
-
-    return compare
-
-
-def _gated(v: V, r: V, n: int) -> V:
-    """``r`` where ``v`` is known; v's own status where it is not (r is not looked at)."""
-    skip = v.bad()
-    r_err, r_unk = andnot(r.err, skip), andnot(r.unk, skip)
-    err = squeeze(orm(v.err, r_err))
-    unk = squeeze(andnot(orm(andnot(v.unk, v.err), r_unk), err))
-    return V(r.data, "bool", unk, err, why=_gated_why(v, r, skip, n))
 
 
 # --- hit policies
@@ -448,7 +413,7 @@ def _aggregate(out, rows, matched, how, rule):
         elif not vals:
             out.err[i] = True
         else:
-            data[i] = min(vals) if how == "min" else max(vals)
+            data[i] = FUNCTIONS[how].py(*vals)
     if how in ("min", "max") and out.rep in ("int", "fen", "enum", "date"):
         keep = rows & ~out.err
         for i in np.flatnonzero(keep).tolist():

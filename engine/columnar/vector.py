@@ -9,7 +9,7 @@ and ``data`` mean nothing; where ``unk`` is set, ``data`` holds a harmless fille
 integer fen), ``dec`` (object ``Decimal``), ``enum`` (int16 codes), ``date`` (int64
 days), ``str`` and ``obj`` (object arrays of scalar values, e.g. lists). Operations on
 ``bool``/``int``/``fen``/``enum``/``date`` are vectorized; the rest go element by
-element through the scalar evaluator's own functions (exact, slower).
+element through the Python meaning in engine/core/operators.py (exact, slower).
 """
 from __future__ import annotations
 

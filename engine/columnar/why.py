@@ -1,6 +1,6 @@
 """Which facts an unknown value waits on, per row: interned fact sets and their unions.
 
-The scalar evaluator's :class:`~engine.values.Unknown` carries a set of fact names
+The scalar evaluator's :class:`~engine.core.values.Unknown` carries a set of fact names
 (``members[2].age``, ``parameter:x``); merging two unknowns unites their sets. Here each
 row of an unknown value carries an int32 id of such a set (``V.why``), interned in the
 evaluation's :class:`Whys`, and the columnar operations unite ids wherever the scalar
@@ -129,6 +129,14 @@ def unite(a, b):
     if clash.any():
         out[clash] = _unite_pairs(a[clash], b[clash])
     return out
+
+
+def gated(v, r, skip, n: int):
+    """Facts of ``v`` where it is unknown; of ``r`` where ``v`` is known (``skip``: the
+    rows where it is not). ``x in …`` and a table cell read their operands (``r``) only
+    for a known value."""
+    looked = of(r, n) if skip is None else sel(of(r, n), ~skip)
+    return unite(of(v, n), looked)
 
 
 def unite_all(ws):

@@ -3,6 +3,9 @@
 Values are Python ``bool``, ``int``, ``Decimal`` (money, ratios, decimals), ``str``
 (enum values, strings) and ``date``. A missing fact is an :class:`Unknown` that carries
 the facts that would settle it; logic and arithmetic reason about it (three-valued).
+A parameter with no usable value on a date is a :class:`ParamIssue` in the per-date
+parameter table. What operators, functions and table cells do with values is defined
+in operators.py and cells.py.
 """
 from __future__ import annotations
 
@@ -65,3 +68,20 @@ def plain(value):
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
+
+
+class ParamIssue:
+    """A parameter with no usable value on the evaluation date: a gap in its values
+    (read as ``unknown``) or no value in force at all (reading it raises ``error``).
+    The per-date parameter tables of both evaluators hold one in the parameter's place."""
+
+    __slots__ = ("name", "unknown", "error")
+
+    def __init__(self, name: str, unknown: Unknown | None = None, error: EvalError | None = None):
+        self.name, self.unknown, self.error = name, unknown, error
+
+    def value(self):
+        """The value a read gives: the unknown, or the error raised."""
+        if self.error is not None:
+            raise self.error
+        return self.unknown

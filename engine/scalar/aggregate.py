@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..core.operators import FUNCTIONS
 from ..core.values import EvalError, Unknown
 
 
@@ -113,7 +114,9 @@ def _all(children, where, of, meta):
     return waiting.result(True)
 
 
-def _extreme(pick):
+def _extreme(name: str):
+    pick = FUNCTIONS[name].py  # the function min / max (core/operators.py), pairwise
+
     def reduce(children, where, of, meta):
         best, waiting, seen = None, _Waiting(), False
         for child, keep in _filtered(children, where):
@@ -134,4 +137,4 @@ def _extreme(pick):
 
 
 _REDUCERS = {"count": _count, "sum": _sum, "any": _any, "all": _all,
-             "min": _extreme(min), "max": _extreme(max)}
+             "min": _extreme("min"), "max": _extreme("max")}

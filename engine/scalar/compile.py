@@ -8,29 +8,10 @@ form carries no tracing code at all, so tracing off costs nothing.
 """
 from __future__ import annotations
 
-import datetime as dt
-import operator
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-
 from ...dsl import typed as t
-from ..core.values import EvalError, Unknown, merge, to_fen
-
-COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-           ">": operator.gt, ">=": operator.ge}
-
-
-class ParamIssue:
-    """A parameter with no usable value on the evaluation date (gap or out of range)."""
-
-    __slots__ = ("name", "unknown", "error")
-
-    def __init__(self, name: str, unknown: Unknown | None = None, error: EvalError | None = None):
-        self.name, self.unknown, self.error = name, unknown, error
-
-    def value(self):
-        if self.error is not None:
-            raise self.error
-        return self.unknown
+from ..core import cells
+from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY
+from ..core.values import ParamIssue, Unknown, merge
 
 
 class Compiler:
@@ -97,20 +78,20 @@ class Compiler:
     # --- operators
 
     def c_TNeg(self, node):
-        inner = self.compile(node.operand)
+        inner, negate = self.compile(node.operand), UNARY["-"].py
 
         def neg(env):
             value = inner(env)
-            return value if type(value) is Unknown else -value
+            return value if type(value) is Unknown else negate(value)
 
         return neg
 
     def c_TNot(self, node):
-        inner = self.compile(node.operand)
+        inner, invert = self.compile(node.operand), UNARY["not"].py
 
         def not_(env):
             value = inner(env)
-            return value if type(value) is Unknown else not value
+            return value if type(value) is Unknown else invert(value)
 
         return not_
 
@@ -146,7 +127,7 @@ class Compiler:
 
     def c_TArith(self, node):
         fns = [self.compile(o) for o in node.operands]
-        steps = [(op, fn, step.kind, node) for op, fn, step in zip(node.ops, fns[1:], node.steps)]
+        steps = [(ARITHMETIC[op].py, fn, step.kind, node) for op, fn, step in zip(node.ops, fns[1:], node.steps)]
         first = fns[0]
 
         def arith(env):
@@ -156,14 +137,14 @@ class Compiler:
                 if type(acc) is Unknown or type(right) is Unknown:
                     acc = merge(acc, right)
                     continue
-                acc = _apply(op, acc, right, kind, where)
+                acc = op(acc, right, kind, where)
             return acc
 
         return arith
 
     def c_TCompare(self, node):
         fns = [self.compile(o) for o in node.operands]
-        pairs = [(COMPARE[op], fn) for op, fn in zip(node.ops, fns[1:])]
+        pairs = [(COMPARISONS[op].py, fn) for op, fn in zip(node.ops, fns[1:])]
         first = fns[0]
 
         def compare(env):
@@ -202,17 +183,11 @@ class Compiler:
 
     def c_TIn(self, node):
         subject = self.compile(node.subject)
-        contains = self.container(node.container)
+        test = cells.compile_cell(cells.of_in(node), self.compile)  # the cell ``in C`` / ``not in C``
         negated = node.negated
 
         def in_(env):
-            value = subject(env)
-            if type(value) is Unknown:
-                return value
-            result = contains(env, value)
-            if type(result) is Unknown:
-                return result
-            return (not result) if negated else result
+            return test(env, subject(env))
 
         if not self.traced:
             return in_
@@ -231,37 +206,6 @@ class Compiler:
             return result
 
         return traced
-
-    def container(self, node):
-        """A function ``(env, value) -> bool | Unknown`` for a set or an interval."""
-        if isinstance(node, t.TSet):
-            if all(isinstance(i, t.TLit) for i in node.items):
-                members = frozenset(i.value for i in node.items)
-                return lambda env, value: value in members
-            fns = [self.compile(i) for i in node.items]
-
-            def member(env, value):
-                unknown = None
-                for fn in fns:
-                    item = fn(env)
-                    if type(item) is Unknown:
-                        unknown = item if unknown is None else unknown.merge(item)
-                    elif item == value:
-                        return True
-                return False if unknown is None else unknown
-
-            return member
-        lo, hi = self.compile(node.lo), self.compile(node.hi)
-        lo_op = operator.ge if node.lo_closed else operator.gt
-        hi_op = operator.le if node.hi_closed else operator.lt
-
-        def within(env, value):
-            a, b = lo(env), hi(env)
-            if type(a) is Unknown or type(b) is Unknown:
-                return merge(a, b) if type(a) is Unknown else b
-            return lo_op(value, a) and hi_op(value, b)
-
-        return within
 
     def c_TIf(self, node):
         cond, then, else_ = self.compile(node.cond), self.compile(node.then), self.compile(node.else_)
@@ -287,13 +231,13 @@ class Compiler:
 
     def c_TCall(self, node):
         fns = [self.compile(a) for a in node.args]
-        impl = _FUNCTIONS[node.fn]
-        fn_name = node.fn
+        function = FUNCTIONS[node.fn]
+        impl, reads_unknown = function.py, function.reads_unknown
 
         def call(env):
             args = [f(env) for f in fns]
-            if fn_name == "is_known":
-                return type(args[0]) is not Unknown
+            if reads_unknown:
+                return impl(*args)
             unknown = None
             for a in args:
                 if type(a) is Unknown:
@@ -326,43 +270,3 @@ def _only_unknown(current, left, right):
         if type(v) is Unknown:
             out = v if out is None or type(out) is not Unknown else out.merge(v)
     return out
-
-
-def _apply(op: str, a, b, kind: str, node):
-    if op == "+":
-        return a + b
-    if op == "-":
-        value = a - b
-        # date − date is a number of days (the checker types it integer)
-        return value.days if isinstance(value, dt.timedelta) else value
-    if op == "*":
-        value = a * b
-        return to_fen(value) if kind == "money" else value
-    if b == 0:
-        raise EvalError("E807", node.span, text=node.text)
-    value = Decimal(a) / Decimal(b)
-    return to_fen(value) if kind == "money" else value
-
-
-def _round(x, n=0):
-    q = Decimal(1).scaleb(-n)
-    value = Decimal(x).quantize(q, rounding=ROUND_HALF_UP)
-    return int(value) if isinstance(x, int) and n == 0 else value
-
-
-def _to_integral(x, rounding):
-    if isinstance(x, int):
-        return x
-    return x.to_integral_value(rounding=rounding)
-
-
-_FUNCTIONS = {
-    "min": lambda *a: min(a),
-    "max": lambda *a: max(a),
-    "abs": abs,
-    "round": _round,
-    "floor": lambda x: _to_integral(x, ROUND_FLOOR),
-    "ceil": lambda x: _to_integral(x, ROUND_CEILING),
-    "year": lambda d: d.year,
-    "is_known": None,
-}

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from ...dsl import typed as t
 from ...dsl.checker.checked import CheckedPolicy, Gap
-from .compile import Compiler, ParamIssue
+from .compile import Compiler
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
 from ..reports.trace import Recorder, to_model
-from ..core.values import EvalError, Unknown
+from ..core.values import EvalError, ParamIssue, Unknown
 
 
 @dataclass

@@ -5,8 +5,8 @@ check per decision when tracing is off).
 """
 from __future__ import annotations
 
-from ...dsl import typed as t
-from .compile import COMPARE
+from ..core import cells
+from ..core.operators import FUNCTIONS
 from ..core.values import EvalError, Unknown
 
 
@@ -86,21 +86,11 @@ def _key(value):
 # --- decision tables
 
 
-def table_parts(compiler, table, cell):
-    """A table's compiled inputs and rows ``(row, [(input position, cell test)], then)``;
-    ``cell(compiler, test)`` compiles one cell (scalar or columnar)."""
-    inputs = [compiler.compile(i.expr) for i in table.inputs]
-    positions = {i.name: n for n, i in enumerate(table.inputs)}
-    rows = [(row, [(positions[name], cell(compiler, test)) for name, test in row.tests.items()],
-             compiler.compile(row.then)) for row in table.rows]
-    return inputs, rows
-
-
 def compile_table(compiler, rule):
     table = rule.table
-    inputs, rows = table_parts(compiler, table, _test)
+    inputs, rows = cells.table_parts(compiler, table, _cell)
     policy = _POLICIES[table.hit]
-    bounds = {row.index: {name: [compiler.compile(b) for b in _bounds(test)] for name, test in row.tests.items()}
+    bounds = {row.index: {name: [compiler.compile(b) for b in _bounds(cells.of_test(test))] for name, test in row.tests.items()}
               for row in table.rows} if compiler.traced else {}
     spec = (rule, table, [compiler.meta.describe(i.expr) for i in table.inputs], bounds)
 
@@ -111,30 +101,9 @@ def compile_table(compiler, rule):
     return decide
 
 
-def _test(compiler, test):
-    """A function ``(env, value) -> bool | Unknown`` for one cell."""
-    if isinstance(test, t.TTestAny):
-        return lambda env, value: True
-    if isinstance(test, t.TTestNot):
-        inner = _test(compiler, test.test)
-
-        def negate(env, value):
-            r = inner(env, value)
-            return r if type(r) is Unknown else not r
-
-        return negate
-    if isinstance(test, t.TTestIn):
-        contains = compiler.container(test.container)
-        return lambda env, value: value if type(value) is Unknown else contains(env, value)
-    op, other = COMPARE[test.op], compiler.compile(test.value)
-
-    def compare(env, value):
-        if type(value) is Unknown:
-            return value
-        b = other(env)
-        return b if type(b) is Unknown else op(value, b)
-
-    return compare
+def _cell(compiler, cell):
+    """A function ``(env, value) -> bool | Unknown`` for one cell (core/cells.py)."""
+    return cells.compile_cell(cell, compiler.compile)
 
 
 def _match(env, tests, values):
@@ -263,16 +232,18 @@ def _sum(outs, rule):
     return sum(outs, Decimal(0) if rule.type.kind != "integer" else 0)
 
 
-def _extreme(pick):
+def _extreme(name: str):
+    pick = FUNCTIONS[name].py  # the function min / max (core/operators.py)
+
     def reduce(outs, rule):
         if not outs:
-            raise EvalError("E806", rule.span, fn=pick.__name__)
-        return pick(outs)
+            raise EvalError("E806", rule.span, fn=name)
+        return pick(*outs)
 
     return reduce
 
 
-_AGGREGATES = {"sum": _sum, "min": _extreme(min), "max": _extreme(max),
+_AGGREGATES = {"sum": _sum, "min": _extreme("min"), "max": _extreme("max"),
                "count": lambda outs, rule: len(outs), "list": lambda outs, rule: list(outs)}
 _POLICIES = {"first": _first, "unique": _unique, "priority": _priority, "collect": _collect}
 
@@ -309,14 +280,14 @@ def _row_trace(env, spec, row, values, several=None) -> None:
                    "sources": [str(s) for s in row.sources] if row else []})
 
 
-def _bounds(test) -> list:
+def _bounds(cell) -> list:
     """The numeric or date thresholds a cell compares against (for margins)."""
-    if isinstance(test, t.TTestNot):
-        return _bounds(test.test)
-    if isinstance(test, t.TTestCompare) and test.value.type.ordered:
-        return [test.value]
-    if isinstance(test, t.TTestIn) and isinstance(test.container, t.TInterval):
-        return [test.container.lo, test.container.hi]
+    if isinstance(cell, cells.Negated):
+        return _bounds(cell.inner)
+    if isinstance(cell, cells.Compare) and cell.operand.type.ordered:
+        return [cell.operand]
+    if isinstance(cell, cells.Between):
+        return [cell.lo, cell.hi]
     return []
 
 
