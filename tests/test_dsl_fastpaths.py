@@ -222,7 +222,8 @@ def test_variants_share_base_checks_only_where_nothing_changes(tmp_path):
 # --- expressions: the recursive-descent reader against Lark
 
 from fupin.dsl import fastparse as F  # noqa: E402
-from fupin.dsl import parser as P  # noqa: E402
+from fupin.dsl import larkparse as L  # noqa: E402
+from fupin.dsl.syntax import ParseFailure  # noqa: E402
 from fupin.dsl.checker.rules import expr_text  # noqa: E402
 
 
@@ -237,14 +238,14 @@ def _dump(node):
 
 def _lark_outcome(text, test):
     try:
-        return ("ok", _dump(P._parse_lark(text, test)))
-    except P.ParseFailure as exc:
+        return ("ok", _dump(L.parse(text, test)))
+    except ParseFailure as exc:
         return ("fail", exc.code, exc.offset, exc.length, repr(exc.details))
 
 
 def _fast_outcome(text, test):
     try:
-        return ("ok", _dump(F.parse_fast(text, test, P.UNIT_SCALE, P._number)))
+        return ("ok", _dump(F.parse_fast(text, test)))
     except F.Unsure:
         return None
 
