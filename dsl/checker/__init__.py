@@ -60,7 +60,7 @@ def check(src, variant: str | None = None, memo: "_Memo | None" = None) -> Check
             params[name] = memo.params[name]
             continue
         before = len(diags)
-        params[name] = decls.parameter(name, p, p._origin)
+        params[name] = decls.parameter(name, p, p.origin)
         if recording and len(diags) == before:
             memo.param_defs[name] = p
     rule_types = _rule_types(view, decls, diags)
@@ -179,9 +179,9 @@ def _rule_types(view, decls, diags) -> dict:
             continue
         ent = decls.entities[r.entity]
         if name in ent.fields:
-            diags.append(error("E104", r._loc.key_span(), name=name, first=str(ent.fields[name].span)))
+            diags.append(error("E104", r.loc.key_span(), name=name, first=str(ent.fields[name].span)))
             continue
-        out[r.entity][name] = decls.type_of(r.type, r._loc, "type")
+        out[r.entity][name] = decls.type_of(r.type, r.loc, "type")
     return out
 
 
