@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
@@ -237,4 +237,4 @@ class _ToAst(Transformer):
         raise ParseFailure("E201", 0, found=str(data), expected="?")
 
 
-__all__ = ["parse", "Token"]
+__all__ = ["parse"]

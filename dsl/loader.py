@@ -219,5 +219,4 @@ def _inner_model(annotation):
     return None
 
 
-__all__ = ["load_source", "PolicySource", "Loc", "policy_files", "ExceptionDef", "ParameterDef",
-           "RuleDef", "EntityDef", "EnumDef"]
+__all__ = ["load_source", "PolicySource", "Loc", "policy_files"]
