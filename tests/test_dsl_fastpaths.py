@@ -145,7 +145,7 @@ def _canon(x):
 
 def _picture(result):
     return ([(d.code, d.span, d.message("en"), d.message("zh")) for d in result.diagnostics],
-            result.policy is None, sorted(result.params_used), _canon(result._checked))
+            result.policy is None, sorted(result.params_used), _canon(result.checked))
 
 
 def _assert_variants_as_if_alone(path) -> int:
@@ -157,11 +157,11 @@ def _assert_variants_as_if_alone(path) -> int:
         alone[name] = C.check(src, name)
     assert list(together) == list(alone)
     shared = 0
-    base_rules = together["base"]._checked.rules
+    base_rules = together["base"].checked.rules
     for name in together:
         assert _picture(together[name]) == _picture(alone[name]), name
         if name != "base":
-            shared += sum(1 for n, r in together[name]._checked.rules.items() if base_rules.get(n) is r)
+            shared += sum(1 for n, r in together[name].checked.rules.items() if base_rules.get(n) is r)
     return shared
 
 
@@ -339,7 +339,7 @@ def _table_findings(path):
     _, results = C.check_all(src)
     out = []
     for result in results.values():
-        checked = result._checked
+        checked = result.checked
         fields = {e: ent.fields for e, ent in checked.entities.items()}
         for rule in checked.rules.values():
             table = rule.table
