@@ -1,4 +1,5 @@
-"""The checker's stages: their order, each one run alone, and check outputs kept.
+"""The checker's stages: their order, each one run alone, and check outputs kept; and
+dsl/'s house rules: no private reach-ins, no import cycle, errors without the parser.
 
 Each stage of :data:`fupin.dsl.checker.STAGES` is run on a state that the stages before
 it prepared, and its effect is asserted from a table; a stage may set only the state
@@ -228,3 +229,71 @@ def test_errors_import_no_parser():
             "(m.startswith('fupin') and ('parse' in m or 'lark' in m))])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- dsl/: no private reach-ins, an acyclic import graph, loc and origin not settable from YAML
+
+import ast as pyast  # noqa: E402
+
+DSL = ROOT / "dsl"
+
+
+def _dsl_modules():
+    for path in sorted(DSL.rglob("*.py")):
+        rel = path.relative_to(ROOT).with_suffix("")
+        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+        yield ".".join(parts), path, path.name == "__init__.py"
+
+
+def _imports(module, path, is_package):
+    """The dsl modules ``module`` imports (relative imports, lazy ones included)."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    known = {m for m, _, _ in _dsl_modules()}
+    out = set()
+    for node in pyast.walk(pyast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, pyast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                out.add(sub if sub in known else target)
+    return out - {module}
+
+
+@pytest.mark.parametrize("module, path, is_package", list(_dsl_modules()), ids=[m for m, _, _ in _dsl_modules()])
+def test_dsl_module_reaches_into_nothing_private(module, path, is_package):
+    tree = pyast.parse(path.read_text(encoding="utf-8"))
+    for node in pyast.walk(tree):
+        if isinstance(node, pyast.ImportFrom) and node.level:
+            assert not [a.name for a in node.names if a.name.startswith("_")], (module, node.lineno)
+            assert not [a.asname for a in node.names if (a.asname or "").startswith("_")], (module, node.lineno)
+        if isinstance(node, pyast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            owner = node.value
+            assert isinstance(owner, pyast.Name) and owner.id in ("self", "cls"), (module, node.lineno, node.attr)
+
+
+def test_dsl_import_graph_is_acyclic():
+    graph = {m: _imports(m, p, pkg) for m, p, pkg in _dsl_modules()}
+    state: dict = {}
+
+    def visit(m, path):
+        state[m] = "open"
+        for n in sorted(graph.get(m, ())):
+            assert state.get(n) != "open", " -> ".join(path + [n])
+            if n not in state:
+                visit(n, path + [n])
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    assert "dsl.parser" not in graph["dsl.larkparse"]
+
+
+@pytest.mark.parametrize("key", ["loc", "origin", "_loc", "_origin", "locate"])
+def test_yaml_cannot_set_loc_or_origin(tmp_path, key):
+    (tmp_path / "rules.yaml").write_text(
+        f"rules:\n  r: {{type: bool, entity: household, expr: 'true', {key}: x}}\n", encoding="utf-8")
+    src = load_source(tmp_path)
+    assert [d.code for d in src.diagnostics] == ["E103"]
+    assert "r" not in src.rules
