@@ -2,8 +2,8 @@
 of its source text. Offsets are left out of equality, so two parses of the same
 expression written differently compare equal (as in Cedar).
 
-The Lark tree is turned into this AST at once by :mod:`fupin.dsl.parser`; nothing
-downstream sees Lark.
+The Lark tree is turned into this AST at once by :mod:`fupin.dsl.larkparse` (and
+:mod:`fupin.dsl.fastparse` reads text straight into it); nothing downstream sees Lark.
 """
 from __future__ import annotations
 

@@ -32,9 +32,6 @@ class Span:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-NOWHERE = Span("<input>", 0, 0)
-
-
 @dataclass(frozen=True)
 class Diagnostic:
     """An error or warning with a stable code, a location and message arguments.

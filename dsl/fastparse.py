@@ -1,6 +1,6 @@
 """A recursive-descent reading of the expression grammar, for expressions that parse.
 
-Lark's LALR parser (dsl/parser.py + grammar.lark) is the definition of the language
+Lark's LALR parser (dsl/larkparse.py + grammar.lark) is the definition of the language
 and of its error messages; building its parse tree, propagating positions and
 transforming the tree costs about 0.4 ms per expression, most of checking the policy
 pack. This module reads the same grammar directly into the same AST, with the same
@@ -21,6 +21,7 @@ import re
 from decimal import Decimal
 
 from . import ast
+from .syntax import MAX_DEPTH as LARK_DEPTH, MAX_NODES as LARK_NODES, number, quantity
 
 # The terminals of grammar.lark, as Lark compiles them.
 _WS = re.compile(r"[ \t\r\n\u3000]*")
@@ -37,17 +38,17 @@ _PUNCT = {"+": "+", "-": "-", "*": "*", "×": "*", "/": "/", "÷": "/", "(": "("
           "{": "{", "}": "}", ",": ",", ":": ":", ".": "."}
 _NORM = {"=": "==", "≤": "<=", "≥": ">=", "≠": "!="}
 
-MAX_DEPTH = 30  # nested expressions read here; deeper ones go to Lark (and its limits)
-SMALL = 90  # an AST of at most this many nodes is within Lark's limits (depth 100, 3000 nodes)
+READ_DEPTH = 30  # nested expressions read here; deeper ones go to Lark (and its limits)
+SMALL = 90  # an AST of at most this many nodes is within Lark's limits (see _within_limits)
 
 
 class Unsure(Exception):
     """Not something this reader answers for: parse with Lark instead."""
 
 
-def parse_fast(text: str, test: bool, units: dict, number) -> ast.Node:
+def parse_fast(text: str, test: bool) -> ast.Node:
     """The AST Lark's path gives for ``text``, or raise :class:`Unsure`."""
-    reader = _Reader(text, units, number)
+    reader = _Reader(text)
     node = reader.unary_test() if test else reader.expr()[0]
     if reader.kind() != "eof":
         raise Unsure
@@ -56,26 +57,14 @@ def parse_fast(text: str, test: bool, units: dict, number) -> ast.Node:
     return node
 
 
-def quantity(digits: str, unit: str, units: dict, number) -> tuple:
-    """The value and kind of ``NUMBER UNIT`` (``3万`` is an integer, ``3元`` money)."""
-    scale, kind = units[unit]
-    value = number(digits) * scale
-    if kind is None:
-        kind = "decimal" if isinstance(value, Decimal) and value != int(value) else "integer"
-    if kind == "money" or kind == "ratio" or isinstance(value, Decimal):
-        value = Decimal(value)
-        if kind == "integer":
-            value = int(value)
-    return value, kind
-
-
 def _within_limits(node, count: int) -> bool:
-    if count >= 3000:
+    # Lark's tree has up to 3 × MAX_NODES nodes and 2 × MAX_DEPTH levels (larkparse._check_tree).
+    if count >= 3 * LARK_NODES:
         return False
     stack = [(node, 2)]  # Lark's tree has one level above the AST (the start rule)
     while stack:
         current, depth = stack.pop()
-        if depth >= 100:
+        if depth >= 2 * LARK_DEPTH:
             return False
         stack.extend((c, depth + 1) for c in ast.children(current))
     return True
@@ -86,8 +75,8 @@ class _Reader:
     contextual lexer (a unit only right after a number, a word after an operand only
     as a keyword)."""
 
-    def __init__(self, text: str, units: dict, number):
-        self.text, self.units, self.number = text, units, number
+    def __init__(self, text: str):
+        self.text = text
         self.pos = 0
         self.depth = 0
         self.count = 0
@@ -157,7 +146,7 @@ class _Reader:
 
     def deeper(self):
         self.depth += 1
-        if self.depth > MAX_DEPTH:
+        if self.depth > READ_DEPTH:
             raise Unsure
 
     # --- expressions: each returns (node, container start, container end)
@@ -296,9 +285,9 @@ class _Reader:
             if m:
                 self.pos, self._tok = m.end(), None
                 return self.quantity(value, m.group(), start, m.end())
-            number = self.number(value)
-            kind = "decimal" if isinstance(number, Decimal) else "integer"
-            return (self.node(ast.Num, number, kind, start=start, end=end), start, end)
+            num = number(value)
+            kind = "decimal" if isinstance(num, Decimal) else "integer"
+            return (self.node(ast.Num, num, kind, start=start, end=end), start, end)
         if kind == "name":
             if self.after_operand() == "(":
                 return self.call(value, start)
@@ -320,7 +309,7 @@ class _Reader:
         raise Unsure
 
     def quantity(self, digits: str, unit: str, start: int, end: int):
-        value, kind = quantity(digits, unit, self.units, self.number)
+        value, kind = quantity(digits, unit)
         return (self.node(ast.Num, value, kind, start=start, end=end), start, end)
 
     def call(self, fn: str, start: int):

@@ -8,13 +8,12 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
-from .errors import Bilingual as _Bilingual
-from .fastparse import quantity
-from .parser import MAX_DEPTH, MAX_NODES, UNIT_SCALE, ParseFailure, _number
+from .errors import Bilingual
+from .syntax import MAX_DEPTH, MAX_NODES, ParseFailure, number, quantity
 
 _READABLE = {
     "NAME": ("名称", "a name"), "NUMBER": ("数字", "a number"), "COMPOP": ("比较符", "a comparison"),
@@ -24,7 +23,6 @@ _READABLE = {
     "PLUS": ("+", "+"), "MINUS": ("-", "-"), "TIMES": ("*", "*"), "DIVIDE": ("/", "/"),
     "DOT": (".", "."), "$END": ("表达式结尾", "end of expression"),
 }
-
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +89,7 @@ def _expected(names) -> dict:
         if z not in zh:
             zh.append(z)
             en.append(e)
-    return _Bilingual("、".join(zh[:6]) or "?", ", ".join(en[:6]) or "?")
+    return Bilingual("、".join(zh[:6]) or "?", ", ".join(en[:6]) or "?")
 
 
 def _span(meta, shift: int) -> dict:
@@ -113,12 +111,12 @@ class _ToAst(Transformer):
 
     # atom: NUMBER -> number
     def number(self, meta, c):
-        value = _number(c[0])
+        value = number(c[0])
         return ast.Num(value, "decimal" if isinstance(value, Decimal) else "integer", **self._s(meta))
 
     # atom: NUMBER UNIT -> quantity
     def quantity(self, meta, c):
-        value, kind = quantity(str(c[0]), str(c[1]), UNIT_SCALE, _number)
+        value, kind = quantity(str(c[0]), str(c[1]))
         return ast.Num(value, kind, **self._s(meta))
 
     # atom: DATE -> date
@@ -127,7 +125,7 @@ class _ToAst(Transformer):
             value = dt.date.fromisoformat(str(c[0]))
         except ValueError:
             raise ParseFailure("E201", c[0].start_pos - self.shift, len(c[0]), found=f"`{c[0]}`",
-                               expected=_Bilingual("有效日期", "a valid date")) from None
+                               expected=Bilingual("有效日期", "a valid date")) from None
         return ast.DateLit(value, **self._s(meta))
 
     # atom: STRING -> string
@@ -239,4 +237,4 @@ class _ToAst(Transformer):
         raise ParseFailure("E201", 0, found=str(data), expected="?")
 
 
-__all__ = ["parse", "Token"]
+__all__ = ["parse"]

@@ -1,7 +1,7 @@
 """Load a policy folder: every YAML file, validated, merged, with positions kept.
 
 ``load_source(path)`` returns a :class:`PolicySource`: the declarations of the base
-policy and its variants, each object carrying its location (``_loc``) so that later
+policy and its variants, each object carrying its location (``loc``) so that later
 stages report errors at ``file:line:col``. Problems are collected, not raised, so that
 `fupin check` can report them all at once.
 """
@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from .errors import Diagnostic, FupinError, Span, error
+from .errors import Bilingual, Diagnostic, FupinError, Span, error
 from .model import (DocumentDef, EntityDef, EnumDef, ExceptionDef, ParameterDef, RuleDef,
                     RuleFile, VariantFile)
 from .yamlsrc import Positions, load_yaml_file
@@ -125,40 +125,37 @@ def _add_rule_file(src: PolicySource, parsed: RuleFile, loc: Loc) -> None:
                 ("parameters", src.parameters), ("rules", src.rules))
     for section, target in sections:
         for name, obj in getattr(parsed, section).items():
-            obj._loc = loc.child(section, name)
+            obj.locate(loc.child(section, name))
             if section == "rules" and obj.entity is None:
                 obj.entity = parsed.entity
             _declare(src, target, name, obj)
             if section == "rules":
                 for i, exc in enumerate(obj.exceptions):
-                    exc._loc = obj._loc.child("exceptions", i)
+                    exc.locate(obj.loc.child("exceptions", i))
 
 
 def _declare(src: PolicySource, target: dict, name: str, obj) -> None:
     if name in target:
-        first = target[name]._loc.key_span()
-        src.diagnostics.append(error("E104", obj._loc.key_span(), name=name, first=str(first)))
+        first = target[name].loc.key_span()
+        src.diagnostics.append(error("E104", obj.loc.key_span(), name=name, first=str(first)))
         return
     target[name] = obj
 
 
 def _add_variant(src: PolicySource, parsed: VariantFile, loc: Loc) -> None:
-    parsed._loc = loc
+    parsed.locate(loc)
     if parsed.variant in src.variants or parsed.variant == "base":
-        first = src.variants[parsed.variant]._loc.span("variant") if parsed.variant in src.variants else "base"
+        first = src.variants[parsed.variant].loc.span("variant") if parsed.variant in src.variants else "base"
         src.diagnostics.append(error("E104", loc.span("variant"), name=parsed.variant, first=str(first)))
         return
     for rule_name, excs in parsed.exceptions.items():
         for i, exc in enumerate(excs):
-            exc._loc = loc.child("exceptions", rule_name, i)
-            exc._origin = parsed.variant
+            exc.locate(loc.child("exceptions", rule_name, i), parsed.variant)
     src.variants[parsed.variant] = parsed
 
 
-def _bi(zh: str, en: str):
-    from .errors import Bilingual as _Bilingual
-
-    return _Bilingual(zh, en)
+def _bi(zh: str, en: str) -> Bilingual:
+    return Bilingual(zh, en)
 
 
 def _schema_errors(exc: ValidationError, pos: Positions, model) -> list[Diagnostic]:
@@ -198,8 +195,6 @@ def _strip_union_tags(loc: tuple) -> tuple:
 
 def _allowed_keys(model, loc: tuple) -> list[str]:
     """The keys a schema allows at the place of an unknown key (for the hint)."""
-    from . import model as m
-
     current = model
     for part in loc[:-1]:
         if isinstance(part, int) or current is None:
@@ -207,21 +202,21 @@ def _allowed_keys(model, loc: tuple) -> list[str]:
         fld = getattr(current, "model_fields", {}).get(part)
         if fld is None:
             continue  # a user-chosen name inside a dict: the model stays the dict's value type
-        current = _inner_model(fld.annotation, m)
+        current = _inner_model(fld.annotation)
     return list(getattr(current, "model_fields", {}).keys()) if current else []
 
 
-def _inner_model(annotation, m):
+def _inner_model(annotation):
+    """The schema model inside an annotation such as ``dict[str, RuleDef] | None``."""
     import typing
 
     stack = [annotation]
     while stack:
         ann = stack.pop()
-        if isinstance(ann, type) and issubclass(ann, m._Strict):
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
             return ann
         stack.extend(typing.get_args(ann))
     return None
 
 
-__all__ = ["load_source", "PolicySource", "Loc", "policy_files", "ExceptionDef", "ParameterDef",
-           "RuleDef", "EntityDef", "EnumDef"]
+__all__ = ["load_source", "PolicySource", "Loc", "policy_files"]

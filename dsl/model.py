@@ -2,7 +2,9 @@
 
 These models describe what a policy officer writes; they hold expressions as text.
 Each loaded object also remembers where it came from (``loc``: file, key path) and
-which variant supplied it (``origin``) — private attributes that validation ignores.
+which variant supplied it (``origin``): read-only properties over private attributes,
+set with ``locate`` by the loader and by variants. They are not schema fields, so a
+policy file cannot set them (``loc:`` in YAML is an unknown key like any other).
 """
 from __future__ import annotations
 
@@ -18,6 +20,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     _loc: Any = PrivateAttr(default=None)
     _origin: str = PrivateAttr(default="base")
+
+    @property
+    def loc(self):
+        """Where this was written (a :class:`fupin.dsl.loader.Loc`), None if not loaded from a file."""
+        return self._loc
+
+    @property
+    def origin(self) -> str:
+        """The variant that supplied this (``"base"`` for the base policy)."""
+        return self._origin
+
+    def locate(self, loc, origin: str | None = None) -> None:
+        """Record where this was written and, if given, which variant supplied it."""
+        self._loc = loc
+        if origin is not None:
+            self._origin = origin
 
 
 class Labels(_Strict):

@@ -10,26 +10,11 @@ RecursionError.
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
 
 from . import ast
 from .fastparse import Unsure, parse_fast
-
-MAX_LENGTH = 4000
-MAX_DEPTH = 50
-MAX_NODES = 1000
-
-UNIT_SCALE = {"元": (1, "money"), "万元": (10_000, "money"), "亿元": (100_000_000, "money"),
-              "万": (10_000, None), "%": (Decimal("0.01"), "ratio"), "％": (Decimal("0.01"), "ratio")}
-
-
-class ParseFailure(Exception):
-    """A syntax or limit problem at ``offset`` of the text, with message arguments."""
-
-    def __init__(self, code: str, offset: int, length: int = 1, **args):
-        super().__init__(code)
-        self.code, self.offset, self.length, self.details = code, offset, length, args
+from .syntax import MAX_DEPTH, MAX_LENGTH, ParseFailure
 
 
 def parse_expression(text: str) -> ast.Node:
@@ -53,7 +38,7 @@ def _parse(text: str, test: bool) -> ast.Node:
         raise ParseFailure("E206", MAX_LENGTH, detail=f"{len(text)} > {MAX_LENGTH} characters")
     _check_brackets(text)
     try:
-        return parse_fast(text, test, UNIT_SCALE, _number)
+        return parse_fast(text, test)
     except Unsure:
         pass
     return _parse_lark(text, test)  # Lark decides: the result, or the located error
@@ -77,20 +62,4 @@ def _check_brackets(text: str) -> None:
             depth = max(depth - 1, 0)
 
 
-def _number(text: str) -> int | Decimal:
-    return Decimal(text) if "." in text else int(text)
-
-
-_MOVED = ("Token", "_lark", "_ToAst", "_check_tree", "_failure", "_expected", "_span", "_READABLE")
-
-
-def __getattr__(name: str):
-    # The Lark side lives in larkparse (imported on first use); these names stay reachable here.
-    if name in _MOVED:
-        from . import larkparse
-
-        return getattr(larkparse, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["parse_expression", "parse_unary_test", "ParseFailure", "Token"]
+__all__ = ["parse_expression", "parse_unary_test", "ParseFailure"]

@@ -145,7 +145,7 @@ def _canon(x):
 
 def _picture(result):
     return ([(d.code, d.span, d.message("en"), d.message("zh")) for d in result.diagnostics],
-            result.policy is None, sorted(result.params_used), _canon(result._checked))
+            result.policy is None, sorted(result.params_used), _canon(result.checked))
 
 
 def _assert_variants_as_if_alone(path) -> int:
@@ -157,11 +157,11 @@ def _assert_variants_as_if_alone(path) -> int:
         alone[name] = C.check(src, name)
     assert list(together) == list(alone)
     shared = 0
-    base_rules = together["base"]._checked.rules
+    base_rules = together["base"].checked.rules
     for name in together:
         assert _picture(together[name]) == _picture(alone[name]), name
         if name != "base":
-            shared += sum(1 for n, r in together[name]._checked.rules.items() if base_rules.get(n) is r)
+            shared += sum(1 for n, r in together[name].checked.rules.items() if base_rules.get(n) is r)
     return shared
 
 
@@ -222,7 +222,8 @@ def test_variants_share_base_checks_only_where_nothing_changes(tmp_path):
 # --- expressions: the recursive-descent reader against Lark
 
 from fupin.dsl import fastparse as F  # noqa: E402
-from fupin.dsl import parser as P  # noqa: E402
+from fupin.dsl import larkparse as L  # noqa: E402
+from fupin.dsl.syntax import ParseFailure  # noqa: E402
 from fupin.dsl.checker.rules import expr_text  # noqa: E402
 
 
@@ -237,14 +238,14 @@ def _dump(node):
 
 def _lark_outcome(text, test):
     try:
-        return ("ok", _dump(P._parse_lark(text, test)))
-    except P.ParseFailure as exc:
+        return ("ok", _dump(L.parse(text, test)))
+    except ParseFailure as exc:
         return ("fail", exc.code, exc.offset, exc.length, repr(exc.details))
 
 
 def _fast_outcome(text, test):
     try:
-        return ("ok", _dump(F.parse_fast(text, test, P.UNIT_SCALE, P._number)))
+        return ("ok", _dump(F.parse_fast(text, test)))
     except F.Unsure:
         return None
 
@@ -338,7 +339,7 @@ def _table_findings(path):
     _, results = C.check_all(src)
     out = []
     for result in results.values():
-        checked = result._checked
+        checked = result.checked
         fields = {e: ent.fields for e, ent in checked.entities.items()}
         for rule in checked.rules.values():
             table = rule.table

@@ -1,206 +1,127 @@
 """The checker: declarations, names and types, cycles, decision tables, lints.
 
-``check(src, variant)`` checks one view (the base, or a variant applied over it) and
-returns the :class:`CheckedPolicy` plus diagnostics; ``check_all(src)`` checks the base
-and every variant, lints the base and what each variant adds (W901–W904), and returns
-every diagnostic once, sorted.
+It is two lists of named stages, run in order (as OPA's compiler is):
+
+* :data:`POLICY_STAGES` check the whole policy: ``CheckViews`` (the base, then every
+  variant, each taking over the base's checks where re-checking could not differ),
+  ``Lint`` (W901–W904 on the base and on what each variant adds) and ``Collect`` (every
+  diagnostic once, sorted by place);
+* :data:`~fupin.dsl.checker.stages.STAGES` check one view: ``ApplyVariant``,
+  ``CheckDeclarations``, ``CheckParameters``, ``DeclareRuleTypes``, ``CheckRules``,
+  ``FindCycles``, ``AnalyseTables``, ``BuildPolicy`` (see :mod:`.stages`).
+
+``check(src, variant)`` checks one view and returns a :class:`CheckResult`;
+``check_all(src)`` checks the base and every variant and returns every diagnostic once,
+sorted, with the result of each view.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import Diagnostic, error
-from ..types import Type
+from ..errors import Diagnostic
 from .checked import CheckedPolicy
-from .declarations import Declarations
-from .graph import find_cycles, lint
-from .resolve import Symbols
-from .rules import RuleChecker
-from .tables import analyse_table
-from .variants import apply
+from .graph import lint
+from .stages import STAGES, Stage, ViewState, run
+from .takeover import BaseChecks
 
 
 @dataclass
 class CheckResult:
-    """The checked policy (None when errors prevent building it) and diagnostics."""
+    """One view's outcome: ``policy`` is the checked policy, or None when errors prevent
+    compiling it; ``checked`` is built even then (the lints read it), and ``view`` holds
+    the view's declarations, located where the base or the variant wrote them."""
 
     policy: CheckedPolicy | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     params_used: set = field(default_factory=set)
+    checked: CheckedPolicy | None = None
+    view: object = None
 
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "error"]
 
+    @classmethod
+    def of(cls, state: ViewState) -> "CheckResult":
+        """The result of a view whose stages have all run."""
+        result = cls(state.checked, state.diags, state.params_used, state.checked, state.view)
+        if state.has_cycle or result.errors:
+            result.policy = None
+        return result
 
-def check(src, variant: str | None = None, memo: "_Memo | None" = None) -> CheckResult:
+
+def check_view(src, variant: str | None = None, base: BaseChecks | None = None,
+               metrics: dict | None = None) -> ViewState:
+    """Run :data:`STAGES` on the base (``variant`` None) or one variant; the final state."""
+    return run(ViewState(src, variant, base), STAGES, metrics)
+
+
+def check(src, variant: str | None = None, base: BaseChecks | None = None) -> CheckResult:
     """Check the base policy (``variant`` None) or one variant over it.
 
-    With ``memo``, checking the base records each rule's check, and checking a variant
-    takes over the base's checked rule (the same object) wherever re-checking it could
-    not say anything else: see :class:`_Memo`.
+    With ``base`` (the base's checks, :class:`BaseChecks`), a variant takes over the
+    base's checked rules (the same objects) wherever re-checking could not differ.
     """
-    diags: list[Diagnostic] = list(src.diagnostics) if variant is None else []
-    view = apply(src, variant, diags) if variant else src
-    recording = memo is not None and variant is None
-    reusing = memo is not None and variant is not None and memo.usable_for(view)
-    if reusing and memo.decls is not None:
-        decls = memo.decls.over(view, diags)  # the same documents, enums and entities, said nothing
-    else:
-        decls = Declarations(view, diags)
-        before = len(diags)
-        decls.documents()
-        decls.declare_enums()
-        decls.declare_entities()
-        if recording and len(diags) == before:
-            memo.decls = decls
-    params = {}
-    for name, p in view.parameters.items():
-        if reusing and memo.param_defs.get(name) is p:
-            params[name] = memo.params[name]
-            continue
-        before = len(diags)
-        params[name] = decls.parameter(name, p, p._origin)
-        if recording and len(diags) == before:
-            memo.param_defs[name] = p
-    rule_types = _rule_types(view, decls, diags)
-    symbols = Symbols(decls.entities, rule_types, {n: p.type for n, p in params.items()}, decls.enums)
-    checker = RuleChecker(decls, symbols, diags)
-    if recording:
-        memo.start(src, symbols, params)
-    elif reusing:
-        changed_names, changed_params = memo.changes(symbols, params)
-    rules = {}
-    taken: set[str] = set()
-    for name, r in view.rules.items():
-        if reusing:
-            entry = memo.rules.get(name)
-            if entry is not None and entry.holds_for(r, changed_names, changed_params):
-                rules[name] = entry.crule
-                checker.params_used |= entry.params
-                taken.add(name)
-                continue
-        checker.rule_names, checker.rule_params = set(), set()
-        before = len(diags)
-        crule = checker.rule(name, r)
-        if crule is not None:
-            rules[name] = crule
-            if recording:
-                memo.rules[name] = _Checked(r, crule, checker.rule_names | {name}, checker.rule_params,
-                                            len(diags) == before)
-    has_cycle = find_cycles(rules, diags)
-    fields = {e: ent.fields for e, ent in decls.entities.items()}
-    for name, crule in rules.items():
-        if name in taken:
-            continue  # analysed with the base: the same table and parameter values, no finding
-        before = len(diags)
-        analyse_table(crule, crule.table, decls.enums, fields, params, diags)
-        if recording and len(diags) != before:
-            memo.rules[name].clean = False
-    vlabels = src.variants[variant].labels if variant else None
-    checked = CheckedPolicy(variant or "base", vlabels, dict(src.documents), decls.enums, decls.entities,
-                            params, rules)
-    result = CheckResult(checked, diags, checker.params_used)
-    if has_cycle or result.errors:
-        result.policy = None
-    result._checked = checked  # kept for lint even when errors stop compilation
-    result._view = view  # the variant's declarations, located where the variant wrote them
-    return result
+    return CheckResult.of(check_view(src, variant, base))
 
 
 @dataclass
-class _Checked:
-    """The base's check of one rule: its definition, result, and what the result read."""
+class PolicyState:
+    """What checking a whole policy has found so far (the policy stages' state)."""
 
-    rule: object  # the RuleDef checked (a variant that keeps the rule keeps this object)
-    crule: CRule
-    names: set  # every name its expressions looked up, and its own name
-    params: set  # the parameters it uses
-    clean: bool  # no diagnostic from checking it or analysing its table
-
-    def holds_for(self, rule, changed_names: set, changed_params: set) -> bool:
-        if not self.clean or rule is not self.rule or not self.names.isdisjoint(changed_names):
-            return False
-        return self.crule.table is None or self.params.isdisjoint(changed_params)
+    src: object
+    metrics: dict | None = None  # stage metric -> seconds, when asked for
+    results: dict[str, CheckResult] = field(default_factory=dict)  # CheckViews: "base" first
+    lint_diags: list[Diagnostic] = field(default_factory=list)  # Lint
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # Collect
 
 
-class _Memo:
-    """Rules checked in the base, for the variants of the same source.
-
-    A variant changes parameters, rules and exceptions; most rules it leaves alone. A
-    rule the variant keeps (the same definition object) whose looked-up names mean the
-    same in the variant (same rule and parameter types for every entity) resolves to
-    the same typed IR; if it has a table, the parameters it uses must also have the same
-    values, as the gap and overlap analysis reads them. Only rules whose base check said
-    nothing are taken over, so a variant reports exactly what re-checking would report.
-    Likewise the parameters a variant keeps (same definition object) and the documents,
-    enums and entities (variants cannot change them).
-    """
-
-    def __init__(self):
-        self.rules: dict[str, _Checked] = {}
-        self.param_defs: dict = {}  # name -> the ParameterDef whose check said nothing
-        self.decls: Declarations | None = None  # the base's, if documents, enums and entities said nothing
-        self.src = None
-
-    def start(self, src, symbols: Symbols, params: dict) -> None:
-        self.src, self.symbols, self.params = src, symbols, params
-
-    def usable_for(self, view) -> bool:
-        src = self.src
-        return (src is not None and view.entities is src.entities and view.enums is src.enums
-                and view.documents is src.documents)
-
-    def changes(self, symbols: Symbols, params: dict) -> tuple[set, set]:
-        """Names whose meaning differs from the base, parameters whose type or values do."""
-        base = self.symbols
-        changed_names = _changed(base.params, symbols.params)
-        for e in set(base.rule_types) | set(symbols.rule_types):
-            changed_names |= _changed(base.rule_types.get(e, {}), symbols.rule_types.get(e, {}))
-        changed_params = set(self.params.keys() ^ params.keys())
-        for x in self.params.keys() & params.keys():
-            a, b = self.params[x], params[x]
-            if a is not b and (a.type != b.type or a.periods != b.periods):
-                changed_params.add(x)
-        return changed_names, changed_params
+def check_views(state: PolicyState) -> None:
+    """The base, then every variant, each handed the base's checks to take over."""
+    base_state = check_view(state.src, metrics=state.metrics)
+    state.results["base"] = CheckResult.of(base_state)
+    base = BaseChecks.of(base_state)
+    for name in state.src.variants:
+        state.results[name] = CheckResult.of(check_view(state.src, name, base, state.metrics))
 
 
-def _changed(a: dict, b: dict) -> set:
-    """The keys whose value differs between two dicts (present in one only included)."""
-    out = set(a.keys() ^ b.keys())
-    out.update(x for x in a.keys() & b.keys() if a[x] != b[x])
-    return out
-
-
-def _rule_types(view, decls, diags) -> dict:
-    out: dict[str, dict[str, Type]] = {e: {} for e in decls.entities}
-    for name, r in view.rules.items():
-        if r.entity not in out:
-            continue
-        ent = decls.entities[r.entity]
-        if name in ent.fields:
-            diags.append(error("E104", r._loc.key_span(), name=name, first=str(ent.fields[name].span)))
-            continue
-        out[r.entity][name] = decls.type_of(r.type, r._loc, "type")
-    return out
-
-
-def check_all(src) -> tuple[list[Diagnostic], dict[str, CheckResult]]:
-    """Check the base and every variant; every diagnostic once, sorted by place."""
-    memo = _Memo()
-    results = {"base": check(src, memo=memo)}
-    for name in src.variants:
-        results[name] = check(src, name, memo)
+def lint_views(state: PolicyState) -> None:
+    """Unused parameters and internal rules, missing sources, gap values: in the base,
+    and in what each variant supplies. A name used in any view counts as used."""
+    results = state.results
     used = set().union(*(r.params_used for r in results.values()))
-    rules_used = set().union(*(rule.deps for r in results.values() for rule in r._checked.rules.values()))
-    lint_diags: list[Diagnostic] = []
-    base = results["base"]._checked
+    rules_used = set().union(*(rule.deps for r in results.values() for rule in r.checked.rules.values()))
+    base = results["base"].checked
     for name, r in results.items():
-        lint(r._checked, used, rules_used, r._view, lint_diags, base=None if name == "base" else base)
+        lint(r.checked, used, rules_used, r.view, state.lint_diags, base=None if name == "base" else base)
+
+
+def collect(state: PolicyState) -> None:
+    """Every diagnostic once (the base's and a variant's may coincide), sorted by place."""
     seen, out = set(), []
-    for d in [*lint_diags, *(d for r in results.values() for d in r.diagnostics)]:
+    for d in [*state.lint_diags, *(d for r in state.results.values() for d in r.diagnostics)]:
         key = (d.code, d.span, d.message("en"))
         if key not in seen:
             seen.add(key)
             out.append(d)
-    return sorted(out, key=Diagnostic.sort_key), results
+    state.diagnostics = sorted(out, key=Diagnostic.sort_key)
+
+
+POLICY_STAGES: list[Stage] = [
+    Stage("CheckViews", "check_views", check_views),
+    Stage("Lint", "check_lint", lint_views),
+    Stage("Collect", "check_collect", collect),
+]
+
+
+def check_all(src, metrics: dict | None = None) -> tuple[list[Diagnostic], dict[str, CheckResult]]:
+    """Check the base and every variant; every diagnostic once, sorted by place.
+
+    With ``metrics`` (a dict), each stage's seconds are added under its metric name.
+    """
+    state = run(PolicyState(src, metrics), POLICY_STAGES, metrics)
+    return state.diagnostics, state.results
+
+
+__all__ = ["check_all", "check", "check_view", "CheckResult", "BaseChecks", "PolicyState", "ViewState",
+           "STAGES", "POLICY_STAGES", "Stage", "run"]

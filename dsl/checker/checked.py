@@ -171,4 +171,3 @@ class CheckedPolicy:
     entities: dict[str, CEntity]
     params: dict[str, CParam]
     rules: dict[str, CRule]
-    origins: list = field(default_factory=list)  # base first, then each variant applied

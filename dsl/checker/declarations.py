@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 
 from ..coerce import CoerceError, coerce
-from ..errors import error
-from ..errors import Bilingual as _Bilingual
+from ..errors import Bilingual, error
 from ..types import Type, parse_type
 from .checked import CEntity, CEnum, CField, Citation, CParam, Gap
 
@@ -40,10 +39,10 @@ class Declarations:
             self.doc_lengths[name] = None
             if not doc.file:
                 continue
-            path = (Path(doc._loc.file).parent / doc.file)
+            path = (Path(doc.loc.file).parent / doc.file)
             count = _line_count(path)
             if count is None:
-                self.diags.append(error("W905", doc._loc.span("file"), doc=name, path=str(path)))
+                self.diags.append(error("W905", doc.loc.span("file"), doc=name, path=str(path)))
             self.doc_lengths[name] = count
 
     def citations(self, text, loc, *sub) -> tuple:
@@ -58,14 +57,14 @@ class Declarations:
             span = loc.span(*sub)
             if not m:
                 self.diags.append(error("E105", span, cite=part.strip(),
-                                        detail=_Bilingual("格式不对", "bad format")))
+                                        detail=Bilingual("格式不对", "bad format")))
                 continue
             doc, first, last = m.group(1), int(m.group(2)), int(m.group(3) or m.group(2))
             if doc not in self.src.documents:
                 guess = difflib.get_close_matches(doc, list(self.src.documents), n=1)
                 self.diags.append(error("E105", span, cite=part.strip(),
-                                        detail=_Bilingual(f"未声明文件 `{doc}`", f"document `{doc}` is not declared"),
-                                        hint=_Bilingual(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else None))
+                                        detail=Bilingual(f"未声明文件 `{doc}`", f"document `{doc}` is not declared"),
+                                        hint=Bilingual(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else None))
                 continue
             count = self.doc_lengths.get(doc)
             if last < first or first < 1 or (count is not None and last > count):
@@ -86,7 +85,7 @@ class Declarations:
             choices = ["bool", "integer", "decimal", "money", "ratio", "date", "string", "list", *self.enums]
             guess = difflib.get_close_matches(text, choices, n=1)
             self.diags.append(error("E302", loc.span(*sub), name=text, suggestion=guess[0] if guess else "bool",
-                                    hint=None if guess else _Bilingual("可用类型：" + "、".join(choices), "types: " + ", ".join(choices))))
+                                    hint=None if guess else Bilingual("可用类型：" + "、".join(choices), "types: " + ", ".join(choices))))
             return Type("any")
         return typ
 
@@ -94,10 +93,10 @@ class Declarations:
         for name, ent in self.src.entities.items():
             fields = {}
             for fname, f in ent.fields.items():
-                fields[fname] = self._field(name, fname, f, ent._loc.child("fields", fname))
-            self.entities[name] = CEntity(name, ent.labels, ent.parent, ent.key, fields, ent._loc.key_span())
+                fields[fname] = self._field(name, fname, f, ent.loc.child("fields", fname))
+            self.entities[name] = CEntity(name, ent.labels, ent.parent, ent.key, fields, ent.loc.key_span())
         for name, ent in self.entities.items():
-            loc = self.src.entities[name]._loc
+            loc = self.src.entities[name].loc
             if ent.parent and ent.parent not in self.entities:
                 self.diags.append(error("E302", loc.span("parent"), name=ent.parent,
                                         suggestion=_guess(ent.parent, self.entities)))
@@ -131,7 +130,7 @@ class Declarations:
     # --- parameters
 
     def parameter(self, name: str, p, origin: str) -> CParam:
-        loc = p._loc
+        loc = p.loc
         typ = self.type_of(p.type, loc, "type")
         periods = []
         values = tuple(self.enums[typ.name].values) if typ.kind == "enum" else ()
@@ -140,12 +139,12 @@ class Declarations:
                 start = dt.date.fromisoformat(str(key))
             except ValueError:
                 self.diags.append(error("E702", loc.key_span("values", key), name=name,
-                                        detail=_Bilingual(f"`{key}` 不是日期（YYYY-MM-DD）", f"`{key}` is not a date (YYYY-MM-DD)")))
+                                        detail=Bilingual(f"`{key}` 不是日期（YYYY-MM-DD）", f"`{key}` is not a date (YYYY-MM-DD)")))
                 continue
             periods.append((start, self._param_value(name, raw, typ, values, loc.child("values", key))))
         periods.sort(key=lambda pv: pv[0])
         if not periods:
-            self.diags.append(error("E702", loc.span("values"), name=name, detail=_Bilingual("没有任何取值", "has no values")))
+            self.diags.append(error("E702", loc.span("values"), name=name, detail=Bilingual("没有任何取值", "has no values")))
         sources = self.citations(p.source, loc, "source")
         return CParam(name, typ, p.labels, p.unit, sources, p.note, periods, origin, loc.key_span())
 
@@ -155,7 +154,7 @@ class Declarations:
         if isinstance(raw, dict):
             if set(raw) - {"gap", "source", "note"} or "gap" not in raw:
                 self.diags.append(error("E702", loc.span(), name=name,
-                                        detail=_Bilingual("映射形式的取值只能是 {gap: …, source: …}", "a mapping value must be {gap: …, source: …}")))
+                                        detail=Bilingual("映射形式的取值只能是 {gap: …, source: …}", "a mapping value must be {gap: …, source: …}")))
                 return None
             return Gap(str(raw["gap"]), self.citations(raw.get("source"), loc, "source"))
         if typ.kind == "any":

@@ -1,8 +1,7 @@
 """Whole-policy checks: dependency cycles, unused declarations, missing sources, gaps."""
 from __future__ import annotations
 
-from ..errors import error
-from ..errors import Bilingual as _Bilingual
+from ..errors import Bilingual, error
 from .checked import Gap
 
 
@@ -59,7 +58,7 @@ def lint(checked, params_used: set, rules_used: set, view, diags: list, base=Non
         if base is None and name not in params_used:
             diags.append(error("W901", param.span, name=name))
         if not param.sources and (inherited is None or inherited.sources):
-            diags.append(error("W903", param.span, kind=_Bilingual("参数", "parameter"), name=name))
+            diags.append(error("W903", param.span, kind=Bilingual("参数", "parameter"), name=name))
         for start, value in param.periods:
             if isinstance(value, Gap) and (inherited is None or (start, value) not in inherited.periods):
                 loc = _param_loc(view, name)
@@ -72,9 +71,9 @@ def lint(checked, params_used: set, rules_used: set, view, diags: list, base=Non
         if rule.internal and name not in rules_used and inherited is None:
             diags.append(error("W904", rule.span, name=name))
         if not rule.sources and (inherited is None or inherited.sources):
-            diags.append(error("W903", rule.span, kind=_Bilingual("规则", "rule"), name=name))
+            diags.append(error("W903", rule.span, kind=Bilingual("规则", "rule"), name=name))
 
 
 def _param_loc(view, name):
     param = view.parameters.get(name)
-    return getattr(param, "_loc", None)
+    return param.loc if param is not None else None

@@ -12,8 +12,7 @@ from decimal import Decimal
 
 from .. import ast
 from .. import typed as t
-from ..errors import error
-from ..errors import Bilingual as _Bilingual
+from ..errors import Bilingual, error
 from ..types import ANY, BOOL, DATE, DECIMAL, INTEGER, MONEY, RATIO, STRING, Type, arith, assignable, comparable
 
 FUNCTIONS = {"min": (2, 99), "max": (2, 99), "abs": (1, 1), "round": (1, 2), "floor": (1, 1),
@@ -150,14 +149,14 @@ class Resolver:
         for kw in ("且", "或", "非"):
             parts = [p for p in name.split(kw) if p]
             if len(parts) > 1 and all(self.known(ast.Name(p), entity) for p in parts):
-                self.err("E301", node, name=name, hint=_Bilingual(
+                self.err("E301", node, name=name, hint=Bilingual(
                     f"中文关键字“{kw}”两侧要加空格：`{f' {kw} '.join(parts)}`",
                     f"put spaces around the keyword “{kw}”: `{f' {kw} '.join(parts)}`"))
                 return
         ent = self.sym.entities.get(entity)
         for list_field, child in (ent.children.items() if ent else ()):
             if name in self.sym.names_of(child):
-                self.err("E301", node, name=name, hint=_Bilingual(
+                self.err("E301", node, name=name, hint=Bilingual(
                     f"`{name}` 属于 {child}，需经汇总使用，例如 count({list_field} where {name} …)",
                     f"`{name}` belongs to {child}; use it inside an aggregation, e.g. count({list_field} where {name} …)"))
                 return
@@ -168,7 +167,7 @@ class Resolver:
         if guess:
             self.err("E301", node, name=name, suggestion=guess[0])
         else:
-            self.err("E301", node, name=name, hint=_Bilingual(
+            self.err("E301", node, name=name, hint=Bilingual(
                 f"`{entity}` 上没有这个字段、规则或参数", f"`{entity}` has no such field, rule or parameter"))
 
     def r_Attr(self, node, entity, expected):
@@ -195,7 +194,7 @@ class Resolver:
     def r_Neg(self, node, entity, expected):
         operand = self.expr(node.operand, entity)
         if not operand.type.numeric and operand.type != ANY:
-            self.err("E401", node, detail=_Bilingual(f"不能对 {operand.type} 取负", f"cannot negate {operand.type}"))
+            self.err("E401", node, detail=Bilingual(f"不能对 {operand.type} 取负", f"cannot negate {operand.type}"))
             return self.bad(node)
         return t.TNeg(**self.base(node, operand.type), operand=operand)
 
@@ -210,7 +209,7 @@ class Resolver:
         for op, right, rnode in zip(node.ops, operands[1:], node.operands[1:]):
             result = arith(op, current, right.type)
             if result is None:
-                self.err("E401", node, detail=_Bilingual(f"{current} {op} {right.type} 没有意义",
+                self.err("E401", node, detail=Bilingual(f"{current} {op} {right.type} 没有意义",
                                                          f"{current} {op} {right.type} is meaningless"))
                 return self.bad(node)
             steps.append(result)
@@ -279,7 +278,7 @@ class Resolver:
         else_ = self.expr(node.else_, entity, expected)
         typ = unify(then.type, else_.type)
         if typ is None:
-            self.err("E401", node, detail=_Bilingual(f"两个分支类型不同：{then.type} 与 {else_.type}",
+            self.err("E401", node, detail=Bilingual(f"两个分支类型不同：{then.type} 与 {else_.type}",
                                                      f"branches differ: {then.type} and {else_.type}"))
             return self.bad(node)
         return t.TIf(**self.base(node, typ), cond=cond, then=then, else_=else_)
@@ -292,17 +291,17 @@ class Resolver:
                 return self.r_Agg(ast.Agg("count", node.args[0], None, None, node.start, node.end), entity, expected)
             if len(node.args) == 2:  # sum(members, expr): the comma form of sum(members: expr)
                 return self.r_Agg(ast.Agg(node.fn, node.args[0], None, node.args[1], node.start, node.end), entity, expected)
-            self.err("E305", node, name=node.fn, detail=_Bilingual(f"需要写成 {node.fn}(列表, 表达式)",
+            self.err("E305", node, name=node.fn, detail=Bilingual(f"需要写成 {node.fn}(列表, 表达式)",
                                                                   f"is written {node.fn}(list, expression)"),
                      functions=", ".join(list(FUNCTIONS) + list(AGGREGATES)))
             return self.bad(node)
         if node.fn not in FUNCTIONS:
-            self.err("E305", node, name=node.fn, detail=_Bilingual("不存在", "does not exist"),
+            self.err("E305", node, name=node.fn, detail=Bilingual("不存在", "does not exist"),
                      functions=", ".join(list(FUNCTIONS) + list(AGGREGATES)))
             return self.bad(node)
         low, high = FUNCTIONS[node.fn]
         if not low <= len(node.args) <= high:
-            self.err("E305", node, name=node.fn, detail=_Bilingual(f"需要 {low}–{high} 个参数", f"takes {low}–{high} arguments"),
+            self.err("E305", node, name=node.fn, detail=Bilingual(f"需要 {low}–{high} 个参数", f"takes {low}–{high} arguments"),
                      functions=", ".join(FUNCTIONS))
             return self.bad(node)
         args = [self.expr(a, entity) for a in node.args]
@@ -324,7 +323,7 @@ class Resolver:
         else:
             typ = types[0] if types[0].numeric or types[0] == ANY else None
         if typ is None:
-            self.err("E401", node, detail=_Bilingual(f"{fn} 的参数类型不对：{', '.join(map(str, types))}",
+            self.err("E401", node, detail=Bilingual(f"{fn} 的参数类型不对：{', '.join(map(str, types))}",
                                                      f"{fn} does not take {', '.join(map(str, types))}"))
             return self.bad(node)
         return t.TCall(**self.base(node, typ), fn=fn, args=args)
@@ -335,7 +334,7 @@ class Resolver:
 
     def r_Agg(self, node, entity, expected):
         if node.fn not in AGGREGATES:
-            self.err("E305", node, name=node.fn, detail=_Bilingual("不是汇总函数", "is not an aggregation"),
+            self.err("E305", node, name=node.fn, detail=Bilingual("不是汇总函数", "is not an aggregation"),
                      functions=", ".join(AGGREGATES))
             return self.bad(node)
         if not self.is_list(node.source, entity):
@@ -347,7 +346,7 @@ class Resolver:
         fn = node.fn
         if fn in ("any", "all") and of is None:
             if fn == "all":
-                self.err("E305", node, name="all", detail=_Bilingual("写成 all(列表, 条件) 或 all(列表 where 筛选, 条件)",
+                self.err("E305", node, name="all", detail=Bilingual("写成 all(列表, 条件) 或 all(列表 where 筛选, 条件)",
                                                                      "is written all(list, condition) or all(list where filter, condition)"),
                          functions="all")
                 return self.bad(node)
@@ -360,21 +359,21 @@ class Resolver:
     def agg_type(self, node, fn, of) -> Type | None:
         if fn == "count":
             if of is not None:
-                self.err("E305", node, name="count", detail=_Bilingual("只接受筛选条件", "takes only a where filter"), functions="count")
+                self.err("E305", node, name="count", detail=Bilingual("只接受筛选条件", "takes only a where filter"), functions="count")
                 return None
             return INTEGER
         if of is None:
-            self.err("E305", node, name=fn, detail=_Bilingual(f"需要写成 {fn}(列表, 表达式)", f"is written {fn}(list, expression)"),
+            self.err("E305", node, name=fn, detail=Bilingual(f"需要写成 {fn}(列表, 表达式)", f"is written {fn}(list, expression)"),
                      functions=fn)
             return None
         if fn in ("any", "all"):
             self.want_bool(of, node.of or node)
             return BOOL
         if fn == "sum" and not (of.type.numeric or of.type == ANY):
-            self.err("E401", node.of, detail=_Bilingual(f"不能对 {of.type} 求和", f"cannot sum {of.type}"))
+            self.err("E401", node.of, detail=Bilingual(f"不能对 {of.type} 求和", f"cannot sum {of.type}"))
             return None
         if fn in ("min", "max") and not (of.type.ordered or of.type == ANY):
-            self.err("E401", node.of, detail=_Bilingual(f"{of.type} 没有大小", f"{of.type} has no order"))
+            self.err("E401", node.of, detail=Bilingual(f"{of.type} 没有大小", f"{of.type} has no order"))
             return None
         return of.type
 

@@ -7,9 +7,8 @@ from decimal import Decimal
 from pydantic import ValidationError
 
 from .. import ast
-from ..errors import error
+from ..errors import Bilingual, error
 from ..model import ROW_KEYS, Labels, TableInputDef
-from ..errors import Bilingual as _Bilingual
 from ..parser import ParseFailure, parse_expression, parse_unary_test
 from ..types import ANY, BOOL, INTEGER, Type, assignable
 from .checked import CException, CRow, CRule, CTable, CTableInput
@@ -61,7 +60,7 @@ class RuleChecker:
     # --- one rule
 
     def rule(self, name: str, r) -> CRule | None:
-        loc = r._loc
+        loc = r.loc
         entity = r.entity
         if entity not in self.sym.entities:
             self.diags.append(error("E302", loc.span("entity") if r.entity else loc.key_span(), name=entity or "?",
@@ -70,9 +69,9 @@ class RuleChecker:
         typ = self.sym.rule_types[entity][name]
         sources = self.decls.citations(r.source, loc, "source")
         crule = CRule(name, entity, typ, r.labels, r.unit, sources, r.note, r.internal, None, None, [],
-                      r._origin, loc.key_span())
+                      r.origin, loc.key_span())
         if (r.expr is None) == (r.table is None):
-            self.diags.append(error("E103", loc.key_span(), detail=_Bilingual(
+            self.diags.append(error("E103", loc.key_span(), detail=Bilingual(
                 f"规则 `{name}` 须有且只有 expr 或 table 之一", f"rule `{name}` needs exactly one of expr or table")))
             return crule
         if r.expr is not None:
@@ -93,7 +92,7 @@ class RuleChecker:
                                     declared=str(crule.type), actual=str(out.type)))
 
     def exception(self, crule: CRule, exc) -> CException | None:
-        loc = exc._loc
+        loc = exc.loc
         when, d1 = self.typed_expr(exc.when, loc, ("when",), crule.entity, BOOL, condition=True)
         value, d2 = self.typed_expr(exc.value, loc, ("value",), crule.entity, crule.type)
         crule.deps |= d1 | d2
@@ -101,7 +100,7 @@ class RuleChecker:
         if when is None or value is None:
             return None
         sources = self.decls.citations(exc.source, loc, "source")
-        return CException(exc.id, exc.labels, when, value, sources, exc._origin, loc.span())
+        return CException(exc.id, exc.labels, when, value, sources, exc.origin, loc.span())
 
     # --- decision tables
 
@@ -117,7 +116,7 @@ class RuleChecker:
             if crow is not None:
                 rows.append(crow)
         if not rows:
-            self.diags.append(error("E604", loc.span("rows"), name=crule.name, detail=_Bilingual("没有任何行", "has no rows")))
+            self.diags.append(error("E604", loc.span("rows"), name=crule.name, detail=Bilingual("没有任何行", "has no rows")))
         priority = table.priority
         if table.hit == "priority" and priority is None and crule.type.kind == "enum":
             priority = list(self.sym.enums[crule.type.name].values)  # declaration order
@@ -150,20 +149,20 @@ class RuleChecker:
     def table_policy(self, crule, table, loc) -> None:
         if table.hit == "collect":
             if table.aggregate is None:
-                self.diags.append(error("E604", loc.key_span("hit"), name=crule.name, detail=_Bilingual(
+                self.diags.append(error("E604", loc.key_span("hit"), name=crule.name, detail=Bilingual(
                     "collect 需要 aggregate（sum/min/max/count/list）", "collect needs aggregate (sum/min/max/count/list)")))
             elif table.aggregate in ("sum", "min", "max") and not (crule.type.numeric or crule.type == ANY):
-                self.diags.append(error("E604", loc.span("aggregate"), name=crule.name, detail=_Bilingual(
+                self.diags.append(error("E604", loc.span("aggregate"), name=crule.name, detail=Bilingual(
                     f"{table.aggregate} 需要数值类型，规则是 {crule.type}", f"{table.aggregate} needs a numeric rule, not {crule.type}")))
             elif table.aggregate == "count" and crule.type != INTEGER:
                 self.diags.append(error("E403", loc.span("aggregate"), name=crule.name, declared=str(crule.type), actual="integer"))
         elif table.aggregate is not None:
-            self.diags.append(error("E604", loc.span("aggregate"), name=crule.name, detail=_Bilingual(
+            self.diags.append(error("E604", loc.span("aggregate"), name=crule.name, detail=Bilingual(
                 "aggregate 只用于 collect", "aggregate is only for hit: collect")))
         if table.hit == "priority":
             order = table.priority
             if order is None and crule.type.kind != "enum":
-                self.diags.append(error("E604", loc.key_span("hit"), name=crule.name, detail=_Bilingual(
+                self.diags.append(error("E604", loc.key_span("hit"), name=crule.name, detail=Bilingual(
                     "priority 需要 priority: 列出输出的先后", "priority needs a priority: list of outputs, highest first")))
             elif order is not None and crule.type.kind == "enum":
                 values = self.sym.enums[crule.type.name].values
@@ -174,7 +173,7 @@ class RuleChecker:
 
     def row(self, crule, table, by_name, row, index, loc) -> CRow | None:
         if not isinstance(row, dict):
-            self.diags.append(error("E103", loc.span(), detail=_Bilingual("表格行应为映射", "a table row must be a mapping")))
+            self.diags.append(error("E103", loc.span(), detail=Bilingual("表格行应为映射", "a table row must be a mapping")))
             return None
         tests = {}
         for key, cell in row.items():
@@ -191,7 +190,7 @@ class RuleChecker:
             if table.aggregate == "count":
                 then_raw = 1
             else:
-                self.diags.append(error("E103", loc.span(), detail=_Bilingual("表格行缺少 then", "a table row needs then")))
+                self.diags.append(error("E103", loc.span(), detail=Bilingual("表格行缺少 then", "a table row needs then")))
                 return None
         else:
             then_raw = row["then"]
@@ -215,7 +214,7 @@ class RuleChecker:
         try:
             return Labels.model_validate(raw)
         except ValidationError as exc:
-            self.diags.append(error("E103", loc.span(), detail=_Bilingual(
+            self.diags.append(error("E103", loc.span(), detail=Bilingual(
                 f"reason 应为 {{zh: …, en: …}}：{exc.errors()[0]['msg']}", f"reason must be {{zh: …, en: …}}: {exc.errors()[0]['msg']}")))
             return None
 

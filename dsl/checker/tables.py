@@ -11,8 +11,7 @@ import itertools
 from decimal import Decimal
 
 from .. import typed as t
-from ..errors import error
-from ..errors import Bilingual as _Bilingual
+from ..errors import Bilingual, error
 from .resolve import INF
 
 MAX_CELLS = 200_000
@@ -120,7 +119,7 @@ def _combinations(table, names, axes, params, day):
 def _example(values: dict, more: int):
     text = ", ".join(f"{k}={_show(v)}" for k, v in values.items())
     if more > 0:
-        return _Bilingual(f"{text}（另有 {more} 种情形）", f"{text} (and {more} more cases)")
+        return Bilingual(f"{text}（另有 {more} 种情形）", f"{text} (and {more} more cases)")
     return text
 
 

@@ -1,7 +1,7 @@
 """Apply a variant (and the chain it extends) over the base declarations.
 
 The result is a view of the source with overridden parameters, rules and exceptions,
-each remembering which variant supplied it (``_origin``) and where (``_loc``).
+each remembering which variant supplied it (``origin``) and where (``loc``).
 """
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import difflib
 
 from pydantic import ValidationError
 
-from ..errors import error
+from ..errors import Bilingual, error
 from ..model import ParameterDef, RuleDef
-from ..errors import Bilingual as _Bilingual
 
 
 def chain(src, name: str, diags: list) -> list:
@@ -23,7 +22,7 @@ def chain(src, name: str, diags: list) -> list:
         variant = src.variants.get(current)
         if variant is None or current in seen:
             last = out[-1] if out else None
-            span = last._loc.span("extends") if last else None
+            span = last.loc.span("extends") if last else None
             if span is not None:
                 diags.append(error("E108", span, name=last.variant, base=current))
             return []
@@ -44,7 +43,7 @@ def apply(src, name: str, diags: list):
 
 
 def _apply_one(view, variant, diags: list) -> None:
-    loc = variant._loc
+    loc = variant.loc
     for pname, override in variant.parameters.items():
         ploc = loc.child("parameters", pname)
         base = view.parameters.get(pname)
@@ -53,7 +52,7 @@ def _apply_one(view, variant, diags: list) -> None:
             continue
         merged = _merge(base, override, ParameterDef, ploc, diags)
         if merged is not None:
-            merged._loc, merged._origin = ploc, variant.variant
+            merged.locate(ploc, variant.variant)
             view.parameters[pname] = merged
     for rname, override in variant.rules.items():
         rloc = loc.child("rules", rname)
@@ -62,13 +61,15 @@ def _apply_one(view, variant, diags: list) -> None:
         if merged is None:
             continue
         changes_value = base is None or any(k in override for k in ("expr", "table", "exceptions"))
-        merged._loc = rloc if changes_value else base._loc
-        merged._origin = variant.variant if changes_value else base._origin
+        if changes_value:
+            merged.locate(rloc, variant.variant)
+        else:
+            merged.locate(base.loc, base.origin)
         for i, exc in enumerate(merged.exceptions):
             if "exceptions" in override:
-                exc._loc, exc._origin = rloc.child("exceptions", i), variant.variant
+                exc.locate(rloc.child("exceptions", i), variant.variant)
             else:
-                exc._loc, exc._origin = base.exceptions[i]._loc, base.exceptions[i]._origin
+                exc.locate(base.exceptions[i].loc, base.exceptions[i].origin)
         view.rules[rname] = merged
     for rname, added in variant.exceptions.items():
         base = view.rules.get(rname)
@@ -76,7 +77,7 @@ def _apply_one(view, variant, diags: list) -> None:
             _missing(diags, loc.child("exceptions", rname), "规则", "rule", rname, view.rules)
             continue
         rule = base.model_copy()
-        rule._loc, rule._origin = base._loc, base._origin
+        rule.locate(base.loc, base.origin)
         kept = [e for e in base.exceptions if e.id not in {a.id for a in added}]
         rule.exceptions = kept + list(added)
         view.rules[rname] = rule
@@ -85,7 +86,7 @@ def _apply_one(view, variant, diags: list) -> None:
 def _rule(base, override, rloc, diags):
     if base is None:
         if "entity" not in override:
-            diags.append(error("E103", rloc.key_span(), detail=_Bilingual(
+            diags.append(error("E103", rloc.key_span(), detail=Bilingual(
                 "变体新增的规则须写明 entity", "a rule added by a variant needs entity")))
             return None
         return _validate(RuleDef, override, rloc, diags)
@@ -113,12 +114,12 @@ def _validate(model, data, loc, diags):
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        diags.append(error("E103", loc.key_span(), detail=_Bilingual(f"`{where}`：{first['msg']}", f"`{where}`: {first['msg']}")))
+        diags.append(error("E103", loc.key_span(), detail=Bilingual(f"`{where}`：{first['msg']}", f"`{where}`: {first['msg']}")))
         return None
 
 
 def _missing(diags, loc, zh, en, name, choices) -> None:
     guess = difflib.get_close_matches(name, list(choices), n=1)
-    suggestion = _Bilingual(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else \
-        _Bilingual("变体只能覆盖已有的名称", "a variant can only override what exists")
-    diags.append(error("E109", loc.key_span(), kind=_Bilingual(zh, en), name=name, suggestion=suggestion))
+    suggestion = Bilingual(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else \
+        Bilingual("变体只能覆盖已有的名称", "a variant can only override what exists")
+    diags.append(error("E109", loc.key_span(), kind=Bilingual(zh, en), name=name, suggestion=suggestion))
