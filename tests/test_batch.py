@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from fupin.cli.main import main
 from fupin.engine import batch as eb
 from fupin.engine.batch.projection import project
-from fupin.engine.reports.jsonout import _decimal_text, dumps
+from fupin.engine.reports.jsonout import decimal_text, dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests/fixtures/batch"
@@ -73,7 +73,7 @@ def as_text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return _decimal_text(value)
+        return decimal_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

@@ -219,11 +219,6 @@ def _read_json(data: bytes, schema) -> pa.Table:
                         read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1), use_threads=False))
 
 
-def explicit_schema(layout) -> pa.Schema:
-    """The arrow types of every declared field (for tests and tools)."""
-    return pa.schema(JsonTypes(layout)._fields(layout, {n: None for n in [*layout.fields, *layout.lists]}))
-
-
 def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, extra, path) -> Chunk:
     try:
         table = types.read(b"".join(lines))
