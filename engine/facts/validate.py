@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...dsl.coerce import CoerceError, coerce
 from ...dsl.errors import Span, error
 
-MAX_CHILDREN = {"default": 10_000, "household": 100_000, "village": 100_000}
+DEFAULT_MAX_CHILDREN = 10_000  # children a list field may hold when it declares no ``max``
 MONEY_TO_THE_FEN = {"zh": "精确到分的金额（至多两位小数）", "en": "money to the fen (at most two decimals)"}
 
 
@@ -99,12 +99,17 @@ class FactsChecker:
             diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
                                expected=f"list of {fld.child}", value=_short(value)))
             return None
-        limit = MAX_CHILDREN.get(fld.child, MAX_CHILDREN["default"])
+        limit = max_children(fld)
         if len(value) > limit:
             diags.append(error("E810", self._span(where, path), detail=f"{fpath}: {len(value)} > {limit}"))
             return None
         return [self._entity(item, fld.child, f"{fpath}[{i}].", ident, where, path + (i,), diags)
                 for i, item in enumerate(value)]
+
+
+def max_children(fld) -> int:
+    """The most children a list field may hold: its declared ``max``, else the default."""
+    return DEFAULT_MAX_CHILDREN if fld.max is None else fld.max
 
 
 def _to_the_fen(amount) -> bool:
