@@ -24,8 +24,10 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--summary", is_flag=True, help="Print counts, totals and incidence / 打印汇总")
 @click.option("--quarantine", default=None, type=click.Path(dir_okay=False),
               help="Invalid rows (.csv or .jsonl; default <OUTPUT stem>.quarantine.csv) / 隔离文件")
-@click.option("--members", default=None, type=click.Path(), help="CSV of members (household_id) / 成员 CSV")
-@click.option("--households", default=None, type=click.Path(), help="CSV of households (village_id) / 农户 CSV")
+@click.option("--join", "joins", multiple=True, metavar="LIST=FILE",
+              help="CSV of the children of a list field, joined on the child's parent_key / 关联子级 CSV")
+@click.option("--members", default=None, type=click.Path(), help="Same as --join members=FILE")
+@click.option("--households", default=None, type=click.Path(), help="Same as --join households=FILE")
 @click.option("--explain", "explain_id", default=None, help="Explain the row with this id instead / 解释某一行")
 @click.option("--chunk-size", default=32_768, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
@@ -33,7 +35,7 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
-def batch(policy, input_path, output, on, variant, entity, only, summary, quarantine, members, households,
+def batch(policy, input_path, output, on, variant, entity, only, summary, quarantine, joins, members, households,
           explain_id, chunk_size, engine_name, scheduler, timings, lang):
     """Evaluate every row of a Parquet, CSV or JSONL dataset; quarantine invalid rows."""
     from ..engine import batch as eb
@@ -42,7 +44,8 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
     try:
         pol = eb.load(policy)
         job = eb.Job(pol, entity, variant, on, outputs, lang, summary)
-        source = eb.Source(input_path, job.layout, members, households, chunk_size)
+        joined = _joined(joins, members=members, households=households)
+        source = eb.Source(input_path, job.layout, joined, chunk_size)
         if explain_id is not None:
             _explain(pol, job, source, explain_id, variant, on, lang)
             return
@@ -66,6 +69,19 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
     if timings:
         for line in eb.timing_lines(job.timings, report.rows_in, report.seconds, lang):
             click.echo(line, err=True)
+
+
+def _joined(joins, **shorthands) -> dict:
+    """``--join LIST=FILE`` (and the shorthands) as {list field: path}."""
+    from ..engine import batch as eb
+
+    out = {name: path for name, path in shorthands.items() if path}
+    for text in joins:
+        name, sep, path = text.partition("=")
+        if not sep or not name.strip() or not path:
+            raise eb.bad_argument(f"--join 应写成 LIST=FILE，而不是 `{text}`", f"--join takes LIST=FILE, not `{text}`")
+        out[name.strip()] = path
+    return out
 
 
 def _explain(pol, job, source, ident, variant, on, lang) -> None:

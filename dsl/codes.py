@@ -66,6 +66,10 @@ CODES: dict[str, Code] = {
     "E305": _c("function", "函数 `{name}` {detail}", "function `{name}` {detail}",
                "可用函数：{functions}", "functions: {functions}"),
     "E306": _c("parent", "`{name}` 不是 `{entity}` 的上级实体", "`{name}` is not an ancestor of `{entity}`"),
+    "E307": _c("report-name", "实体 `{entity}` 的报表 `{key}` 指向不存在的{kind} `{name}`",
+               "the report of `{entity}`: `{key}` names {kind} `{name}`, which `{entity}` does not have",
+               "是否想写 `{suggestion}`？", "did you mean `{suggestion}`?"),
+    "E308": _c("parent-key", "实体 `{entity}` 的 parent_key：{detail}", "entity `{entity}`, parent_key: {detail}"),
     # --- types
     "E401": _c("type", "类型错误：{detail}", "type error: {detail}"),
     "E402": _c("not-bool", "条件须为 bool，此处为 {type}", "a condition must be bool, not {type}"),
@@ -74,6 +78,8 @@ CODES: dict[str, Code] = {
     "E404": _c("compare", "不能比较 {left} 与 {right}", "cannot compare {left} with {right}",
                "金额、比率、布尔值和枚举值彼此不能比较", "money, ratios, booleans and enum values do not compare with each other"),
     "E405": _c("param-type", "参数 `{name}` 的值 `{value}` 不是 {type}", "parameter `{name}`: value `{value}` is not {type}"),
+    "E406": _c("report-type", "报表中的 `{name}` 是 {type}，此处应为 {expected}",
+               "`{name}` in the report is {type}; expected {expected}"),
     # --- cycles
     "E501": _c("cycle", "规则循环依赖：{path}", "rules depend on each other in a cycle: {path}",
                "打断循环：其中一条规则不能引用另一条", "break the cycle: one of these rules must not use the other"),

@@ -76,11 +76,32 @@ class FieldDef(_Strict):
     note: str | None = None
 
 
+class IncidenceDef(_Strict):
+    """A rate per parent in a report: people of rows whose ``field`` is one of ``values``
+    over the people of all rows, grouped by the entity's ``parent_key`` column."""
+
+    labels: Labels
+    field: str
+    values: list[str]
+    people: str | None = None  # a list field whose children are the people; absent: rows
+
+
+class ReportDef(_Strict):
+    """What a batch summary of an entity's rows shows besides the money totals."""
+
+    rows: Labels | None = None  # what a row is called in counts (户 / households)
+    count: list[str] = []  # outputs whose values are counted
+    incidence: IncidenceDef | None = None
+    note: str | None = None
+
+
 class EntityDef(_Strict):
     labels: Labels | None = None
     parent: str | None = None
+    parent_key: str | None = None  # in flat files, the column naming the parent's key
     key: str = "id"
     fields: dict[str, FieldDef]
+    report: ReportDef | None = None
     note: str | None = None
 
 

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from fupin.cli.main import main
 from fupin.engine import batch as eb
 from fupin.engine.batch.projection import project
-from fupin.engine.reports.jsonout import _decimal_text, dumps
+from fupin.engine.reports.jsonout import decimal_text, dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests/fixtures/batch"
@@ -51,8 +51,8 @@ def run(policy, path, out, **kw):
     """A batch run through the API: (report, result rows as text, quarantine rows)."""
     job = eb.Job(policy, kw.pop("entity", "household"), None, kw.pop("on", None), kw.pop("only", None),
                  kw.pop("lang", "en"), kw.pop("summary", False))
-    source = eb.Source(str(path), job.layout, kw.pop("members", None), kw.pop("households", None),
-                       kw.pop("chunk_size", 1000))
+    joined = {name: kw.pop(name) for name in ("members", "households") if kw.get(name)}
+    source = eb.Source(str(path), job.layout, joined, kw.pop("chunk_size", 1000))
     qpath = eb.quarantine_path(out, kw.pop("quarantine", None))
     report = eb.run_batch(job, source, str(out), eb.output_format(out), qpath)
     return report, read_rows(out), Path(qpath).read_text(encoding="utf-8")
@@ -73,7 +73,7 @@ def as_text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return _decimal_text(value)
+        return decimal_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
@@ -181,7 +181,7 @@ def test_summary_figures(pack, tmp_path):
         size = len(r.get("members") or [])
         people[r["village_id"]] += size
         people[(r["village_id"], "poor")] += size if r.get("status") == "poor" else 0
-    assert {v: f[:2] for v, f in report.summary.villages.items()} == {
+    assert {v: f[:2] for v, f in report.summary.groups.items()} == {
         v: [people[(v, "poor")], people[v]] for v in ("VA0", "VA1", "VA2")}
     text = eb.render_summary(report.summary, pack.program().checked, "en")
     assert "    VA1: 6/21 = 28.57% (10 households)" in text.splitlines()
@@ -216,7 +216,7 @@ def test_jsonl_chunks_of_seven(pack, tmp_path):
     small = run(pack, FIX / "households.jsonl", tmp_path / "b.parquet", summary=True, chunk_size=7)
     assert whole[1:] == small[1:]
     assert whole[0].summary == small[0].summary
-    assert len(small[0].summary.villages) == 3
+    assert len(small[0].summary.groups) == 3
 
 
 # --- Parquet
@@ -354,7 +354,7 @@ def test_explain_one_row(pack, cli):
 @pytest.mark.parametrize("args, message", [
     (["-o", "out.txt"], "<arguments>:0:0: error[E804]: invalid facts: the output `out.txt` must be .parquet or .csv"),
     (["-o", "out.csv", "--only", "monitoring_tierr"], "error[E811]: no output named `monitoring_tierr`"),
-    (["-o", "out.csv", "--members", FIX / "members.csv"], "--members / --households go with CSV input"),
+    (["-o", "out.csv", "--members", FIX / "members.csv"], "--join goes with CSV input"),
     (["-o", "out.csv", "--variant", "guangxi"], "error[E812]: no variant named `guangxi`"),
 ])
 def test_bad_arguments(cli, tmp_path, monkeypatch, args, message):

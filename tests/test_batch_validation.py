@@ -175,7 +175,7 @@ def assert_same_decisions(level, records):
 def reference_cell(spec, value):
     """The scalar checker's decision on one cell: (valid, value in column representation)."""
     diags: list = []
-    typed = pack().facts_checker()._value(spec.fld, value, spec.name, None, "", None, (), diags)
+    typed = pack().facts_checker().check_value(spec.fld, value, path=spec.name, diags=diags)
     if typed is None:
         return False, None
     return True, encode_value(typed, spec.kind, spec.enum_values)

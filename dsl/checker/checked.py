@@ -49,6 +49,25 @@ class CField:
     span: Span | None = None
 
 
+@dataclass(frozen=True)
+class CIncidence:
+    """A checked incidence: rows whose enum ``field`` is in ``values`` (value names)."""
+
+    labels: Labels
+    field: str
+    values: tuple
+    people: str | None = None  # list field counted as people; None: each row is one
+
+
+@dataclass(frozen=True)
+class CReport:
+    """A checked report declaration (model.ReportDef): names known to exist on the entity."""
+
+    rows: Labels | None = None
+    count: tuple = ()
+    incidence: CIncidence | None = None
+
+
 @dataclass
 class CEntity:
     name: str
@@ -57,6 +76,8 @@ class CEntity:
     key: str
     fields: dict[str, CField]
     span: Span | None = None
+    parent_key: str | None = None  # flat files: the column naming the parent's key
+    report: CReport | None = None
 
     @property
     def children(self) -> dict[str, str]:

@@ -9,10 +9,11 @@ from pathlib import Path
 from ..coerce import CoerceError, coerce
 from ..errors import Bilingual, error
 from ..types import Type, parse_type
-from .checked import CEntity, CEnum, CField, Citation, CParam, Gap
+from .checked import CEntity, CEnum, CField, CIncidence, Citation, CParam, CReport, Gap
 
 _CITE = re.compile(r"^\s*([^:\s]+)\s*:\s*(\d+)\s*(?:[-–~]\s*(\d+))?\s*$")
 _doc_lines: dict[str, int | None] = {}
+COUNTABLE = ("enum", "bool", "integer", "string")
 
 
 class Declarations:
@@ -107,6 +108,9 @@ class Declarations:
                                             suggestion=_guess(f.child or "", self.entities)))
                     f.type = Type("any")
                     f.child = None
+        for name, ent in self.entities.items():
+            ent.parent_key = self._parent_key(name, self.src.entities[name])
+            ent.report = self._report(name, self.src.entities[name])
 
     def _field(self, entity: str, fname: str, f, loc) -> CField:
         if f.type == "list":
@@ -125,7 +129,90 @@ class Declarations:
             except CoerceError as exc:
                 self.diags.append(error("E405", loc.span(attr), name=f"{entity}.{fname}.{attr}", value=raw, type=exc.expected))
         cf.has_absent = f.when_absent is not None
+        if typ.kind == "list" and f.max is not None:  # the most children a list may hold
+            cf.max = self._list_max(f.max, loc, f"{entity}.{fname}.max")
         return cf
+
+    def _list_max(self, raw, loc, name: str) -> int | None:
+        try:
+            most = coerce(raw, Type("integer"))
+        except CoerceError:
+            most = None
+        if most is None or most < 1:
+            self.diags.append(error("E405", loc.span("max"), name=name, value=raw, type="integer ≥ 1"))
+            return None
+        return int(most)
+
+    # --- flat-file parent keys and reports (what `fupin batch` joins on and summarises)
+
+    def _parent_key(self, name: str, ent) -> str | None:
+        key = ent.parent_key
+        if key is None:
+            return None
+        loc = ent._loc
+        if ent.parent is None:
+            detail = _Bilingual(f"`{key}` 指向上级实体，但未声明 parent", f"`{key}` names the parent, but no parent is declared")
+        elif key in ent.fields or key == ent.key:
+            detail = _Bilingual(f"`{key}` 已是一个字段；上级的编号列须另取名字",
+                                f"`{key}` is already a field; the column of the parent's key needs a name of its own")
+        else:
+            return key
+        self.diags.append(error("E308", loc.span("parent_key"), entity=name, detail=detail))
+        return None
+
+    def _report(self, name: str, ent) -> CReport | None:
+        rep = ent.report
+        if rep is None:
+            return None
+        loc = ent._loc.child("report")
+        outputs = {r: parse_type(d.type, self.enums) for r, d in self.src.rules.items()
+                   if d.entity == name and not d.internal}
+        count = []
+        for i, out in enumerate(rep.count):
+            typ = self._named(name, "count", "输出", "output", out, outputs, loc.child("count", i))
+            if typ is not None and typ.kind not in (*COUNTABLE, "any"):
+                self.diags.append(error("E406", loc.span("count", i), name=out, type=typ.kind,
+                                        expected="enum, bool, integer, string"))
+            elif typ is not None:
+                count.append(out)
+        incidence = self._incidence(name, rep.incidence, loc.child("incidence")) if rep.incidence else None
+        return CReport(rep.rows, tuple(count), incidence)
+
+    def _incidence(self, name: str, inc, loc) -> CIncidence | None:
+        fields = self.entities[name].fields
+        ok = True
+        if self.entities[name].parent_key is None:
+            self.diags.append(error("E308", loc.key_span(), entity=name, detail=_Bilingual(
+                "发生率按上级分组，须声明 parent（及 parent_key，即平面文件中上级编号所在的列）",
+                "an incidence is grouped by the parent: declare parent and parent_key (the column of the parent's key)")))
+            ok = False
+        scalars = {f: fld.type for f, fld in fields.items() if not fld.child}
+        typ = self._named(name, "incidence.field", "字段", "field", inc.field, scalars, loc.child("field"))
+        if typ is not None and typ.kind != "enum":
+            self.diags.append(error("E406", loc.span("field"), name=inc.field, type=typ.kind, expected="enum"))
+            typ = None
+        for i, value in enumerate(inc.values if typ is not None else ()):
+            if value not in self.enums[typ.name].values:
+                values = list(self.enums[typ.name].values)
+                self.diags.append(error("E304", loc.span("values", i), value=value, enum=typ.name, values=", ".join(values)))
+                ok = False
+        lists = {f: fld.type for f, fld in fields.items() if fld.child}
+        if inc.people is not None and self._named(name, "incidence.people", "列表字段", "list field", inc.people,
+                                                   lists, loc.child("people")) is None:
+            ok = False
+        if typ is None or not ok:
+            return None
+        return CIncidence(inc.labels, inc.field, tuple(inc.values), inc.people)
+
+    def _named(self, entity, key, kind_zh, kind_en, name, choices: dict, loc):
+        """``choices[name]`` (a type), or None after E307 with a did-you-mean hint."""
+        if name in choices:
+            return choices[name] or Type("any")
+        guess = difflib.get_close_matches(name, list(choices), n=1)
+        hint = None if guess else _Bilingual("可选：" + ("、".join(choices) or "（无）"), "choices: " + (", ".join(choices) or "(none)"))
+        self.diags.append(error("E307", loc.span(), entity=entity, key=key, name=name,
+                                kind=_Bilingual(kind_zh, kind_en), suggestion=guess[0] if guess else "", hint=hint))
+        return None
 
     # --- parameters
 

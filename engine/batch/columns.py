@@ -69,7 +69,7 @@ class CellChecker:
     def _decide(self, value):
         diags: list = []
         spec = self.spec
-        typed = self.facts._value(spec.fld, value, spec.name, None, "", None, (), diags)
+        typed = self.facts.check_value(spec.fld, value, path=spec.name, diags=diags)
         if typed is None or any(d.severity == "error" for d in diags):
             return None, "bad"
         try:

@@ -1,10 +1,10 @@
 """CSV input: every column read as text, children joined from second files.
 
-A household CSV has one row per household; its members come from ``--members`` (one
-row per member, ``household_id`` naming the household's ``id``). For villages, the
-households come from ``--households`` (``village_id``) and their members from
-``--members``. Empty cells are missing facts; cells are text, decided by the same rules
-as text in JSON (``"4999.5"``, ``"6万"``, ``"是"``).
+A CSV of one entity has one row per entity; the children of a list field come from a
+second CSV (``--join LIST=FILE``), one row per child, its ``parent_key`` column (declared
+by the child entity, e.g. ``household_id``) naming the parent's key. Joins nest: the
+children of joined children come from a third file. Empty cells are missing facts;
+cells are text, decided by the same rules as text in JSON (``"4999.5"``, ``"6万"``, ``"是"``).
 
 Joining, and its memory:
 
@@ -48,10 +48,10 @@ class OrderBroken(Exception):
 class JoinSpec:
     """Children of a list field read from a second CSV file, joined on ``key``."""
 
-    name: str  # the list field (members, households)
+    name: str  # the list field
     path: str
-    key: str  # the column of the child file naming the parent's id
-    child: "JoinSpec | None" = None  # the grandchildren (members of joined households)
+    key: str  # the column of the child file naming the parent's key (the child's parent_key)
+    children: tuple = ()  # JoinSpecs of the grandchildren (lists of the joined children)
 
 
 @dataclass
@@ -272,12 +272,11 @@ class Node:
 class CsvReader:
     """Chunks of a CSV file of one entity, with children joined from other CSV files."""
 
-    def __init__(self, path, layout, joins=(), mode: str = "merge", extra=("village_id",)):
+    def __init__(self, path, layout, joins=(), mode: str = "merge"):
         self.path = str(path)
         self.layout = layout
         self.joins = list(joins)
         self.mode = mode
-        self.extra = extra
         self._joiners: dict = {}
 
     def chunks(self, chunk_size: int):
@@ -289,7 +288,7 @@ class CsvReader:
             node = self._node(table.drop_columns([ROW]), self.layout, self.joins, ())
             broken = [Broken(m.row, m.field(stream.header, self.layout.key), m.diagnostic(self.path))
                       for m in stream.take_malformed()]
-            yield Chunk(node.level(), rows, node.records, keep_extra(table, self.extra), broken, node.reasons)
+            yield Chunk(node.level(), rows, node.records, keep_extra(table, self.layout.kept), broken, node.reasons)
         leftover = [Broken(m.row, m.field(stream.header, self.layout.key), m.diagnostic(self.path))
                     for m in stream.take_malformed()]
         if leftover:
@@ -305,7 +304,7 @@ class CsvReader:
             joiner = self._joiner(spec, path)
             kids, parent = joiner.take(table.column(layout.key))
             kid_table = kids.drop_columns([c for c in (spec.key, ROW) if c in kids.schema.names])
-            child = self._node(kid_table, layout.lists[spec.name], [spec.child] if spec.child else [],
+            child = self._node(kid_table, layout.lists[spec.name], spec.children,
                                path + (spec.name,))
             has_rows = np.bincount(parent, minlength=table.num_rows) > 0
             node.kids[spec.name] = (child, parent, has_rows)

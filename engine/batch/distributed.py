@@ -143,8 +143,8 @@ def read_ddf(source):
     if source.fmt == "csv" and not source.joins():
         return dd.read_csv(source.path, dtype=str, keep_default_na=False, na_values=[""], on_bad_lines="error",
                            encoding="utf-8-sig")
-    raise bad_argument("--engine dask 读取 Parquet 或（不带 --members/--households 的）CSV",
-                       "--engine dask reads Parquet, or CSV without --members/--households")
+    raise bad_argument("--engine dask 读取 Parquet 或（不带 --join 的）CSV",
+                       "--engine dask reads Parquet, or CSV without --join")
 
 
 def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None) -> Report:
@@ -200,7 +200,7 @@ def _gather(client, spec, ddf, job, output, fmt, quarantine, progress) -> Report
         writer.close()
         quarantined.close()
     if job.want_summary and report.summary is None:
-        report.summary = Summary()
+        report.summary = Summary(job.entity)
     job.validator.undeclared = undeclared
     report.warnings = job.validator.warnings()
     report.seconds = time.perf_counter() - started

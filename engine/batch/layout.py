@@ -13,10 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..columnar.frame import EPOCH, enum_values
-from ..facts.validate import MAX_CHILDREN
-
-# Columns that carry joins or groupings rather than facts: never warned about (W906).
-JOIN_KEYS = {"member": "household_id", "household": "village_id"}
+from ..facts.validate import max_children
 
 
 @dataclass
@@ -43,6 +40,7 @@ class Layout:
     entity: str
     key: str
     label: str
+    parent_key: str | None = None  # flat files: the column naming the parent (declared)
     fields: dict = field(default_factory=dict)  # name -> FieldSpec
     lists: dict = field(default_factory=dict)  # name -> Layout of the child entity
     required_lists: tuple = ()
@@ -52,17 +50,23 @@ class Layout:
         """Whether an input column is a declared field (scalar or list)."""
         return name in self.fields or name in self.lists
 
+    @property
+    def kept(self) -> tuple:
+        """Undeclared top-level columns read and kept beside the facts: the parent key,
+        which groups rows for a summary and is not a fact (never warned about, W906)."""
+        return (self.parent_key,) if self.parent_key else ()
+
 
 def layout_of(checked, entity: str) -> Layout:
     """The layout of ``entity`` and its descendants in a checked policy."""
     ent = checked.entities[entity]
     label = ent.labels.zh if ent.labels else entity
-    out = Layout(entity, ent.key, label)
+    out = Layout(entity, ent.key, label, ent.parent_key)
     required_lists = []
     for name, fld in ent.fields.items():
         if fld.child:
             out.lists[name] = layout_of(checked, fld.child)
-            out.limits[name] = MAX_CHILDREN.get(fld.child, MAX_CHILDREN["default"])
+            out.limits[name] = max_children(fld)
             if fld.required:
                 required_lists.append(name)
         else:

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from ..reports.jsonout import _decimal_text, dumps, plain_json
+from ..reports.jsonout import decimal_text, dumps, plain_json
 from ..columnar.frame import enum_values
 
 MONEY = pa.decimal128(18, 2)
@@ -62,7 +62,7 @@ def output_array(data: np.ndarray, mask: np.ndarray, rtype, checked) -> pa.Array
         values = pa.array(list(enum_values(checked, rtype)), pa.string())
         return values.take(pa.array(data.astype(np.int32), mask=mask))
     if kind in ("decimal", "ratio"):
-        return pa.array([None if mask[i] else _decimal_text(data[i]) for i in range(n)], pa.string())
+        return pa.array([None if mask[i] else decimal_text(data[i]) for i in range(n)], pa.string())
     return pa.array([None if mask[i] else dumps(plain_json(data[i]), indent=None) for i in range(n)], pa.string())
 
 

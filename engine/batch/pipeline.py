@@ -29,8 +29,6 @@ from .source import bad_argument, unreadable
 from .summary import Summary, summarise
 from .validate import Validator
 
-SILENT = ("village_id",)  # grouping column for --summary: not a fact, never warned about
-
 
 @dataclass
 class Outcome:
@@ -80,7 +78,7 @@ class Job:
         self.entity, self.day, self.lang, self.want_summary = entity, as_date(on), lang, summary
         self.variant, self.policy_root = variant, str(policy.source.root)
         self.outputs = list(outputs or self.program.outputs(entity))
-        self.validator = Validator(checked, entity, policy.facts_checker(variant), SILENT)
+        self.validator = Validator(checked, entity, policy.facts_checker(variant))
         self.layout = self.validator.layout
         self.columnar = ColumnarProgram(self.program)
         self.schema = output_schema(checked, self.layout.key, self.outputs)
@@ -116,7 +114,7 @@ class Job:
 
     def _evaluate(self, frame, chunk, good):
         if frame.n == 0:
-            return self.schema.empty_table(), (Summary() if self.want_summary else None)
+            return self.schema.empty_table(), (Summary(self.entity) if self.want_summary else None)
         with self.clock("evaluate"):
             result = self.columnar.evaluate(frame, self.day, self.outputs)
         with self.clock("details"):
@@ -129,7 +127,8 @@ class Job:
         if not self.want_summary:
             return table, None
         with self.clock("summary"):
-            return table, summarise(result, frame, _kept(chunk.extra.get("village_id"), good, chunk.level.n))
+            groups = chunk.extra.get(self.layout.parent_key) if self.layout.parent_key else None
+            return table, summarise(result, frame, _kept(groups, good, chunk.level.n))
 
     def _quarantine(self, chunk, bad_rows, marks) -> list:
         """One entry per reason of each invalid row, in row order."""
@@ -189,7 +188,7 @@ def _run(job, source, output, output_fmt, quarantine, progress) -> Report:
     finally:
         _close(behind, writer, quarantined)
     if job.want_summary and report.summary is None:
-        report.summary = Summary()
+        report.summary = Summary(job.entity)
     report.warnings = job.validator.warnings()
     report.seconds = time.perf_counter() - started
     return report

@@ -52,7 +52,7 @@ class Chunk:
     level: Level
     rows: np.ndarray  # int64, 1-based input row number of each row of ``level``
     records: Callable[[list], list]  # raw records (dicts) of some rows of ``level``
-    extra: dict = field(default_factory=dict)  # undeclared top-level columns kept (village_id)
+    extra: dict = field(default_factory=dict)  # undeclared top-level columns kept (Layout.kept)
     broken: list = field(default_factory=list)  # Broken records, counted as rows in
     reasons: dict = field(default_factory=dict)  # row -> diagnostics found while reading (joins)
     skipped: list = field(default_factory=list)  # undeclared columns not read (projection.py), for W906
@@ -98,7 +98,7 @@ def parquet_rows(path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
-def parquet_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iterator[Chunk]:
+def parquet_chunks(path, layout, chunk_size: int) -> Iterator[Chunk]:
     """Chunks of a Parquet file; nested children come from ``list<struct>`` columns.
 
     Opened with ``pre_buffer=False``. With pyarrow's default (True in recent versions)
@@ -110,27 +110,27 @@ def parquet_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iter
     pre-buffering pays on high-latency filesystems, and the input here is a local file.
     """
     pf = pq.ParquetFile(path, pre_buffer=False)
-    chosen = project(pf.schema, layout, extra)  # declared columns only
+    chosen = project(pf.schema, layout, layout.kept)  # declared columns only
     start = 0
     for batch in pf.iter_batches(batch_size=chunk_size, columns=chosen.columns):  # at most chunk_size rows each
         if batch.num_rows:
-            chunk = table_chunk(layout, pa.Table.from_batches([batch]), start, extra)
+            chunk = table_chunk(layout, pa.Table.from_batches([batch]), start)
             chunk.skipped = chosen.skipped
             yield chunk
         start += batch.num_rows
 
 
-def table_chunk(layout, table: pa.Table, start: int, extra=("village_id",)) -> Chunk:
+def table_chunk(layout, table: pa.Table, start: int) -> Chunk:
     """A chunk from an arrow table whose first row is input row ``start + 1``."""
     rows = np.arange(start + 1, start + table.num_rows + 1, dtype=np.int64)
     return Chunk(from_table(layout, table), rows, lambda idx, t=table: t.take(pa.array(idx, pa.int64())).to_pylist(),
-                 keep_extra(table, extra))
+                 keep_extra(table, layout.kept))
 
 
 # --- JSON lines
 
 
-def jsonl_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iterator[Chunk]:
+def jsonl_chunks(path, layout, chunk_size: int) -> Iterator[Chunk]:
     """Chunks of a JSON-lines file (blank lines skipped, not counted)."""
     types = JsonTypes(layout)
     start = 0
@@ -141,11 +141,11 @@ def jsonl_chunks(path, layout, chunk_size: int, extra=("village_id",)) -> Iterat
                 continue
             lines.append(line if line.endswith(b"\n") else line + b"\n")
             if len(lines) == chunk_size:
-                yield _jsonl_chunk(layout, lines, start, types, extra, path)
+                yield _jsonl_chunk(layout, lines, start, types, path)
                 start += len(lines)
                 lines = []
     if lines:
-        yield _jsonl_chunk(layout, lines, start, types, extra, path)
+        yield _jsonl_chunk(layout, lines, start, types, path)
 
 
 JSON_TYPES = {"bool": pa.bool_(), "integer": pa.decimal128(38, 0), "money": pa.decimal128(38, 2),
@@ -219,12 +219,7 @@ def _read_json(data: bytes, schema) -> pa.Table:
                         read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1), use_threads=False))
 
 
-def explicit_schema(layout) -> pa.Schema:
-    """The arrow types of every declared field (for tests and tools)."""
-    return pa.schema(JsonTypes(layout)._fields(layout, {n: None for n in [*layout.fields, *layout.lists]}))
-
-
-def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, extra, path) -> Chunk:
+def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, path) -> Chunk:
     try:
         table = types.read(b"".join(lines))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -232,15 +227,15 @@ def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, extra, path)
     if table is not None and table.num_rows == len(lines):
         rows = np.arange(start + 1, start + len(lines) + 1, dtype=np.int64)
         return Chunk(from_table(layout, table), rows, lambda idx: [_loads(lines[i]) for i in idx],
-                     keep_extra(table, extra))
-    return _jsonl_python(layout, lines, start, extra, path)
+                     keep_extra(table, layout.kept))
+    return _jsonl_python(layout, lines, start, path)
 
 
 def _loads(line: bytes):
     return json.loads(line.rstrip(b"\r\n"), parse_float=Decimal)
 
 
-def _jsonl_python(layout, lines: list, start: int, extra, path) -> Chunk:
+def _jsonl_python(layout, lines: list, start: int, path) -> Chunk:
     """A chunk parsed line by line: exact decimals, any mix of types, broken lines quarantined."""
     records, rows, broken = [], [], []
     for i, line in enumerate(lines):
@@ -251,7 +246,7 @@ def _jsonl_python(layout, lines: list, start: int, extra, path) -> Chunk:
             detail = Bilingual(f"第 {start + i + 1} 行不是有效的 JSON：{exc}", f"line {start + i + 1} is not valid JSON: {exc}")
             broken.append(Broken(start + i + 1, None, error("E804", Span(str(path), 0, 0), detail=detail)))
     kept = {}
-    for name in extra:
+    for name in layout.kept:
         if any(isinstance(r, dict) and name in r for r in records):
             values = [r.get(name) if isinstance(r, dict) else None for r in records]
             kept[name] = pa.array([None if v is None else str(v) for v in values], pa.string())

@@ -1,13 +1,14 @@
 """The input of a batch run: which file, which format, which joined files.
 
 :class:`Source` checks the arguments (formats by extension, files readable, joins only
-for CSV) and opens the right reader; problems are ``FupinError``\\ s located at
+for CSV, each naming a list field whose child entity declares its ``parent_key``) and
+opens the right reader; problems are ``FupinError``\\ s located at
 ``<arguments>`` (E804), rendered like every other command's.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyarrow import ArrowException
@@ -28,12 +29,12 @@ def bad_argument(zh: str, en: str) -> FupinError:
 
 @dataclass
 class Source:
-    """An input file of one entity, with the CSV files its children are joined from."""
+    """An input file of one entity, with the CSV files its children are joined from
+    (``joined``: list field name -> CSV path, at any depth below the entity)."""
 
     path: str
     layout: object
-    members: str | None = None
-    households: str | None = None
+    joined: dict = field(default_factory=dict)
     chunk_size: int = DEFAULT_CHUNK
     join_mode: str = "merge"
 
@@ -43,14 +44,18 @@ class Source:
         if self.fmt is None:
             raise bad_argument(f"不认识输入文件 `{self.path}` 的格式（应为 .parquet、.csv 或 .jsonl）",
                                f"unknown input format of `{self.path}` (expected .parquet, .csv or .jsonl)")
-        for path in (self.members, self.households):
-            if path is not None:
-                _readable(path, "关联", "joined")
-                if self.fmt != "csv" or format_of(path) != "csv":
-                    raise bad_argument("--members / --households 只用于 CSV 输入（均为 .csv 文件）",
-                                       "--members / --households go with CSV input (all .csv files)")
+        for path in self.joined.values():
+            _readable(path, "关联", "joined")
+            if self.fmt != "csv" or format_of(path) != "csv":
+                raise bad_argument("--join 只用于 CSV 输入（均为 .csv 文件）", "--join goes with CSV input (all .csv files)")
         if self.chunk_size < 1:
             raise bad_argument("--chunk-size 至少为 1", "--chunk-size must be at least 1")
+        self._joins = join_specs(self.layout, self.joined)
+        unused = sorted(set(self.joined) - _named(self._joins))
+        if unused:
+            raise bad_argument(f"--join `{unused[0]}`：不是{self.layout.label}或其关联下级的列表字段（可选：{_lists(self.layout)}）",
+                               f"--join `{unused[0]}`: not a list field of {self.layout.entity} or of a joined child "
+                               f"(lists: {_lists(self.layout)})")
         self._reader = None
 
     def total(self) -> int | None:
@@ -76,13 +81,37 @@ class Source:
         return self._reader.finish() if self._reader is not None else 0
 
     def joins(self) -> list:
-        """The CSV joins implied by --members and --households for this entity."""
-        members = JoinSpec("members", self.members, "household_id") if self.members else None
-        if "households" in self.layout.lists:
-            if self.households:
-                return [JoinSpec("households", self.households, "village_id", members)]
-            return []
-        return [members] if members and "members" in self.layout.lists else []
+        """The CSV joins of this entity's list fields (nested for joined children)."""
+        return list(self._joins)
+
+
+def join_specs(layout, joined: dict) -> list:
+    """A JoinSpec for each list field of ``layout`` named in ``joined``, with the joins of
+    its child entity inside; the join column is the child entity's declared ``parent_key``."""
+    out = []
+    for name, child in layout.lists.items():
+        if name not in joined:
+            continue
+        if not child.parent_key:
+            raise bad_argument(f"--join `{name}`：实体 `{child.entity}` 未声明 parent_key（关联文件中上级编号所在的列）",
+                               f"--join `{name}`: entity `{child.entity}` declares no parent_key "
+                               f"(the column of a joined file naming the parent)")
+        out.append(JoinSpec(name, joined[name], child.parent_key, tuple(join_specs(child, joined))))
+    return out
+
+
+def _named(joins) -> set:
+    return {j.name for j in joins}.union(*(_named(j.children) for j in joins))
+
+
+def _lists(layout) -> str:
+    """The list fields of an entity and of its descendants, for the hint of a bad --join."""
+    names, todo = [], [layout]
+    while todo:
+        level = todo.pop(0)
+        names += [n for n in level.lists if n not in names]
+        todo += level.lists.values()
+    return ", ".join(names) or "-"
 
 
 def output_format(path) -> str:

@@ -36,10 +36,10 @@ class Validated:
 class Validator:
     """Validates chunks of one entity (with its children) for one checked policy."""
 
-    def __init__(self, checked, entity: str, facts_checker, silent=()):
+    def __init__(self, checked, entity: str, facts_checker):
         self.layout = layout_of(checked, entity)
         self.facts = facts_checker
-        self.silent = set(silent)
+        self.silent = set(self.layout.kept)  # the parent key: not a fact, never warned about
         self.undeclared: list = []  # column paths seen and ignored (W906), in order
         self._cells: dict = {}
         self._fillers: dict = {}

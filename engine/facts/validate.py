@@ -11,12 +11,16 @@ from __future__ import annotations
 from ...dsl.coerce import CoerceError, coerce
 from ...dsl.errors import Span, error
 
-MAX_CHILDREN = {"default": 10_000, "household": 100_000, "village": 100_000}
+DEFAULT_MAX_CHILDREN = 10_000  # children a list field may hold when it declares no ``max``
 MONEY_TO_THE_FEN = {"zh": "精确到分的金额（至多两位小数）", "en": "money to the fen (at most two decimals)"}
 
 
 class FactsChecker:
-    """Checks entity facts for one checked policy."""
+    """Checks entity facts for one checked policy.
+
+    :meth:`validate` checks a whole entity record (with its children); :meth:`check_value`
+    one value of one field. Both are the reference the batch validator decides like.
+    """
 
     def __init__(self, checked):
         self.checked = checked
@@ -50,7 +54,8 @@ class FactsChecker:
                 continue
             if value is None:
                 continue
-            typed = self._value(fld, value, prefix + name, ident, label, where, path + (name,), diags)
+            typed = self.check_value(fld, value, path=prefix + name, diags=diags, ident=ident, label=label,
+                                     where=where, at=path + (name,))
             if typed is not None:
                 out[name] = typed
         for name, fld in ent.fields.items():
@@ -58,23 +63,32 @@ class FactsChecker:
                 diags.append(error("E801", self._span(where, path), entity=label, id=ident, path=prefix + name))
         return out
 
-    def _value(self, fld, value, fpath, ident, label, where, path, diags):
+    def check_value(self, fld, value, *, path: str, diags: list, ident=None, label: str = "", where=None,
+                    at: tuple = ()):
+        """One non-null value of a declared field, typed; None (and diagnostics) if invalid.
+
+        ``fld`` is the checked field (``CField``); ``path`` the field's path as messages
+        spell it (``members[1].age``); ``diags`` receives what is wrong. ``ident`` and
+        ``label`` name the entity in messages; ``where`` maps ``at`` (the key path in the
+        facts document) to a span. Batch validation calls this for the cells its column
+        paths do not decide, so both paths decide every value alike.
+        """
         if fld.child:
-            return self._children(fld, value, fpath, ident, label, where, path, diags)
+            return self._children(fld, value, path, ident, label, where, at, diags)
         enum = self.checked.enums.get(fld.type.name) if fld.type.kind == "enum" else None
         try:
             typed = coerce(value, fld.type, tuple(enum.values) if enum else ())
         except CoerceError as exc:
-            diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
+            diags.append(error("E802", self._span(where, at), entity=label, id=ident, path=path,
                                expected=exc.expected, value=_short(value)))
             return None
         if fld.type.kind == "money" and not _to_the_fen(typed):
-            diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
+            diags.append(error("E802", self._span(where, at), entity=label, id=ident, path=path,
                                expected=MONEY_TO_THE_FEN, value=_short(value)))
             return None
         for bound, bad in ((fld.min, lambda v, b: v < b), (fld.max, lambda v, b: v > b)):
             if bound is not None and bad(typed, bound):
-                diags.append(error("E803", self._span(where, path), entity=label, id=ident, path=fpath, value=_short(value),
+                diags.append(error("E803", self._span(where, at), entity=label, id=ident, path=path, value=_short(value),
                                    detail={"zh": f"超出范围 [{_show(fld.min, '-∞')}, {_show(fld.max, '∞')}]",
                                            "en": f"is outside [{_show(fld.min, '-∞')}, {_show(fld.max, '∞')}]"}))
                 return None
@@ -85,12 +99,17 @@ class FactsChecker:
             diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
                                expected=f"list of {fld.child}", value=_short(value)))
             return None
-        limit = MAX_CHILDREN.get(fld.child, MAX_CHILDREN["default"])
+        limit = max_children(fld)
         if len(value) > limit:
             diags.append(error("E810", self._span(where, path), detail=f"{fpath}: {len(value)} > {limit}"))
             return None
         return [self._entity(item, fld.child, f"{fpath}[{i}].", ident, where, path + (i,), diags)
                 for i, item in enumerate(value)]
+
+
+def max_children(fld) -> int:
+    """The most children a list field may hold: its declared ``max``, else the default."""
+    return DEFAULT_MAX_CHILDREN if fld.max is None else fld.max
 
 
 def _to_the_fen(amount) -> bool:

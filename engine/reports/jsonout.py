@@ -35,7 +35,7 @@ def _encode(value):
     if isinstance(value, JsonText):
         return _encode(value.value())
     if isinstance(value, Decimal):
-        return _MARK + _decimal_text(value)
+        return _MARK + decimal_text(value)
     if isinstance(value, dict):
         return {k: _encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -47,7 +47,9 @@ def _encode(value):
     return value
 
 
-def _decimal_text(value: Decimal) -> str:
+def decimal_text(value: Decimal) -> str:
+    """A Decimal's exact text without trailing zeros (``4800.50`` → ``4800.5``), as JSON
+    output writes it; batch CSV output writes the same text."""
     # Not normalize(): it rounds to the context's 28 digits; trim zeros from the text.
     text = format(value, "f")
     if "." in text:
