@@ -19,7 +19,7 @@ from ..dsl.errors import FupinError, render_all
               help="Results file (.parquet or .csv) / 结果文件")
 @click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default 2020-06-30)")
 @click.option("--variant", default=None, help="Variant name / 变体")
-@click.option("--entity", default="household", show_default=True, help="household or village")
+@click.option("--entity", default=None, help="Entity of the rows (default: the policy's default entity)")
 @click.option("--only", default=None, help="Comma-separated outputs / 只求这些输出")
 @click.option("--summary", is_flag=True, help="Print counts, totals and incidence / 打印汇总")
 @click.option("--quarantine", default=None, type=click.Path(dir_okay=False),

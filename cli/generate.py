@@ -1,4 +1,4 @@
-"""``fupin generate N -o FILE``: write deterministic, realistic households (engine/generate.py)."""
+"""``fupin generate N -o FILE``: write deterministic, realistic households (engine/tools/generate.py)."""
 from __future__ import annotations
 
 import sys

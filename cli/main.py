@@ -76,7 +76,7 @@ def _only(only: str | None):
 @click.argument("facts", type=click.Path())
 @click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default 2020-06-30)")
 @click.option("--variant", default=None, help="Variant name / 变体")
-@click.option("--entity", default="household", show_default=True)
+@click.option("--entity", default=None, help="Entity (default: the policy's default entity)")
 @click.option("--only", default=None, help="Comma-separated outputs")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option("--explain", "explain_output", default=None, help="Also explain this output for the first entity")
@@ -123,7 +123,7 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
 @click.option("--id", "ident", default=None, help="Entity id (default: the first)")
 @click.option("--on", "on", default=None)
 @click.option("--variant", default=None)
-@click.option("--entity", default="household", show_default=True)
+@click.option("--entity", default=None, help="Entity (default: the policy's default entity)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @LANG
 def explain(policy, facts, output, ident, on, variant, entity, fmt, lang):

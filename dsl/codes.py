@@ -70,6 +70,9 @@ CODES: dict[str, Code] = {
                "the report of `{entity}`: `{key}` names {kind} `{name}`, which `{entity}` does not have",
                "是否想写 `{suggestion}`？", "did you mean `{suggestion}`?"),
     "E308": _c("parent-key", "实体 `{entity}` 的 parent_key：{detail}", "entity `{entity}`, parent_key: {detail}"),
+    "E309": _c("default-entity", "实体 `{name}` 也声明为 default，已有 `{first}`",
+               "entity `{name}` is declared default too; `{first}` already is",
+               "只能有一个默认实体（未指明实体时评估的那一个）", "one entity at most is the default (evaluated when a call names none)"),
     # --- types
     "E401": _c("type", "类型错误：{detail}", "type error: {detail}"),
     "E402": _c("not-bool", "条件须为 bool，此处为 {type}", "a condition must be bool, not {type}"),
@@ -114,6 +117,9 @@ CODES: dict[str, Code] = {
     "E811": _c("unknown-output", "没有名为 `{name}` 的输出", "no output named `{name}`",
                "是否想写 `{suggestion}`？", "did you mean `{suggestion}`?"),
     "E812": _c("unknown-variant", "没有名为 `{name}` 的变体", "no variant named `{name}`", "可选：{choices}", "choices: {choices}"),
+    "E814": _c("no-entity", "未指明实体，且政策未声明默认实体", "no entity named, and the policy declares no default entity",
+               "可选：{choices}（或在 entities 中为一个实体写 default: true）",
+               "choices: {choices} (or declare one entity `default: true`)"),
     "E813": _c("test-failed", "测试 `{name}`：{detail}", "test `{name}`: {detail}"),
     # --- warnings
     "W901": _c("unused-parameter", "参数 `{name}` 未被任何规则使用", "parameter `{name}` is not used by any rule"),

@@ -102,6 +102,7 @@ class EntityDef(_Strict):
     key: str = "id"
     fields: dict[str, FieldDef]
     report: ReportDef | None = None
+    default: bool = False  # the entity evaluated when a call names none
     note: str | None = None
 
 

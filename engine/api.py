@@ -66,7 +66,22 @@ class Policy:
             self._facts[name] = FactsChecker(self.program(name).checked)
         return self._facts[name]
 
-    def key_of(self, facts, entity: str = "household", variant: str | None = None) -> str | None:
+    def entity(self, name: str | None = None, variant: str | None = None) -> str:
+        """The entity a call evaluates: ``name``, or the policy's declared default entity.
+
+        Raises E302 for an entity the policy does not declare, E814 when no entity is named
+        and the policy declares no default (both located at ``<arguments>``).
+        """
+        entities = self.program(variant).checked.entities
+        if name is None:
+            name = self.program(variant).checked.default_entity
+            if name is None:
+                raise FupinError(error("E814", Span("<arguments>", 0, 0), choices=", ".join(entities)))
+        if name not in entities:
+            raise FupinError(error("E302", Span("<arguments>", 0, 0), name=name, suggestion=", ".join(entities)))
+        return name
+
+    def key_of(self, facts, entity: str | None = None, variant: str | None = None) -> str | None:
         """The entity's key in raw facts, as text (None if absent).
 
         The key is the field the entity declares as ``key`` (``id`` unless it says
@@ -74,7 +89,7 @@ class Policy:
         """
         if not isinstance(facts, dict):
             return None
-        ent = self.program(variant).checked.entities.get(entity)
+        ent = self.program(variant).checked.entities.get(entity or self.program(variant).checked.default_entity)
         value = facts.get(ent.key if ent is not None else "id")
         return None if value is None else str(value)
 
@@ -89,13 +104,11 @@ class Policy:
                                        suggestion=guess[0] if guess else ", ".join(known[:5])))
 
     def evaluate(self, facts: dict, on: str | dt.date | None = None, variant: str | None = None,
-                 entity: str = "household", only=None, trace: bool = False, where=None) -> Result:
+                 entity: str | None = None, only=None, trace: bool = False, where=None) -> Result:
         """Validate facts and evaluate one entity; raise FupinError for invalid facts."""
         day = as_date(on)
         program = self.program(variant)
-        if entity not in program.checked.entities:
-            raise FupinError(error("E302", Span("<arguments>", 0, 0), name=entity,
-                                   suggestion=", ".join(program.checked.entities)))
+        entity = self.entity(entity, variant)
         if only:
             self.check_outputs(only, entity, variant)
         typed, diags = self.facts_checker(variant).validate(facts, entity, where)
@@ -104,7 +117,7 @@ class Policy:
         evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
         return to_result(evaluation)
 
-    def evaluate_file(self, ffile, on=None, variant=None, entity: str = "household", only=None,
+    def evaluate_file(self, ffile, on=None, variant=None, entity: str | None = None, only=None,
                       trace: bool = False) -> list["Evaluated"]:
         """Evaluate every entity of a :class:`~fupin.engine.facts.read.FactsFile`.
 
@@ -126,7 +139,7 @@ class Policy:
             out.append(Evaluated(raw, key, result))
         return out
 
-    def find(self, ffile, key=None, entity: str = "household", variant=None):
+    def find(self, ffile, key=None, entity: str | None = None, variant=None):
         """The first entity of a facts file whose declared key is ``key`` (any entity if None):
         ``(facts, locator)``, or None."""
         for raw, base in ffile.items:
@@ -134,7 +147,7 @@ class Policy:
                 return raw, ffile.where(base)
         return None
 
-    def explain(self, facts: dict, output: str, on=None, variant=None, entity="household", lang="zh") -> str:
+    def explain(self, facts: dict, output: str, on=None, variant=None, entity=None, lang="zh") -> str:
         """Evaluate ``output`` alone with a trace and render its explanation."""
         result = self.evaluate(facts, on=on, variant=variant, entity=entity, only=[output], trace=True)
         return result.explain(output, lang)
@@ -156,7 +169,7 @@ class Evaluated:
         return {"id": self.key, "results": None, "unknown": {}, "invalid": [d.to_json(lang) for d in self.invalid]}
 
 
-ARGUMENT_CODES = ("E811", "E812", "E302", "E804")
+ARGUMENT_CODES = ("E811", "E812", "E302", "E804", "E814")
 
 
 def is_argument_error(exc: FupinError) -> bool:

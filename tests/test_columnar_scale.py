@@ -1,6 +1,6 @@
 """Columnar = scalar on 100,000 generated households (issue 4's CI comparison).
 
-The generator (engine/generate.py) draws realistic households with 2% of the facts
+The generator (engine/tools/generate.py) draws realistic households with 2% of the facts
 missing; the batch reader types them; both evaluators then give every household the
 same six contract outputs, undecided rows included, and every unknown output the
 same facts it waits on. A smaller sample checks every

@@ -1,4 +1,4 @@
-"""The household generator (engine/generate.py, `fupin generate`): deterministic, exact,
+"""The household generator (engine/tools/generate.py, `fupin generate`): deterministic, exact,
 realistic enough to reach every branch of the household rules, and malformed exactly
 where it says so."""
 from __future__ import annotations

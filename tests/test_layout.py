@@ -6,8 +6,10 @@ Two kinds of test, both data-driven:
   the same result through the scalar evaluator and the columnar one, on sample values
   including decimals, money and dates (both execute the one meaning);
 - no module imports another module's private name (``from .x import _y``) or reads one
-  through a module it imported (``x._y``). ``CHECKED_FOLDERS`` lists the folders held
-  to it; the rest of engine/, dsl/ and cli/ join the list as they are cleaned up.
+  through a module it imported (``x._y``), in any folder of the pipeline;
+- the engine names nothing of the pack: no rule, parameter, field, enum value or entity
+  name of policy/ stands as a string in engine/ (outside engine/tools, whose generator
+  draws the pack's households), dsl/ or cli/.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ DAY = as_date("2020-06-30")
 
 # --- no private reach-ins
 
-CHECKED_FOLDERS = ["engine/core", "engine/scalar", "engine/columnar"]
+CHECKED_FOLDERS = ["dsl", "engine", "cli"]
 
 
 def _private(name: str) -> bool:
@@ -36,8 +38,9 @@ def _private(name: str) -> bool:
 
 
 def reach_ins(source: str) -> list[str]:
-    """Private names a module takes from other modules: ``from m import _y`` and
-    ``alias._y`` where ``alias`` was bound by an import (its own names are its own)."""
+    """Private names a module takes from elsewhere: ``from m import _y``, ``alias._y``
+    where ``alias`` was bound by an import, and ``obj._y`` on any object but ``self`` or
+    ``cls`` (a result's or a declaration's private attribute is not the reader's)."""
     tree = ast.parse(source)
     imported, found = set(), []
     for node in ast.walk(tree):
@@ -50,9 +53,13 @@ def reach_ins(source: str) -> list[str]:
             for alias in node.names:
                 imported.add(alias.asname or alias.name.split(".")[0])
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and _private(node.attr) and isinstance(node.value, ast.Name)
-                and node.value.id in imported):
-            found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+        if not (isinstance(node, ast.Attribute) and _private(node.attr)):
+            continue
+        owner = node.value
+        if isinstance(owner, ast.Name) and owner.id in imported:
+            found.append(f"line {node.lineno}: {owner.id}.{node.attr}")
+        elif not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):
+            found.append(f"line {node.lineno}: {ast.unparse(node)} (another object's private attribute)")
     return found
 
 
@@ -63,12 +70,53 @@ def test_no_private_reach_ins(folder):
     assert problems == {}
 
 
+# --- no pack names in the engine
+
+PACK_FREE = {"engine": ("engine/tools",), "dsl": (), "cli": ()}
+
+
+def _pack_names() -> set:
+    from fupin.dsl.loader import load_source
+
+    src = load_source(ROOT / "policy")
+    names = set(src.rules) | set(src.parameters) | set(src.entities)
+    for ent in src.entities.values():
+        names |= set(ent.fields) | ({ent.parent_key} - {None})
+    for enum in src.enums.values():
+        names |= set(enum.values)
+    return names - {"id"}  # the generic key column of every entity and of the quarantine file
+
+
+def _literals(path: Path) -> list:
+    """(line, text) of a module's string constants, docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(n, clean=False)}
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
+
+
+@pytest.mark.parametrize("folder", sorted(PACK_FREE))
+def test_the_engine_names_nothing_of_the_pack(folder):
+    names, skip = _pack_names(), PACK_FREE[folder]
+    found = [(str(p.relative_to(ROOT)), line, text) for p in sorted((ROOT / folder).rglob("*.py"))
+             if not str(p.relative_to(ROOT)).startswith(skip) for line, text in _literals(p) if text in names]
+    assert found == []
+
+
+def test_the_pack_name_check_sees_the_pack():
+    names = _pack_names()
+    assert {"monitoring_tier", "income_per_capita", "poor", "household", "village_id"} <= names
+
+
 @pytest.mark.parametrize("source, expected", [
     ("from .compile import _compare", ["line 1: from .compile import _compare"]),
     ("from ..scalar.tables import _test as t", ["line 1: from ..scalar.tables import _test"]),
     ("from ..scalar import compile as scalar\nscalar._FUNCTIONS", ["line 2: scalar._FUNCTIONS"]),
     ("import numpy as np\nnp._x", ["line 2: np._x"]),
-    ("def _own(): pass\n_own()\nx = object()\nx._y", []),
+    ("def _own(): pass\n_own()", []),
+    ("x = object()\nx._y", ["line 2: x._y (another object's private attribute)"]),
+    ("result._explainer = f", ["line 1: result._explainer (another object's private attribute)"]),
     ("from .why import gated\nfrom ..core.values import Unknown as _U", []),
     ("from __future__ import annotations\nclass C:\n    def __init__(self): self._y = 1", []),
 ])

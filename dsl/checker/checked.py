@@ -78,6 +78,7 @@ class CEntity:
     span: Span | None = None
     parent_key: str | None = None  # flat files: the column naming the parent's key
     report: CReport | None = None
+    default: bool = False  # evaluated when a call names no entity
 
     @property
     def children(self) -> dict[str, str]:
@@ -192,3 +193,11 @@ class CheckedPolicy:
     entities: dict[str, CEntity]
     params: dict[str, CParam]
     rules: dict[str, CRule]
+
+    @property
+    def default_entity(self) -> str | None:
+        """The entity declared ``default: true`` (the only one, if one alone is declared)."""
+        chosen = [name for name, ent in self.entities.items() if ent.default]
+        if chosen:
+            return chosen[0]
+        return next(iter(self.entities)) if len(self.entities) == 1 else None

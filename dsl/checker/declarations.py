@@ -95,7 +95,8 @@ class Declarations:
             fields = {}
             for fname, f in ent.fields.items():
                 fields[fname] = self._field(name, fname, f, ent.loc.child("fields", fname))
-            self.entities[name] = CEntity(name, ent.labels, ent.parent, ent.key, fields, ent.loc.key_span())
+            self.entities[name] = CEntity(name, ent.labels, ent.parent, ent.key, fields, ent.loc.key_span(),
+                                          default=ent.default)
         for name, ent in self.entities.items():
             loc = self.src.entities[name].loc
             if ent.parent and ent.parent not in self.entities:
@@ -108,6 +109,9 @@ class Declarations:
                                             suggestion=_guess(f.child or "", self.entities)))
                     f.type = Type("any")
                     f.child = None
+        defaults = [name for name, ent in self.entities.items() if ent.default]
+        for name in defaults[1:]:
+            self.diags.append(error("E309", self.src.entities[name].loc.span("default"), name=name, first=defaults[0]))
         for name, ent in self.entities.items():
             ent.parent_key = self._parent_key(name, self.src.entities[name])
             ent.report = self._report(name, self.src.entities[name])
@@ -149,11 +153,11 @@ class Declarations:
         key = ent.parent_key
         if key is None:
             return None
-        loc = ent._loc
+        loc = ent.loc
         if ent.parent is None:
-            detail = _Bilingual(f"`{key}` 指向上级实体，但未声明 parent", f"`{key}` names the parent, but no parent is declared")
+            detail = Bilingual(f"`{key}` 指向上级实体，但未声明 parent", f"`{key}` names the parent, but no parent is declared")
         elif key in ent.fields or key == ent.key:
-            detail = _Bilingual(f"`{key}` 已是一个字段；上级的编号列须另取名字",
+            detail = Bilingual(f"`{key}` 已是一个字段；上级的编号列须另取名字",
                                 f"`{key}` is already a field; the column of the parent's key needs a name of its own")
         else:
             return key
@@ -164,7 +168,7 @@ class Declarations:
         rep = ent.report
         if rep is None:
             return None
-        loc = ent._loc.child("report")
+        loc = ent.loc.child("report")
         outputs = {r: parse_type(d.type, self.enums) for r, d in self.src.rules.items()
                    if d.entity == name and not d.internal}
         count = []
@@ -182,7 +186,7 @@ class Declarations:
         fields = self.entities[name].fields
         ok = True
         if self.entities[name].parent_key is None:
-            self.diags.append(error("E308", loc.key_span(), entity=name, detail=_Bilingual(
+            self.diags.append(error("E308", loc.key_span(), entity=name, detail=Bilingual(
                 "发生率按上级分组，须声明 parent（及 parent_key，即平面文件中上级编号所在的列）",
                 "an incidence is grouped by the parent: declare parent and parent_key (the column of the parent's key)")))
             ok = False
@@ -209,9 +213,9 @@ class Declarations:
         if name in choices:
             return choices[name] or Type("any")
         guess = difflib.get_close_matches(name, list(choices), n=1)
-        hint = None if guess else _Bilingual("可选：" + ("、".join(choices) or "（无）"), "choices: " + (", ".join(choices) or "(none)"))
+        hint = None if guess else Bilingual("可选：" + ("、".join(choices) or "（无）"), "choices: " + (", ".join(choices) or "(none)"))
         self.diags.append(error("E307", loc.span(), entity=entity, key=key, name=name,
-                                kind=_Bilingual(kind_zh, kind_en), suggestion=guess[0] if guess else "", hint=hint))
+                                kind=Bilingual(kind_zh, kind_en), suggestion=guess[0] if guess else "", hint=hint))
         return None
 
     # --- parameters

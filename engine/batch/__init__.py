@@ -24,7 +24,7 @@ def load(path):
     return load_policy(path)
 
 
-def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity="household", outputs=None, lang="zh"):
+def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity=None, outputs=None, lang="zh"):
     """Evaluate a Dask dataframe: ``(results_ddf, quarantine_ddf)``; see distributed.py."""
     from .distributed import evaluate_dask as run
 

@@ -40,7 +40,7 @@ class JobSpec:
     """What a worker needs to rebuild the job: the policy folder and the arguments."""
 
     root: str
-    entity: str = "household"
+    entity: str | None = None
     variant: str | None = None
     on: str | None = None
     outputs: tuple | None = None
@@ -96,7 +96,7 @@ def _quarantine(outcome: PartOutcome) -> pd.DataFrame:
     return outcome.quarantine
 
 
-def spec_of(policy_or_path, entity="household", variant=None, on=None, outputs=None, lang="zh",
+def spec_of(policy_or_path, entity=None, variant=None, on=None, outputs=None, lang="zh",
             summary=False) -> JobSpec:
     """A JobSpec from a Policy (its folder) or a policy path."""
     source = getattr(policy_or_path, "source", None)
@@ -116,7 +116,7 @@ def partition_tasks(spec: JobSpec, ddf) -> list:
     return [process(spec, part, int(start)) for part, start in zip(ddf.to_delayed(), starts)]
 
 
-def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity="household", outputs=None, lang="zh"):
+def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity=None, outputs=None, lang="zh"):
     """``(results_ddf, quarantine_ddf)`` of a Dask dataframe of one entity; see the module docstring."""
     import dask.dataframe as dd
     from dask import delayed

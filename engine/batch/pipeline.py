@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from ...dsl.errors import FupinError, Span, error
+from ...dsl.errors import FupinError
 from ..api import as_date
 from ..columnar.frame import take
 from ..columnar.program import ColumnarProgram
@@ -66,13 +66,11 @@ class Report:
 class Job:
     """What is fixed for one batch run; :meth:`process` does one chunk."""
 
-    def __init__(self, policy, entity: str = "household", variant=None, on=None, outputs=None,
+    def __init__(self, policy, entity: str | None = None, variant=None, on=None, outputs=None,
                  lang: str = "zh", summary: bool = False):
         self.program = policy.program(variant)
         checked = self.program.checked
-        if entity not in checked.entities:
-            raise FupinError(error("E302", Span("<arguments>", 0, 0), name=entity,
-                                   suggestion=", ".join(checked.entities)))
+        entity = policy.entity(entity, variant)  # None: the policy's default entity
         if outputs:
             policy.check_outputs(outputs, entity, variant)
         self.entity, self.day, self.lang, self.want_summary = entity, as_date(on), lang, summary

@@ -9,13 +9,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 _WORDS = {
-    "zh": {"household": "户", "on": "评估日期", "policy": "政策", "unknown": "未知", "waits": "尚缺事实",
+    "zh": {"entity": "户", "on": "评估日期", "policy": "政策", "unknown": "未知", "waits": "尚缺事实",
            "row": "决策表第 {n} 行", "rows": "决策表第 {n} 行（多行可能，结论相同）", "exception": "例外",
            "expr": "表达式", "conditions": "判断条件", "params": "参数", "from": "自 {d} 起",
            "source": "来源", "because": "依据", "holds": "成立", "fails": "不成立", "margin": "差 {m}",
            "depends": "依据的规则", "variant": "变体", "gap": "来源未给出金额", "error": "错误",
            "absent": "（缺省读作此值）", "yes": "是", "no": "否", "cell": "满足"},
-    "en": {"household": "entity", "on": "as of", "policy": "policy", "unknown": "unknown", "waits": "waiting on",
+    "en": {"entity": "entity", "on": "as of", "policy": "policy", "unknown": "unknown", "waits": "waiting on",
            "row": "decision table row {n}", "rows": "decision table rows {n} (several possible, same outcome)",
            "exception": "exception", "expr": "expression", "conditions": "conditions", "params": "parameters",
            "from": "from {d}", "source": "source", "because": "decided by", "holds": "holds", "fails": "fails",
@@ -34,7 +34,7 @@ def render_text(result, output: str, lang: str = "zh", depth: int = 2) -> str:
         return f"{output}: {w['unknown']}"
     node = _as_if_alone(roots[at], _computed(roots[:at]), set())
     head = [f"{_label(node, lang)} = {_value(node.value, node, lang)}",
-            f"  {w['household']} {result.id or '—'} · {w['on']} {result.on} · {w['policy']} {result.variant}"]
+            f"  {w['entity']} {result.id or '—'} · {w['on']} {result.on} · {w['policy']} {result.variant}"]
     return "\n".join(head + _body(node, lang, depth, "  "))
 
 

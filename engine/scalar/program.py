@@ -161,11 +161,11 @@ class Program:
 
 
 def _range_detail(p, picked):
-    from ...dsl.errors import Bilingual as _Bilingual
+    from ...dsl.errors import Bilingual
 
     if not p.periods:
         return ""
     first = p.periods[0][0].isoformat()
     if picked is None:
-        return _Bilingual(f"（最早自 {first} 起有值）", f" (its first value starts {first})")
-    return _Bilingual(f"（自 {picked[0].isoformat()} 起已停止）", f" (it ended on {picked[0].isoformat()})")
+        return Bilingual(f"（最早自 {first} 起有值）", f" (its first value starts {first})")
+    return Bilingual(f"（自 {picked[0].isoformat()} 起已停止）", f" (it ended on {picked[0].isoformat()})")
