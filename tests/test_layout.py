@@ -272,3 +272,26 @@ def test_scalar_and_columnar_agree_on_cells(tmp_path, cell, values):
     _agree(tmp_path, {"a": I, "b": I}, _table_rule(cell), rows)
     # every input known: constant cells take the lookup (columnar/lookup.py)
     _agree(tmp_path, {"a": I, "b": I}, _table_rule(cell), [(v, 2) for v in values if v is not None])
+
+
+# --- docs/architecture.md draws the tree file for file
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def _modules() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for folder in CHECKED_FOLDERS for p in (ROOT / folder).rglob("*")
+                  if p.suffix in (".py", ".lark") and p.name != "__init__.py" and "__pycache__" not in p.parts)
+
+
+def test_architecture_names_every_module():
+    doc = ARCHITECTURE.read_text(encoding="utf-8")
+    assert [m for m in _modules() if Path(m).name not in doc and Path(m).stem not in doc] == []
+
+
+def test_architecture_names_no_module_that_is_gone():
+    import re
+
+    doc = ARCHITECTURE.read_text(encoding="utf-8")
+    named = set(re.findall(r"\b((?:dsl|engine|cli)/[a-z_/]+\.(?:py|lark))", doc))
+    assert sorted(m for m in named if not (ROOT / m).exists()) == []
