@@ -7,7 +7,9 @@ a list or holds something other than objects (E802), too many children (E810). T
 decision is made on whole columns (``columns.py``); the *reasons* for the few invalid
 rows are then produced by the scalar ``FactsChecker`` on those rows alone
 (:meth:`Validator.reasons`), so they read exactly as ``fupin eval`` reports them.
-Undeclared columns are remembered once per column (W906), not per row.
+Undeclared columns are remembered once per column (W906, with a did-you-mean), not per
+row. Columns that fit another entity much better than this one (a village's, read as
+households) stop the run before anything is evaluated (E817, with the ``--entity`` to give).
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...dsl.errors import Bilingual, Span, error
+from ...dsl.errors import Bilingual, FupinError, Span, error
+from ..facts.names import looks_like, undeclared, wrong_entity
 from ..columnar.frame import Children, Column, Frame, empty_array
 from .columns import CellChecker, convert
 from .layout import layout_of
@@ -37,6 +40,7 @@ class Validator:
     """Validates chunks of one entity (with its children) for one checked policy."""
 
     def __init__(self, checked, entity: str, facts_checker):
+        self.checked = checked
         self.layout = layout_of(checked, entity)
         self.facts = facts_checker
         self.silent = set(self.layout.kept)  # the parent key: not a fact, never warned about
@@ -45,12 +49,21 @@ class Validator:
         self._fillers: dict = {}
 
     def validate(self, level: Level) -> Validated:
-        """The typed frame of a chunk and its invalid rows."""
+        """The typed frame of a chunk and its invalid rows (E817 raised if the columns
+        are another entity's)."""
+        self._check_entity(level)
         return self._level(level, self.layout, "")
+
+    def _check_entity(self, level: Level) -> None:
+        names = [*level.columns, *level.lists, *(p for p in self.undeclared if "[]." not in p)]
+        other = looks_like(self.checked, self.layout.entity, names) if level.n else None
+        if other is not None:
+            ent = self.checked.entities[self.layout.entity]
+            raise FupinError(wrong_entity(Span("<arguments>", 0, 0), ent, "*", self.layout.label, *other))
 
     def reasons(self, record, marks=()) -> list:
         """The diagnostics of one invalid row: FactsChecker's, plus format limits it misses."""
-        _, diags = self.facts.validate(record, self.layout.entity)
+        _, diags = self.facts.validate(record, self.layout.entity, allow_unknown=True)
         found = [d for d in diags if d.severity == "error"]
         seen = {d.args.get("path") for d in found}
         ident = record.get(self.layout.key) if isinstance(record, dict) else None
@@ -66,8 +79,16 @@ class Validator:
                 self.undeclared.append(path)
 
     def warnings(self) -> list:
-        """One W906 per undeclared column (the id is the column, not a row)."""
-        return [error("W906", FACTS_SPAN, entity=self.layout.label, id="*", path=p) for p in self.undeclared]
+        """One W906 per undeclared column (the id is the column, not a row), with a did-you-mean."""
+        return [self._undeclared(p) for p in self.undeclared]
+
+    def _undeclared(self, path: str):
+        *parents, name = path.split("[].")
+        layout = self.layout
+        for step in parents:
+            layout = layout.lists.get(step, layout)
+        ent = self.checked.entities[layout.entity]
+        return undeclared("W906", FACTS_SPAN, ent, name, path, "*", self.layout.label)
 
     # --- one level
 
