@@ -251,3 +251,55 @@ def test_village_csv_needs_households_and_their_members(batch, tmp_path):
     res = batch("policy", fix + "villages.csv", "--entity", "village", "--households", fix + "village_households.csv",
                 "-o", str(tmp_path / "out.csv"), "--lang", "en")
     assert res.exit_code == 1 and "no `households[].members` given" in res.stderr
+
+
+def test_jsonl_without_any_members_is_an_error(batch, tmp_path):
+    (tmp_path / "h.jsonl").write_text('{"id": "H1", "status": "poor"}\n{"id": "H2"}\n', encoding="utf-8")
+    res = batch("policy", str(tmp_path / "h.jsonl"), "-o", str(tmp_path / "out.csv"), "--lang", "en")
+    assert res.exit_code == 1
+    assert res.stderr.splitlines()[0] == ("<arguments>:0:0: error[E816]: no `members` given (家庭成员): "
+                                          "no row of the input's first chunk has it")
+    (tmp_path / "h.jsonl").write_text('{"id": "H1", "status": "poor", "members": []}\n{"id": "H2"}\n', encoding="utf-8")
+    assert batch("policy", str(tmp_path / "h.jsonl"), "-o", str(tmp_path / "out.csv")).exit_code == 0
+
+
+OPTIONAL = """\
+defaults: {on: 2020-06-30}
+entities:
+  household:
+    default: true
+    fields:
+      id: {type: string, required: true}
+      members: {type: list, of: member, optional: true}
+  member:
+    parent: household
+    parent_key: household_id
+    fields:
+      age: {type: integer}
+entity: household
+rules:
+  size: {type: integer, expr: count(members)}
+"""
+
+
+def test_optional_list_may_be_left_out_of_a_csv(tmp_path):
+    from fupin.engine import batch as eb
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "p.yaml").write_text(OPTIONAL, encoding="utf-8")
+    (tmp_path / "h.csv").write_text("id\nH1\n", encoding="utf-8")
+    policy = load_policy(tmp_path / "p")
+    job = eb.Job(policy)
+    source = eb.Source(str(tmp_path / "h.csv"), job.layout, {})
+    report = eb.run_batch(job, source, str(tmp_path / "out.csv"), "csv", str(tmp_path / "q.csv"))
+    assert (report.rows_in, report.rows_out) == (1, 1)
+    assert '"H1",,"{""size"": [""members""]}"' in (tmp_path / "out.csv").read_text(encoding="utf-8")
+
+
+def test_optional_is_for_lists_only(tmp_path):
+    (tmp_path / "p.yaml").write_text(OPTIONAL.replace("age: {type: integer}", "age: {type: integer, optional: true}"),
+                                     encoding="utf-8")
+    with pytest.raises(FupinError) as info:
+        load_policy(tmp_path)
+    assert info.value.diagnostics[0].message("en") == (
+        "`member.age`: optional is for list fields (a scalar field may always be absent)")

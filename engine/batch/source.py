@@ -112,7 +112,8 @@ def _all_joined(layout, joined: dict, prefix: str = "") -> None:
         if name in joined:
             _all_joined(child, joined, f"{prefix}{name}[].")
         elif child.parent_key and name not in layout.optional_lists:
-            raise FupinError(error("E816", ARGUMENTS, path=prefix + name, name=name, child=child.label))
+            raise FupinError(error("E816", ARGUMENTS, path=prefix + name, name=name, child=child.label, detail=Bilingual(
+                "CSV 输入的下级记录须另给文件", "the child rows of a CSV input come in a file of their own")))
 
 
 def _named(joins) -> set:

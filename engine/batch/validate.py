@@ -9,7 +9,10 @@ rows are then produced by the scalar ``FactsChecker`` on those rows alone
 (:meth:`Validator.reasons`), so they read exactly as ``fupin eval`` reports them.
 Undeclared columns are remembered once per column (W906, with a did-you-mean), not per
 row. Columns that fit another entity much better than this one (a village's, read as
-households) stop the run before anything is evaluated (E817, with the ``--entity`` to give).
+households) stop the run before anything is evaluated (E817, with the ``--entity`` to give),
+and so does a first chunk in which no row has a list whose children the policy says come
+from a file of their own in flat inputs (the child declares ``parent_key``; E816), unless
+the list is declared ``optional``.
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ class Validator:
         self.facts = facts_checker
         self.silent = set(self.layout.kept)  # the parent key: not a fact, never warned about
         self.undeclared: list = []  # column paths seen and ignored (W906), in order
+        self.structure_seen = False  # the first chunk with rows was checked for absent lists (E816)
         self._cells: dict = {}
         self._fillers: dict = {}
 
@@ -52,6 +56,9 @@ class Validator:
         """The typed frame of a chunk and its invalid rows (E817 raised if the columns
         are another entity's)."""
         self._check_entity(level)
+        if level.n and not self.structure_seen:
+            self.structure_seen = True
+            _lists_present(level, self.layout, "")
         return self._level(level, self.layout, "")
 
     def _check_entity(self, level: Level) -> None:
@@ -167,6 +174,22 @@ class Validator:
         if key not in self._cells:
             self._cells[key] = CellChecker(self.facts, spec)
         return self._cells[key]
+
+
+def _lists_present(level: Level, layout, prefix: str) -> None:
+    """E816 for a list the policy expects in flat inputs (its child declares ``parent_key``,
+    it is not ``optional``) that no row of this chunk has, at any depth with rows."""
+    for name, child in layout.lists.items():
+        nested = level.lists.get(name)
+        if nested is not None:
+            if nested.level.n:
+                _lists_present(nested.level, child, f"{prefix}{name}[].")
+        elif child.parent_key and name not in layout.optional_lists:
+            raise FupinError(error("E816", Span("<arguments>", 0, 0), path=prefix + name, name=name, child=child.label,
+                                   detail=Bilingual("输入的第一块中没有任何一行有这一列", "no row of the input's first chunk has it"),
+                                   hint=Bilingual(f"每行给出 `{name}`（没有下级时写 []）；若确实没有这些数据，在政策中为该列表字段写 optional: true",
+                                                  f"give `{name}` in each row (`[]` for none); if there really is no such data, "
+                                                  f"declare the list field optional: true")))
 
 
 def limit_diagnostic(label, ident, path: str, reason: str):
