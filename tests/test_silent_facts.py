@@ -11,11 +11,17 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
 from fupin import FupinError, load_policy
 from fupin.cli.main import main
+from fupin.dsl.checker.checked import CField
+from fupin.dsl.types import Type
+from fupin.engine.batch.columns import CellChecker, convert
+from fupin.engine.batch.layout import field_spec
+from fupin.engine.columnar.frame import enum_values
 from fupin.engine.facts.read import FactsFile
 from fupin.engine.tools.cases import load_cases, run_case
 
@@ -303,3 +309,30 @@ def test_optional_is_for_lists_only(tmp_path):
         load_policy(tmp_path)
     assert info.value.diagnostics[0].message("en") == (
         "`member.age`: optional is for list fields (a scalar field may always be absent)")
+
+
+def _pack_spellings():
+    pack = load_policy(ROOT / "policy")
+    checked = pack.program().checked
+    out = []
+    for enum in checked.enums.values():
+        for value, labels in enum.values.items():
+            for text in (value, labels.zh, labels.en, f" {labels.zh} ", (labels.en or value).upper()):
+                if text:
+                    out.append((enum.name, text, value))
+    return out
+
+
+def test_every_pack_label_reads_as_its_value_in_eval_and_batch(pack):
+    """Each value of each pack enum, spelled as itself, its zh or en label (padded, upper
+    case), reads as that value, in the scalar checker and in a batch text column alike."""
+    checked = pack.program().checked
+    checker = pack.facts_checker()
+    spellings = _pack_spellings()
+    assert len(spellings) > 250
+    for enum_name, text, value in spellings:
+        fld = CField("household", "x", Type("enum", enum_name), None)
+        assert checker.check_value(fld, text, path="x", diags=[]) == value, (enum_name, text)
+        spec = field_spec(checked, fld)
+        conv = convert(pa.array([text]), spec, CellChecker(checker, spec))
+        assert not conv.bad.any() and enum_values(checked, fld.type)[conv.data[0]] == value, (enum_name, text)

@@ -37,7 +37,7 @@ class CEnum:
         zh and en labels, trimmed, each also casefolded (``Exited``, ``已脱贫``). A spelling
         two values share is left out (the checker reports it, E818)."""
         out: dict = {}
-        for text, first, _ in self.clashes():
+        for text, *_ in self.clashes():
             out[text] = None
         for value, labels in self.values.items():
             for text in _spelled(value, labels):
