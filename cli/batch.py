@@ -17,7 +17,7 @@ from ..dsl.errors import FupinError, render_all
 @click.argument("input_path", metavar="INPUT", type=click.Path())
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
               help="Results file (.parquet or .csv) / 结果文件")
-@click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default 2020-06-30)")
+@click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default: the date the policy declares)")
 @click.option("--variant", default=None, help="Variant name / 变体")
 @click.option("--entity", default=None, help="Entity of the rows (default: the policy's default entity)")
 @click.option("--only", default=None, help="Comma-separated outputs / 只求这些输出")
@@ -64,6 +64,8 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
         click.echo(f"warning[{w.code}]: {w.message(lang)}", err=True)
     if report.summary is not None:
         click.echo(eb.render_summary(report.summary, job.program.checked, lang))
+    click.echo((f"评估日期 {job.day}" if lang == "zh" else f"as of {job.day}") + ("" if on else (
+        "（政策声明的默认日期）" if lang == "zh" else " (the policy's default date)")), err=True)
     for line in eb.report_lines(report, lang):
         click.echo(line, err=True)
     if timings:
@@ -92,7 +94,8 @@ def _explain(pol, job, source, ident, variant, on, lang) -> None:
     if record is None:
         click.echo((f"没有 id 为 {ident} 的行" if lang == "zh" else f"no row with id {ident}"), err=True)
         sys.exit(1)
-    texts = [pol.explain(record, name, on=on, variant=variant, entity=job.entity, lang=lang) for name in job.outputs]
+    texts = [pol.explain(record, name, on=on, variant=variant, entity=job.entity, lang=lang, allow_unknown_fields=True)
+             for name in job.outputs]
     click.echo("\n\n".join(texts))
 
 

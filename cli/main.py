@@ -2,7 +2,9 @@
 
     fupin check POLICY [--strict]
     fupin eval POLICY FACTS [--on DATE] [--variant V] [--entity E] [--only a,b] [--format json|text]
+                            [--allow-unknown-fields]
     fupin explain POLICY FACTS --output NAME [--id ID] [--on DATE] [--lang zh|en] [--format text|json]
+                               [--allow-unknown-fields]
     fupin test PATH [--min-coverage N]
 """
 from __future__ import annotations
@@ -13,6 +15,9 @@ import click
 
 from ..dsl.errors import FupinError, render_all
 
+ON = click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default: the date the policy declares)")
+ALLOW_UNKNOWN = click.option("--allow-unknown-fields", "allow_unknown", is_flag=True,
+                             help="Undeclared fields are warnings, not errors / 未声明字段只警告")
 LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
                     help="Language of messages / 消息语言")
 
@@ -74,14 +79,15 @@ def _only(only: str | None):
 @main.command("eval")
 @click.argument("policy", type=click.Path())
 @click.argument("facts", type=click.Path())
-@click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default 2020-06-30)")
+@ON
 @click.option("--variant", default=None, help="Variant name / 变体")
 @click.option("--entity", default=None, help="Entity (default: the policy's default entity)")
 @click.option("--only", default=None, help="Comma-separated outputs")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option("--explain", "explain_output", default=None, help="Also explain this output for the first entity")
+@ALLOW_UNKNOWN
 @LANG
-def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
+def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, allow_unknown, lang):
     """Evaluate entities from a JSON/YAML facts file."""
     from ..engine.reports.jsonout import dumps
     from ..engine.reports.table import render_results
@@ -89,7 +95,8 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
     pol = _policy(policy, lang)
     ffile = _facts(facts, lang)
     try:
-        evaluated = pol.evaluate_file(ffile, on=on, variant=variant, entity=entity, only=_only(only))
+        evaluated = pol.evaluate_file(ffile, on=on, variant=variant, entity=entity, only=_only(only),
+                                      allow_unknown_fields=allow_unknown)
     except FupinError as exc:
         _fail(exc, lang)
     failed = False
@@ -98,6 +105,7 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
             failed = True
             click.echo(render_all(item.invalid, lang), err=True)
             continue
+        _warn(item.result.warnings, lang)
         # An output that errs (say E701: a parameter with no value on that date) fails the
         # run only when it was asked for by name; the full default set is reported as is.
         failed = failed or bool(only and item.result.errors)
@@ -108,12 +116,28 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
     if fmt == "json":
         click.echo(dumps(outputs[0] if ffile.single else outputs))
     else:
+        click.echo(_as_of(evaluated, on, lang))
         click.echo(render_results(outputs, pol.program(variant).checked, lang))
     first = next((item for item in evaluated if item.result is not None), None)
     if explain_output and first:
         click.echo("")
-        click.echo(pol.explain(first.facts, explain_output, on=on, variant=variant, entity=entity, lang=lang))
+        click.echo(pol.explain(first.facts, explain_output, on=on, variant=variant, entity=entity, lang=lang,
+                               allow_unknown_fields=allow_unknown))
     sys.exit(1 if failed else 0)
+
+
+def _warn(warnings, lang: str) -> None:
+    """Facts accepted with a warning (W906 under --allow-unknown-fields), on stderr."""
+    for w in warnings:
+        click.echo(f"{w.location}: warning[{w.code}]: {w.message if lang == 'zh' else w.message_en}", err=True)
+
+
+def _as_of(evaluated, on, lang: str) -> str:
+    """The first line of the text output: the date the results hold on, and whence it came."""
+    day = evaluated[0].on if evaluated else on
+    if lang == "zh":
+        return f"评估日期 {day}" + ("" if on else "（政策声明的默认日期）")
+    return f"as of {day}" + ("" if on else " (the policy's default date)")
 
 
 @main.command()
@@ -121,12 +145,13 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, lang):
 @click.argument("facts", type=click.Path())
 @click.option("--output", "output", required=True, help="The output to explain")
 @click.option("--id", "ident", default=None, help="Entity id (default: the first)")
-@click.option("--on", "on", default=None)
+@ON
 @click.option("--variant", default=None)
 @click.option("--entity", default=None, help="Entity (default: the policy's default entity)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@ALLOW_UNKNOWN
 @LANG
-def explain(policy, facts, output, ident, on, variant, entity, fmt, lang):
+def explain(policy, facts, output, ident, on, variant, entity, fmt, allow_unknown, lang):
     """Explain one output for one entity: decision, conditions, parameters, sources."""
     from ..engine.reports.jsonout import dumps
 
@@ -138,9 +163,11 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, lang):
         sys.exit(1)
     raw, where = found
     try:
-        result = pol.evaluate(raw, on=on, variant=variant, entity=entity, only=[output], trace=True, where=where)
+        result = pol.evaluate(raw, on=on, variant=variant, entity=entity, only=[output], trace=True, where=where,
+                              allow_unknown_fields=allow_unknown)
     except FupinError as exc:
         _fail(exc, lang)
+    _warn(result.warnings, lang)
     if fmt == "json":
         click.echo(dumps(result.trace.model_dump(mode="python", by_alias=True)))
     else:

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from .errors import Bilingual, Diagnostic, FupinError, Span, error
-from .model import (DocumentDef, EntityDef, EnumDef, ExceptionDef, ParameterDef, RuleDef,
+from .model import (DefaultsDef, DocumentDef, EntityDef, EnumDef, ExceptionDef, ParameterDef, RuleDef,
                     RuleFile, VariantFile)
 from .yamlsrc import Positions, load_yaml_file
 
@@ -57,6 +57,7 @@ class PolicySource:
     parameters: dict[str, ParameterDef] = field(default_factory=dict)
     rules: dict[str, RuleDef] = field(default_factory=dict)
     variants: dict[str, VariantFile] = field(default_factory=dict)
+    defaults: DefaultsDef | None = None  # declared once, in any rule file
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
@@ -121,6 +122,13 @@ def _display(file: Path) -> str:
 
 
 def _add_rule_file(src: PolicySource, parsed: RuleFile, loc: Loc) -> None:
+    if parsed.defaults is not None:
+        parsed.defaults.locate(loc.child("defaults"))
+        if src.defaults is not None:
+            src.diagnostics.append(error("E104", parsed.defaults.loc.key_span(), name="defaults",
+                                         first=str(src.defaults.loc.key_span())))
+        else:
+            src.defaults = parsed.defaults
     sections = (("documents", src.documents), ("enums", src.enums), ("entities", src.entities),
                 ("parameters", src.parameters), ("rules", src.rules))
     for section, target in sections:

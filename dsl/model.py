@@ -72,7 +72,15 @@ class FieldDef(_Strict):
     min: Scalar | None = None
     max: Scalar | None = None
     when_absent: Scalar | None = None
+    optional: bool = False  # list fields: an input may leave the whole list out (see docs)
     source: str | None = None
+    note: str | None = None
+
+
+class DefaultsDef(_Strict):
+    """What a call that says nothing gets: the as-of date (``on``), declared by the pack."""
+
+    on: Any = None  # a date (YYYY-MM-DD); checked by the checker, which locates a bad one
     note: str | None = None
 
 
@@ -157,6 +165,7 @@ class RuleFile(_Strict):
     """One YAML file of the base policy: any of these sections."""
 
     entity: str | None = None
+    defaults: DefaultsDef | None = None
     documents: dict[str, DocumentDef] = {}
     enums: dict[str, EnumDef] = {}
     entities: dict[str, EntityDef] = {}

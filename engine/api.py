@@ -2,11 +2,13 @@
 
     policy = load_policy("policy/")
     result = policy.evaluate(household, on="2020-06-30", trace=True)
-    result["monitoring_tier"]; result.unknown; result.explain("monitoring_tier")
+    result["monitoring_tier"]; result.unknown; result.on; result.explain("monitoring_tier")
     for item in policy.evaluate_file(FactsFile("households.yaml")): ...
 
 Loading checks the whole policy (base and variants) and raises :class:`FupinError`
-if there are errors; programs are compiled once per variant, on first use.
+if there are errors; programs are compiled once per variant, on first use. The as-of
+date of a call that gives none is the policy's declared ``defaults: {on: …}`` (E819 if
+it declares none): the engine has no date of its own, and every result states its date.
 """
 from __future__ import annotations
 
@@ -21,8 +23,6 @@ from ..dsl.loader import load_source
 from .facts.validate import FactsChecker
 from .scalar.program import Evaluation, Program
 from .reports.result import OutputError, Result
-
-DEFAULT_DATE = dt.date(2020, 6, 30)
 
 
 def load_policy(path: str | Path) -> "Policy":
@@ -103,22 +103,37 @@ class Policy:
                 raise FupinError(error("E811", Span("<arguments>", 0, 0), name=name,
                                        suggestion=guess[0] if guess else ", ".join(known[:5])))
 
+    def default_date(self, variant: str | None = None) -> dt.date | None:
+        """The as-of date the policy declares for calls that give none (``defaults: {on: …}``)."""
+        return self.program(variant).checked.default_on
+
+    def as_of(self, on=None, variant: str | None = None) -> dt.date:
+        """The date a call evaluates on: ``on`` (a date or ISO text), else the policy's
+        declared default; E804 for a bad date, E819 when there is neither (``<arguments>``)."""
+        return as_date(on, self.default_date(variant))
+
     def evaluate(self, facts: dict, on: str | dt.date | None = None, variant: str | None = None,
-                 entity: str | None = None, only=None, trace: bool = False, where=None) -> Result:
-        """Validate facts and evaluate one entity; raise FupinError for invalid facts."""
-        day = as_date(on)
+                 entity: str | None = None, only=None, trace: bool = False, where=None,
+                 allow_unknown_fields: bool = False) -> Result:
+        """Validate facts and evaluate one entity; raise FupinError for invalid facts.
+
+        An undeclared field is an error (E815, with a did-you-mean) unless
+        ``allow_unknown_fields``; then it is ignored and listed in ``result.warnings``
+        (W906). ``on`` defaults to the policy's declared date; ``result.on`` states it.
+        """
+        day = self.as_of(on, variant)
         program = self.program(variant)
         entity = self.entity(entity, variant)
         if only:
             self.check_outputs(only, entity, variant)
-        typed, diags = self.facts_checker(variant).validate(facts, entity, where)
+        typed, diags = self.facts_checker(variant).validate(facts, entity, where, allow_unknown=allow_unknown_fields)
         if typed is None:
             raise FupinError([d for d in diags if d.severity == "error"])
         evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
-        return to_result(evaluation)
+        return to_result(evaluation, [d for d in diags if d.severity == "warning"])
 
     def evaluate_file(self, ffile, on=None, variant=None, entity: str | None = None, only=None,
-                      trace: bool = False) -> list["Evaluated"]:
+                      trace: bool = False, allow_unknown_fields: bool = False) -> list["Evaluated"]:
         """Evaluate every entity of a :class:`~fupin.engine.facts.read.FactsFile`.
 
         An entity whose facts are invalid is kept, with its located diagnostics, and the
@@ -126,17 +141,18 @@ class Policy:
         date) is the same for every entity and is raised.
         """
         out = []
+        on = self.as_of(on, variant)  # once: a missing or bad date is the call's error
         for raw, base in ffile.items:
             key = self.key_of(raw, entity, variant)
             try:
                 result = self.evaluate(raw, on=on, variant=variant, entity=entity, only=only, trace=trace,
-                                       where=ffile.where(base))
+                                       where=ffile.where(base), allow_unknown_fields=allow_unknown_fields)
             except FupinError as exc:
                 if is_argument_error(exc):
                     raise
-                out.append(Evaluated(raw, key, None, exc.diagnostics))
+                out.append(Evaluated(raw, key, None, exc.diagnostics, on.isoformat()))
                 continue
-            out.append(Evaluated(raw, key, result))
+            out.append(Evaluated(raw, key, result, on=result.on))
         return out
 
     def find(self, ffile, key=None, entity: str | None = None, variant=None):
@@ -147,9 +163,11 @@ class Policy:
                 return raw, ffile.where(base)
         return None
 
-    def explain(self, facts: dict, output: str, on=None, variant=None, entity=None, lang="zh") -> str:
+    def explain(self, facts: dict, output: str, on=None, variant=None, entity=None, lang="zh",
+                allow_unknown_fields: bool = False) -> str:
         """Evaluate ``output`` alone with a trace and render its explanation."""
-        result = self.evaluate(facts, on=on, variant=variant, entity=entity, only=[output], trace=True)
+        result = self.evaluate(facts, on=on, variant=variant, entity=entity, only=[output], trace=True,
+                               allow_unknown_fields=allow_unknown_fields)
         return result.explain(output, lang)
 
 
@@ -161,15 +179,21 @@ class Evaluated:
     key: str | None
     result: Result | None
     invalid: list[Diagnostic] = field(default_factory=list)
+    on: str | None = None  # the as-of date used (ISO)
 
     def to_dict(self, lang: str = "zh") -> dict:
-        """The ``fupin eval`` JSON of this entity (``invalid`` lists the diagnostics)."""
-        if self.result is not None:
-            return self.result.to_dict()
-        return {"id": self.key, "results": None, "unknown": {}, "invalid": [d.to_json(lang) for d in self.invalid]}
+        """The ``fupin eval`` JSON of this entity: ``id``, ``on`` (the date used), then the
+        result's (or ``invalid``: the diagnostics), and ``warnings`` when there are any."""
+        if self.result is None:
+            return {"id": self.key, "on": self.on, "results": None, "unknown": {},
+                    "invalid": [d.to_json(lang) for d in self.invalid]}
+        out = {"id": self.result.id, "on": self.result.on, **self.result.to_dict()}
+        if self.result.warnings:
+            out["warnings"] = [w.model_dump() for w in self.result.warnings]
+        return out
 
 
-ARGUMENT_CODES = ("E811", "E812", "E302", "E804", "E814")
+ARGUMENT_CODES = ("E811", "E812", "E302", "E804", "E814", "E817", "E819")
 
 
 def is_argument_error(exc: FupinError) -> bool:
@@ -178,10 +202,13 @@ def is_argument_error(exc: FupinError) -> bool:
     return exc.code in ARGUMENT_CODES and exc.diagnostics[0].span.file == "<arguments>"
 
 
-def as_date(on) -> dt.date:
-    """An evaluation date from a date, an ISO string or None (the default date)."""
+def as_date(on, default: dt.date | None = None) -> dt.date:
+    """An evaluation date from a date or an ISO string; ``default`` (the policy's
+    declared date) when ``on`` is None, and E819 at ``<arguments>`` when that is None too."""
     if on is None:
-        return DEFAULT_DATE
+        if default is None:
+            raise FupinError(error("E819", Span("<arguments>", 0, 0)))
+        return default
     if isinstance(on, dt.date):
         return on
     try:
@@ -192,9 +219,13 @@ def as_date(on) -> dt.date:
                                        "en": f"invalid date `{on}` (expected YYYY-MM-DD)"})) from None
 
 
-def to_result(ev: Evaluation) -> Result:
-    """Wrap a raw evaluation into the pydantic Result."""
-    errors = {k: OutputError(code=d.code, message=d.message("zh"), message_en=d.message("en"), location=str(d.span))
-              for k, d in ev.errors.items()}
+def to_result(ev: Evaluation, warnings=()) -> Result:
+    """Wrap a raw evaluation (and the facts' warnings) into the pydantic Result."""
+    errors = {k: _reported(d) for k, d in ev.errors.items()}
     return Result.model_construct(id=ev.id, entity=ev.entity, on=ev.on.isoformat(), variant=ev.variant,
-                                  values=ev.values, unknown=ev.unknown, errors=errors, trace=ev.trace)
+                                  values=ev.values, unknown=ev.unknown, errors=errors, trace=ev.trace,
+                                  warnings=[_reported(d) for d in warnings])
+
+
+def _reported(d: Diagnostic) -> OutputError:
+    return OutputError(code=d.code, message=d.message("zh"), message_en=d.message("en"), location=str(d.span))

@@ -103,12 +103,13 @@ def jsonl_records(path) -> list:
 def valid(policy, records, entity="household") -> list:
     """The records FactsChecker accepts (the rows batch must evaluate)."""
     checker = policy.facts_checker()
-    return [r for r in records if r is not None and checker.validate(r, entity)[0] is not None]
+    return [r for r in records if r is not None and checker.validate(r, entity, allow_unknown=True)[0] is not None]
 
 
 def eval_json(policy, records, entity="household") -> list:
     """What ``fupin eval --format json`` prints for these records (Result.to_json)."""
-    return json.loads(dumps([policy.evaluate(r, entity=entity).to_json() for r in records]), parse_float=Decimal)
+    return json.loads(dumps([policy.evaluate(r, entity=entity, allow_unknown_fields=True).to_json() for r in records]),
+                      parse_float=Decimal)
 
 
 def csv_records(households, members=None) -> list:
@@ -142,7 +143,7 @@ def test_jsonl_rows_accounted_quarantine_and_eval(pack, tmp_path, cli):
     lines = (FIX / "households.jsonl").read_text(encoding="utf-8").splitlines()
     good = [line for line, r in zip(lines, records) if r is not None and valid(pack, [r])]
     (tmp_path / "valid.json").write_text("[" + ",\n".join(good) + "]", encoding="utf-8")
-    result = cli("eval", POLICY, tmp_path / "valid.json", "--format", "json")
+    result = cli("eval", POLICY, tmp_path / "valid.json", "--format", "json", "--allow-unknown-fields")
     assert_matches_eval(rows, json.loads(result.stdout, parse_float=Decimal))
     assert [w.args["path"] for w in report.warnings] == ["nickname", "members[].shoe_size"]
 
@@ -155,6 +156,7 @@ def test_cli_prints_counts_warnings_and_summary(cli, tmp_path):
     assert result.stderr.splitlines() == [
         "warning[W906]: 农户 `*`：字段 `nickname` 未在实体中声明，已忽略",
         "warning[W906]: 农户 `*`：字段 `members[].shoe_size` 未在实体中声明，已忽略",
+        "评估日期 2020-06-30（政策声明的默认日期）",
         "输入 46 行 = 输出 29 行 + 隔离 17 行",
     ]
     assert "摘要（已求值 29 户）" in result.stdout
@@ -241,7 +243,8 @@ def typed_table(policy, records) -> pa.Table:
 
 def test_parquet_matches_eval_and_quarantines(pack, tmp_path):
     checker = pack.facts_checker()
-    typed = [checker.validate(r, "household")[0] for r in valid(pack, jsonl_records(FIX / "households.jsonl"))]
+    typed = [checker.validate(r, "household", allow_unknown=True)[0]
+             for r in valid(pack, jsonl_records(FIX / "households.jsonl"))]
     bad = [dict(typed[0], id="P1", income_per_capita=Decimal(-1)), dict(typed[1], id="P2", status="rich"),
            dict(typed[2], id=None), dict(typed[3], id="P4", members=[{"age": 30}, {"age": -5}])]
     table = typed_table(pack, typed[:10] + bad + typed[10:])
@@ -261,7 +264,8 @@ def test_parquet_reads_declared_columns_and_warns_of_the_others(pack, tmp_path):
     """Undeclared columns are not decoded (projection.py) but still reported (W906), and
     the results are those of the same rows without them."""
     checker = pack.facts_checker()
-    typed = [checker.validate(r, "household")[0] for r in valid(pack, jsonl_records(FIX / "households.jsonl"))]
+    typed = [checker.validate(r, "household", allow_unknown=True)[0]
+             for r in valid(pack, jsonl_records(FIX / "households.jsonl"))]
     table = typed_table(pack, typed)
     members = table.column("members").combine_chunks()
     kids = members.flatten()
@@ -345,7 +349,8 @@ def test_explain_one_row(pack, cli):
                  "--only", "monitoring_tier,exit_eligible", "--lang", "en")
     assert result.exit_code == 0, result.output
     record = [r for r in csv_records(FIX / "households.csv", FIX / "members.csv") if r["id"] == "HH01"][0]
-    expected = "\n\n".join(pack.explain(record, name, lang="en") for name in ("monitoring_tier", "exit_eligible"))
+    expected = "\n\n".join(pack.explain(record, name, lang="en", allow_unknown_fields=True)
+                           for name in ("monitoring_tier", "exit_eligible"))
     assert result.stdout == expected + "\n"
     missing = cli("batch", POLICY, FIX / "households.jsonl", "--explain", "NOPE")
     assert missing.exit_code == 1 and "没有 id 为 NOPE 的行" in missing.stderr

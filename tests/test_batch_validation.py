@@ -55,7 +55,8 @@ def validator() -> Validator:
 
 TEXT = {
     "bool": ["true", "false", "是", "否", "True", "TRUE", "FALSE", " true ", "yes", "1", "0", "on", "tRuE"],
-    "enum": ["poor", "exited", "edge", " poor", "POOR", "A", "B", "a", "full", "none", "半劳力", "穷"],
+    "enum": ["poor", "exited", "edge", " poor", "POOR", "A", "B", "a", "full", "none", "半劳力", "穷",
+             "已脱贫", " 未脱贫 ", "Exited", "registered, exited", "EDGE HOUSEHOLD", "A级", "有劳动能力", "Partial"],
     "integer": ["0", "1", "-1", "-0", "12", " 12 ", "007", "+5", "1,000", "1，000", "6万", "3%", "100%", "1e3", "1.0",
                 "1.5", "١٢", "9" * 19, "9" * 25, "NaN", "Infinity", "4", "5"],
     "money": ["4999.5", "4999.50", "4999.505", "6万", "6万元", "0.5亿", "3%", "1,000.5", "-1", "-0.00", "1e3",

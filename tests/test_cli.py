@@ -52,7 +52,7 @@ def test_eval_json_contract(run, facts):
     assert res.exit_code == 1  # H4 has bad facts
     out = json.loads(res.stdout)
     assert [o["id"] for o in out] == ["H1", "H2", "H3", "H4"]
-    assert out[0] == {"id": "H1", "results": {"tier": "red", "low_income": True}, "unknown": {}}
+    assert out[0] == {"id": "H1", "on": "2020-06-30", "results": {"tier": "red", "low_income": True}, "unknown": {}}
     assert out[1]["results"] == {"tier": None, "low_income": None}
     assert out[1]["unknown"] == {"tier": ["income_per_capita"], "low_income": ["income_per_capita"]}
     assert out[2]["results"]["tier"] == "none"  # decided without the missing income

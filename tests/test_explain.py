@@ -31,6 +31,7 @@ rules:
     labels: {zh: 低收入, en: low income}
     source: "D:1"
     expr: income < 5000元
+defaults: {on: 2020-06-30}
 """
 
 

@@ -32,6 +32,36 @@ class CEnum:
     labels: Labels | None
     values: dict[str, Labels]
 
+    def spellings(self) -> dict:
+        """Every accepted spelling of a value in facts → the value: the value itself, its
+        zh and en labels, trimmed, each also casefolded (``Exited``, ``已脱贫``). A spelling
+        two values share is left out (the checker reports it, E818)."""
+        out: dict = {}
+        for text, *_ in self.clashes():
+            out[text] = None
+        for value, labels in self.values.items():
+            for text in _spelled(value, labels):
+                out.setdefault(text, value)
+        out = {text: value for text, value in out.items() if value is not None}
+        out.update({value: value for value in self.values})  # a value always reads as itself
+        return out
+
+    def clashes(self) -> list[tuple[str, str, str]]:
+        """``(spelling, first value, second value)`` for each spelling two values share."""
+        seen: dict = {}
+        out = []
+        for value, labels in self.values.items():
+            for text in sorted(_spelled(value, labels)):
+                first = seen.setdefault(text, value)
+                if first != value and not any(c[0] == text for c in out):
+                    out.append((text, first, value))
+        return out
+
+
+def _spelled(value: str, labels: Labels | None) -> set:
+    texts = {value} | ({t for t in (labels.zh, labels.en) if t} if labels is not None else set())
+    return {t.strip() for t in texts} | {t.strip().casefold() for t in texts}
+
 
 @dataclass
 class CField:
@@ -47,6 +77,7 @@ class CField:
     has_absent: bool = False
     child: str | None = None  # for list fields: the child entity
     span: Span | None = None
+    optional: bool = False  # list fields: an input may leave the whole list out
 
 
 @dataclass(frozen=True)
@@ -193,6 +224,7 @@ class CheckedPolicy:
     entities: dict[str, CEntity]
     params: dict[str, CParam]
     rules: dict[str, CRule]
+    default_on: dt.date | None = None  # the as-of date of calls that give none (declared)
 
     @property
     def default_entity(self) -> str | None:

@@ -25,13 +25,28 @@ class Declarations:
         self.enums: dict[str, CEnum] = {}
         self.entities: dict[str, CEntity] = {}
         self.doc_lengths: dict[str, int | None] = {}
+        self.default_on: dt.date | None = None
 
     def over(self, src, diags: list) -> "Declarations":
         """These checked documents, enums and entities for another view of the same
         declarations (a variant), reporting into ``diags``."""
         other = Declarations(src, diags)
         other.enums, other.entities, other.doc_lengths = self.enums, self.entities, self.doc_lengths
+        other.default_on = self.default_on
         return other
+
+    # --- what a call that says nothing gets
+
+    def defaults(self) -> None:
+        """The declared default as-of date (``defaults: {on: YYYY-MM-DD}``)."""
+        d = getattr(self.src, "defaults", None)
+        if d is None or d.on is None:
+            return
+        try:
+            self.default_on = d.on if isinstance(d.on, dt.date) else dt.date.fromisoformat(str(d.on).strip())
+        except ValueError:
+            self.diags.append(error("E103", d.loc.span("on"), detail=Bilingual(
+                f"defaults.on：`{d.on}` 不是日期（YYYY-MM-DD）", f"defaults.on: `{d.on}` is not a date (YYYY-MM-DD)")))
 
     # --- documents and citations
 
@@ -79,6 +94,9 @@ class Declarations:
     def declare_enums(self) -> None:
         for name, e in self.src.enums.items():
             self.enums[name] = CEnum(name, e.labels, dict(e.values))
+            for text, first, second in self.enums[name].clashes():  # facts may spell values by label
+                self.diags.append(error("E818", e.loc.key_span("values", second), enum=name, label=text,
+                                        first=first, second=second))
 
     def type_of(self, text: str, loc, *sub) -> Type:
         typ = parse_type(text, self.enums)
@@ -133,6 +151,11 @@ class Declarations:
             except CoerceError as exc:
                 self.diags.append(error("E405", loc.span(attr), name=f"{entity}.{fname}.{attr}", value=raw, type=exc.expected))
         cf.has_absent = f.when_absent is not None
+        cf.optional = f.optional
+        if f.optional and typ.kind != "list":
+            self.diags.append(error("E103", loc.span("optional"), detail=Bilingual(
+                f"`{entity}.{fname}`：optional 只用于列表字段（标量字段本就可以缺）",
+                f"`{entity}.{fname}`: optional is for list fields (a scalar field may always be absent)")))
         if typ.kind == "list" and f.max is not None:  # the most children a list may hold
             cf.max = self._list_max(f.max, loc, f"{entity}.{fname}.max")
         return cf

@@ -67,7 +67,7 @@ def apply_variant(state: ViewState) -> None:
 
 
 def check_declarations(state: ViewState) -> None:
-    """Documents (and their line counts), enums and entities with their fields."""
+    """Documents (and their line counts), enums and entities with their fields, defaults."""
     taken = state.base.declarations(state.view, state.diags) if state.base else None
     if taken is not None:
         state.decls, state.quiet_decls = taken, True
@@ -77,6 +77,7 @@ def check_declarations(state: ViewState) -> None:
     decls.documents()
     decls.declare_enums()
     decls.declare_entities()
+    decls.defaults()
     state.decls, state.quiet_decls = decls, len(state.diags) == before
 
 
@@ -156,7 +157,7 @@ def build_policy(state: ViewState) -> None:
     src, variant, decls = state.src, state.variant, state.decls
     labels = src.variants[variant].labels if variant else None
     state.checked = CheckedPolicy(variant or "base", labels, dict(src.documents), decls.enums, decls.entities,
-                                  state.params, state.rules)
+                                  state.params, state.rules, decls.default_on)
 
 
 class Stage(NamedTuple):

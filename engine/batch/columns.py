@@ -7,7 +7,7 @@ and ``bad`` (present but invalid: E802 wrong type, E803 out of range).
 
 Each input type has a fast path that decides the common, unambiguous cases on whole
 arrays (an int64 column for an integer field, ``"4999.5"`` for money, an exact enum
-value…). Every cell a fast path does not decide, and every Python value, is decided by
+value…). Every cell (an enum label such as ``已脱贫`` included) a fast path does not decide, and every Python value, is decided by
 the scalar checker itself (:class:`CellChecker`, which calls ``FactsChecker``), so
 the unusual spellings (``6万``, ``3%``, `` true ``) follow the one reference rule.
 Two limits of the columnar format are reported separately (``limit``): whole numbers
@@ -244,7 +244,9 @@ def _from_text(values, spec):
         idx = pc.index_in(values, value_set=pa.array(list(spec.enum_values), type=values.type))
         found = _valid(idx)
         data = idx.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int16)
-        return data, found, _valid(values) & ~found  # enum values match exactly, never trimmed
+        # exact values here; any other text (a label, ``已脱贫``) goes to the checker, which
+        # reads labels as values (each distinct text once) or rejects it
+        return data, found, np.zeros(len(values), dtype=bool)
     if kind == "bool":
         yes = pc.is_in(values, value_set=pa.array(BOOL_TRUE, type=values.type)).to_numpy(zero_copy_only=False)
         no = pc.is_in(values, value_set=pa.array(BOOL_FALSE, type=values.type)).to_numpy(zero_copy_only=False)

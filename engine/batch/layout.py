@@ -44,6 +44,7 @@ class Layout:
     fields: dict = field(default_factory=dict)  # name -> FieldSpec
     lists: dict = field(default_factory=dict)  # name -> Layout of the child entity
     required_lists: tuple = ()
+    optional_lists: tuple = ()  # lists an input may leave out entirely (declared optional)
     limits: dict = field(default_factory=dict)  # list name -> most children allowed
 
     def declared(self, name: str) -> bool:
@@ -72,6 +73,7 @@ def layout_of(checked, entity: str) -> Layout:
         else:
             out.fields[name] = field_spec(checked, fld)
     out.required_lists = tuple(required_lists)
+    out.optional_lists = tuple(n for n, f in ent.fields.items() if f.child and f.optional)
     return out
 
 

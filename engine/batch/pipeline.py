@@ -18,7 +18,6 @@ import numpy as np
 import pyarrow as pa
 
 from ...dsl.errors import FupinError
-from ..api import as_date
 from ..columnar.frame import take
 from ..columnar.program import ColumnarProgram
 from .csvjoin import OrderBroken
@@ -73,7 +72,7 @@ class Job:
         entity = policy.entity(entity, variant)  # None: the policy's default entity
         if outputs:
             policy.check_outputs(outputs, entity, variant)
-        self.entity, self.day, self.lang, self.want_summary = entity, as_date(on), lang, summary
+        self.entity, self.day, self.lang, self.want_summary = entity, policy.as_of(on, variant), lang, summary
         self.variant, self.policy_root = variant, str(policy.source.root)
         self.outputs = list(outputs or self.program.outputs(entity))
         self.validator = Validator(checked, entity, policy.facts_checker(variant))

@@ -3,7 +3,10 @@
 :class:`Source` checks the arguments (formats by extension, files readable, joins only
 for CSV, each naming a list field whose child entity declares its ``parent_key``) and
 opens the right reader; problems are ``FupinError``\\ s located at
-``<arguments>`` (E804), rendered like every other command's.
+``<arguments>`` (E804), rendered like every other command's. A CSV input whose entity
+(or a joined child) has a list that could be joined (its child declares ``parent_key``)
+but is not, and is not declared ``optional``, is E816: forgetting ``--members`` would
+otherwise make every output that reads the members unknown, without a word.
 """
 from __future__ import annotations
 
@@ -56,6 +59,8 @@ class Source:
             raise bad_argument(f"--join `{unused[0]}`：不是{self.layout.label}或其关联下级的列表字段（可选：{_lists(self.layout)}）",
                                f"--join `{unused[0]}`: not a list field of {self.layout.entity} or of a joined child "
                                f"(lists: {_lists(self.layout)})")
+        if self.fmt == "csv":
+            _all_joined(self.layout, self.joined)
         self._reader = None
 
     def total(self) -> int | None:
@@ -98,6 +103,17 @@ def join_specs(layout, joined: dict) -> list:
                                f"(the column of a joined file naming the parent)")
         out.append(JoinSpec(name, joined[name], child.parent_key, tuple(join_specs(child, joined))))
     return out
+
+
+def _all_joined(layout, joined: dict, prefix: str = "") -> None:
+    """E816 for the first joinable list (its child declares parent_key) of ``layout``, or of
+    a joined child, that is neither joined nor declared optional."""
+    for name, child in layout.lists.items():
+        if name in joined:
+            _all_joined(child, joined, f"{prefix}{name}[].")
+        elif child.parent_key and name not in layout.optional_lists:
+            raise FupinError(error("E816", ARGUMENTS, path=prefix + name, name=name, child=child.label, detail=Bilingual(
+                "CSV 输入的下级记录须另给文件", "the child rows of a CSV input come in a file of their own")))
 
 
 def _named(joins) -> set:

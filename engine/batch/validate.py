@@ -7,7 +7,12 @@ a list or holds something other than objects (E802), too many children (E810). T
 decision is made on whole columns (``columns.py``); the *reasons* for the few invalid
 rows are then produced by the scalar ``FactsChecker`` on those rows alone
 (:meth:`Validator.reasons`), so they read exactly as ``fupin eval`` reports them.
-Undeclared columns are remembered once per column (W906), not per row.
+Undeclared columns are remembered once per column (W906, with a did-you-mean), not per
+row. Columns that fit another entity much better than this one (a village's, read as
+households) stop the run before anything is evaluated (E817, with the ``--entity`` to give),
+and so does a first chunk in which no row has a list whose children the policy says come
+from a file of their own in flat inputs (the child declares ``parent_key``; E816), unless
+the list is declared ``optional``.
 """
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...dsl.errors import Bilingual, Span, error
+from ...dsl.errors import Bilingual, FupinError, Span, error
+from ..facts.names import looks_like, undeclared, wrong_entity
 from ..columnar.frame import Children, Column, Frame, empty_array
 from .columns import CellChecker, convert
 from .layout import layout_of
@@ -37,20 +43,34 @@ class Validator:
     """Validates chunks of one entity (with its children) for one checked policy."""
 
     def __init__(self, checked, entity: str, facts_checker):
+        self.checked = checked
         self.layout = layout_of(checked, entity)
         self.facts = facts_checker
         self.silent = set(self.layout.kept)  # the parent key: not a fact, never warned about
         self.undeclared: list = []  # column paths seen and ignored (W906), in order
+        self.structure_seen = False  # the first chunk with rows was checked for absent lists (E816)
         self._cells: dict = {}
         self._fillers: dict = {}
 
     def validate(self, level: Level) -> Validated:
-        """The typed frame of a chunk and its invalid rows."""
+        """The typed frame of a chunk and its invalid rows (E817 raised if the columns
+        are another entity's)."""
+        self._check_entity(level)
+        if level.n and not self.structure_seen:
+            self.structure_seen = True
+            _lists_present(level, self.layout, "")
         return self._level(level, self.layout, "")
+
+    def _check_entity(self, level: Level) -> None:
+        names = [*level.columns, *level.lists, *(p for p in self.undeclared if "[]." not in p)]
+        other = looks_like(self.checked, self.layout.entity, names) if level.n else None
+        if other is not None:
+            ent = self.checked.entities[self.layout.entity]
+            raise FupinError(wrong_entity(Span("<arguments>", 0, 0), ent, "*", self.layout.label, *other))
 
     def reasons(self, record, marks=()) -> list:
         """The diagnostics of one invalid row: FactsChecker's, plus format limits it misses."""
-        _, diags = self.facts.validate(record, self.layout.entity)
+        _, diags = self.facts.validate(record, self.layout.entity, allow_unknown=True)
         found = [d for d in diags if d.severity == "error"]
         seen = {d.args.get("path") for d in found}
         ident = record.get(self.layout.key) if isinstance(record, dict) else None
@@ -66,8 +86,16 @@ class Validator:
                 self.undeclared.append(path)
 
     def warnings(self) -> list:
-        """One W906 per undeclared column (the id is the column, not a row)."""
-        return [error("W906", FACTS_SPAN, entity=self.layout.label, id="*", path=p) for p in self.undeclared]
+        """One W906 per undeclared column (the id is the column, not a row), with a did-you-mean."""
+        return [self._undeclared(p) for p in self.undeclared]
+
+    def _undeclared(self, path: str):
+        *parents, name = path.split("[].")
+        layout = self.layout
+        for step in parents:
+            layout = layout.lists.get(step, layout)
+        ent = self.checked.entities[layout.entity]
+        return undeclared("W906", FACTS_SPAN, ent, name, path, "*", self.layout.label)
 
     # --- one level
 
@@ -146,6 +174,22 @@ class Validator:
         if key not in self._cells:
             self._cells[key] = CellChecker(self.facts, spec)
         return self._cells[key]
+
+
+def _lists_present(level: Level, layout, prefix: str) -> None:
+    """E816 for a list the policy expects in flat inputs (its child declares ``parent_key``,
+    it is not ``optional``) that no row of this chunk has, at any depth with rows."""
+    for name, child in layout.lists.items():
+        nested = level.lists.get(name)
+        if nested is not None:
+            if nested.level.n:
+                _lists_present(nested.level, child, f"{prefix}{name}[].")
+        elif child.parent_key and name not in layout.optional_lists:
+            raise FupinError(error("E816", Span("<arguments>", 0, 0), path=prefix + name, name=name, child=child.label,
+                                   detail=Bilingual("输入的第一块中没有任何一行有这一列", "no row of the input's first chunk has it"),
+                                   hint=Bilingual(f"每行给出 `{name}`（没有下级时写 []）；若确实没有这些数据，在政策中为该列表字段写 optional: true",
+                                                  f"give `{name}` in each row (`[]` for none); if there really is no such data, "
+                                                  f"declare the list field optional: true")))
 
 
 def limit_diagnostic(label, ident, path: str, reason: str):

@@ -21,6 +21,20 @@ class FactsFile:
                 "zh": "事实文件应为一个对象或对象列表", "en": "a facts file holds one object or a list of objects"}))
         self.pos = pos
 
-    def where(self, base: tuple):
-        """A locator ``path -> Span`` for the entity at ``base``."""
-        return lambda path: self.pos.span(base + tuple(path))
+    def where(self, base: tuple) -> "Locator":
+        """A locator ``path -> Span`` for the entity at ``base`` (``.key(path)``: its key's place)."""
+        return Locator(self.pos, base)
+
+
+class Locator:
+    """Where the values (call) and keys (:meth:`key`) of one entity of a facts file are."""
+
+    def __init__(self, pos, base: tuple):
+        self.pos, self.base = pos, base
+
+    def __call__(self, path) -> Span:
+        return self.pos.span(self.base + tuple(path))
+
+    def key(self, path) -> Span:
+        """The place of the key at ``path`` (an undeclared field is located at its name)."""
+        return self.pos.key_span(self.base + tuple(path))

@@ -2,14 +2,18 @@
 
 Every problem names the entity id, the field path and what was expected, located in
 the facts file when positions are known. Money is exact to the fen: an amount with
-more than two decimals (``4800.005``) is a wrong value (E802), never rounded. Undeclared fields are warnings (ignored);
-a missing required field, a wrong type or an out-of-range value make the entity
-invalid: it is reported, not evaluated, and the other entities go on.
+more than two decimals (``4800.005``) is a wrong value (E802), never rounded. An
+undeclared field is an error (E815, with a did-you-mean) unless unknown fields are
+allowed (then a warning, W906, and ignored); facts that look like another entity's are
+one error (E817, :mod:`.names`). An enum value may be written as a label (``已脱贫``)
+and is read as its value. A missing required field, a wrong type or an out-of-range
+value make the entity invalid: it is reported, not evaluated, and the other entities go on.
 """
 from __future__ import annotations
 
 from ...dsl.coerce import CoerceError, coerce
 from ...dsl.errors import Span, error
+from .names import looks_like, read_enum, undeclared, wrong_entity
 
 DEFAULT_MAX_CHILDREN = 10_000  # children a list field may hold when it declares no ``max``
 MONEY_TO_THE_FEN = {"zh": "精确到分的金额（至多两位小数）", "en": "money to the fen (at most two decimals)"}
@@ -24,13 +28,24 @@ class FactsChecker:
 
     def __init__(self, checked):
         self.checked = checked
+        self._spellings: dict = {}
 
-    def validate(self, raw, entity: str, where=None, base: tuple = ()) -> tuple[dict | None, list]:
-        """Typed facts (None if invalid) and the diagnostics found."""
+    def validate(self, raw, entity: str, where=None, base: tuple = (),
+                 allow_unknown: bool = False) -> tuple[dict | None, list]:
+        """Typed facts (None if invalid) and the diagnostics found.
+
+        An undeclared field is an error (E815) unless ``allow_unknown`` (then W906).
+        """
         diags: list = []
         ent = self.checked.entities[entity]
         ident = raw.get(ent.key) if isinstance(raw, dict) else None
-        out = self._entity(raw, entity, "", ident, where, base, diags)
+        if isinstance(raw, dict):
+            other = looks_like(self.checked, entity, list(raw))
+            if other is not None:
+                label = ent.labels.zh if ent.labels else entity
+                return None, [wrong_entity(self._span(where, base), ent, ident, label, *other)]
+        unknown = "W906" if allow_unknown else "E815"
+        out = self._entity(raw, entity, "", ident, where, base, diags, unknown)
         ok = not any(d.severity == "error" for d in diags)
         return (out if ok else None), diags
 
@@ -39,7 +54,12 @@ class FactsChecker:
             return Span("<facts>", 0, 0)
         return where(path)
 
-    def _entity(self, raw, entity, prefix, ident, where, path, diags):
+    def _key_span(self, where, path: tuple) -> Span:
+        """Where a key is written (its value's place for a locator that knows only values)."""
+        key = getattr(where, "key", None)
+        return key(path) if key is not None else self._span(where, path)
+
+    def _entity(self, raw, entity, prefix, ident, where, path, diags, unknown="W906"):
         ent = self.checked.entities[entity]
         label = ent.labels.zh if ent.labels else entity
         if not isinstance(raw, dict):
@@ -50,12 +70,14 @@ class FactsChecker:
         for name, value in raw.items():
             fld = ent.fields.get(name)
             if fld is None:
-                diags.append(error("W906", self._span(where, path + (name,)), entity=label, id=ident, path=prefix + str(name)))
+                if name != ent.parent_key:  # the column naming the parent in flat files: not a fact
+                    diags.append(undeclared(unknown, self._key_span(where, path + (name,)), ent, name,
+                                            prefix + str(name), ident, label))
                 continue
             if value is None:
                 continue
             typed = self.check_value(fld, value, path=prefix + name, diags=diags, ident=ident, label=label,
-                                     where=where, at=path + (name,))
+                                     where=where, at=path + (name,), unknown=unknown)
             if typed is not None:
                 out[name] = typed
         for name, fld in ent.fields.items():
@@ -64,18 +86,21 @@ class FactsChecker:
         return out
 
     def check_value(self, fld, value, *, path: str, diags: list, ident=None, label: str = "", where=None,
-                    at: tuple = ()):
+                    at: tuple = (), unknown: str = "W906"):
         """One non-null value of a declared field, typed; None (and diagnostics) if invalid.
 
         ``fld`` is the checked field (``CField``); ``path`` the field's path as messages
         spell it (``members[1].age``); ``diags`` receives what is wrong. ``ident`` and
         ``label`` name the entity in messages; ``where`` maps ``at`` (the key path in the
-        facts document) to a span. Batch validation calls this for the cells its column
-        paths do not decide, so both paths decide every value alike.
+        facts document) to a span; ``unknown`` is the code of an undeclared field of a
+        child (E815 or W906). Batch validation calls this for the cells its column paths
+        do not decide, so both paths decide every value alike.
         """
         if fld.child:
-            return self._children(fld, value, path, ident, label, where, at, diags)
+            return self._children(fld, value, path, ident, label, where, at, diags, unknown)
         enum = self.checked.enums.get(fld.type.name) if fld.type.kind == "enum" else None
+        if enum is not None:
+            value = read_enum(value, self.spellings(enum))
         try:
             typed = coerce(value, fld.type, tuple(enum.values) if enum else ())
         except CoerceError as exc:
@@ -94,7 +119,13 @@ class FactsChecker:
                 return None
         return typed
 
-    def _children(self, fld, value, fpath, ident, label, where, path, diags):
+    def spellings(self, enum) -> dict:
+        """The accepted spellings of an enum's values (cached): see ``CEnum.spellings``."""
+        if enum.name not in self._spellings:
+            self._spellings[enum.name] = enum.spellings()
+        return self._spellings[enum.name]
+
+    def _children(self, fld, value, fpath, ident, label, where, path, diags, unknown):
         if not isinstance(value, list):
             diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
                                expected=f"list of {fld.child}", value=_short(value)))
@@ -103,7 +134,7 @@ class FactsChecker:
         if len(value) > limit:
             diags.append(error("E810", self._span(where, path), detail=f"{fpath}: {len(value)} > {limit}"))
             return None
-        return [self._entity(item, fld.child, f"{fpath}[{i}].", ident, where, path + (i,), diags)
+        return [self._entity(item, fld.child, f"{fpath}[{i}].", ident, where, path + (i,), diags, unknown)
                 for i, item in enumerate(value)]
 
 

@@ -36,6 +36,7 @@ class Result(BaseModel):
     unknown: dict[str, list[str]] = {}
     errors: dict[str, OutputError] = {}
     trace: Trace | None = None
+    warnings: list[OutputError] = []  # facts accepted with a warning (W906 under allow_unknown_fields)
 
     def __getitem__(self, name: str):
         return self.values[name]

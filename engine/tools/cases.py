@@ -1,7 +1,9 @@
 """Run YAML test cases against a policy and measure what they exercised.
 
-A case gives facts, an as-of date, a variant, expected outputs, expected unknowns
-(with the facts they wait on) or an expected error code. A case judges only what it
+A case gives facts, an as-of date (the policy's declared default when it gives none), a
+variant, expected outputs, expected unknowns (with the facts they wait on) or an expected
+error code. A fact the entity does not declare fails the case (E815, with a did-you-mean)
+unless the case says ``allow_unknown_fields: true`` (or expects ``error: E815``). A case judges only what it
 names: the outputs under ``expect`` and ``unknown``, and errors only when it says
 ``error:`` (a code that some output or the facts must raise, or ``{output: code}``).
 An error in an output the case does not name does not fail it. Coverage counts every
@@ -23,8 +25,9 @@ from pathlib import Path
 from ...dsl.codes import CODES
 from ...dsl.errors import Bilingual, FupinError, Span, error
 from ...dsl.yamlsrc import load_yaml_file
+from ..facts.read import Locator
 
-CASE_KEYS = ("name", "entity", "on", "variant", "facts", "expect", "unknown", "error", "note")
+CASE_KEYS = ("name", "entity", "on", "variant", "facts", "expect", "unknown", "error", "allow_unknown_fields", "note")
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Case:
     expect: dict
     unknown: dict | list | None
     error: str | dict | None
+    allow_unknown_fields: bool = False  # undeclared facts ignored (W906), not an error (E815)
+    where: object = None  # locates the case's facts in its file (engine/facts/read.Locator)
 
 
 @dataclass
@@ -102,12 +107,17 @@ def _case(raw, i: int, data: dict, pos, diags: list) -> Case | None:
            name, i, pos, diags)
     _shape(raw, "unknown", (dict, list), "unknown 应为输出列表或 输出: [事实] 的映射",
            "unknown should be a list of outputs or map outputs to facts", name, i, pos, diags)
+    _shape(raw, "allow_unknown_fields", (bool,), "allow_unknown_fields 应为 true 或 false",
+           "allow_unknown_fields should be true or false", name, i, pos, diags)
     _error_shape(raw.get("error"), name, i, pos, diags)
     if len(diags) > before:
         return None
-    return Case(name, span.file, span.line, raw.get("entity", data.get("entity", "household")),
+    case = Case(name, span.file, span.line, raw.get("entity", data.get("entity", "household")),
                 _text(raw.get("on", data.get("on"))), raw.get("variant", data.get("variant")),
-                raw.get("facts") or {}, raw.get("expect") or {}, raw.get("unknown"), raw.get("error"))
+                raw.get("facts") or {}, raw.get("expect") or {}, raw.get("unknown"), raw.get("error"),
+                raw.get("allow_unknown_fields", data.get("allow_unknown_fields")) is True)
+    case.where = Locator(pos, ("cases", i, "facts"))
+    return case
 
 
 def _shape(raw, key, types, zh, en, name, i, pos, diags) -> None:
@@ -147,15 +157,23 @@ def run_case(policy, case: Case) -> Outcome:
     """Evaluate one case with a trace; compare what it names; collect coverage."""
     out = Outcome(case)
     try:
-        result = policy.evaluate(case.facts, on=case.on, variant=case.variant, entity=case.entity, trace=True)
+        result = policy.evaluate(case.facts, on=case.on, variant=case.variant, entity=case.entity, trace=True,
+                                 where=case.where, allow_unknown_fields=case.allow_unknown_fields)
     except FupinError as exc:
         if isinstance(case.error, str) and case.error in {d.code for d in exc.diagnostics}:
             return out
-        out.failures.append(f"error {exc.code}: {exc.diagnostics[0].message('zh')}")
+        out.failures.extend(_failure(d) for d in exc.diagnostics)
         return out
     _compare(out, result)
     out.covered = covered_items(result.trace)
     return out
+
+
+def _failure(d) -> str:
+    """A diagnostic that stopped a case, as one line: code, message, hint, place."""
+    hint = d.hint("zh")
+    where = f" ({d.span})" if d.span.line else ""
+    return f"error {d.code}: {d.message('zh')}" + (f" — {hint}" if hint else "") + where
 
 
 def _compare(out: Outcome, result) -> None:

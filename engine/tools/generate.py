@@ -63,8 +63,8 @@ KINDS = {
     "bad_member": "E802/E803",  # a member with an undeclared labour value or disability grade 0 or 5
 }
 _BAD_TEXT = ("四千", "n/a", "12,5OO", "about 4000", "-", "4000元左右")
-_BAD_STATUS = ("lifted", "贫困户", "Poor", "unknown")
-_BAD_GRADE = ("E", "a", "0")
+_BAD_STATUS = ("lifted", "贫困户", "Poorr", "unknown")  # not a value, nor a label in any case
+_BAD_GRADE = ("E", "a+", "0")
 _BAD_LABOR = ("半劳力", "strong")
 
 

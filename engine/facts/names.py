@@ -1,0 +1,88 @@
+"""What a facts document's names mean: undeclared fields, the entity it describes, enum labels.
+
+Three ways a fact used to vanish without a word, each decided here from the policy's
+declarations alone:
+
+- an undeclared field (``registerd``) is reported with a did-you-mean guess among the
+  entity's fields: an error (E815) in a single evaluation unless unknown fields are
+  allowed, a warning (W906) otherwise and per column in batch;
+- facts of another entity (a village's, evaluated as a household) are one error (E817)
+  naming the entity they look like, not a page of undeclared fields;
+- an enum value may be written as its value (``exited``) or as one of its labels
+  (``已脱贫``, ``registered, exited``; case-insensitively), and is read as the value
+  (the spellings are the checked enum's, :meth:`~fupin.dsl.checker.checked.CEnum.spellings`).
+"""
+from __future__ import annotations
+
+import difflib
+
+from ...dsl.errors import Bilingual, Span, error
+
+MIN_FIELDS_FOR_ANOTHER_ENTITY = 2  # fewer matching fields than this prove nothing
+
+
+def guess_field(name, ent) -> str | None:
+    """The declared field of ``ent`` closest to ``name`` (None if none is close)."""
+    found = difflib.get_close_matches(str(name), list(ent.fields), n=1)
+    return found[0] if found else None
+
+
+def undeclared(code: str, span: Span, ent, name, path: str, ident, label: str):
+    """E815 (an error) or W906 (a warning) for an undeclared field, with a did-you-mean."""
+    guess = guess_field(name, ent)
+    if code == "W906":
+        return error("W906", span, entity=label, id=ident, path=path, guess=_guess_text(guess))
+    if guess is not None:
+        return error("E815", span, entity=label, id=ident, path=path, suggestion=guess)
+    return error("E815", span, entity=label, id=ident, path=path, hint=Bilingual(
+        f"{label}的字段：{_some(ent.fields)}（确需忽略未声明字段时用 --allow-unknown-fields）",
+        f"fields of {ent.name}: {_some(ent.fields)} (to ignore undeclared fields: --allow-unknown-fields)"))
+
+
+def _guess_text(guess) -> Bilingual | str:
+    if guess is None:
+        return ""
+    return Bilingual(f"（是否想写 `{guess}`？）", f" (did you mean `{guess}`?)")
+
+
+def _some(names, most: int = 8) -> str:
+    names = list(names)
+    return ", ".join(names[:most]) + (", …" if len(names) > most else "")
+
+
+def looks_like(checked, entity: str, names) -> tuple[str, list] | None:
+    """The other entity whose declared fields these names match much better, with the
+    names it explains; None when the names fit ``entity`` as well as any other.
+
+    The names of keys (``id``) and parent keys say nothing about the entity. Another
+    entity is named only when it explains at least two names, more of them than
+    ``entity`` does, and at least half of all the names.
+    """
+    ent = checked.entities[entity]
+    names = [n for n in names if n not in (ent.key, ent.parent_key)]
+    mine = sum(1 for n in names if n in ent.fields)
+    if mine == len(names):
+        return None
+    best, matched = None, []
+    for other, oent in checked.entities.items():
+        hits = [n for n in names if n in oent.fields and n != oent.key]
+        if other != entity and len(hits) > len(matched):
+            best, matched = other, hits
+    if best is None or len(matched) < MIN_FIELDS_FOR_ANOTHER_ENTITY or len(matched) <= mine \
+            or 2 * len(matched) < len(names):
+        return None
+    return best, matched
+
+
+def wrong_entity(span: Span, ent, ident, label: str, other: str, matched: list):
+    """E817: the facts look like another entity's."""
+    return error("E817", span, entity=label, id=ident, name=other, expected=ent.name,
+                 fields=", ".join(f"`{n}`" for n in matched[:4]) + (", …" if len(matched) > 4 else ""))
+
+
+def read_enum(raw, spellings: dict):
+    """``raw`` as an enum value if it spells one (trimmed; casefolded), else ``raw`` unchanged."""
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    return spellings.get(text, spellings.get(text.casefold(), raw))
