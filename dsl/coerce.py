@@ -90,6 +90,13 @@ def check_bounds(value):
     return value
 
 
+def int_or_text(text: str):
+    """A JSON/YAML integer literal as an int, or as its text when longer than
+    ``MAX_NUMBER_TEXT`` (Python refuses to convert more than 4,300 digits, and no field
+    takes such a number: the text reaches the field, which reports E820 where it is)."""
+    return text if len(text) > MAX_NUMBER_TEXT else int(text)
+
+
 def to_decimal(raw) -> Decimal:
     """A bounded number from int, Decimal, float (via its text) or a numeric string."""
     if isinstance(raw, bool):
