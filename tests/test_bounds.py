@@ -131,7 +131,14 @@ BIG = {"id": "big", "income": 10 ** 15, "bonus": 1, "size": 2, "count": 10 ** 15
 SMALL = {"id": "small", "income": 100, "bonus": 1, "size": 2, "count": 3, "share": "0.5", "area": "2.5",
          "members": [{"pay": 1}]}
 E720 = {"total", "scaled", "scaled_back", "squared", "sum_sizes", "per_share", "area_sq", "tripled", "thousandfold",
-        "chained", "pay_plus", "guarded"}
+        "chained", "pay_plus", "guarded", "pay_sum", "pay_sum_known"}
+
+
+def test_a_sum_beyond_the_bound_is_an_error_not_a_wrapped_number(bounds):
+    assert bounds.evaluate(WRAPS, on=ON).errors["pay_sum"].message_en == (
+        "`sum(members, pay)`: the result is beyond the number bounds (|x| ≤ 10^15)")
+    assert bounds.evaluate(CANCELS, on=ON).values["pay_sum"] == 0
+    assert bounds.evaluate(WAITS, on=ON).unknown["pay_sum"] == ["members[99].pay"]
 
 
 def test_overflow_is_an_error_of_that_output_located_at_the_expression(bounds):
@@ -145,7 +152,13 @@ def test_overflow_is_an_error_of_that_output_located_at_the_expression(bounds):
     assert not bounds.evaluate(SMALL, on=ON).errors
 
 
-@pytest.mark.parametrize("rows", [[BIG, SMALL], [SMALL, BIG, SMALL], [dict(BIG, income=-(10 ** 15), count=-(10 ** 15))]])
+WRAPS = {"id": "wraps", "members": [{"pay": 10 ** 15}] * 100}  # 10^19 fen: an int64 sum would wrap
+CANCELS = {"id": "cancels", "members": [{"pay": 10 ** 15}, {"pay": -(10 ** 15)}] * 100}
+WAITS = {"id": "waits", "members": [{"pay": 10 ** 15}] * 99 + [{}]}
+
+
+@pytest.mark.parametrize("rows", [[BIG, SMALL], [SMALL, BIG, SMALL], [dict(BIG, income=-(10 ** 15), count=-(10 ** 15))],
+                                  [WRAPS, CANCELS, WAITS, SMALL]])
 def test_the_columnar_evaluator_errs_in_the_same_rows(bounds, rows):
     program = bounds.program()
     checker = bounds.facts_checker()

@@ -121,6 +121,8 @@ HOSTILE_ROWS = {
          "members": [{"pay": -BIG}]},
         {"income": "999999999999999.99", "bonus": "0.01", "size": 1, "count": 1, "share": 1, "area": "1e15"},
         {"income": "0.01", "size": 10 ** 13, "count": 100, "share": "1e-20", "area": "1e-10"},
+        {"income": 1, "members": [{"pay": BIG}] * 100},  # 10^19 fen: an int64 sum would wrap
+        {"income": 1, "members": [{"pay": BIG}, {"pay": -BIG}] * 100},
     ],
 }
 
