@@ -131,6 +131,9 @@ CODES: dict[str, Code] = {
     "E821": _c("yaml-tag", "不允许使用 YAML 标签 `{tag}`", "YAML tag `{tag}` is not allowed",
                "只接受 YAML 核心类型（字符串、整数、小数、布尔、null、列表、映射）；去掉标签",
                "only the YAML core schema (str, int, float, bool, null, seq, map) is read; remove the tag"),
+    "E822": _c("number-literal", "数字 `{value}` 超出数值界限（绝对值不超过 10^15、小数不超过 20 位）",
+               "the number `{value}` is beyond the number bounds (|x| ≤ 10^15, at most 20 decimals)",
+               "政策中的数额不会这么大；检查是否多写了位数", "no amount in a policy is this large; check the digits"),
     # --- warnings
     "W901": _c("unused-parameter", "参数 `{name}` 未被任何规则使用", "parameter `{name}` is not used by any rule"),
     "W902": _c("gap", "参数 `{name}` 自 {date} 起在来源中没有金额：{detail}",

@@ -77,8 +77,8 @@ def within_bounds(value) -> bool:
 def decimals(value: Decimal) -> int:
     """Digits after the point once trailing zeros are dropped (``1.50000`` has one)."""
     sign, digits, exponent = value.as_tuple()
-    if exponent >= 0:
-        return 0
+    if exponent >= -2:  # the common case (money to the fen) needs no counting
+        return max(0, -exponent)
     zeros = len(digits) - len("".join(map(str, digits)).rstrip("0")) if digits[-1] == 0 else 0
     return max(0, -(exponent + zeros))
 
@@ -121,7 +121,8 @@ def _from_text(raw: str) -> Decimal:
     """A number written as text (``4,999.5``, ``6万``, ``3%``, ``４９９９``), exactly."""
     if len(raw) > MAX_NUMBER_TEXT:
         raise BoundError()
-    text = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace("，", "")
+    text = raw if raw.isascii() else unicodedata.normalize("NFKC", raw)  # ４９９９ → 4999
+    text = text.strip().replace(",", "")
     scale = 1
     for suffix, factor in _SCALES:
         if text.endswith(suffix):

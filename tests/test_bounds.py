@@ -256,3 +256,24 @@ def test_batch_quarantines_hostile_cells_and_accounts_for_every_row(tmp_path, mo
     bad = 6 + (2 if suffix == ".jsonl" else 0)
     assert f"rows quarantined {bad}" in out.output, out.output
     assert quarantine.count("E820") == bad - 1 and quarantine.count("E802") == 1
+
+
+@pytest.mark.parametrize("expr, ok", [
+    ("income * 100000000000000000000", False), ("income * 1000000000000000", True), ("income + 10000000000000000元", False),
+    ("income * 0.000000000000000000001", False), ("income * 2万", True), ("income + 2000000000万元", True), ("income + 20000000亿元", False),
+])
+def test_number_literals_obey_the_bounds_at_check_time(tmp_path, expr, ok):
+    from fupin.dsl.checker import check_all
+    from fupin.dsl.loader import load_source
+
+    for name in ("declarations.yaml",):
+        text = (BOUNDS / name).read_text(encoding="utf-8").replace("../../../../shared", str(ROOT.parent / "shared"))
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "household.yaml").write_text(
+        f'entity: household\nrules:\n  r: {{type: money, source: "001:78", expr: "{expr}"}}\n', encoding="utf-8")
+    diags, _ = check_all(load_source(tmp_path))
+    codes = [d.code for d in diags if d.severity == "error"]
+    assert codes == ([] if ok else ["E822"])
+    if not ok:
+        (diag,) = [d for d in diags if d.code == "E822"]
+        assert diag.span.line == 3 and diag.span.col > 40

@@ -79,17 +79,16 @@ UNARY = {
 # error E720 of that output, at the expression (never an exception out of evaluate).
 LIMIT = MAX_MAGNITUDE
 LIMIT_FEN = MAX_MAGNITUDE * 100
-_LIMIT_DEC = Decimal(MAX_MAGNITUDE)
 _LIMIT_TEXT = "|x| ≤ 10^15"
 
 
 def bounded(value, where):
     """``value`` if ``|value| <= LIMIT`` (ints and Decimals; other values pass), else
     the runtime error E720 at ``where`` (a typed node: its span and text)."""
-    if isinstance(value, int):
-        if -LIMIT <= value <= LIMIT:
-            return value
-    elif not isinstance(value, Decimal) or (value.is_finite() and value.copy_abs() <= _LIMIT_DEC):
+    kind = type(value)
+    if kind is not int and kind is not Decimal:
+        return value
+    if -LIMIT <= value <= LIMIT:  # exact for both (an infinity fails it; NaN cannot arise)
         return value
     raise overflow(where)
 
