@@ -71,14 +71,15 @@ def within_bounds(value) -> bool:
         return True
     if value.adjusted() > 15 or value.copy_abs() > _MAGNITUDE_LIMIT:
         return False
-    return decimals(value) <= MAX_DECIMALS
+    # as written within MAX_DECIMALS (the common case), or so once trailing zeros go
+    return value.as_tuple().exponent >= -MAX_DECIMALS or decimals(value) <= MAX_DECIMALS
 
 
 def decimals(value: Decimal) -> int:
     """Digits after the point once trailing zeros are dropped (``1.50000`` has one)."""
     sign, digits, exponent = value.as_tuple()
-    if exponent >= -2:  # the common case (money to the fen) needs no counting
-        return max(0, -exponent)
+    if exponent >= 0:
+        return 0
     zeros = len(digits) - len("".join(map(str, digits)).rstrip("0")) if digits[-1] == 0 else 0
     return max(0, -(exponent + zeros))
 

@@ -277,3 +277,11 @@ def test_number_literals_obey_the_bounds_at_check_time(tmp_path, expr, ok):
     if not ok:
         (diag,) = [d for d in diags if d.code == "E822"]
         assert diag.span.line == 3 and diag.span.col > 40
+
+
+@pytest.mark.parametrize("text, places", [("1.50", 1), ("1.0000000000000000000000000", 0), ("0.125", 3), ("1E+3", 0),
+                                          ("1E-30", 30), ("-0.000", 0)])
+def test_decimals_drop_trailing_zeros(text, places):
+    from fupin.dsl.coerce import decimals
+
+    assert decimals(Decimal(text)) == places
