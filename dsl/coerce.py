@@ -78,7 +78,7 @@ def within_bounds(value) -> bool:
 def decimals(value: Decimal) -> int:
     """Digits after the point once trailing zeros are dropped (``1.50000`` has one)."""
     sign, digits, exponent = value.as_tuple()
-    if exponent >= 0:
+    if exponent >= 0 or not any(digits):
         return 0
     zeros = len(digits) - len("".join(map(str, digits)).rstrip("0")) if digits[-1] == 0 else 0
     return max(0, -(exponent + zeros))
