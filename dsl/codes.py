@@ -2,7 +2,8 @@
 
 Codes never change meaning once published (docs/errors.md lists them). E1xx files and
 schema, E2xx expression syntax and limits, E3xx names, E4xx types, E5xx cycles,
-E6xx decision tables, E7xx parameters, E8xx facts and evaluation, W9xx warnings.
+E6xx decision tables, E7xx parameters (E72x: arithmetic bounds), E8xx facts and evaluation
+(E82x: bounded input), W9xx warnings.
 """
 from __future__ import annotations
 
@@ -100,6 +101,9 @@ CODES: dict[str, Code] = {
     "E701": _c("param-date", "参数 `{name}` 在 {date} 没有有效值{detail}", "parameter `{name}` has no value in force on {date}{detail}",
                "为该日期补充参数值，或换一个评估日期（--on）", "add a value for that date, or evaluate on another date (--on)"),
     "E702": _c("param-values", "参数 `{name}`：{detail}", "parameter `{name}`: {detail}"),
+    # --- bounded arithmetic (engine/core/operators.py)
+    "E720": _c("number-limit", "`{text}` 的结果超出数值界限（{detail}）", "`{text}`: the result is beyond the number bounds ({detail})",
+               "检查输入是否有误；界限为绝对值 10^15", "check the inputs; the bound is |x| ≤ 10^15"),
     # --- facts and evaluation
     "E801": _c("fact-missing", "{entity} `{id}`：缺少必填字段 `{path}`", "{entity} `{id}`: required field `{path}` is missing"),
     "E802": _c("fact-type", "{entity} `{id}`：字段 `{path}` 应为 {expected}，实际为 `{value}`",
@@ -140,6 +144,15 @@ CODES: dict[str, Code] = {
     "E819": _c("no-date", "未指明评估日期，且政策未声明默认日期", "no as-of date given, and the policy declares no default date",
                "用 --on YYYY-MM-DD（API：on=…），或在政策中声明 defaults: {{on: YYYY-MM-DD}}",
                "give --on YYYY-MM-DD (API: on=…), or declare defaults: {{on: YYYY-MM-DD}} in the policy"),
+    # --- bounded input (dsl/coerce.py, dsl/yamlsrc.py)
+    "E820": _c("number-bounds", "{entity} `{id}`：字段 `{path}` 的值 `{value}` 超出数值界限：应为{expected}",
+               "{entity} `{id}`: field `{path}` value `{value}` is beyond the number bounds: expected {expected}"),
+    "E821": _c("yaml-tag", "不允许使用 YAML 标签 `{tag}`", "YAML tag `{tag}` is not allowed",
+               "只接受 YAML 核心类型（字符串、整数、小数、布尔、null、列表、映射）；去掉标签",
+               "only the YAML core schema (str, int, float, bool, null, seq, map) is read; remove the tag"),
+    "E822": _c("number-literal", "数字 `{value}` 超出数值界限（绝对值不超过 10^15、小数不超过 20 位）",
+               "the number `{value}` is beyond the number bounds (|x| ≤ 10^15, at most 20 decimals)",
+               "政策中的数额不会这么大；检查是否多写了位数", "no amount in a policy is this large; check the digits"),
     # --- warnings
     "W901": _c("unused-parameter", "参数 `{name}` 未被任何规则使用", "parameter `{name}` is not used by any rule"),
     "W902": _c("gap", "参数 `{name}` 自 {date} 起在来源中没有金额：{detail}",

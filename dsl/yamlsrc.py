@@ -5,7 +5,14 @@ Decimal, bool, date, None) plus a :class:`Positions` index from a key path to th
 :class:`Span` of the value, so that every later stage can report `file:line:col`.
 
 Floats are read as exact ``Decimal`` (money is never a binary float). Anchors and
-aliases are refused (E102): they are how "billion laughs" files blow up.
+aliases are refused (E102): they are how "billion laughs" files blow up. Only the YAML
+core schema is read: an explicit tag other than ``!!str !!int !!float !!bool !!null
+!!seq !!map`` (``!!timestamp``, ``!!binary``, ``!!set``, ``!!python/…``, ``!custom``)
+and the merge key ``<<`` are refused (E821), located at the tag. Numbers follow YAML 1.2:
+``012`` is twelve (not octal ten) and ``1:20`` is text (not sexagesimal 80); a number
+written with more than ``MAX_NUMBER_TEXT`` characters, or an impossible date such as
+``2020-02-30``, is kept as its text, so that the field that receives it reports it
+(E820/E802) without costing the rest of the file.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent, D
                          DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
                          SequenceEndEvent, SequenceStartEvent)
 
+from .coerce import MAX_NUMBER_TEXT
 from .errors import Diagnostic, FupinError, Span, error
 
 MAX_DEPTH = 64
@@ -144,6 +152,7 @@ def _compose(text: str):
     for event in yaml.parse(text, Loader=_FastLoader):
         if isinstance(event, AliasEvent):
             raise _AliasFound(event.start_mark)
+        _screen_tag(event)
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -158,6 +167,27 @@ class _AliasFound(Exception):
         self.mark = mark
 
 
+_CORE = "tag:yaml.org,2002:"
+CORE_TAGS = frozenset(_CORE + name for name in ("str", "int", "float", "bool", "null", "seq", "map"))
+"""The explicit tags read (YAML's core schema); ``!`` (non-specific) is plain text."""
+
+
+class _TagFound(Exception):
+    def __init__(self, mark, tag: str):
+        self.mark, self.tag = mark, tag
+
+
+def _screen_tag(event) -> None:
+    """Refuse an explicit tag outside the core schema (raised as E821 at the tag)."""
+    tag = getattr(event, "tag", None)
+    if tag is not None and tag != "!" and tag not in CORE_TAGS:
+        raise _TagFound(event.start_mark, tag)
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+
+
 def load_yaml(text: str, file: str) -> tuple[object, Positions]:
     """Parse YAML text into plain data and positions; raise FupinError on any problem."""
     raw_lines = tuple(text.splitlines())
@@ -169,6 +199,8 @@ def load_yaml(text: str, file: str) -> tuple[object, Positions]:
             node = _compose(text)
     except _AliasFound as exc:
         raise FupinError(error("E102", _span(file, exc.mark))) from None
+    except _TagFound as exc:
+        raise FupinError(error("E821", _span(file, exc.mark), tag=_show_tag(exc.tag))) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = exc.problem or str(exc)
@@ -203,6 +235,8 @@ def _events(text: str) -> tuple[list, object]:
             cls = event.__class__
             if cls is AliasEvent:
                 raise _AliasFound(event.start_mark)
+            if getattr(event, "tag", None) is not None:
+                _screen_tag(event)
             if cls is MappingStartEvent or cls is SequenceStartEvent:
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -368,17 +402,57 @@ def _convert(node, path: tuple, pos: Positions, depth: int):
 
 
 def _scalar(node, pos: Positions):
-    if node.tag == "tag:yaml.org,2002:float":
-        try:
-            return Decimal(node.value.replace("_", ""))
-        except InvalidOperation:
-            return _constructor.construct_object(node)  # .inf / .nan
+    tag = node.tag
     try:
+        if tag == "tag:yaml.org,2002:float":
+            return _float(node)
+        if tag == "tag:yaml.org,2002:int":
+            return _int(node.value)
+        if tag == "tag:yaml.org,2002:merge":
+            raise FupinError(error("E821", _span(pos.file, node.start_mark), tag="<<"))
+        if tag == "tag:yaml.org,2002:timestamp":  # implicit only: explicit tags are screened
+            return _timestamp(node)
         return _constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
         raise FupinError(error("E101", _span(pos.file, node.start_mark), detail=str(exc.problem))) from None
-    except ValueError as exc:  # e.g. an impossible date 2020-02-30
-        raise FupinError(error("E101", _span(pos.file, node.start_mark), detail=str(exc))) from None
+    except (ValueError, KeyError, TypeError) as exc:  # !!int x, !!bool x, !!float x
+        detail = f"`{node.value[:40]}` is not {_show_tag(tag)}"
+        raise FupinError(error("E101", _span(pos.file, node.start_mark), detail=detail)) from None
+
+
+def _float(node):
+    """A float scalar as an exact Decimal (``.inf``/``.nan`` as floats, for the reader
+    of the value to refuse); a YAML 1.1 sexagesimal or an overlong one stays text."""
+    text = node.value
+    if ":" in text or len(text) > MAX_NUMBER_TEXT:
+        return text
+    try:
+        return Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        return _constructor.construct_object(node)  # .inf / .nan, or ValueError
+
+
+def _int(text: str):
+    """A YAML int as YAML 1.2 reads it: decimal even with a leading zero (``012`` is
+    twelve); ``0x``/``0b`` prefixes; a sexagesimal ``1:20`` or an overlong number stays
+    text (Python refuses ints of more than 4,300 digits, and no field takes them)."""
+    body = text.replace("_", "")
+    if ":" in body or len(body) > MAX_NUMBER_TEXT:
+        return text
+    sign = -1 if body.startswith("-") else 1
+    body = body.lstrip("+-")
+    for prefix, base in (("0x", 16), ("0b", 2), ("0o", 8)):
+        if body.startswith(prefix):
+            return sign * int(body[2:], base)
+    return sign * int(body, 10)
+
+
+def _timestamp(node):
+    """A date or datetime; an impossible one (``2020-02-30``) stays text."""
+    try:
+        return _constructor.construct_object(node)
+    except ValueError:
+        return node.value
 
 
 def load_yaml_file(path: str) -> tuple[object, Positions]:

@@ -103,6 +103,42 @@ def test_random_entities_agree(path, variant, entity, weight):
     check()
 
 
+BIG = 10 ** 15  # the bound of every number (dsl/coerce.py); arithmetic beyond it is E720
+HOSTILE_ROWS = {
+    "tests/fixtures/columnar": [
+        {"income": BIG, "line": BIG, "share": 1, "area": BIG, "risk": True, "status": "poor",
+         "assessed_on": "2020-06-30", "registered_on": "1900-01-01",
+         "members": [{"age": 120, "pay": BIG, "enrolled": True, "grade": 4, "labor": "full"},
+                     {"age": 0, "pay": BIG, "enrolled": True, "labor": "none"}]},
+        {"income": "999999999999999.99", "line": "0.01", "share": "0.00000000000000000001", "area": "1e-20",
+         "members": [{"age": 1, "pay": "999999999999999.99", "enrolled": True}]},
+        {"income": 0, "line": BIG, "share": "0.5", "area": 0, "risk": False},
+    ],
+    "tests/fixtures/bounds": [
+        {"income": BIG, "bonus": 1, "size": 2, "count": BIG, "share": "0.00000000000000000001", "area": BIG,
+         "members": [{"pay": BIG}, {"pay": BIG}]},
+        {"income": -BIG, "bonus": -BIG, "size": -BIG, "count": -BIG, "share": "-1e-20", "area": "-1e-20",
+         "members": [{"pay": -BIG}]},
+        {"income": "999999999999999.99", "bonus": "0.01", "size": 1, "count": 1, "share": 1, "area": "1e15"},
+        {"income": "0.01", "size": 10 ** 13, "count": 100, "share": "1e-20", "area": "1e-10"},
+        {"income": 1, "members": [{"pay": BIG}] * 100},  # 10^19 fen: an int64 sum would wrap
+        {"income": 1, "members": [{"pay": BIG}, {"pay": -BIG}] * 100},
+    ],
+}
+
+
+@pytest.mark.parametrize("path", sorted(HOSTILE_ROWS))
+def test_hostile_magnitudes_agree(path):
+    """Facts at the bounds: both evaluators give the same values and the same errors
+    (E720 where a sum or product passes the bound, computed on int64 fen without wrapping)."""
+    p = policy(path)
+    cp = ColumnarProgram(p.program(None))
+    frame, records = frame_of(p, None, "household", HOSTILE_ROWS[path])
+    assert frame.n == len(HOSTILE_ROWS[path])
+    for on in DAYS[:2]:
+        assert_agree(cp, frame, on, records)
+
+
 def test_examples_agree_on_every_date():
     p = policy("policy")
     raws = yaml.safe_load((ROOT / "examples/households.yaml").read_text(encoding="utf-8"))

@@ -43,6 +43,8 @@ def _reference(text: str, file: str):
         node = Y._compose(text)
     except Y._AliasFound as exc:
         raise FupinError(Y.error("E102", Y._span(file, exc.mark))) from None
+    except Y._TagFound as exc:  # tags outside the core schema, screened with the aliases
+        raise FupinError(Y.error("E821", Y._span(file, exc.mark), tag=Y._show_tag(exc.tag))) from None
     except Y.yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise FupinError(Y.error("E101", Y._span(file, mark), detail=exc.problem or str(exc))) from None

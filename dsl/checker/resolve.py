@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from .. import ast
 from .. import typed as t
+from ..coerce import within_bounds
 from ..errors import Bilingual, error
 from ..types import ANY, BOOL, DATE, DECIMAL, INTEGER, MONEY, RATIO, STRING, Type, arith, assignable, comparable
 
@@ -92,6 +93,9 @@ class Resolver:
 
     def r_Num(self, node, entity, expected):
         typ = {"integer": INTEGER, "decimal": DECIMAL, "money": MONEY, "ratio": RATIO}[node.kind]
+        if not within_bounds(node.value):  # the bound every number obeys (dsl/coerce.py)
+            self.err("E822", node, value=self.snippet(node))
+            return self.bad(node)
         return t.TLit(**self.base(node, typ), value=node.value)
 
     def r_Str(self, node, entity, expected):

@@ -22,10 +22,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ...dsl.coerce import MAX_MAGNITUDE
 from ..columnar.frame import EPOCH, empty_array, encode_value
 from .levels import single
 
 INT64_MAX = np.iinfo(np.int64).max
+MAGNITUDE = {"integer": MAX_MAGNITUDE, "money": MAX_MAGNITUDE * 100}  # in representation (fen)
 BOOL_TRUE = ("true", "True", "TRUE", "是", "1")
 BOOL_FALSE = ("false", "False", "FALSE", "否", "0")
 INTEGER_TEXT = r"^-?[0-9]{1,18}$"
@@ -187,11 +189,15 @@ def _dictionary(values, spec, cell) -> Converted:
 
 
 def _check_bounds(data, ok, bad, spec) -> None:
-    """Out-of-range values decided by a fast path become bad (E803)."""
+    """Out-of-range values decided by a fast path become bad (E803; E820 beyond the
+    magnitude every number obeys, dsl/coerce.py's ``MAX_MAGNITUDE``)."""
     if not spec.vector_bounds:
         ok[:] = False  # decimal/ratio bounds: decided by the checker, cell by cell
         return
     outside = np.zeros(len(data), dtype=bool)
+    limit = MAGNITUDE.get(spec.kind)
+    if limit is not None:
+        outside |= (data > limit) | (data < -limit)
     if spec.lo is not None:
         outside |= data < spec.lo
     if spec.hi is not None:

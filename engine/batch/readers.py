@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
+from ...dsl.coerce import int_or_text
 from ...dsl.errors import Bilingual, Span, error
 from .levels import Level, from_records, from_table
 from .projection import project
@@ -232,7 +233,7 @@ def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, path) -> Chu
 
 
 def _loads(line: bytes):
-    return json.loads(line.rstrip(b"\r\n"), parse_float=Decimal)
+    return json.loads(line.rstrip(b"\r\n"), parse_float=Decimal, parse_int=int_or_text)
 
 
 def _jsonl_python(layout, lines: list, start: int, path) -> Chunk:

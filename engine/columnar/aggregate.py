@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from ..core.operators import FUNCTIONS
+from ...dsl.coerce import within_bounds
+from ..core.operators import FUNCTIONS, LIMIT, LIMIT_FEN
 from . import why as wy
 from .vector import V, full, orm, squeeze
 
@@ -153,14 +154,14 @@ def _sum(parts, parent, n, meta):
     v = parts.value
     if parts.plain and v.rep in ("int", "fen"):
         values = np.broadcast_to(v.data, (parts.n,)) if parts.keep_all else np.where(parts.keep_true, v.data, 0)
-        return V(_seg_sum(values, parent, n, parts.bounds), v.rep)
+        return _bounded_sum(_seg_sum(values, parent, n, parts.bounds), values, n, parts.bounds, v.rep, None, None, None)
     err = _seg_any(parts.child_err(), parent, n)
     counted = parts.keep_true & parts.value_known
     unk = _seg_any(parts.keep_unk | (parts.keep_true & parts.value_unk), parent, n) & ~err
     why = wy.segment_union(parts.waiting(parts.not_false()), parent, n)
     if v.rep in ("int", "fen"):
         values = np.where(counted, np.broadcast_to(v.data, (parts.n,)), 0).astype(np.int64)
-        return V(_seg_sum(values, parent, n, parts.bounds), v.rep, squeeze(unk), squeeze(err), why=why)
+        return _bounded_sum(_seg_sum(values, parent, n, parts.bounds), values, n, parts.bounds, v.rep, unk, err, why)
     # Decimals: summed in child order from the scalar reducer's own start value.
     from .vector import as_objects
 
@@ -172,7 +173,29 @@ def _sum(parts, parent, n, meta):
         sums[p] = sums[p] + objs[i]
     data = np.empty(n, dtype=object)
     data[:] = sums
+    over = np.fromiter((not within_bounds(x) for x in sums), dtype=bool, count=n) & ~unk & ~err
+    err = err | over  # a sum beyond |x| <= 10^15 is E720, as the scalar reducer raises
     return V(data, "dec" if meta[1] != "integer" else "obj", squeeze(unk), squeeze(err), why=why)
+
+
+def _bounded_sum(data, values, n, bounds, rep, unk, err, why) -> V:
+    """int64 segment sums with core's bound (E720 beyond it, as the scalar reducer
+    raises). The int64 sums wrap past 9.2·10^18, which 93 children at the bound reach:
+    float64 sums pick the candidates (their error is far below half the bound) and
+    Python integers decide them exactly."""
+    limit = LIMIT_FEN if rep == "fen" else LIMIT
+    starts, ends = bounds(n)
+    prefix = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
+    approx = prefix[ends] - prefix[starts]
+    over = np.zeros(n, dtype=bool)
+    for p in np.flatnonzero(np.abs(approx) > limit / 2).tolist():
+        over[p] = abs(sum(int(x) for x in values[starts[p]:ends[p]].tolist())) > limit
+    skip = full(orm(unk, err), n)
+    over &= ~skip
+    if over.any():
+        err = orm(err, over)
+        data = np.where(over, 0, data)
+    return V(data, rep, squeeze(unk), squeeze(err), why=why)
 
 
 def _any_all(want: bool):

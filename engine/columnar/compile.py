@@ -16,7 +16,8 @@ import numpy as np
 
 from ...dsl import typed as t
 from ..core import cells
-from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY, fen_quotient
+from ..core.operators import (ARITHMETIC, COMPARISONS, FUNCTIONS, LIMIT, LIMIT_FEN, UNARY, beyond, fen_quotient,
+                              product_beyond)
 from ..core.values import EvalError, Unknown
 from . import why as wy
 from .vector import (KIND_OF_REP, REP_OF_KIND, V, andnot, as_objects, column, decode_cell, encode_cell,
@@ -437,23 +438,45 @@ def _arith(op, a: V, b: V, step, node, n) -> V:
     arithmetic = ARITHMETIC[op]
     pair = numeric_pair(a, b, n)
     if pair is not None and op in "+-" and pair[2] in ("int", "fen"):
-        x, y, rep = pair
-        return V(arithmetic.ufunc(x, y), rep, squeeze(unk), squeeze(err), why=why)
+        x, y, rep = pair  # bounded operands (|fen| <= 10^17): the sum cannot wrap
+        return _bounded(arithmetic.ufunc(x, y), rep, unk, err, n, why)
     if pair is not None and op == "-" and pair[2] == "date":
         # days since the epoch: their difference is core's date − date in days
         return V(arithmetic.ufunc(pair[0], pair[1]), "int", squeeze(unk), squeeze(err), why=why)
     if op == "*" and {a.rep, b.rep} <= {"int", "fen"} and (a.rep, b.rep) != ("fen", "fen"):
-        rep = "fen" if "fen" in (a.rep, b.rep) else "int"
-        return V(arithmetic.ufunc(a.data, b.data), rep, squeeze(unk), squeeze(err), why=why)
+        return _int_product(a, b, unk, err, n, why)
     if op == "/" and kind == "money" and a.rep == "fen" and b.rep == "int":
         return _fen_div(a, b, unk, err, n, why)
     if op == "*" and kind == "money" and {a.rep, b.rep} == {"fen", "dec"}:
         fen, factor = (a, b) if a.rep == "fen" else (b, a)
         scaled = _fen_times_constant(fen, factor, n)
         if scaled is not None:
-            return V(scaled, "fen", squeeze(unk), squeeze(err), why=why)
+            return _bounded(scaled, "fen", unk, err, n, why)
     meaning = arithmetic.py
     return objects_apply(lambda x, y: meaning(x, y, kind, node), [a, b], n, kind, (), bad)
+
+
+def _bounded(data, rep: str, unk, err, n, why) -> V:
+    """int64 results with core's bound: rows beyond it are the error E720 there (as
+    ``operators.bounded`` raises), unless they are already unknown or an error."""
+    over = beyond(np.broadcast_to(data, (n,)), rep) & ~full(orm(unk, err), n)
+    if over.any():
+        err = orm(err, over)
+        data = np.where(over, 0, data)
+    return V(data, rep, squeeze(andnot(unk, err)), squeeze(err), why=why)
+
+
+def _int_product(a: V, b: V, unk, err, n, why) -> V:
+    """integer × integer, or money in fen × integer, on int64: rows whose product would
+    pass the bound are E720 and are not multiplied (an int64 product could wrap)."""
+    rep = "fen" if "fen" in (a.rep, b.rep) else "int"
+    x, y = np.broadcast_to(a.data, (n,)), np.broadcast_to(b.data, (n,))
+    over = product_beyond(x, y, LIMIT_FEN if rep == "fen" else LIMIT) & ~full(orm(unk, err), n)
+    if not over.any():
+        return V(ARITHMETIC["*"].ufunc(a.data, b.data), rep, squeeze(unk), squeeze(err), why=why)
+    product = ARITHMETIC["*"].ufunc(np.where(over, 0, x), np.where(over, 0, y))
+    err = orm(err, over)
+    return V(product, rep, squeeze(andnot(unk, err)), squeeze(err), why=why)
 
 
 def _fen_div(a: V, b: V, unk, err, n, why) -> V:

@@ -10,7 +10,8 @@ one definition:
 - :data:`COMPARISONS`: ``== != < <= > >=``;
 - :data:`UNARY`: ``-x`` and ``not x``;
 - :data:`ARITHMETIC`: ``+ - * /`` (money rounded to the fen, date − date in days,
-  division by zero E807);
+  division by zero E807, a result beyond ``|x| <= 10^15`` E720; :func:`beyond` and
+  :func:`product_beyond` are the same bound on int64 arrays);
 - :data:`FUNCTIONS`: ``min max abs round floor ceil year is_known``.
 
 Unknown operands never reach these functions: an operation with an unknown operand is
@@ -22,11 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import (ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation,
+                     Overflow)
 from typing import Callable
 
 import numpy as np
 
+from ...dsl.coerce import MAX_MAGNITUDE
 from .values import EvalError, Unknown, to_fen
 
 
@@ -70,41 +73,91 @@ UNARY = {
 
 # --- arithmetic
 
+# Every arithmetic result is bounded by the limit every input number obeys
+# (dsl/coerce.py): |x| <= 10^15, so money in fen stays far inside int64 and no product
+# of two bounded operands can overflow anything. A result beyond it is the runtime
+# error E720 of that output, at the expression (never an exception out of evaluate).
+LIMIT = MAX_MAGNITUDE
+LIMIT_FEN = MAX_MAGNITUDE * 100
+_LIMIT_TEXT = "|x| ≤ 10^15"
+
+
+def bounded(value, where):
+    """``value`` if ``|value| <= LIMIT`` (ints and Decimals; other values pass), else
+    the runtime error E720 at ``where`` (a typed node: its span and text)."""
+    kind = type(value)
+    if kind is not int and kind is not Decimal:
+        return value
+    if -LIMIT <= value <= LIMIT:  # exact for both (an infinity fails it; NaN cannot arise)
+        return value
+    raise overflow(where)
+
+
+def overflow(where) -> EvalError:
+    """The error E720 of an arithmetic result beyond the bounds, at ``where``."""
+    return EvalError("E720", where.span, text=where.text, detail=_LIMIT_TEXT)
+
 
 def add(a, b, kind: str, where):
-    """``a + b`` (sums of money to the fen stay to the fen)."""
-    return a + b
+    """``a + b`` (sums of money to the fen stay to the fen), bounded."""
+    try:
+        return bounded(a + b, where)
+    except ArithmeticError:  # only reachable from an unbounded literal
+        raise overflow(where) from None
 
 
 def subtract(a, b, kind: str, where):
-    """``a - b``; date − date is a number of days (the checker types it integer)."""
-    value = a - b
-    return value.days if isinstance(value, dt.timedelta) else value
+    """``a - b``, bounded; date − date is a number of days (the checker types it integer)."""
+    try:
+        value = a - b
+    except ArithmeticError:
+        raise overflow(where) from None
+    return value.days if isinstance(value, dt.timedelta) else bounded(value, where)
 
 
 def multiply(a, b, kind: str, where):
-    """``a * b``; a money result is rounded half-up to the fen."""
-    value = a * b
+    """``a * b``, bounded; a money result is rounded half-up to the fen."""
+    try:
+        value = bounded(a * b, where)  # bounded operands: the product cannot overflow
+    except ArithmeticError:
+        raise overflow(where) from None
     return to_fen(value) if kind == "money" else value
 
 
 def divide(a, b, kind: str, where):
-    """``a / b`` as an exact Decimal; a money result is rounded half-up to the fen.
+    """``a / b`` as an exact Decimal, bounded; a money result is rounded half-up to the fen.
     Division by zero is the runtime error E807 at ``where`` (a typed node)."""
     if b == 0:
         raise EvalError("E807", where.span, text=where.text)
-    value = Decimal(a) / Decimal(b)
+    try:
+        value = bounded(Decimal(a) / Decimal(b), where)
+    except ArithmeticError:  # a quotient beyond even Decimal's exponent range
+        raise overflow(where) from None
     return to_fen(value) if kind == "money" else value
 
 
 # ``py(a, b, kind, where)``: ``kind`` is the result's type kind (``money`` rounds to the
-# fen), ``where`` the typed node (its span and text for E807).
+# fen), ``where`` the typed node (its span and text for E807 and E720).
 ARITHMETIC = {
     "+": Operator("+", add, np.add),
     "-": Operator("-", subtract, np.subtract),
     "*": Operator("*", multiply, np.multiply),
     "/": Operator("/", divide, None),  # money / integer on fen: see fen_quotient
 }
+
+
+def beyond(data: np.ndarray, rep: str) -> np.ndarray:
+    """Where int64 results (``rep`` ``int``, or ``fen``: money in fen) exceed the bound:
+    the rows of :func:`bounded`'s E720, on arrays."""
+    limit = LIMIT_FEN if rep == "fen" else LIMIT
+    return (data > limit) | (data < -limit)
+
+
+def product_beyond(x: np.ndarray, y: np.ndarray, limit: int) -> np.ndarray:
+    """Where ``|x·y| > limit`` for int64 arrays, decided without computing the product
+    (which could wrap): ``|x|·|y| <= limit`` exactly when ``|y| <= limit // |x|``."""
+    ax, ay = np.abs(x), np.abs(y)
+    return (ax > 0) & (ay > limit // np.maximum(ax, 1))
 
 
 def fen_quotient(num: np.ndarray, den) -> np.ndarray:
@@ -121,10 +174,18 @@ def fen_quotient(num: np.ndarray, den) -> np.ndarray:
 
 
 def round_half_up(x, n: int = 0):
-    """``round(x, n)``: half-up to ``n`` decimals (四舍五入); an integer stays an integer."""
-    q = Decimal(1).scaleb(-n)
-    value = Decimal(x).quantize(q, rounding=ROUND_HALF_UP)
+    """``round(x, n)``: half-up to ``n`` decimals (四舍五入); an integer stays an integer.
+
+    Total on bounded numbers: ``n`` is clamped to [-16, 60] (rounding |x| <= 10^15 to
+    10^16 or coarser is 0, and to 60 places or finer changes no number the language
+    makes), and the rounding is done in a context wide enough for every such case."""
+    n = min(max(n, -16), 60)
+    q = Decimal(1).scaleb(-n, context=_WIDE)
+    value = Decimal(x).quantize(q, rounding=ROUND_HALF_UP, context=_WIDE)
     return int(value) if isinstance(x, int) and n == 0 else value
+
+
+_WIDE = Context(prec=100, traps=[InvalidOperation, Overflow, DivisionByZero])
 
 
 def floor(x):

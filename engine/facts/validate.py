@@ -104,7 +104,7 @@ class FactsChecker:
         try:
             typed = coerce(value, fld.type, tuple(enum.values) if enum else ())
         except CoerceError as exc:
-            diags.append(error("E802", self._span(where, at), entity=label, id=ident, path=path,
+            diags.append(error(exc.code, self._span(where, at), entity=label, id=ident, path=path,
                                expected=exc.expected, value=_short(value)))
             return None
         if fld.type.kind == "money" and not _to_the_fen(typed):

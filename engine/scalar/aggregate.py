@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..core.operators import FUNCTIONS
+from ..core.operators import FUNCTIONS, bounded
 from ..core.values import EvalError, Unknown
 
 
@@ -18,7 +18,7 @@ def compile_aggregate(compiler, node):
     of = compiler.compile(node.of) if node.of is not None else None
     zero = 0 if node.type.kind == "integer" else Decimal(0)
     reduce = _REDUCERS[node.fn]
-    meta = (node.fn, node.span, zero)
+    meta = (node.fn, node.span, zero, node)
 
     def aggregate(env):
         children = env.children(field)
@@ -87,6 +87,8 @@ def _sum(children, where, of, meta):
             waiting.add(value)
         elif waiting.facts is None:
             total += value
+    if waiting.facts is None:
+        bounded(total, meta[3])  # a sum beyond |x| <= 10^15 is E720, like a + b (core/operators.py)
     return waiting.result(total)
 
 
