@@ -352,9 +352,9 @@ def test_explain_one_row(pack, cli):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-o", "out.txt"], "<arguments>:0:0: error[E804]: invalid facts: the output `out.txt` must be .parquet or .csv"),
+    (["-o", "out.txt"], "<arguments>:0:0: error[E804]: invalid facts: the output `out.txt` must be .parquet, .csv or .xlsx"),
     (["-o", "out.csv", "--only", "monitoring_tierr"], "error[E811]: no output named `monitoring_tierr`"),
-    (["-o", "out.csv", "--members", FIX / "members.csv"], "--join goes with CSV input"),
+    (["-o", "out.csv", "--members", FIX / "members.csv"], "--join goes with CSV or Excel input"),
     (["-o", "out.csv", "--variant", "guangxi"], "error[E812]: no variant named `guangxi`"),
 ])
 def test_bad_arguments(cli, tmp_path, monkeypatch, args, message):
