@@ -30,19 +30,21 @@ def carried_keys(checked, entity: str) -> tuple:
 
 
 def input_columns(fmt: str, path: str, encoding: str = "utf-8") -> list:
-    """The top-level column names of an input file (for JSON lines: of its first record)."""
+    """The top-level column names of an input file (for JSON lines: the keys of its first
+    thousand records, which need not all have the same)."""
     try:
         if fmt == "parquet":
             return pq.ParquetFile(path).schema_arrow.names
         if fmt == "jsonl":
-            return _first_record_keys(path)
+            return _record_keys(path)
         return header(path, encoding)
     except (OSError, pa.ArrowException, ValueError):
         return []  # the reader reports an unreadable file, located
 
 
-def _first_record_keys(path, look: int = 100) -> list:
-    """The keys of the first JSON object among the first ``look`` lines (broken lines skipped)."""
+def _record_keys(path, look: int = 1000) -> list:
+    """The keys of the JSON objects among the first ``look`` lines (broken lines skipped)."""
+    keys: dict = {}
     with open(path, "rb") as f:
         for _, line in zip(range(look), f):
             try:
@@ -50,8 +52,8 @@ def _first_record_keys(path, look: int = 100) -> list:
             except ValueError:
                 continue
             if isinstance(record, dict):
-                return list(record)
-    return []
+                keys.update(dict.fromkeys(record))
+    return list(keys)
 
 
 def key_column(column, good, n: int) -> pa.Array:

@@ -199,7 +199,11 @@ def run_batch(job: Job, source, output: str, output_fmt: str, quarantine: str, p
 def _run(job, source, output, output_fmt, quarantine, progress, bom) -> Report:
     report = Report()
     started = time.perf_counter()
-    job.use_columns(source.columns())
+    try:
+        job.use_columns(source.columns())
+    except FupinError as exc:  # the input's header cannot be read: nothing read, nothing written
+        report.stopped = exc.diagnostics[0]
+        raise Stopped(report) from None
     writer, quarantined = open_writers(job, output, output_fmt, quarantine, bom)
     behind = WriteBehind(lambda outcome: _write(job, writer, quarantined, outcome))
     done = False
