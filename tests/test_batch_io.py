@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import decimal
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -420,3 +421,45 @@ def test_kill_leaves_no_file_that_looks_complete(tmp_path):
             proc.kill()
     assert not out.exists() and not (tmp_path / "out.quarantine.csv").exists()
     assert leftovers(tmp_path) == sorted([f".out.csv.{proc.pid}.part", f".out.quarantine.csv.{proc.pid}.part"])
+
+
+def test_jsonl_null_line_is_quarantined_not_a_crash(pack, tmp_path):
+    """pyarrow's JSON reader crashes the process on a line `null`: such chunks are read line by line."""
+    (tmp_path / "in.jsonl").write_bytes(b'{"id": "A", "status": "poor"}\nnull\n[1]\n{"id": "B"}\n')
+    report, rows, quarantine = run(pack, tmp_path / "in.jsonl", tmp_path / "out.csv")
+    assert (report.rows_in, report.rows_out, report.rows_quarantined) == (4, 2, 2)
+    assert [r["id"] for r in rows] == ["A", "B"]
+    assert [line.split(",")[0] for line in quarantine.splitlines()[1:]] == ["2", "3"]
+
+
+# --- fupin eval reads the same files
+
+
+@pytest.mark.parametrize("make", ["gb18030", "xlsx", "jsonl", "parquet"])
+def test_eval_reads_table_files(pack, tmp_path, make):
+    from fupin.engine.facts.read import FactsFile
+
+    rows = [{"id": "H1", "status": "poor", "income_per_capita": "3000", "village_id": "红星村"},
+            {"id": "H2", "status": "exited", "income_per_capita": "12.5OO"}]
+    header = ["id", "status", "income_per_capita", "village_id"]
+    text = "\n".join([",".join(header)] + [",".join(r.get(h, "") for h in header) for r in rows]) + "\n"
+    path = tmp_path / f"facts.{ {'gb18030': 'csv'}.get(make, make)}"
+    if make == "gb18030":
+        path.write_bytes(b"\x84\x31\x95\x33" + text.encode("gb18030"))
+    elif make == "xlsx":
+        (tmp_path / "t.csv").write_text(text, encoding="utf-8")
+        write_book(path, {"农户": tmp_path / "t.csv"})
+    elif make == "jsonl":
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    else:
+        import pyarrow as pa
+
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    ffile = FactsFile(str(path))
+    assert [facts["id"] for facts, _ in ffile.items] == ["H1", "H2"]
+    assert str(ffile.items[0][0]["income_per_capita"]) == "3000"
+    evaluated = pack.evaluate_file(ffile, only=ONLY)
+    assert evaluated[0].result is not None and evaluated[1].result is None
+    bad = evaluated[1].invalid[0]  # the row as a spreadsheet numbers it (header: row 1), else the record number
+    line = 3 if make in ("gb18030", "xlsx") else 2
+    assert (bad.code, bad.span.file, bad.span.line, bad.span.col) == ("E802", str(path), line, 3)

@@ -226,10 +226,14 @@ def _read_json(data: bytes, schema) -> pa.Table:
 
 
 def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, path, kept) -> Chunk:
-    try:
-        table = types.read(b"".join(lines))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        table = None
+    table = None
+    # pyarrow only sees chunks of objects: a line `null` makes its reader crash the
+    # process (a segmentation fault with pyarrow 26), and other non-objects fail anyway
+    if all(line.lstrip()[:1] == b"{" for line in lines):
+        try:
+            table = types.read(b"".join(lines))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            table = None
     if table is not None and table.num_rows == len(lines):
         rows = np.arange(start + 1, start + len(lines) + 1, dtype=np.int64)
         return Chunk(from_table(layout, table), rows, lambda idx: [_loads(lines[i]) for i in idx],
