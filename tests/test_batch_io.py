@@ -112,7 +112,7 @@ def _villages(text: str) -> str:
 
 @pytest.mark.parametrize("encoding", [None, "gbk", "GB18030", "cp936"])
 def test_gbk_without_bom_detected_or_given(pack, tmp_path, utf8_rows, encoding):
-    text = _villages(open(FIX / "households.csv", encoding="utf-8-sig").read())
+    text = _villages((FIX / "households.csv").read_text(encoding="utf-8-sig"))
     (tmp_path / "gbk.csv").write_bytes(text.encode("gbk"))
     (tmp_path / "m.csv").write_bytes((FIX / "members.csv").read_text(encoding="utf-8").encode("gbk"))
     _, rows, _ = run(pack, tmp_path / "gbk.csv", tmp_path / "out.csv", tmp_path / "m.csv", encoding)
@@ -238,6 +238,7 @@ def excel_saved_book(path) -> None:
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs>'
         '<cellXfs count="2"><xf numFmtId="0" xfId="0"/><xf numFmtId="14" xfId="0" applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         "</styleSheet>",
         "xl/sharedStrings.xml": f'<sst xmlns="{ns}/spreadsheetml/2006/main" count="{len(strings)}" '
         f'uniqueCount="{len(strings)}">{shared}</sst>',

@@ -208,15 +208,7 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom) -> Report:
     behind = WriteBehind(lambda outcome: _write(job, writer, quarantined, outcome))
     done = False
     try:
-        for chunk in read_ahead(_timed(source.chunks(), job)):
-            report.read(chunk)
-            outcome = job.process(chunk)
-            behind.put(outcome)
-            report.add(outcome)
-            if progress is not None:
-                progress(report.rows_in)
-        behind.close()
-        report.orphans = source.finish()
+        _process_all(job, source, behind, report, progress)
         done = True
     except OrderBroken:
         raise
@@ -224,13 +216,7 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom) -> Report:
         report.stopped = stop_reason(exc, source)
     finally:
         _close(behind)
-        if report.stopped is None:
-            try:
-                finish_writers(done, writer, quarantined)
-            except FupinError as exc:
-                report.stopped = exc.diagnostics[0]
-        else:
-            finish_writers(False, writer, quarantined)
+        _finish(report, done, writer, quarantined)
     report.warnings = job.validator.warnings()
     report.seconds = time.perf_counter() - started
     if report.stopped is not None:
@@ -238,6 +224,29 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom) -> Report:
     if job.want_summary and report.summary is None:
         report.summary = Summary(job.entity)
     return report
+
+
+def _process_all(job, source, behind, report, progress) -> None:
+    """Every chunk read, counted, processed and queued for writing, in order."""
+    for chunk in read_ahead(_timed(source.chunks(), job)):
+        report.read(chunk)
+        outcome = job.process(chunk)
+        behind.put(outcome)
+        report.add(outcome)
+        if progress is not None:
+            progress(report.rows_in)
+    behind.close()
+    report.orphans = source.finish()
+
+
+def _finish(report, done: bool, writer, quarantined) -> None:
+    """Rename the outputs of a finished run; remove those of a stopped one (E831 stops it too)."""
+    if report.stopped is not None:
+        done = False
+    try:
+        finish_writers(done, writer, quarantined)
+    except FupinError as exc:
+        report.stopped = exc.diagnostics[0]
 
 
 def stop_reason(exc: BaseException, source):
