@@ -1,4 +1,4 @@
-"""Excel ``.xlsx`` input and output, with openpyxl.
+"""Excel ``.xlsx`` input (python-calamine) and output (openpyxl).
 
 Input: a sheet of one entity (``book.xlsx``: the first sheet; ``book.xlsx#成员``: the named
 one) is turned into a UTF-8 CSV of text cells in a temporary file, which then goes
@@ -8,6 +8,8 @@ written as text the way a person reads them in Excel: whole numbers without ``.0
 other numbers in their shortest round-trip form, dates (serial numbers with a date
 format) as ``YYYY-MM-DD``, booleans as ``true``/``false``; text and shared strings as
 they are. A workbook is at most 1,048,576 rows, so the temporary copy is bounded.
+python-calamine (Rust) reads a sheet about 15 times as fast as openpyxl's read-only
+mode (35,000 member rows: 1.2 s against about 20 s).
 
 Output: :class:`SheetWriter` streams rows into a write-only workbook (openpyxl keeps
 them in a temporary file until it saves). Text cells are always text, never formulas
@@ -19,7 +21,6 @@ import csv
 import datetime as dt
 import os
 import tempfile
-import zipfile
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
 
@@ -42,30 +43,28 @@ def unreadable_book(path, detail: str) -> FupinError:
 
 def sheet_to_csv(path: str, sheet: str | None) -> str:
     """The cells of a sheet as a temporary UTF-8 CSV file (the caller removes it)."""
-    from openpyxl import load_workbook
+    import python_calamine as calamine
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise unreadable_book(path, f"{type(exc).__name__}: {exc}") from None
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            names = ", ".join(book.sheetnames)
-            raise unreadable_book(path, Bilingual(f"没有工作表 `{sheet}`（可选：{names}）", f"no sheet `{sheet}` (sheets: {names})"))
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        book = calamine.CalamineWorkbook.from_path(path)
+        names = book.sheet_names
+        if sheet is not None and sheet not in names:
+            listed = ", ".join(names)
+            raise unreadable_book(path, Bilingual(f"没有工作表 `{sheet}`（可选：{listed}）", f"no sheet `{sheet}` (sheets: {listed})"))
+        if not names:
+            raise unreadable_book(path, Bilingual("工作簿中没有工作表", "the workbook has no sheet"))
+        rows = book.get_sheet_by_name(sheet if sheet is not None else names[0]).iter_rows()
         fd, out = tempfile.mkstemp(suffix=".csv", prefix="fupin-sheet-")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            _copy_rows(ws, csv.writer(f))
+            _copy_rows(rows, csv.writer(f))
         return out
-    except (KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+    except (calamine.CalamineError, OSError, ValueError) as exc:
         raise unreadable_book(path, f"{type(exc).__name__}: {exc}") from None
-    finally:
-        book.close()
 
 
-def _copy_rows(ws, writer) -> None:
+def _copy_rows(rows, writer) -> None:
     width = None
-    for row in ws.iter_rows(values_only=True):
+    for row in rows:
         cells = [cell_text(v) for v in row]
         if width is None:  # the header: trailing empty cells are no columns
             while cells and cells[-1] == "":
@@ -89,6 +88,8 @@ def cell_text(value) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):  # a duration cell: its length in days, as Excel counts
+        return cell_text(value / dt.timedelta(days=1))
     return str(value)
 
 
