@@ -357,6 +357,7 @@ def test_explain_one_row(pack, cli):
     (["-o", "out.csv", "--only", "monitoring_tierr"], "error[E811]: no output named `monitoring_tierr`"),
     (["-o", "out.csv", "--members", FIX / "members.csv"], "--join goes with CSV or Excel input"),
     (["-o", "out.csv", "--variant", "guangxi"], "error[E812]: no variant named `guangxi`"),
+    (["-o", "out.csv", "--members", "#成员"], "`#成员` names a sheet of the input workbook, and the input is not .xlsx"),
 ])
 def test_bad_arguments(cli, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ...dsl.errors import Bilingual, Span, error
-from .encoding import header
+from .encoding import header, undecodable
 from .levels import Level, from_table, joined
 from .readers import Broken, Chunk, keep_extra, rechunk
 
@@ -91,7 +91,17 @@ class CsvStream:
         self._last = 0
 
     def batches(self):
-        """The file's batches with a ``ROW`` column (row numbers skip malformed records)."""
+        """The file's batches with a ``ROW`` column (row numbers skip malformed records);
+        E830 at this file for bytes that are not text in its encoding."""
+        try:
+            yield from self._batches()
+        except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+            if isinstance(exc, pa.ArrowInvalid) and "UTF8" not in str(exc):
+                raise
+            text = str(exc).splitlines()[0]
+            raise undecodable(self.path, self.encoding, Bilingual(text, text)) from None
+
+    def _batches(self):
         if not self.header:
             return
         reader = pcsv.open_csv(

@@ -79,7 +79,10 @@ class Source:
     def _join_file(self, path: str, book: str):
         """(CSV path, encoding) of a joined file: a .csv, an .xlsx[#SHEET], or ``#SHEET`` of the input workbook."""
         path = os.fspath(path)
-        if path.startswith("#") and self.fmt == "xlsx":
+        if path.startswith("#"):
+            if self.fmt != "xlsx":
+                raise bad_argument(f"`{path}` 指输入工作簿中的工作表，但输入不是 .xlsx 文件",
+                                   f"`{path}` names a sheet of the input workbook, and the input is not .xlsx")
             path = book + path
         base, sheet = split_sheet(path)
         _readable(base, "关联", "joined")
