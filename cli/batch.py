@@ -16,7 +16,7 @@ from ..dsl.errors import FupinError, render_all
 @click.argument("policy", type=click.Path())
 @click.argument("input_path", metavar="INPUT", type=click.Path())
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
-              help="Results file (.parquet or .csv) / 结果文件")
+              help="Results file (.parquet, .csv or .xlsx) / 结果文件")
 @click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default: the date the policy declares)")
 @click.option("--variant", default=None, help="Variant name / 变体")
 @click.option("--entity", default=None, help="Entity of the rows (default: the policy's default entity)")
@@ -33,11 +33,17 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")
+@click.option("--encoding", default=None,
+              help="Encoding of CSV input (e.g. gb18030, utf-8; default: detected) / CSV 输入的编码（默认自动识别）")
+@click.option("--bom", is_flag=True, help="CSV output starts with a UTF-8 BOM, for Excel / CSV 输出带 BOM（供 Excel 打开）")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
 def batch(policy, input_path, output, on, variant, entity, only, summary, quarantine, joins, members, households,
-          explain_id, chunk_size, engine_name, scheduler, timings, lang):
-    """Evaluate every row of a Parquet, CSV or JSONL dataset; quarantine invalid rows."""
+          explain_id, chunk_size, engine_name, scheduler, timings, encoding, bom, lang):
+    """Evaluate every row of a Parquet, CSV, JSONL or .xlsx dataset; quarantine invalid rows.
+
+    INPUT may name a sheet of a workbook (`book.xlsx#农户`); a joined file may be a CSV,
+    a workbook (sheet) or `#SHEET` of the input workbook."""
     from ..engine import batch as eb
 
     outputs = [s.strip() for s in only.split(",") if s.strip()] if only else None
@@ -45,7 +51,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
         pol = eb.load(policy)
         job = eb.Job(pol, entity, variant, on, outputs, lang, summary)
         joined = _joined(joins, members=members, households=households)
-        source = eb.Source(input_path, job.layout, joined, chunk_size)
+        source = eb.Source(input_path, job.layout, joined, chunk_size, encoding=encoding, kept=job.carried)
         if explain_id is not None:
             _explain(pol, job, source, explain_id, variant, on, lang)
             return
@@ -56,7 +62,10 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
             if engine_name == "dask":
                 report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress)
             else:
-                report = eb.run_batch(job, source, output, fmt, qpath, progress)
+                report = eb.run_batch(job, source, output, fmt, qpath, progress, bom)
+    except eb.Stopped as exc:
+        _print_stopped(exc.report, lang)
+        sys.exit(1)
     except FupinError as exc:
         click.echo(render_all(exc.diagnostics, lang), err=True)
         sys.exit(1)
@@ -71,6 +80,15 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
     if timings:
         for line in eb.timing_lines(job.timings, report.rows_in, report.seconds, lang):
             click.echo(line, err=True)
+
+
+def _print_stopped(report, lang: str) -> None:
+    """A run that stopped early: its diagnostic, then the accounting line with the reason."""
+    from ..engine import batch as eb
+
+    click.echo(render_all([report.stopped], lang), err=True)
+    for line in eb.report_lines(report, lang):
+        click.echo(line, err=True)
 
 
 def _joined(joins, **shorthands) -> dict:

@@ -124,6 +124,14 @@ CODES: dict[str, Code] = {
     "E814": _c("no-entity", "未指明实体，且政策未声明默认实体", "no entity named, and the policy declares no default entity",
                "可选：{choices}（或在 entities 中为一个实体写 default: true）",
                "choices: {choices} (or declare one entity `default: true`)"),
+    # --- batch input formats and outputs (engine/batch: encoding.py, excel.py, outputs.py)
+    "E830": _c("input-encoding", "输入不是 {encoding} 编码的文本：{detail}", "the input is not text in {encoding}: {detail}",
+               "用 --encoding 指明编码（如 gb18030、utf-8）", "name the encoding with --encoding (e.g. gb18030, utf-8)"),
+    "E831": _c("output-write", "无法写入输出 `{path}`：{detail}", "cannot write the output `{path}`: {detail}",
+               "检查磁盘空间和目录权限；未留下不完整的输出文件", "check the free space and the folder's permissions; no partial output was left"),
+    "E832": _c("workbook", "无法读取工作簿：{detail}", "cannot read the workbook: {detail}"),
+    "E833": _c("batch-stopped", "批处理中途停止：{detail}", "the batch stopped early: {detail}",
+               "已读入的行未写出；结果文件未生成", "rows read so far were not written; no result file was made"),
     "E813": _c("test-failed", "测试 `{name}`：{detail}", "test `{name}`: {detail}"),
     # --- facts: no silent facts (issue 11)
     "E815": _c("fact-unknown-field", "{entity} `{id}`：字段 `{path}` 未在实体中声明",

@@ -161,8 +161,9 @@ def test_cli_prints_counts_warnings_and_summary(cli, tmp_path):
     ]
     assert "摘要（已求值 29 户）" in result.stdout
     assert (tmp_path / "out.quarantine.csv").read_text(encoding="utf-8").count("\n") == 1 + 19
-    assert pq.read_table(out).column_names == ["id", "monitoring_tier", "monitoring_measure", "exit_eligible",
-                                               "education_aid_once", "unknown", "errors"]
+    # the household's declared parent_key (village_id) is carried to the output (issue 11)
+    assert pq.read_table(out).column_names == ["id", "village_id", "monitoring_tier", "monitoring_measure",
+                                               "exit_eligible", "education_aid_once", "unknown", "errors"]
     assert pq.read_table(out).schema.field("education_aid_once").type == pa.decimal128(18, 2)
 
 
@@ -357,10 +358,11 @@ def test_explain_one_row(pack, cli):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-o", "out.txt"], "<arguments>:0:0: error[E804]: invalid facts: the output `out.txt` must be .parquet or .csv"),
+    (["-o", "out.txt"], "<arguments>:0:0: error[E804]: invalid facts: the output `out.txt` must be .parquet, .csv or .xlsx"),
     (["-o", "out.csv", "--only", "monitoring_tierr"], "error[E811]: no output named `monitoring_tierr`"),
-    (["-o", "out.csv", "--members", FIX / "members.csv"], "--join goes with CSV input"),
+    (["-o", "out.csv", "--members", FIX / "members.csv"], "--join goes with CSV or Excel input"),
     (["-o", "out.csv", "--variant", "guangxi"], "error[E812]: no variant named `guangxi`"),
+    (["-o", "out.csv", "--members", "#成员"], "`#成员` names a sheet of the input workbook, and the input is not .xlsx"),
 ])
 def test_bad_arguments(cli, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

@@ -9,11 +9,11 @@ rows (``levels.py``); ``validate.py`` (with ``columns.py``) types them into a co
 """
 from __future__ import annotations
 
-from .pipeline import Job, Outcome, Report, report_lines, run_batch, timing_lines
+from .pipeline import Job, Outcome, Report, Stopped, report_lines, run_batch, timing_lines
 from .source import Source, bad_argument, output_format, quarantine_path
 from .summary import Summary, render as render_summary
 
-__all__ = ["Job", "Outcome", "Report", "Source", "Summary", "bad_argument", "evaluate_dask", "load",
+__all__ = ["Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "evaluate_dask", "load",
            "output_format", "quarantine_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "timing_lines"]
 
 

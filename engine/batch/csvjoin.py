@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ...dsl.errors import Bilingual, Span, error
+from .encoding import header, undecodable
 from .levels import Level, from_table, joined
 from .readers import Broken, Chunk, keep_extra, rechunk
 
@@ -52,6 +53,7 @@ class JoinSpec:
     path: str
     key: str  # the column of the child file naming the parent's key (the child's parent_key)
     children: tuple = ()  # JoinSpecs of the grandchildren (lists of the joined children)
+    encoding: str = "utf-8"  # of the file (encoding.py)
 
 
 @dataclass
@@ -81,21 +83,30 @@ class Malformed:
 class CsvStream:
     """Record batches of a CSV file, all text, each with its data row numbers (``ROW``)."""
 
-    def __init__(self, path):
-        self.path = str(path)
-        with open(self.path, newline="", encoding="utf-8-sig") as f:
-            self.header = next(csv.reader(f), [])
+    def __init__(self, path, encoding: str = "utf-8"):
+        self.path, self.encoding = str(path), encoding
+        self.header = header(self.path, encoding)
         self.malformed: list = []  # reported by the parser, not yet taken
         self._pending: list = []  # malformed row numbers not yet passed by the numbering
         self._last = 0
 
     def batches(self):
-        """The file's batches with a ``ROW`` column (row numbers skip malformed records)."""
+        """The file's batches with a ``ROW`` column (row numbers skip malformed records);
+        E830 at this file for bytes that are not text in its encoding."""
+        try:
+            yield from self._batches()
+        except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+            if isinstance(exc, pa.ArrowInvalid) and "UTF8" not in str(exc):
+                raise
+            text = str(exc).splitlines()[0]
+            raise undecodable(self.path, self.encoding, Bilingual(text, text)) from None
+
+    def _batches(self):
         if not self.header:
             return
         reader = pcsv.open_csv(
             self.path,
-            read_options=pcsv.ReadOptions(block_size=BLOCK, use_threads=False),
+            read_options=pcsv.ReadOptions(block_size=BLOCK, use_threads=False, encoding=self.encoding),
             parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=self._invalid),
             convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in self.header},
                                                 null_values=[""], strings_can_be_null=True))
@@ -131,7 +142,7 @@ class MergeJoin:
 
     def __init__(self, spec: JoinSpec):
         self.spec = spec
-        self.stream = CsvStream(spec.path)
+        self.stream = CsvStream(spec.path, spec.encoding)
         self._batches = self.stream.batches()
         self._buffer = None
         self._stuck = 0
@@ -191,7 +202,7 @@ class IndexJoin:
 
     def __init__(self, spec: JoinSpec):
         self.spec = spec
-        stream = CsvStream(spec.path)
+        stream = CsvStream(spec.path, spec.encoding)
         batches = list(stream.batches())
         self.table = (pa.Table.from_batches(batches).combine_chunks() if batches
                       else pa.table({c: pa.array([], pa.string()) for c in [*stream.header, ROW]}))
@@ -272,8 +283,9 @@ class Node:
 class CsvReader:
     """Chunks of a CSV file of one entity, with children joined from other CSV files."""
 
-    def __init__(self, path, layout, joins=(), mode: str = "merge"):
-        self.path = str(path)
+    def __init__(self, path, layout, joins=(), mode: str = "merge", encoding: str = "utf-8", kept=None):
+        self.path, self.encoding = str(path), encoding
+        self.kept = layout.kept if kept is None else tuple(kept)  # undeclared columns kept (keys.py)
         self.layout = layout
         self.joins = list(joins)
         self.mode = mode
@@ -281,14 +293,14 @@ class CsvReader:
 
     def chunks(self, chunk_size: int):
         """Chunks in input order; raises OrderBroken (merge mode) for an unordered child file."""
-        stream = CsvStream(self.path)
+        stream = CsvStream(self.path, self.encoding)
         self._joiners = {}
         for table in rechunk(stream.batches(), chunk_size):
             rows = table.column(ROW).to_numpy().astype(np.int64)
             node = self._node(table.drop_columns([ROW]), self.layout, self.joins, ())
             broken = [Broken(m.row, m.field(stream.header, self.layout.key), m.diagnostic(self.path))
                       for m in stream.take_malformed()]
-            yield Chunk(node.level(), rows, node.records, keep_extra(table, self.layout.kept), broken, node.reasons)
+            yield Chunk(node.level(), rows, node.records, keep_extra(table, self.kept), broken, node.reasons)
         leftover = [Broken(m.row, m.field(stream.header, self.layout.key), m.diagnostic(self.path))
                     for m in stream.take_malformed()]
         if leftover:

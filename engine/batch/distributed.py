@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .outputs import QUARANTINE_COLUMNS
-from .pipeline import Job, Report, open_writers
+from .pipeline import Job, Report, finish_writers, open_writers
 from .readers import table_chunk
 from .source import bad_argument, unreadable
 from .summary import Summary
@@ -139,10 +139,10 @@ def read_ddf(source):
     import dask.dataframe as dd
 
     if source.fmt == "parquet":
-        return dd.read_parquet(source.path, dtype_backend="pyarrow")
+        return dd.read_parquet(source.text_path, dtype_backend="pyarrow")
     if source.fmt == "csv" and not source.joins():
-        return dd.read_csv(source.path, dtype=str, keep_default_na=False, na_values=[""], on_bad_lines="error",
-                           encoding="utf-8-sig")
+        return dd.read_csv(source.text_path, dtype=str, keep_default_na=False, na_values=[""], on_bad_lines="error",
+                           encoding="utf-8-sig" if source.encoding == "utf-8" else source.encoding)
     raise bad_argument("--engine dask 读取 Parquet 或（不带 --join 的）CSV",
                        "--engine dask reads Parquet, or CSV without --join")
 
@@ -178,6 +178,7 @@ def _gather(client, spec, ddf, job, output, fmt, quarantine, progress) -> Report
     report, undeclared = Report(), []
     started = time.perf_counter()
     writer, quarantined = open_writers(job, output, fmt, quarantine)
+    done = False
     try:
         futures = [client.compute(t) for t in tasks[:ahead]]
         for i in range(len(tasks)):
@@ -196,9 +197,9 @@ def _gather(client, spec, ddf, job, output, fmt, quarantine, progress) -> Report
             undeclared += [p for p in outcome.undeclared if p not in undeclared]
             if progress is not None:
                 progress(report.rows_in)
+        done = True
     finally:
-        writer.close()
-        quarantined.close()
+        finish_writers(done, writer, quarantined)
     if job.want_summary and report.summary is None:
         report.summary = Summary(job.entity)
     job.validator.undeclared = undeclared

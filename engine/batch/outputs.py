@@ -9,8 +9,12 @@ JSON of ``fupin eval`` (``4999.5``, ``3000``).
 """
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
+import errno
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from ...dsl.errors import FupinError, Span, error
 from ..reports.jsonout import decimal_text, dumps, plain_json
 from ..columnar.frame import enum_values
 
@@ -28,19 +33,20 @@ QUARANTINE_COLUMNS = ("row", "id", "field", "code", "reason")
 DETAILS_AT_ONCE = 2048  # undecided rows re-evaluated (ColumnarResult.details) per call
 
 
-def output_schema(checked, key: str, outputs: list) -> pa.Schema:
-    """The result columns: id, each output, unknown, errors."""
-    fields = [pa.field(key, pa.string())]
+def output_schema(checked, key: str, outputs: list, carried=()) -> pa.Schema:
+    """The result columns: id, the carried key columns (keys.py), each output, unknown, errors."""
+    fields = [pa.field(key, pa.string())] + [pa.field(name, pa.string()) for name in carried]
     fields += [pa.field(name, ARROW.get(checked.rules[name].type.kind, pa.string())) for name in outputs]
     fields += [pa.field("unknown", pa.string()), pa.field("errors", pa.string())]
     return pa.schema(fields)
 
 
-def result_table(result, ids, schema: pa.Schema, explained) -> pa.Table:
+def result_table(result, ids, schema: pa.Schema, explained, carried=()) -> pa.Table:
     """The result rows of one evaluated frame (``ids``: the key column in row order, an
-    arrow array or Python strings; ``explained``: the columns from :func:`explanations`)."""
+    arrow array or Python strings; ``carried``: text arrays of the carried key columns;
+    ``explained``: the columns from :func:`explanations`)."""
     checked = result.program.program.checked
-    columns = [ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string())]
+    columns = [ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string()), *carried]
     for name in result.outputs:
         rule = checked.rules[name]
         mask = result.unknown[name] | result.error[name]
@@ -142,30 +148,102 @@ def _explain_row(result, ev, row: int, lang: str):
 
 
 # --- writers
+#
+# Every file is written under a temporary name beside its final path and renamed when
+# the run succeeds (os.replace: atomic on one filesystem). A killed or failed run leaves
+# at most a hidden ``.NAME.PID.part`` file, never a file that looks complete; a failed run
+# removes its temporary files. Failures to write are E831 at the final path, distinct
+# from bad input (E804/E830).
 
 
-class ResultWriter:
-    """Writes result tables to Parquet or CSV, chunk after chunk."""
+def temp_name(path) -> str:
+    """The temporary name a file is written under until the run succeeds."""
+    p = Path(path)
+    return str(p.with_name(f".{p.name}.{os.getpid()}.part"))
 
-    def __init__(self, path, schema: pa.Schema, fmt: str):
-        self.path, self.schema, self.fmt = str(path), schema, fmt
+
+def write_failed(path, exc) -> FupinError:
+    """E831 located at the output: it could not be written (disk full, permissions…)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno is not None:
+        text = f"{errno.errorcode.get(exc.errno, exc.errno)}: {exc.strerror or text}"
+    return FupinError(error("E831", Span(str(path), 0, 0), path=str(path), detail=text))
+
+
+class _Atomic:
+    """A file written under :func:`temp_name` and renamed on :meth:`commit`."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.temp = temp_name(self.path)
+
+    def guarded(self, action, *args):
+        """Run one write step; OSError and Arrow errors become E831 at the final path."""
+        try:
+            return action(*args)
+        except (OSError, pa.ArrowException) as exc:
+            raise write_failed(self.path, exc) from None
+
+    def commit(self) -> None:
+        """Finish the file and give it its final name."""
+        self.guarded(self._finish)
+        self.guarded(os.replace, self.temp, self.path)
+
+    def abort(self) -> None:
+        """Drop the temporary file (the run failed): nothing is left that looks complete."""
+        try:
+            self._finish()
+        except Exception:  # already failing: the first error is the one reported
+            pass
+        with contextlib.suppress(OSError):
+            os.unlink(self.temp)
+
+    def _finish(self) -> None:
+        raise NotImplementedError
+
+
+class ResultWriter(_Atomic):
+    """Writes result tables to Parquet, CSV or .xlsx, chunk after chunk.
+
+    ``bom``: CSV starts with a UTF-8 byte-order mark, so that Excel reads it as UTF-8
+    (without one, Excel on Chinese Windows reads it as GBK and shows mojibake).
+    """
+
+    def __init__(self, path, schema: pa.Schema, fmt: str, bom: bool = False):
+        super().__init__(path)
+        self.schema, self.fmt = schema, fmt
         self.money = [f.name for f in schema if f.type == MONEY]
-        if fmt == "parquet":
+        self._file = None
+        self._writer = self.guarded(self._open, bom)
+
+    def _open(self, bom: bool):
+        if self.fmt == "parquet":
             # dictionary pages for the repetitive text columns (enums, unknown, errors),
             # not for the ids, which are all distinct: trying costs more than it saves
-            repetitive = [f.name for f in list(schema)[1:] if f.type == pa.string()]
-            self._writer = pq.ParquetWriter(self.path, schema, compression="zstd", use_dictionary=repetitive)
-        else:
-            self._writer = pcsv.CSVWriter(self.path, self._text_schema())
+            repetitive = [f.name for f in list(self.schema)[1:] if f.type == pa.string()]
+            return pq.ParquetWriter(self.temp, self.schema, compression="zstd", use_dictionary=repetitive)
+        if self.fmt == "xlsx":
+            from .excel import SheetWriter
+
+            return SheetWriter(self.temp, self.schema)
+        self._file = open(self.temp, "wb")
+        if bom:
+            self._file.write(codecs.BOM_UTF8)
+        return pcsv.CSVWriter(self._file, self._text_schema())
 
     def write(self, table: pa.Table) -> None:
         """Append one chunk's rows."""
         if self.fmt == "csv":
             table = self._as_text(table)
-        self._writer.write_table(table)
+        self.guarded(self._writer.write_table, table)
 
-    def close(self) -> None:
-        self._writer.close()
+    def _finish(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.close()
+        if self._file is not None:
+            file, self._file = self._file, None
+            file.close()
 
     def _text_schema(self) -> pa.Schema:
         return pa.schema([pa.field(f.name, pa.string()) if f.type == MONEY else f for f in self.schema])
@@ -178,24 +256,30 @@ class ResultWriter:
         return table
 
 
-class QuarantineWriter:
+class QuarantineWriter(_Atomic):
     """Writes quarantined rows as CSV or JSON lines (by the file's extension)."""
 
-    def __init__(self, path):
-        self.path = str(path)
+    def __init__(self, path, bom: bool = False):
+        super().__init__(path)
         self.jsonl = Path(self.path).suffix.lower() in (".jsonl", ".ndjson")
-        self._file = open(self.path, "w", encoding="utf-8", newline="")
+        encoding = "utf-8-sig" if bom and not self.jsonl else "utf-8"
+        self._file = self.guarded(open, self.temp, "w", -1, encoding, None, "")
         self._csv = None if self.jsonl else csv.writer(self._file)
         if self._csv is not None:
-            self._csv.writerow(QUARANTINE_COLUMNS)
+            self.guarded(self._csv.writerow, QUARANTINE_COLUMNS)
 
     def write(self, entries: list) -> None:
         """Append quarantine entries: (row, id, field, code, reason) tuples."""
+        self.guarded(self._write, entries)
+
+    def _write(self, entries: list) -> None:
         for entry in entries:
             if self.jsonl:
                 self._file.write(json.dumps(dict(zip(QUARANTINE_COLUMNS, entry)), ensure_ascii=False) + "\n")
             else:
                 self._csv.writerow(["" if v is None else v for v in entry])
 
-    def close(self) -> None:
-        self._file.close()
+    def _finish(self) -> None:
+        if self._file is not None:
+            file, self._file = self._file, None
+            file.close()

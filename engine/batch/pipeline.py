@@ -10,6 +10,8 @@ Every input row ends up either in the results or in the quarantine:
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,10 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from ...dsl.errors import FupinError
+from ...dsl.errors import Bilingual, FupinError, Span, error
 from ..columnar.frame import take
 from ..columnar.program import ColumnarProgram
 from .csvjoin import OrderBroken
+from .encoding import undecodable
+from .keys import carried_keys, key_column
 from .levels import single
 from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema, result_table
 from .overlap import WriteBehind, read_ahead
@@ -51,15 +55,28 @@ class Report:
     warnings: list = field(default_factory=list)  # Diagnostics (W906 per column)
     orphans: int = 0  # child rows of a joined CSV that matched no parent
     restarted: bool = False  # a CSV child file was not in order: joined by index
+    stopped: object = None  # the Diagnostic that stopped the run early (nothing was written)
     summary: Summary | None = None
     seconds: float = 0.0  # wall time of the run
 
+    def read(self, chunk) -> None:
+        """Count a chunk's rows as read (before they are processed)."""
+        self.rows_in += chunk.level.n + len(chunk.broken)
+
     def add(self, outcome: Outcome) -> None:
-        self.rows_in += outcome.rows_in
+        """Count a processed chunk's rows out and quarantined."""
         self.rows_out += outcome.rows_out
         self.rows_quarantined += outcome.rows_quarantined
         if outcome.summary is not None:
             self.summary = (self.summary or Summary()).merge(outcome.summary)
+
+
+class Stopped(Exception):
+    """A run that stopped early: the report so far (``report.stopped`` says why)."""
+
+    def __init__(self, report: "Report"):
+        super().__init__(report.stopped.message("en"))
+        self.report = report
 
 
 class Job:
@@ -78,8 +95,15 @@ class Job:
         self.validator = Validator(checked, entity, policy.facts_checker(variant))
         self.layout = self.validator.layout
         self.columnar = ColumnarProgram(self.program)
+        self.carried = carried_keys(checked, entity)  # declared key columns, kept when the input has them
+        self.carry: tuple = ()
         self.schema = output_schema(checked, self.layout.key, self.outputs)
         self.timings: dict = {}  # stage -> seconds spent, over the chunks this job processed
+
+    def use_columns(self, names) -> None:
+        """Carry to the output the declared key columns that the input has (keys.py)."""
+        self.carry = tuple(k for k in self.carried if k in names and k != self.layout.key)
+        self.schema = output_schema(self.program.checked, self.layout.key, self.outputs, self.carry)
 
     @contextmanager
     def clock(self, stage: str):
@@ -120,7 +144,8 @@ class Job:
             raw_ids = _kept(chunk.level.columns.get(self.layout.key), good, chunk.level.n)
             ids = raw_ids if raw_ids is not None and pa.types.is_string(raw_ids.type) \
                 else frame.columns[self.layout.key].data
-            table = result_table(result, ids, self.schema, explained)
+            carried = [key_column(chunk.extra.get(k), good, chunk.level.n) for k in self.carry]
+            table = result_table(result, ids, self.schema, explained, carried)
         if not self.want_summary:
             return table, None
         with self.clock("summary"):
@@ -151,52 +176,117 @@ def _kept(column, good, n: int):
     return column if len(good) == n else column.take(pa.array(good, pa.int64()))
 
 
-def run_batch(job: Job, source, output: str, output_fmt: str, quarantine: str, progress=None) -> Report:
+def run_batch(job: Job, source, output: str, output_fmt: str, quarantine: str, progress=None,
+              bom: bool = False) -> Report:
     """Run the job over the source, writing results and quarantine; the report of the run.
 
-    If a CSV child file turns out not to be in the order of its parents, everything is
-    started again with the child file indexed in memory (see csvjoin.py).
+    Both files are written under temporary names and renamed only when every row is
+    done. A run that stops early (bad input that stops reading, a write failure, any
+    exception) removes them and raises :class:`Stopped` with the counts so far and the
+    reason. If a CSV child file turns out not to be in the order of its parents,
+    everything is started again with the child file indexed in memory (see csvjoin.py).
     """
     try:
-        return _run(job, source, output, output_fmt, quarantine, progress)
+        return _run(job, source, output, output_fmt, quarantine, progress, bom)
     except OrderBroken:
         source.join_mode = "index"
-        report = _run(job, source, output, output_fmt, quarantine, progress)
+        report = _run(job, source, output, output_fmt, quarantine, progress, bom)
         report.restarted = True
         return report
 
 
-def _run(job, source, output, output_fmt, quarantine, progress) -> Report:
+def _run(job, source, output, output_fmt, quarantine, progress, bom) -> Report:
     report = Report()
     started = time.perf_counter()
-    writer, quarantined = open_writers(job, output, output_fmt, quarantine)
-    behind = WriteBehind(lambda outcome: _write(job, writer, quarantined, outcome))
     try:
-        for chunk in read_ahead(_timed(source.chunks(), job)):
-            outcome = job.process(chunk)
-            behind.put(outcome)
-            report.add(outcome)
-            if progress is not None:
-                progress(report.rows_in)
-        behind.close()
-        report.orphans = source.finish()
-    except (OSError, pa.ArrowException) as exc:
-        raise unreadable(source.path, exc) from None
+        job.use_columns(source.columns())
+    except FupinError as exc:  # the input's header cannot be read: nothing read, nothing written
+        report.stopped = exc.diagnostics[0]
+        raise Stopped(report) from None
+    writer, quarantined = open_writers(job, output, output_fmt, quarantine, bom)
+    behind = WriteBehind(lambda outcome: _write(job, writer, quarantined, outcome))
+    done = False
+    try:
+        _process_all(job, source, behind, report, progress)
+        done = True
+    except OrderBroken:
+        raise
+    except Exception as exc:  # whatever stops the run: the counts so far, and why
+        report.stopped = stop_reason(exc, source)
     finally:
-        _close(behind, writer, quarantined)
-    if job.want_summary and report.summary is None:
-        report.summary = Summary(job.entity)
+        _close(behind)
+        _finish(report, done, writer, quarantined)
     report.warnings = job.validator.warnings()
     report.seconds = time.perf_counter() - started
+    if report.stopped is not None:
+        raise Stopped(report)
+    if job.want_summary and report.summary is None:
+        report.summary = Summary(job.entity)
     return report
 
 
-def open_writers(job, output, output_fmt, quarantine):
-    """The result and quarantine writers (E804 at the arguments if they cannot be created)."""
+def _process_all(job, source, behind, report, progress) -> None:
+    """Every chunk read, counted, processed and queued for writing, in order."""
+    for chunk in read_ahead(_timed(source.chunks(), job)):
+        report.read(chunk)
+        outcome = job.process(chunk)
+        behind.put(outcome)
+        report.add(outcome)
+        if progress is not None:
+            progress(report.rows_in)
+    behind.close()
+    report.orphans = source.finish()
+
+
+def _finish(report, done: bool, writer, quarantined) -> None:
+    """Rename the outputs of a finished run; remove those of a stopped one (E831 stops it too)."""
+    if report.stopped is not None:
+        done = False
     try:
-        return ResultWriter(output, job.schema, output_fmt), QuarantineWriter(quarantine)
-    except (OSError, pa.ArrowException) as exc:
-        raise bad_argument(f"无法写入 `{output}`：{exc}", f"cannot write `{output}`: {exc}") from None
+        finish_writers(done, writer, quarantined)
+    except FupinError as exc:
+        report.stopped = exc.diagnostics[0]
+
+
+def stop_reason(exc: BaseException, source):
+    """The diagnostic of what stopped a run: located fupin errors as they are, reading
+    errors at the input (E830 for undecodable text, else E804), anything else E833."""
+    if isinstance(exc, FupinError):
+        return exc.diagnostics[0]
+    if isinstance(exc, UnicodeDecodeError) or (isinstance(exc, pa.ArrowInvalid) and "UTF8" in str(exc)):
+        detail = Bilingual(f"{exc}", f"{exc}")
+        return undecodable(source.path, getattr(source, "encoding", "utf-8"), detail).diagnostics[0]
+    if isinstance(exc, (OSError, pa.ArrowException)):
+        return unreadable(source.path, exc).diagnostics[0]
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+    return error("E833", Span(str(source.path), 0, 0), detail=text)
+
+
+def open_writers(job, output, output_fmt, quarantine, bom: bool = False):
+    """The result and quarantine writers, under temporary names (E831 if they cannot be created)."""
+    writer = ResultWriter(output, job.schema, output_fmt, bom)
+    try:
+        return writer, QuarantineWriter(quarantine, bom)
+    except FupinError:
+        writer.abort()
+        raise
+
+
+def finish_writers(done: bool, writer, quarantined) -> None:
+    """Rename both files to their final names if the run is done, else remove them."""
+    if not done:
+        writer.abort()
+        quarantined.abort()
+        return
+    try:
+        writer.commit()
+        quarantined.commit()
+    except FupinError:
+        writer.abort()
+        quarantined.abort()
+        with contextlib.suppress(OSError):  # never a result file beside a missing quarantine
+            os.unlink(writer.path)
+        raise
 
 
 def _timed(chunks, job):
@@ -216,13 +306,11 @@ def _write(job, writer, quarantined, outcome) -> None:
         quarantined.write(outcome.quarantine)
 
 
-def _close(behind, writer, quarantined) -> None:
+def _close(behind) -> None:
     try:
         behind.close()
     except Exception:  # already failing: the first error is the one reported
         pass
-    writer.close()
-    quarantined.close()
 
 
 def timing_lines(timings: dict, rows: int, wall: float, lang: str = "zh") -> list:
@@ -239,6 +327,8 @@ def timing_lines(timings: dict, rows: int, wall: float, lang: str = "zh") -> lis
 
 def report_lines(report: Report, lang: str = "zh") -> list:
     """The closing lines printed on stderr: rows in, out and quarantined."""
+    if report.stopped is not None:
+        return stopped_lines(report, lang)
     if lang == "zh":
         lines = [f"输入 {report.rows_in} 行 = 输出 {report.rows_out} 行 + 隔离 {report.rows_quarantined} 行"]
         if report.restarted:
@@ -252,3 +342,14 @@ def report_lines(report: Report, lang: str = "zh") -> list:
         if report.orphans:
             lines.append(f"{report.orphans} rows of a joined file match no parent and were ignored")
     return lines
+
+
+def stopped_lines(report: Report, lang: str = "zh") -> list:
+    """The accounting of a run that stopped early: rows read, how far they got, why."""
+    left = report.rows_in - report.rows_out - report.rows_quarantined
+    reason = f"{report.stopped.code} {report.stopped.message(lang)}"
+    if lang == "zh":
+        return [f"输入 {report.rows_in} 行 = 已求值 {report.rows_out} 行 + 已隔离 {report.rows_quarantined} 行 "
+                f"+ 未处理 {left} 行；中途停止，未写出任何结果文件：{reason}"]
+    return [f"rows in {report.rows_in} = rows evaluated {report.rows_out} + rows quarantined "
+            f"{report.rows_quarantined} + rows not processed {left}; stopped early, no result file written: {reason}"]

@@ -99,7 +99,7 @@ def parquet_rows(path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
-def parquet_chunks(path, layout, chunk_size: int) -> Iterator[Chunk]:
+def parquet_chunks(path, layout, chunk_size: int, kept=None) -> Iterator[Chunk]:
     """Chunks of a Parquet file; nested children come from ``list<struct>`` columns.
 
     Opened with ``pre_buffer=False``. With pyarrow's default (True in recent versions)
@@ -109,44 +109,50 @@ def parquet_chunks(path, layout, chunk_size: int) -> Iterator[Chunk]:
     the file at the end (420 MiB for the 10M benchmark households, ~44 bytes each).
     Without it, each column chunk is read when its row group is decoded and freed after;
     pre-buffering pays on high-latency filesystems, and the input here is a local file.
+    ``kept``: undeclared columns read and kept (default ``layout.kept``; the batch passes
+    the key columns carried to the output, keys.py).
     """
+    kept = layout.kept if kept is None else tuple(kept)
     pf = pq.ParquetFile(path, pre_buffer=False)
-    chosen = project(pf.schema, layout, layout.kept)  # declared columns only
+    chosen = project(pf.schema, layout, kept)  # declared columns only
     start = 0
     for batch in pf.iter_batches(batch_size=chunk_size, columns=chosen.columns):  # at most chunk_size rows each
         if batch.num_rows:
-            chunk = table_chunk(layout, pa.Table.from_batches([batch]), start)
+            chunk = table_chunk(layout, pa.Table.from_batches([batch]), start, kept)
             chunk.skipped = chosen.skipped
             yield chunk
         start += batch.num_rows
 
 
-def table_chunk(layout, table: pa.Table, start: int) -> Chunk:
+def table_chunk(layout, table: pa.Table, start: int, kept=None) -> Chunk:
     """A chunk from an arrow table whose first row is input row ``start + 1``."""
     rows = np.arange(start + 1, start + table.num_rows + 1, dtype=np.int64)
     return Chunk(from_table(layout, table), rows, lambda idx, t=table: t.take(pa.array(idx, pa.int64())).to_pylist(),
-                 keep_extra(table, layout.kept))
+                 keep_extra(table, layout.kept if kept is None else kept))
 
 
 # --- JSON lines
 
 
-def jsonl_chunks(path, layout, chunk_size: int) -> Iterator[Chunk]:
-    """Chunks of a JSON-lines file (blank lines skipped, not counted)."""
+def jsonl_chunks(path, layout, chunk_size: int, kept=None) -> Iterator[Chunk]:
+    """Chunks of a JSON-lines file (blank lines skipped, not counted; a UTF-8 BOM dropped)."""
+    kept = layout.kept if kept is None else tuple(kept)
     types = JsonTypes(layout)
     start = 0
     lines: list = []
     with open(path, "rb") as f:
         for line in f:
+            if start == 0 and not lines and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
             if not line.strip():
                 continue
             lines.append(line if line.endswith(b"\n") else line + b"\n")
             if len(lines) == chunk_size:
-                yield _jsonl_chunk(layout, lines, start, types, path)
+                yield _jsonl_chunk(layout, lines, start, types, path, kept)
                 start += len(lines)
                 lines = []
     if lines:
-        yield _jsonl_chunk(layout, lines, start, types, path)
+        yield _jsonl_chunk(layout, lines, start, types, path, kept)
 
 
 JSON_TYPES = {"bool": pa.bool_(), "integer": pa.decimal128(38, 0), "money": pa.decimal128(38, 2),
@@ -220,23 +226,27 @@ def _read_json(data: bytes, schema) -> pa.Table:
                         read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1), use_threads=False))
 
 
-def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, path) -> Chunk:
-    try:
-        table = types.read(b"".join(lines))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        table = None
+def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, path, kept) -> Chunk:
+    table = None
+    # pyarrow only sees chunks of objects: a line `null` makes its reader crash the
+    # process (a segmentation fault with pyarrow 26), and other non-objects fail anyway
+    if all(line.lstrip()[:1] == b"{" for line in lines):
+        try:
+            table = types.read(b"".join(lines))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            table = None
     if table is not None and table.num_rows == len(lines):
         rows = np.arange(start + 1, start + len(lines) + 1, dtype=np.int64)
         return Chunk(from_table(layout, table), rows, lambda idx: [_loads(lines[i]) for i in idx],
-                     keep_extra(table, layout.kept))
-    return _jsonl_python(layout, lines, start, path)
+                     keep_extra(table, kept))
+    return _jsonl_python(layout, lines, start, path, kept)
 
 
 def _loads(line: bytes):
     return json.loads(line.rstrip(b"\r\n"), parse_float=Decimal, parse_int=int_or_text)
 
 
-def _jsonl_python(layout, lines: list, start: int, path) -> Chunk:
+def _jsonl_python(layout, lines: list, start: int, path, kept) -> Chunk:
     """A chunk parsed line by line: exact decimals, any mix of types, broken lines quarantined."""
     records, rows, broken = [], [], []
     for i, line in enumerate(lines):
@@ -246,10 +256,10 @@ def _jsonl_python(layout, lines: list, start: int, path) -> Chunk:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             detail = Bilingual(f"第 {start + i + 1} 行不是有效的 JSON：{exc}", f"line {start + i + 1} is not valid JSON: {exc}")
             broken.append(Broken(start + i + 1, None, error("E804", Span(str(path), 0, 0), detail=detail)))
-    kept = {}
-    for name in layout.kept:
+    extra = {}
+    for name in kept:
         if any(isinstance(r, dict) and name in r for r in records):
             values = [r.get(name) if isinstance(r, dict) else None for r in records]
-            kept[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+            extra[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
     return Chunk(from_records(layout, records), np.array(rows, dtype=np.int64),
-                 lambda idx: [records[i] for i in idx], kept, broken)
+                 lambda idx: [records[i] for i in idx], extra, broken)

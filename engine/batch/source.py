@@ -11,6 +11,7 @@ otherwise make every output that reads the members unknown, without a word.
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,13 @@ from pyarrow import ArrowException
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
 from .csvjoin import CsvReader, JoinSpec
+from .encoding import codec_name, detect
+from .excel import EXCEL, sheet_to_csv, split_sheet
+from .keys import input_columns
 from .readers import DEFAULT_CHUNK, format_of, jsonl_chunks, parquet_chunks, parquet_rows
 
 ARGUMENTS = Span("<arguments>", 0, 0)
-OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".xlsx": "xlsx"}
 QUARANTINE_FORMATS = (".csv", ".jsonl", ".ndjson")
 
 
@@ -41,19 +45,24 @@ class Source:
     chunk_size: int = DEFAULT_CHUNK
     join_mode: str = "merge"
 
+    encoding: str | None = None  # of CSV files (--encoding); None: detected per file
+    kept: tuple | None = None  # undeclared columns read beside the facts (Job.carried); None: layout.kept
+
     def __post_init__(self):
-        self.fmt = format_of(self.path)
-        _readable(self.path, "输入", "input")
+        self._temps: list = []  # CSV copies of Excel sheets, removed with the Source
+        weakref.finalize(self, _remove, self._temps)
+        book, sheet = split_sheet(self.path)
+        _readable(book, "输入", "input")
+        self.fmt = "xlsx" if book.lower().endswith(EXCEL) else format_of(book)
         if self.fmt is None:
-            raise bad_argument(f"不认识输入文件 `{self.path}` 的格式（应为 .parquet、.csv 或 .jsonl）",
-                               f"unknown input format of `{self.path}` (expected .parquet, .csv or .jsonl)")
-        for path in self.joined.values():
-            _readable(path, "关联", "joined")
-            if self.fmt != "csv" or format_of(path) != "csv":
-                raise bad_argument("--join 只用于 CSV 输入（均为 .csv 文件）", "--join goes with CSV input (all .csv files)")
+            raise bad_argument(f"不认识输入文件 `{self.path}` 的格式（应为 .parquet、.csv、.jsonl 或 .xlsx）",
+                               f"unknown input format of `{self.path}` (expected .parquet, .csv, .jsonl or .xlsx)")
+        self.given = codec_name(self.encoding) if self.encoding else None
+        self.text_path, self.encoding = self._text(book, sheet)
+        self._paths = {name: self._join_file(path, book) for name, path in self.joined.items()}
         if self.chunk_size < 1:
             raise bad_argument("--chunk-size 至少为 1", "--chunk-size must be at least 1")
-        self._joins = join_specs(self.layout, self.joined)
+        self._joins = join_specs(self.layout, self._paths)
         unused = sorted(set(self.joined) - _named(self._joins))
         if unused:
             raise bad_argument(f"--join `{unused[0]}`：不是{self.layout.label}或其关联下级的列表字段（可选：{_lists(self.layout)}）",
@@ -63,23 +72,58 @@ class Source:
             _all_joined(self.layout, self.joined)
         self._reader = None
 
+    def _text(self, book: str, sheet):
+        """The CSV to read for a CSV or Excel input, and its encoding (other formats: as given)."""
+        if self.fmt == "xlsx":
+            self._temps.append(sheet_to_csv(book, sheet))
+            return self._temps[-1], "utf-8"
+        if self.fmt == "csv":
+            return book, self.given or detect(book)
+        return book, "utf-8"
+
+    def _join_file(self, path: str, book: str):
+        """(CSV path, encoding) of a joined file: a .csv, an .xlsx[#SHEET], or ``#SHEET`` of the input workbook."""
+        path = os.fspath(path)
+        if path.startswith("#"):
+            if self.fmt != "xlsx":
+                raise bad_argument(f"`{path}` 指输入工作簿中的工作表，但输入不是 .xlsx 文件",
+                                   f"`{path}` names a sheet of the input workbook, and the input is not .xlsx")
+            path = book + path
+        base, sheet = split_sheet(path)
+        _readable(base, "关联", "joined")
+        if self.fmt not in ("csv", "xlsx") or not (format_of(base) == "csv" or base.lower().endswith(EXCEL)):
+            raise bad_argument("--join 只用于 CSV 或 Excel 输入（.csv、.xlsx 文件或工作表）",
+                               "--join goes with CSV or Excel input (.csv or .xlsx files, or sheets)")
+        if base.lower().endswith(EXCEL):
+            self._temps.append(sheet_to_csv(base, sheet))
+            return self._temps[-1], "utf-8"
+        return base, self.given or detect(base)
+
+    def columns(self) -> list:
+        """The input's top-level column names (keys.py)."""
+        return input_columns(self.fmt if self.fmt != "xlsx" else "csv", self.text_path, self.encoding)
+
     def total(self) -> int | None:
         """The number of input rows when known before reading (Parquet)."""
         if self.fmt != "parquet":
             return None
         try:
-            return parquet_rows(self.path)
+            return parquet_rows(self.text_path)
         except (OSError, ArrowException) as exc:
             raise unreadable(self.path, exc) from None
 
     def chunks(self):
         """The input's chunks, in order (CSV merge joins may raise OrderBroken)."""
         if self.fmt == "parquet":
-            return parquet_chunks(self.path, self.layout, self.chunk_size)
+            return parquet_chunks(self.text_path, self.layout, self.chunk_size, self._kept())
         if self.fmt == "jsonl":
-            return jsonl_chunks(self.path, self.layout, self.chunk_size)
-        self._reader = CsvReader(self.path, self.layout, self.joins(), self.join_mode)
+            return jsonl_chunks(self.text_path, self.layout, self.chunk_size, self._kept())
+        self._reader = CsvReader(self.text_path, self.layout, self.joins(), self.join_mode, self.encoding, self._kept())
         return self._reader.chunks(self.chunk_size)
+
+    def _kept(self) -> tuple:
+        kept = tuple(self.layout.kept)
+        return kept + tuple(k for k in (self.kept or ()) if k not in kept)
 
     def finish(self) -> int:
         """After the last chunk: child rows that matched no parent (CSV joins)."""
@@ -91,8 +135,9 @@ class Source:
 
 
 def join_specs(layout, joined: dict) -> list:
-    """A JoinSpec for each list field of ``layout`` named in ``joined``, with the joins of
-    its child entity inside; the join column is the child entity's declared ``parent_key``."""
+    """A JoinSpec for each list field of ``layout`` named in ``joined`` (name -> path, or
+    (path, encoding)), with the joins of its child entity inside; the join column is the
+    child entity's declared ``parent_key``."""
     out = []
     for name, child in layout.lists.items():
         if name not in joined:
@@ -101,7 +146,8 @@ def join_specs(layout, joined: dict) -> list:
             raise bad_argument(f"--join `{name}`：实体 `{child.entity}` 未声明 parent_key（关联文件中上级编号所在的列）",
                                f"--join `{name}`: entity `{child.entity}` declares no parent_key "
                                f"(the column of a joined file naming the parent)")
-        out.append(JoinSpec(name, joined[name], child.parent_key, tuple(join_specs(child, joined))))
+        path, encoding = joined[name] if isinstance(joined[name], tuple) else (joined[name], "utf-8")
+        out.append(JoinSpec(name, path, child.parent_key, tuple(join_specs(child, joined)), encoding))
     return out
 
 
@@ -131,10 +177,10 @@ def _lists(layout) -> str:
 
 
 def output_format(path) -> str:
-    """``parquet`` or ``csv`` by the output's extension."""
+    """``parquet``, ``csv`` or ``xlsx`` by the output's extension."""
     fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise bad_argument(f"输出文件 `{path}` 应为 .parquet 或 .csv", f"the output `{path}` must be .parquet or .csv")
+        raise bad_argument(f"输出文件 `{path}` 应为 .parquet、.csv 或 .xlsx", f"the output `{path}` must be .parquet, .csv or .xlsx")
     return fmt
 
 
@@ -158,3 +204,11 @@ def unreadable(path, exc) -> FupinError:
 def _readable(path, zh: str, en: str) -> None:
     if not Path(path).is_file():
         raise bad_argument(f"找不到{zh}文件 `{path}`", f"{en} file `{path}` not found")
+
+
+def _remove(paths: list) -> None:
+    for path in paths:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass

@@ -1,16 +1,44 @@
-"""Read fact files (JSON or YAML: one entity object or a list), keeping positions."""
+"""Read fact files, keeping positions: JSON or YAML (one entity object or a list), or the
+rows of a table: CSV (UTF-8 or GB18030/GBK, detected or given), Excel ``.xlsx``, JSON
+lines and Parquet — the formats ``fupin batch`` reads, so ``fupin eval`` can look at the
+same register a row at a time.
+
+A table row is one entity; an empty cell (or null) is a missing fact, never a default.
+CSV and Excel cells are text, decided like text in JSON (``"4999.5"``, ``"是"``). A
+diagnostic about a row's field is located at ``FILE:ROW:COLUMN`` (the row as a
+spreadsheet numbers it, the header being row 1; for JSON lines and Parquet, the record's
+line or row number and column 1).
+"""
 from __future__ import annotations
 
-from ...dsl.errors import FupinError, Span, error
+import csv
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from ...dsl.errors import Bilingual, FupinError, Span, error
 from ...dsl.yamlsrc import load_yaml_file
+
+TABLES = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl",
+          ".parquet": "parquet", ".pq": "parquet"}
 
 
 class FactsFile:
-    """The entities of a facts file, each with a function that locates its fields."""
+    """The entities of a facts file, each with a function that locates its fields.
 
-    def __init__(self, path: str):
+    ``items``: ``(facts, base)`` pairs; :meth:`where` turns a base into a locator.
+    ``encoding``: of a CSV file (None: detected).
+    """
+
+    def __init__(self, path: str, encoding: str | None = None):
+        self.path = str(path)
+        kind = TABLES.get(Path(self.path.rpartition("#")[0] or self.path).suffix.lower())
+        if kind is not None:
+            self.single, self.pos = False, None
+            self.items, self._columns = TableRows(self.path, kind, encoding).read()
+            return
         data, pos = load_yaml_file(path)  # JSON is read as YAML: same positions, exact decimals
-        self.path = path
         self.single = isinstance(data, dict)
         if self.single:
             self.items = [(data, ())]
@@ -23,7 +51,92 @@ class FactsFile:
 
     def where(self, base: tuple) -> "Locator":
         """A locator ``path -> Span`` for the entity at ``base`` (``.key(path)``: its key's place)."""
+        if self.pos is None:  # a table row: base is (row,)
+            return RowLocator(self.path, base[0], self._columns)
         return Locator(self.pos, base)
+
+
+class TableRows:
+    """The rows of a table file as fact dicts, each with its row number."""
+
+    def __init__(self, path: str, kind: str, encoding: str | None):
+        self.path, self.kind, self.encoding = path, kind, encoding
+
+    def read(self):
+        """``([(facts, (row,)), …], column names)``."""
+        if self.kind == "parquet":
+            return self._parquet()
+        if self.kind == "jsonl":
+            return self._jsonl()
+        return self._csv()
+
+    def _csv(self):
+        from ..batch.encoding import codec_name, detect, undecodable
+        from ..batch.excel import sheet_to_csv, split_sheet
+
+        path, temp = self.path, None
+        if self.kind == "xlsx":
+            path = temp = sheet_to_csv(*split_sheet(self.path))
+            encoding = "utf-8"
+        else:
+            _exists(path)
+            encoding = codec_name(self.encoding) if self.encoding else detect(path)
+        try:
+            with open(path, newline="", encoding="utf-8-sig" if encoding == "utf-8" else encoding) as f:
+                reader = csv.reader(f)
+                header = [h.lstrip("\ufeff") for h in next(reader, [])]
+                items = [(_row(header, values), (reader.line_num,)) for values in reader if any(values)]
+        except UnicodeDecodeError as exc:
+            raise undecodable(self.path, encoding, Bilingual(str(exc), str(exc))) from None
+        except csv.Error as exc:
+            raise _bad(self.path, 1, Bilingual(f"CSV：{exc}", f"CSV: {exc}")) from None
+        finally:
+            if temp is not None:
+                os.unlink(temp)
+        return items, header
+
+    def _jsonl(self):
+        _exists(self.path)
+        items, columns = [], []
+        with open(self.path, "rb") as f:
+            for number, line in enumerate(f, 1):
+                line = line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line, parse_float=Decimal)
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise _bad(self.path, number, Bilingual(f"不是有效的 JSON：{exc}", f"not valid JSON: {exc}")) from None
+                items.append((record, (number,)))
+                columns += [k for k in (record if isinstance(record, dict) else ()) if k not in columns]
+        return items, columns
+
+    def _parquet(self):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        _exists(self.path)
+        try:
+            table = pq.read_table(self.path)
+        except (OSError, pa.ArrowException) as exc:
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise _bad(self.path, 0, Bilingual(text, text)) from None
+        rows = [{k: v for k, v in r.items() if v is not None} for r in table.to_pylist()]
+        return [(r, (i + 1,)) for i, r in enumerate(rows)], table.column_names
+
+
+def _row(header: list, values: list) -> dict:
+    """A CSV record as facts: empty cells are missing facts; surplus cells are ignored."""
+    return {name: value for name, value in zip(header, values) if value != "" and name}
+
+
+def _exists(path: str) -> None:
+    if not Path(path).is_file():
+        raise _bad(path, 0, Bilingual("找不到文件", "file not found"))
+
+
+def _bad(path: str, line: int, detail: Bilingual) -> FupinError:
+    return FupinError(error("E804", Span(path, line, 1 if line else 0), detail=detail))
 
 
 class Locator:
@@ -38,3 +151,19 @@ class Locator:
     def key(self, path) -> Span:
         """The place of the key at ``path`` (an undeclared field is located at its name)."""
         return self.pos.key_span(self.base + tuple(path))
+
+
+class RowLocator:
+    """Where the cells of one row of a table file are: its row, and the column of a
+    top-level field (the first column for a field the file does not have)."""
+
+    def __init__(self, path: str, row: int, columns: list):
+        self.path, self.row, self.columns = path, row, columns
+
+    def __call__(self, path) -> Span:
+        top = path[0] if path else None
+        return Span(self.path, self.row, self.columns.index(top) + 1 if top in self.columns else 1)
+
+    def key(self, path) -> Span:
+        """A table has no keys apart from its header: the cell's place stands for it."""
+        return self(path)
