@@ -242,16 +242,21 @@ def test_batch_quarantines_hostile_cells_and_accounts_for_every_row(tmp_path, mo
     values = ["1e1000000", "9e999999", "1e-1000000", "99999999999999999", "1e27", "NaN", "-0", "１２３", "4999"]
     path = tmp_path / f"h{suffix}"
     if suffix == ".jsonl":
-        rows = [json.dumps({"id": f"H{i}", "status": "exited", "income_per_capita": v}) for i, v in enumerate(values)]
-        rows += ['{"id": "N1", "status": "exited", "income_per_capita": 1e1000000}',
-                 '{"id": "N2", "status": "exited", "income_per_capita": 12345678901234567890}']
+        rows = [json.dumps({"id": f"H{i}", "status": "exited", "income_per_capita": v, "members": []})
+                for i, v in enumerate(values)]
+        rows += ['{"id": "N1", "status": "exited", "income_per_capita": 1e1000000, "members": []}',
+                 '{"id": "N2", "status": "exited", "income_per_capita": 12345678901234567890, "members": []}']
         path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     else:
         path.write_text("id,status,income_per_capita\n" + "".join(f"H{i},exited,{v}\n" for i, v in enumerate(values)),
                         encoding="utf-8")
+    joins = []
+    if suffix == ".csv":  # a CSV of households names its members file (E816 otherwise): here, none have any
+        (tmp_path / "members.csv").write_text("household_id,age\n", encoding="utf-8")
+        joins = ["--members", str(tmp_path / "members.csv")]
     monkeypatch.chdir(ROOT)
-    out = CliRunner().invoke(main, ["batch", "policy", str(path), "-o", str(tmp_path / "out.csv"), "--lang", "en"],
-                             catch_exceptions=False)
+    out = CliRunner().invoke(main, ["batch", "policy", str(path), *joins, "-o", str(tmp_path / "out.csv"),
+                                    "--lang", "en"], catch_exceptions=False)
     quarantine = (tmp_path / "out.quarantine.csv").read_text(encoding="utf-8")
     bad = 6 + (2 if suffix == ".jsonl" else 0)
     assert f"rows quarantined {bad}" in out.output, out.output
