@@ -43,9 +43,15 @@ ONLY = ["monitoring_tier", "monitoring_measure", "exit_eligible", "education_aid
 VILLAGES = {"VA0": "红星村", "VA1": "向阳村", "VA2": "光明村"}
 
 
+NO_MEMBERS = FIX / "members_none.csv"  # a members file with no rows (a flat input names one: E816)
+
+
 def run(pack, path, out, members=None, encoding=None, only=ONLY, chunk_size=1000, **kw):
-    """A batch run through the API: (report, result rows as text, quarantine text)."""
+    """A batch run through the API: (report, result rows as text, quarantine text). A CSV or
+    Excel input without ``members`` is joined with :data:`NO_MEMBERS`."""
     job = eb.Job(pack, "household", None, None, only, "en")
+    if members is None and str(path).partition("#")[0].endswith((".csv", ".xlsx")):
+        members = NO_MEMBERS
     joined = {"members": members} if members else {}
     source = eb.Source(str(path), job.layout, joined, chunk_size, encoding=encoding, kept=job.carried)
     qpath = eb.quarantine_path(out)
@@ -136,7 +142,8 @@ def test_wrong_encoding_stops_located_and_accounted(pack, tmp_path, cli):
         run(pack, FIX / "households_gb18030_bom.csv", out, encoding="utf-8")
     assert caught.value.report.stopped.code == "E830"
     assert not out.exists() and not Path(eb.quarantine_path(out)).exists() and leftovers(tmp_path) == []
-    result = cli("batch", POLICY, FIX / "households_gb18030_bom.csv", "-o", out, "--encoding", "utf-8", "--lang", "en")
+    result = cli("batch", POLICY, FIX / "households_gb18030_bom.csv", "--members", NO_MEMBERS, "-o", out,
+                 "--encoding", "utf-8", "--lang", "en")
     assert result.exit_code == 1
     assert f"{FIX / 'households_gb18030_bom.csv'}:0:0: error[E830]: the input is not text in utf-8" in result.stderr
     assert "hint: name the encoding with --encoding (e.g. gb18030, utf-8)" in result.stderr
@@ -343,7 +350,8 @@ def test_carried_keys_come_from_declarations(pack):
 def test_output_columns(pack, tmp_path, path, columns):
     if columns is None:  # no village_id in a file of villages: no carried column
         job = eb.Job(pack, "village", None, None, None, "en")
-        source = eb.Source(str(path), job.layout, {}, 100, kept=job.carried)
+        joined = {"households": str(FIX / "village_households.csv"), "members": str(FIX / "village_members.csv")}
+        source = eb.Source(str(path), job.layout, joined, 100, kept=job.carried)
         eb.run_batch(job, source, str(tmp_path / "v.parquet"), "parquet", str(tmp_path / "q.csv"))
         assert pq.read_table(tmp_path / "v.parquet").column_names[:2] == ["id", job.outputs[0]]
         return
@@ -426,7 +434,7 @@ def test_kill_leaves_no_file_that_looks_complete(tmp_path):
 
 def test_jsonl_null_line_is_quarantined_not_a_crash(pack, tmp_path):
     """pyarrow's JSON reader crashes the process on a line `null`: such chunks are read line by line."""
-    (tmp_path / "in.jsonl").write_bytes(b'{"id": "A", "status": "poor"}\nnull\n[1]\n{"id": "B"}\n')
+    (tmp_path / "in.jsonl").write_bytes(b'{"id": "A", "status": "poor", "members": []}\nnull\n[1]\n{"id": "B", "members": []}\n')
     report, rows, quarantine = run(pack, tmp_path / "in.jsonl", tmp_path / "out.csv")
     assert (report.rows_in, report.rows_out, report.rows_quarantined) == (4, 2, 2)
     assert [r["id"] for r in rows] == ["A", "B"]

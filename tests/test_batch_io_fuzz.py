@@ -2,8 +2,9 @@
 a batch run ends in one of two ways only, never with an unhandled exception:
 
 - it finishes, and ``rows in = rows out + rows quarantined``; or
-- it stops with a located fupin diagnostic about the input (E804 unreadable, E830 not
-  text in its encoding, E832 workbook), with the counts so far, and leaves no output file
+- it stops with a located fupin diagnostic about the input (E804 unreadable, E816 no
+  members in a JSON-lines input, E817 another entity's facts, E830 not text in its
+  encoding, E832 workbook), with the counts so far, and leaves no output file
   and no temporary file behind.
 
 E833 (an unexpected exception inside the run) counts as a failure here. The number of
@@ -25,7 +26,10 @@ from fupin.engine import batch as eb
 EXAMPLES = int(os.environ.get("FUPIN_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 ONLY = ["monitoring_tier", "exit_eligible", "education_aid_once"]
-INPUT_CODES = {"E804", "E830", "E832"}
+# E816: a JSON-lines input none of whose first rows lists members; E817: rows that are
+# another entity's facts (both about the input as a whole, issue 11's "no silent facts")
+INPUT_CODES = {"E804", "E816", "E817", "E830", "E832"}
+NO_MEMBERS = Path(__file__).resolve().parent / "fixtures" / "batch" / "members_none.csv"
 
 FIELDS = ["id", "status", "income_per_capita", "registered", "risk_event", "assessed_on", "village_id",
           "members", "age", "nickname", ""]
@@ -82,12 +86,13 @@ def check(job, data: bytes, suffix: str) -> None:
         path, out = Path(folder) / f"in{suffix}", Path(folder) / "out.csv"
         path.write_bytes(data)
         try:
-            source = eb.Source(str(path), job.layout, {}, 3, kept=job.carried)
+            joined = {"members": str(NO_MEMBERS)} if suffix == ".csv" else {}  # E816 without
+            source = eb.Source(str(path), job.layout, joined, 3, kept=job.carried)
             report = eb.run_batch(job, source, str(out), "csv", eb.quarantine_path(out))
         except eb.Stopped as stop:
             report = stop.report
             assert report.stopped.code in INPUT_CODES, report.stopped.message("en")
-            assert report.stopped.span.file == str(path)
+            assert report.stopped.span.file in (str(path), "<arguments>")
             assert sorted(p.name for p in Path(folder).iterdir()) == [path.name]
             assert report.rows_out + report.rows_quarantined <= report.rows_in
             return

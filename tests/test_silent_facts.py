@@ -243,7 +243,7 @@ def test_csv_batch_reads_labels_warns_per_column_and_states_the_date(batch, tmp_
             "(did you mean `registered`?)") in res.stderr
     assert "as of 2020-06-30 (the policy's default date)" in res.stderr
     assert "rows quarantined 0" in res.stderr
-    assert out.read_text(encoding="utf-8").splitlines()[1].startswith('"H1","red"')
+    assert out.read_text(encoding="utf-8").splitlines()[1].startswith('"H1","V1","red"')
 
 
 def test_village_rows_as_households_stop_the_batch(batch, tmp_path):

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ...dsl.errors import Bilingual, Span, error
+from ...dsl.errors import Bilingual, FupinError, Span, error
 from .encoding import header, undecodable
 from .levels import Level, from_table, joined
 from .readers import Broken, Chunk, keep_extra, rechunk
@@ -297,7 +297,7 @@ class CsvReader:
         self._joiners = {}
         for table in rechunk(stream.batches(), chunk_size):
             rows = table.column(ROW).to_numpy().astype(np.int64)
-            node = self._node(table.drop_columns([ROW]), self.layout, self.joins, ())
+            node = self._node(table.drop_columns([ROW]), self.layout, self.joins, (), self.path)
             broken = [Broken(m.row, m.field(stream.header, self.layout.key), m.diagnostic(self.path))
                       for m in stream.take_malformed()]
             yield Chunk(node.level(), rows, node.records, keep_extra(table, self.kept), broken, node.reasons)
@@ -310,14 +310,16 @@ class CsvReader:
         """Check the joins are complete; the number of child rows that matched no parent."""
         return sum(j.finish() for j in self._joiners.values())
 
-    def _node(self, table, layout, joins, path) -> Node:
+    def _node(self, table, layout, joins, path, file) -> Node:
         node = Node(table, layout)
+        if joins and layout.key not in table.schema.names:
+            raise no_key_column(file, layout.key, [spec.name for spec in joins])
         for spec in joins:
             joiner = self._joiner(spec, path)
             kids, parent = joiner.take(table.column(layout.key))
             kid_table = kids.drop_columns([c for c in (spec.key, ROW) if c in kids.schema.names])
             child = self._node(kid_table, layout.lists[spec.name], spec.children,
-                               path + (spec.name,))
+                               path + (spec.name,), spec.path)
             has_rows = np.bincount(parent, minlength=table.num_rows) > 0
             node.kids[spec.name] = (child, parent, has_rows)
             self._broken_reasons(node, joiner, table.column(layout.key), child)
@@ -340,3 +342,11 @@ class CsvReader:
             for row, diags in kid.reasons.items():
                 node.reasons.setdefault(int(parent[row]), []).extend(diags)
             kid.reasons = {}
+
+
+def no_key_column(file: str, key: str, lists: list) -> FupinError:
+    """E804 at ``file``: it has no ``key`` column, which the joined files name their parents by."""
+    names = ", ".join(lists)
+    return FupinError(error("E804", Span(str(file), 1, 1), detail=Bilingual(
+        f"没有 `{key}` 列：关联的 {names} 文件按它找到各自的上级",
+        f"no `{key}` column: the joined {names} file names each row's parent by it")))
