@@ -71,6 +71,9 @@ def _agree(ref, got, on, records):
             if got.facts(name, i) != ref.facts(name, i):
                 pytest.fail(f"{name} on {on}: row {i} waits on scalar={ref.facts(name, i)} "
                             f"columnar={got.facts(name, i)}; facts {records[i]}")
+        if ref.possible.get(name, {}) != got.possible.get(name, {}):
+            pytest.fail(f"{name} on {on}: possible values scalar={ref.possible.get(name)} "
+                        f"columnar={got.possible.get(name)}")
 
 
 CASES = [

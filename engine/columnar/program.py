@@ -15,9 +15,11 @@ import numpy as np
 
 from decimal import Decimal
 
-from ..core.values import ParamIssue
+from ..core import exact
+from ..core.values import ParamIssue, Unknown
 from .compile import ColumnarCompiler
-from .frame import Frame, decode_value, empty_array, encode_value, enum_values, take as take_rows, to_records
+from .frame import (Frame, decode_value, empty_array, encode_value, enum_values, from_records, take as take_rows,
+                    to_records)
 from .env import Level
 from .tables import compile_rule
 from . import why as wy
@@ -37,6 +39,7 @@ class ColumnarResult:
     error: dict = field(default_factory=dict)
     why: dict = field(default_factory=dict)  # output -> int32 fact-set ids (0 where known)
     whys: wy.Whys = field(default_factory=wy.Whys)
+    possible: dict = field(default_factory=dict)  # output -> {row: values still possible}
 
     @property
     def n(self) -> int:
@@ -111,9 +114,11 @@ class ColumnarResult:
 class _Run:
     """What one columnar evaluation shares: compiled rules and the dated parameters."""
 
-    def __init__(self, cprog, on: dt.date):
+    def __init__(self, cprog, on: dt.date, given: dict | None = None):
         self.program, self.rules = cprog.program, cprog.rules
         self.params = cprog.params_on(on)
+        if given:  # blank parameters given a value while settling by cases (core/exact.py)
+            self.params = {**self.params, **{n: cprog.constant(n, v) for n, v in given.items()}}
 
     def param(self, name: str, n: int) -> V:
         v = self.params[name]
@@ -146,13 +151,19 @@ class ColumnarProgram:
                     found[name] = V(0, "issue", value.unknown is not None, value.error is not None,
                                     why=value.unknown.facts if value.unknown is not None else None)
                     continue
-                enum = enum_values(self.program.checked, p.type)
-                data, rep = encode_literal(value, p.type.kind, enum)
-                found[name] = V(data, rep, enum=enum)
+                found[name] = self.constant(name, value)
             self._dated[on] = found
         return found
 
-    def evaluate(self, frame: Frame, on: dt.date, outputs=None, why: bool | str = "auto") -> ColumnarResult:
+    def constant(self, name: str, value) -> V:
+        """A parameter's value as a constant V."""
+        p = self.program.checked.params[name]
+        enum = enum_values(self.program.checked, p.type)
+        data, rep = encode_literal(value, p.type.kind, enum)
+        return V(data, rep, enum=enum)
+
+    def evaluate(self, frame: Frame, on: dt.date, outputs=None, why: bool | str = "auto", exact: bool = True,
+                 given: dict | None = None) -> ColumnarResult:
         """Evaluate ``outputs`` (default: the entity's outputs) for every row of ``frame``.
 
         ``why``: ``True`` tracks the facts each unknown waits on in the same pass;
@@ -160,7 +171,10 @@ class ColumnarProgram:
         them, then again, tracking them, only the rows where an output is unknown. Tracking
         costs about twice the evaluation where unknowns are common, so ``"rows"`` is the
         cheaper choice when few rows are unknown; ``"auto"`` (the default) takes ``"rows"``
-        unless most rows of the previous frame were unknown. Results are the same."""
+        unless most rows of the previous frame were unknown. Results are the same.
+
+        ``exact`` (the default) settles unknown outputs by cases as the scalar program
+        does (core/exact.py; see :meth:`settle`); ``given`` sets blank parameters."""
         names = list(outputs or self.program.outputs(frame.entity))
         auto = why == "auto"
         if auto:
@@ -168,7 +182,7 @@ class ColumnarProgram:
         result = ColumnarResult(self, frame, on, names)
         checked = self.program.checked
         with wy.evaluating(result.whys if why is True else None):
-            level = Level(_Run(self, on), frame)
+            level = Level(_Run(self, on, given), frame)
             try:
                 for name in names:
                     v = level.rule(name)
@@ -178,11 +192,67 @@ class ColumnarProgram:
                     result.why[name] = _why_ids(v, unknown, frame.n, why is True)
             finally:
                 level.release()
-        if why == "rows":
+        if why == "rows" or (exact and why is False):
             result.track()
+        if exact:
+            self.settle(result)
         if auto and frame.n:
             self._mostly_unknown = 2 * int(np.count_nonzero(result.unknown_rows())) > frame.n
         return result
+
+    def settle(self, result: ColumnarResult) -> None:
+        """Settle the unknown outputs of ``result`` by cases (core/exact.py), in place:
+        each round evaluates every pending completion of every unknown (row, output) as
+        one frame (a frame per set of blank parameters given)."""
+        rows = np.flatnonzero(result.unknown_rows())
+        if not len(rows):
+            return
+        checked, entity = self.program.checked, result.frame.entity
+        records = to_records(checked, result.frame, rows)
+        searches = [(row, name, rec, exact.Search(self.program.space, entity, result.facts(name, row)))
+                    for row, rec in zip(rows.tolist(), records) for name in result.outputs
+                    if result.unknown[name][row]]
+        while True:
+            todo = [(s, c) for s in searches for c in s[3].pending]
+            if not todo:
+                break
+            outcomes = self._complete(todo, result.on, entity)
+            for s in searches:
+                if s[3].pending:
+                    s[3].feed([outcomes.pop(id(c)) for c in s[3].pending])
+        for row, name, _, search in searches:
+            if search.decided:
+                self._decide(result, name, row, search.value)
+            elif search.possible is not None and checked.rules[name].type.kind in exact.FINITE:
+                result.possible.setdefault(name, {})[row] = search.possible
+
+    def _complete(self, todo, on, entity) -> dict:
+        """The outcome of each (search, completion), keyed by the completion's id."""
+        groups: dict = {}
+        for s, c in todo:
+            key = tuple(sorted(exact.parameters(c).items()))
+            groups.setdefault(key, []).append((s, c))
+        out = {}
+        for key, items in groups.items():
+            frame = from_records(self.program.checked, entity, [exact.assign(s[2], c) for s, c in items])
+            names = sorted({s[1] for s, _ in items})
+            sub = self.evaluate(frame, on, names, why=True, exact=False, given=dict(key))
+            decoded = {n: sub.decode(n) for n in names}
+            for k, (s, c) in enumerate(items):
+                out[id(c)] = _outcome(sub, decoded, s[1], k)
+        return out
+
+    def _decide(self, result: ColumnarResult, name: str, row: int, value) -> None:
+        """Write a value settled by cases into the output arrays."""
+        rule = self.program.checked.rules[name]
+        kind, values = rule.type.kind, enum_values(self.program.checked, rule.type)
+        data = result.values[name]
+        if data.dtype == object:
+            data[row] = value
+        else:
+            data[row] = encode_value(value, kind, values)
+        result.unknown[name][row] = False
+        result.why[name][row] = 0
 
     def reference(self, frame: Frame, on: dt.date, outputs=None) -> ColumnarResult:
         """The same result computed row by row with the scalar evaluator: the semantics
@@ -208,6 +278,8 @@ class ColumnarProgram:
                 elif name in ev.unknown:
                     unknown[i] = True
                     ids[i] = result.whys.intern(frozenset(ev.unknown[name]))
+                    if name in ev.possible:
+                        result.possible.setdefault(name, {})[i] = ev.possible[name]
                 else:
                     data[i] = ev.values[name] if kind == "money" else encode_value(ev.values[name], kind, values)
             if kind == "money":
@@ -215,6 +287,15 @@ class ColumnarProgram:
             result.values[name], result.unknown[name], result.error[name] = data, unknown, error
             result.why[name] = ids
         return result
+
+
+def _outcome(sub: ColumnarResult, decoded: dict, name: str, k: int):
+    """One completion's outcome: its value, an Unknown of its facts, or an error."""
+    if sub.error[name][k]:
+        return exact.ErrorOutcome("error")
+    if sub.unknown[name][k]:
+        return Unknown(frozenset(sub.facts(name, k)))
+    return decoded[name][k]
 
 
 def _why_ids(v: V, unknown: np.ndarray, n: int, tracked: bool) -> np.ndarray:
