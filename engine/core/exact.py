@@ -7,10 +7,12 @@ by cases. The facts an :class:`Unknown` names are given, in turn, every value th
 make a difference (:class:`Space`):
 
 - a bool: ``false``, ``true``; an enum: each declared value;
-- a number or a date: every threshold the policy uses (its literals and the values of
-  its parameters, on any date) and one unit either side (integer 1, money and other
-  decimals 0.01, date one day), kept within the field's declared ``min``/``max``;
-  between two such points every comparison with a threshold has the same outcome;
+- a number or a date: every threshold the policy uses (its literals, the values of its
+  parameters on any date, the fields' ``min``/``max``, zero; for dates also the first
+  day of each year around them, where ``year()`` changes) and one unit either side
+  (integer 1, money and other decimals 0.01, date one day), kept within the field's
+  declared ``min``/``max``; between two such points every comparison with a threshold
+  has the same outcome;
 - a parameter the source leaves blank (``parameter:NAME``): the same, by its type.
 
 The output is evaluated once per completion (:class:`Search`); a completion that is
@@ -131,13 +133,15 @@ def _thresholds(checked) -> dict:
     for node in _nodes(checked):
         if isinstance(node, t.TLit):
             _add_number(add, node.type.kind, node.value)
-    for kind, values in found.items():
-        if not values:
-            values.add(_ZERO[kind])
+    for kind, zero in _ZERO.items():
+        add(kind, zero)  # every kind has a point and both its sides, even with no threshold
+    for d in list(found["date"]):  # ``year(d)`` makes each new year a threshold too
+        add("date", dt.date(d.year, 1, 1))
+        add("date", dt.date(d.year + 1, 1, 1))
     return {k: tuple(sorted(v)) for k, v in found.items()}
 
 
-_ZERO = {"integer": 0, "money": Decimal(0), "decimal": Decimal(0), "ratio": Decimal(0), "date": dt.date(2020, 1, 1)}
+_ZERO = {"integer": 0, "money": Decimal(0), "decimal": Decimal(0), "ratio": Decimal(0), "date": dt.date(2020, 6, 30)}
 
 
 def _add_number(add, kind, value):
