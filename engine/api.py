@@ -197,4 +197,5 @@ def to_result(ev: Evaluation) -> Result:
     errors = {k: OutputError(code=d.code, message=d.message("zh"), message_en=d.message("en"), location=str(d.span))
               for k, d in ev.errors.items()}
     return Result.model_construct(id=ev.id, entity=ev.entity, on=ev.on.isoformat(), variant=ev.variant,
-                                  values=ev.values, unknown=ev.unknown, errors=errors, trace=ev.trace)
+                                  values=ev.values, unknown=ev.unknown, possible=ev.possible, errors=errors,
+                                  trace=ev.trace)

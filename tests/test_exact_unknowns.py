@@ -75,7 +75,8 @@ def removable(checked, entity, rec, cands):
             for i, kid in enumerate(rec.get(name) or []):
                 out += [(f"{name}[{i}].{p}", f) for p, f in removable(checked, fld.child, kid, cands)
                         if "[" not in p]
-        elif not fld.required and name in rec and domain(checked, fld, cands):
+        elif not fld.required and not fld.has_absent and name in rec and domain(checked, fld, cands):
+            # (a field with ``when_absent`` is never unknown: its absence reads as a value)
             out.append((name, fld))
     return out
 

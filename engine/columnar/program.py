@@ -223,8 +223,9 @@ class ColumnarProgram:
         for row, name, _, search in searches:
             if search.decided:
                 self._decide(result, name, row, search.value)
-            elif search.possible is not None and checked.rules[name].type.kind in exact.FINITE:
-                result.possible.setdefault(name, {})[row] = search.possible
+            elif exact.listed(checked, checked.rules[name].type, search.possible) is not None:
+                result.possible.setdefault(name, {})[row] = exact.listed(checked, checked.rules[name].type,
+                                                                         search.possible)
 
     def _complete(self, todo, on, entity) -> dict:
         """The outcome of each (search, completion), keyed by the completion's id."""

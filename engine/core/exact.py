@@ -274,3 +274,13 @@ def run(search: Search, evaluate) -> Search:
     while search.pending:
         search.feed(evaluate(search.pending))
     return search
+
+
+def listed(checked, rtype, values: list | None) -> list | None:
+    """The possible values of an output as results list them: for a bool or an enum
+    output only (a number's possible values are any in a range), in declaration order
+    (``false`` before ``true``); None otherwise."""
+    if values is None or rtype.kind not in FINITE:
+        return None
+    order = (False, True) if rtype.kind == "bool" else tuple(checked.enums[rtype.name].values)
+    return sorted(values, key=order.index)

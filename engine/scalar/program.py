@@ -14,7 +14,7 @@ from ...dsl.checker.checked import CheckedPolicy, Gap
 from .compile import Compiler
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
-from ..reports.trace import Recorder, to_model
+from ..reports.trace import Recorder, settle as settle_trace, to_model
 from ..core import exact
 from ..core.values import EvalError, ParamIssue, Unknown
 
@@ -146,6 +146,7 @@ class Program:
         rules = self.traced_rules if trace else self.fast_rules
         ctx = Context(self, values, starts, rules, recorder)
         env = (TracedEnv if trace else Env)(facts, "", None, ctx, entity)
+        settled: dict = {}
         for name in outputs or self.outputs(entity):
             try:
                 value = env.rule(name)
@@ -154,14 +155,18 @@ class Program:
                 result.errors[name] = exc.diagnostic
                 continue
             if type(value) is Unknown:
+                waiting = value.facts
                 value = self._settle(facts, on, entity, name, value, result)
+                if type(value) is not Unknown:
+                    settled[name] = (value, waiting)
             if type(value) is Unknown:
                 result.values[name] = None
                 result.unknown[name] = sorted(value.facts)
             else:
                 result.values[name] = value
         if recorder is not None:
-            result.trace = to_model(recorder, on, entity, result.id, self.checked.variant)
+            result.trace = settle_trace(to_model(recorder, on, entity, result.id, self.checked.variant), self,
+                                        settled, result.possible)
         return result
 
 
@@ -172,8 +177,9 @@ class Program:
                            lambda completions: [self.complete(facts, on, entity, name, c) for c in completions])
         if search.decided:
             return search.value
-        if search.possible is not None and self.checked.rules[name].type.kind in exact.FINITE:
-            result.possible[name] = search.possible
+        possible = exact.listed(self.checked, self.checked.rules[name].type, search.possible)
+        if possible is not None:
+            result.possible[name] = possible
         return value
 
     def complete(self, facts: dict, on: dt.date, entity: str, name: str, completion: dict):
