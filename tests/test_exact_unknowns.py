@@ -203,7 +203,7 @@ def check_exact(policy, entity, raws, seed):
     found = cases(policy, entity, raws, seed)
     assert found
     frame = from_records(checked, entity, [g for _, g, _, _ in found])
-    columnar = ColumnarProgram(program).evaluate(frame, ON)
+    columnar = ColumnarProgram(program).evaluate(frame, ON, exact=True)
     decided = decidable = 0
     for row, (typed, gone, paths, domains) in enumerate(found):
         answers = brute_force(program, entity, typed, paths, domains)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from ..core import exact
 from ..core.values import ParamIssue, Unknown
 from .compile import ColumnarCompiler
-from .frame import (Frame, decode_value, empty_array, encode_value, enum_values, from_records, take as take_rows,
+from .frame import (Column, Frame, decode_value, empty_array, encode_value, enum_values, from_records, take as take_rows,
                     to_records)
 from .env import Level
 from .tables import compile_rule
@@ -40,6 +40,7 @@ class ColumnarResult:
     why: dict = field(default_factory=dict)  # output -> int32 fact-set ids (0 where known)
     whys: wy.Whys = field(default_factory=wy.Whys)
     possible: dict = field(default_factory=dict)  # output -> {row: values still possible}
+    exact: bool = False  # unknowns settled by cases (core/exact.py)
 
     @property
     def n(self) -> int:
@@ -69,7 +70,7 @@ class ColumnarResult:
         rows = np.flatnonzero(self._some(lambda name: self.unknown[name] & (self.why[name] < 0)))
         if not len(rows):
             return
-        again = self.program.evaluate(take_rows(self.frame, rows), self.on, self.outputs, why=True)
+        again = self.program.evaluate(take_rows(self.frame, rows), self.on, self.outputs, why=True, exact=False)
         self.whys = again.whys
         for name in self.outputs:
             self.values[name] = _put(self.values[name], rows, again.values[name])
@@ -98,7 +99,7 @@ class ColumnarResult:
         out = {}
         for k, (i, r) in enumerate(zip(rows.tolist(), records)):
             names = [n for n, b in zip(self.outputs, bad[k].tolist()) if b] or self.outputs
-            out[i] = program.evaluate(r, self.on, self.frame.entity, outputs=names)
+            out[i] = program.evaluate(r, self.on, self.frame.entity, outputs=names, exact=self.exact)
         return out
 
     def decode(self, name: str) -> list:
@@ -162,7 +163,7 @@ class ColumnarProgram:
         data, rep = encode_literal(value, p.type.kind, enum)
         return V(data, rep, enum=enum)
 
-    def evaluate(self, frame: Frame, on: dt.date, outputs=None, why: bool | str = "auto", exact: bool = True,
+    def evaluate(self, frame: Frame, on: dt.date, outputs=None, why: bool | str = "auto", exact: bool = False,
                  given: dict | None = None) -> ColumnarResult:
         """Evaluate ``outputs`` (default: the entity's outputs) for every row of ``frame``.
 
@@ -173,13 +174,15 @@ class ColumnarProgram:
         cheaper choice when few rows are unknown; ``"auto"`` (the default) takes ``"rows"``
         unless most rows of the previous frame were unknown. Results are the same.
 
-        ``exact`` (the default) settles unknown outputs by cases as the scalar program
-        does (core/exact.py; see :meth:`settle`); ``given`` sets blank parameters."""
+        ``exact`` settles unknown outputs by cases as the scalar program does by default
+        (core/exact.py; see :meth:`settle`); it is off by default here because it costs
+        a batch tens of times its evaluation where unknowns are common (docs/performance.md).
+        ``given`` sets blank parameters."""
         names = list(outputs or self.program.outputs(frame.entity))
         auto = why == "auto"
         if auto:
             why = True if self._mostly_unknown else "rows"
-        result = ColumnarResult(self, frame, on, names)
+        result = ColumnarResult(self, frame, on, names, exact=exact)
         checked = self.program.checked
         with wy.evaluating(result.whys if why is True else None):
             level = Level(_Run(self, on, given), frame)
@@ -201,46 +204,56 @@ class ColumnarProgram:
         return result
 
     def settle(self, result: ColumnarResult) -> None:
-        """Settle the unknown outputs of ``result`` by cases (core/exact.py), in place:
-        each round evaluates every pending completion of every unknown (row, output) as
-        one frame (a frame per set of blank parameters given)."""
+        """Settle the unknown outputs of ``result`` by cases (core/exact.py), in place.
+
+        Each round evaluates every pending completion of every unknown (row, output) as
+        one frame (a frame per set of blank parameters given), made by repeating the rows
+        and writing the completed facts into the copied columns; outputs of one row that
+        need the same completion share its evaluation."""
         rows = np.flatnonzero(result.unknown_rows())
         if not len(rows):
             return
         checked, entity = self.program.checked, result.frame.entity
-        records = to_records(checked, result.frame, rows)
-        searches = [(row, name, rec, exact.Search(self.program.space, entity, result.facts(name, row)))
-                    for row, rec in zip(rows.tolist(), records) for name in result.outputs
-                    if result.unknown[name][row]]
+        searches = [(row, name, exact.Search(self.program.space, entity, result.facts(name, row)))
+                    for row in rows.tolist() for name in result.outputs if result.unknown[name][row]]
         while True:
-            todo = [(s, c) for s in searches for c in s[3].pending]
+            todo = [(s, c) for s in searches for c in s[2].pending]
             if not todo:
                 break
-            outcomes = self._complete(todo, result.on, entity)
+            outcomes = self._complete(todo, result)
             for s in searches:
-                if s[3].pending:
-                    s[3].feed([outcomes.pop(id(c)) for c in s[3].pending])
-        for row, name, _, search in searches:
+                if s[2].pending:
+                    s[2].feed([outcomes[(s[0], _key(c), s[1])] for c in s[2].pending])
+        for row, name, search in searches:
             if search.decided:
                 self._decide(result, name, row, search.value)
-            elif exact.listed(checked, checked.rules[name].type, search.possible) is not None:
-                result.possible.setdefault(name, {})[row] = exact.listed(checked, checked.rules[name].type,
-                                                                         search.possible)
+            else:
+                listed = exact.listed(checked, checked.rules[name].type, search.possible)
+                if listed is not None:
+                    result.possible.setdefault(name, {})[row] = listed
 
-    def _complete(self, todo, on, entity) -> dict:
-        """The outcome of each (search, completion), keyed by the completion's id."""
+    def _complete(self, todo, result) -> dict:
+        """The outcome of each (row, completion, output) asked for in ``todo``."""
+        wanted: dict = {}  # (params, row, completion key) -> (completion, {names})
+        for (row, name, _), c in todo:
+            params = tuple(sorted(exact.parameters(c).items()))
+            wanted.setdefault((params, row, _key(c)), (c, set()))[1].add(name)
         groups: dict = {}
-        for s, c in todo:
-            key = tuple(sorted(exact.parameters(c).items()))
-            groups.setdefault(key, []).append((s, c))
+        for (params, row, key), (c, names) in wanted.items():
+            groups.setdefault(params, []).append((row, key, c, names))
         out = {}
-        for key, items in groups.items():
-            frame = from_records(self.program.checked, entity, [exact.assign(s[2], c) for s, c in items])
-            names = sorted({s[1] for s, _ in items})
-            sub = self.evaluate(frame, on, names, why=True, exact=False, given=dict(key))
+        for params, items in groups.items():
+            frame = take_rows(result.frame, np.array([row for row, *_ in items], dtype=np.int64))
+            for k, (_, _, c, _) in enumerate(items):
+                for path, value in c.items():
+                    if not path.startswith("parameter:"):
+                        _write(self.program.checked, frame, k, path, value)
+            names = sorted(set().union(*(n for *_, n in items)))
+            sub = self.evaluate(frame, result.on, names, why=True, exact=False, given=dict(params))
             decoded = {n: sub.decode(n) for n in names}
-            for k, (s, c) in enumerate(items):
-                out[id(c)] = _outcome(sub, decoded, s[1], k)
+            for k, (row, key, _, wanted_names) in enumerate(items):
+                for n in wanted_names:
+                    out[(row, key, n)] = _outcome(sub, decoded, n, k)
         return out
 
     def _decide(self, result: ColumnarResult, name: str, row: int, value) -> None:
@@ -255,14 +268,14 @@ class ColumnarProgram:
         result.unknown[name][row] = False
         result.why[name][row] = 0
 
-    def reference(self, frame: Frame, on: dt.date, outputs=None) -> ColumnarResult:
+    def reference(self, frame: Frame, on: dt.date, outputs=None, exact: bool = False) -> ColumnarResult:
         """The same result computed row by row with the scalar evaluator: the semantics
         the columnar path must match (for tests)."""
         names = list(outputs or self.program.outputs(frame.entity))
         checked = self.program.checked
-        result = ColumnarResult(self, frame, on, names)
+        result = ColumnarResult(self, frame, on, names, exact=exact)
         records = to_records(checked, frame)
-        evals = [self.program.evaluate(r, on, frame.entity, outputs=names) for r in records]
+        evals = [self.program.evaluate(r, on, frame.entity, outputs=names, exact=exact) for r in records]
         for name in names:
             rule = checked.rules[name]
             kind, values = rule.type.kind, enum_values(checked, rule.type)
@@ -288,6 +301,27 @@ class ColumnarProgram:
             result.values[name], result.unknown[name], result.error[name] = data, unknown, error
             result.why[name] = ids
         return result
+
+
+def _key(completion: dict) -> tuple:
+    return tuple(sorted(completion.items(), key=lambda kv: kv[0]))
+
+
+def _write(checked, frame: Frame, k: int, path: str, value) -> None:
+    """Set the fact at ``path`` (``members[2].age``) of row ``k`` of a frame to ``value``."""
+    *parents, name = path.split(".")
+    for seg in parents:
+        field_name, index = seg[:-1].split("[")
+        ch = frame.children[field_name]
+        k = int(np.searchsorted(ch.parent, k)) + int(index)  # children are grouped by parent
+        frame = ch.frame
+    fld = checked.entities[frame.entity].fields[name]
+    col = frame.columns.get(name)
+    if col is None:  # the whole column was absent: every row of it is missing
+        col = frame.columns[name] = Column(empty_array(fld.type.kind, frame.n), np.ones(frame.n, dtype=bool))
+    col.data[k] = encode_value(value, fld.type.kind, enum_values(checked, fld.type))
+    if col.missing is not None:
+        col.missing[k] = False
 
 
 def _outcome(sub: ColumnarResult, decoded: dict, name: str, k: int):

@@ -38,7 +38,7 @@ from decimal import Decimal
 from ...dsl import typed as t
 
 FINITE = ("bool", "enum")  # output kinds whose possible values are listed (numbers: any)
-BUDGET = 2048  # completions evaluated per output at most; beyond it the output stays unknown
+BUDGET = 256  # completions evaluated per output at most; beyond it the output stays unknown (sound)
 
 _STEP = {"integer": 1, "money": Decimal("0.01"), "decimal": Decimal("0.01"), "ratio": Decimal("0.01"),
          "date": dt.timedelta(days=1)}
@@ -66,6 +66,7 @@ class Space:
     def __init__(self, checked):
         self.checked = checked
         self.points = _thresholds(checked)
+        self.direct = _direct_thresholds(checked)
         self._cache: dict = {}
 
     def domain(self, entity: str, fact: str):
@@ -91,9 +92,12 @@ class Space:
         fld = ent.fields.get(name) if ent is not None else None
         if fld is None or fld.child:
             return None
-        return self._values(fld.type, fld.min, fld.max)
+        return self._values(fld.type, fld.min, fld.max, self.direct.get((ent.name, name)))
 
-    def _values(self, ftype, lo, hi):
+    def _values(self, ftype, lo, hi, direct=None):
+        """``direct``: the thresholds a field is only ever compared with (None: it is
+        used otherwise too, in arithmetic or against a computed value: every threshold
+        of its kind is a candidate)."""
         kind = ftype.kind
         if kind == "bool":
             return (False, True)
@@ -102,7 +106,87 @@ class Space:
         pts = self.points.get(kind)
         if pts is None:
             return None
+        if direct is not None:
+            pts = _around(kind, [*direct, _ZERO[kind]])
         return tuple(v for v in pts if (lo is None or v >= lo) and (hi is None or v <= hi))
+
+
+def _around(kind: str, values) -> tuple:
+    """Each value of a kind and one unit either side, sorted."""
+    step = _STEP[kind]
+    out = set()
+    for v in values:
+        if kind == "integer" and not isinstance(v, int):
+            if v != v.to_integral_value():
+                out |= {int(v // 1), int(v // 1) + 1}
+                continue
+            v = int(v)
+        out |= {v - step, v, v + step}
+    return tuple(sorted(out))
+
+
+def _direct_thresholds(checked) -> dict:
+    """``(entity, field) -> thresholds`` for each number or date field whose every use is
+    a comparison with constants (literals, parameters): only those and one unit either
+    side can change an outcome. A field used any other way is left out (every threshold
+    of its kind is then a candidate)."""
+    found: dict = {}
+    wide: set = set()
+    seen: set = set()
+
+    def compared(node, others):
+        fld = _field(node)
+        if fld is None:
+            return
+        seen.add(id(fld))
+        values = [_constants(checked, o) for o in others]
+        if any(v is None for v in values):
+            wide.add((fld.entity, fld.name))
+        else:
+            found.setdefault((fld.entity, fld.name), set()).update(x for v in values for x in v)
+
+    for rule in checked.rules.values():
+        if rule.table is not None:
+            for n, tin in enumerate(rule.table.inputs):
+                ops = [o for row in rule.table.rows if tin.name in row.tests
+                       for o in _cell_operands(row.tests[tin.name])]
+                compared(tin.expr, ops)
+    for node in _nodes(checked):
+        if isinstance(node, t.TCompare):
+            for a, b in zip(node.operands, node.operands[1:]):
+                compared(a, [b])
+                compared(b, [a])
+        elif isinstance(node, t.TIn):
+            c = node.container
+            compared(node.subject, list(c.items) if isinstance(c, t.TSet) else [c.lo, c.hi])
+    for node in _nodes(checked):
+        if isinstance(node, t.TField) and id(node) not in seen:
+            wide.add((node.entity, node.name))
+    return {k: tuple(v) for k, v in found.items() if k not in wide}
+
+
+def _field(node):
+    """The field a node reads as it is (None for anything computed)."""
+    return node if isinstance(node, t.TField) else None
+
+
+def _cell_operands(test) -> list:
+    from .cells import of_test, operands
+
+    return operands(of_test(test))
+
+
+def _constants(checked, node) -> list | None:
+    """The values a constant operand can take (a literal; a parameter on any date), or
+    None for a computed operand."""
+    if isinstance(node, t.TLit):
+        return [node.value] if node.value is not None and not isinstance(node.value, (bool, str)) else []
+    if isinstance(node, t.TParam):
+        p = checked.params[node.name]
+        return [v for _, v in p.periods if isinstance(v, (int, Decimal, dt.date)) and not isinstance(v, bool)]
+    if isinstance(node, t.TNeg) and isinstance(node.operand, t.TLit):
+        return [-node.operand.value]
+    return None
 
 
 def _thresholds(checked) -> dict:

@@ -136,8 +136,10 @@ class Program:
 
     # --- evaluation
 
-    def evaluate(self, facts: dict, on: dt.date, entity: str, outputs=None, trace: bool = False) -> Evaluation:
-        """Evaluate already validated facts of one entity on a date."""
+    def evaluate(self, facts: dict, on: dt.date, entity: str, outputs=None, trace: bool = False,
+                 exact: bool = True) -> Evaluation:
+        """Evaluate already validated facts of one entity on a date; ``exact`` settles
+        unknown outputs by cases (core/exact.py)."""
         values, starts = self.params_on(on)
         key = self.checked.entities[entity].key
         ident = facts.get(key)
@@ -154,7 +156,7 @@ class Program:
                 result.values[name] = None
                 result.errors[name] = exc.diagnostic
                 continue
-            if type(value) is Unknown:
+            if type(value) is Unknown and exact:
                 waiting = value.facts
                 value = self._settle(facts, on, entity, name, value, result)
                 if type(value) is not Unknown:
