@@ -40,7 +40,7 @@ class ColumnarResult:
     why: dict = field(default_factory=dict)  # output -> int32 fact-set ids (0 where known)
     whys: wy.Whys = field(default_factory=wy.Whys)
     possible: dict = field(default_factory=dict)  # output -> {row: values still possible}
-    exact: bool = False  # unknowns settled by cases (core/exact.py)
+    exact: bool = True  # unknowns settled by cases (core/exact.py)
 
     @property
     def n(self) -> int:
@@ -163,7 +163,7 @@ class ColumnarProgram:
         data, rep = encode_literal(value, p.type.kind, enum)
         return V(data, rep, enum=enum)
 
-    def evaluate(self, frame: Frame, on: dt.date, outputs=None, why: bool | str = "auto", exact: bool = False,
+    def evaluate(self, frame: Frame, on: dt.date, outputs=None, why: bool | str = "auto", exact: bool = True,
                  given: dict | None = None) -> ColumnarResult:
         """Evaluate ``outputs`` (default: the entity's outputs) for every row of ``frame``.
 
@@ -174,10 +174,11 @@ class ColumnarProgram:
         cheaper choice when few rows are unknown; ``"auto"`` (the default) takes ``"rows"``
         unless most rows of the previous frame were unknown. Results are the same.
 
-        ``exact`` settles unknown outputs by cases as the scalar program does by default
-        (core/exact.py; see :meth:`settle`); it is off by default here because it costs
-        a batch tens of times its evaluation where unknowns are common (docs/performance.md).
-        ``given`` sets blank parameters."""
+        ``exact`` (the default, as in the scalar program) settles unknown outputs by
+        cases (core/exact.py; see :meth:`settle`); where unknowns are common it costs a
+        batch hundreds of times the three-valued evaluation (docs/performance.md), and
+        ``exact=False`` gives the three-valued answers alone. ``given`` sets blank
+        parameters."""
         names = list(outputs or self.program.outputs(frame.entity))
         auto = why == "auto"
         if auto:
@@ -214,7 +215,8 @@ class ColumnarProgram:
         if not len(rows):
             return
         checked, entity = self.program.checked, result.frame.entity
-        searches = [(row, name, exact.Search(self.program.space, entity, result.facts(name, row)))
+        searches = [(row, name, exact.Search(self.program.space, entity, result.facts(name, row),
+                                             values=exact.type_values(checked, checked.rules[name].type)))
                     for row in rows.tolist() for name in result.outputs if result.unknown[name][row]]
         while True:
             todo = [(s, c) for s in searches for c in s[2].pending]
@@ -268,7 +270,7 @@ class ColumnarProgram:
         result.unknown[name][row] = False
         result.why[name][row] = 0
 
-    def reference(self, frame: Frame, on: dt.date, outputs=None, exact: bool = False) -> ColumnarResult:
+    def reference(self, frame: Frame, on: dt.date, outputs=None, exact: bool = True) -> ColumnarResult:
         """The same result computed row by row with the scalar evaluator: the semantics
         the columnar path must match (for tests)."""
         names = list(outputs or self.program.outputs(frame.entity))

@@ -286,11 +286,25 @@ class Search:
     empty, ``decided`` tells whether every completion gave the same value (``value``)
     and ``possible`` lists the values they gave (None: not enumerable)."""
 
-    def __init__(self, space: Space, entity: str, facts, budget: int = BUDGET):
-        self.space, self.entity, self.budget = space, entity, budget
+    def __init__(self, space: Space, entity: str, facts, budget: int = BUDGET, values: tuple | None = None):
+        """``values``: every value the output's type has (a bool or an enum), or None
+        (any other type). The search stops early once the output is known to be
+        undecided and nothing more can be learnt: two different answers for a number,
+        every value of its type seen for a bool or an enum."""
+        self.space, self.entity, self.budget, self.values = space, entity, budget, values
         self.outcomes: list = []
         self.open = True  # False once some completion cannot be enumerated further
-        self.pending: list[dict] = self._split({}, facts)
+        self.queue: list[dict] = self._split({}, facts)
+        self.pending: list[dict] = []
+        self._next(first=True)
+
+    def _next(self, first=False) -> None:
+        """Hand out the next completions: first the first and last one (most apart),
+        then the rest."""
+        if first and len(self.queue) > 2:
+            self.pending = [self.queue.pop(0), self.queue.pop()]
+        else:
+            self.pending, self.queue = self.queue, []
 
     def _split(self, base: dict, facts) -> list[dict]:
         names = sorted(f for f in facts if f not in base)
@@ -308,17 +322,26 @@ class Search:
         return [{**base, **dict(zip(names, combo))} for combo in itertools.product(*domains)]
 
     def feed(self, outcomes: list) -> None:
-        more = []
         for completion, outcome in zip(self.pending, outcomes):
             facts = getattr(outcome, "facts", None)
             if facts is not None:  # still unknown: split on what it waits on now
-                more += self._split(completion, facts)
+                self.queue += self._split(completion, facts)
                 if not self.open:
-                    more = []
                     break
             else:
                 self.outcomes.append(outcome)
-        self.pending = more
+        if not self.open or self._settled_undecided():
+            self.pending, self.queue = [], []
+            return
+        self._next()
+
+    def _settled_undecided(self) -> bool:
+        keys = {_key(o) for o in self.outcomes}
+        if len(keys) < 2:
+            return False
+        if self.values is None:
+            return True
+        return {(_key(v)) for v in self.values} <= keys
 
     @property
     def decided(self) -> bool:
@@ -333,8 +356,10 @@ class Search:
 
     @property
     def possible(self) -> list | None:
-        """The distinct values the completions gave, sorted (errors left out)."""
-        if not self.open:
+        """The distinct values the completions gave, sorted (errors left out); None
+        when not enumerable or, for a number, when the search stopped early."""
+        if not self.open or (self.values is None and self.queue == [] and not self.decided
+                             and self._settled_undecided()):
             return None
         seen, out = set(), []
         for o in self.outcomes:
@@ -368,3 +393,13 @@ def listed(checked, rtype, values: list | None) -> list | None:
         return None
     order = (False, True) if rtype.kind == "bool" else tuple(checked.enums[rtype.name].values)
     return sorted(values, key=order.index)
+
+
+def type_values(checked, rtype) -> tuple | None:
+    """Every value of a bool or enum type (None for other types): a search for an output
+    of this type may stop once it has seen them all."""
+    if rtype.kind == "bool":
+        return (False, True)
+    if rtype.kind == "enum":
+        return tuple(checked.enums[rtype.name].values)
+    return None
