@@ -357,9 +357,9 @@ class Search:
     @property
     def possible(self) -> list | None:
         """The distinct values the completions gave, sorted (errors left out); None
-        when not enumerable or, for a number, when the search stopped early."""
-        if not self.open or (self.values is None and self.queue == [] and not self.decided
-                             and self._settled_undecided()):
+        when not enumerable. Complete for a bool or an enum output (its search stops
+        early only once every value of its type was seen), not for others."""
+        if not self.open:
             return None
         seen, out = set(), []
         for o in self.outcomes:
