@@ -223,8 +223,8 @@ def to_result(ev: Evaluation, warnings=()) -> Result:
     """Wrap a raw evaluation (and the facts' warnings) into the pydantic Result."""
     errors = {k: _reported(d) for k, d in ev.errors.items()}
     return Result.model_construct(id=ev.id, entity=ev.entity, on=ev.on.isoformat(), variant=ev.variant,
-                                  values=ev.values, unknown=ev.unknown, errors=errors, trace=ev.trace,
-                                  warnings=[_reported(d) for d in warnings])
+                                  values=ev.values, unknown=ev.unknown, possible=ev.possible, errors=errors,
+                                  trace=ev.trace, warnings=[_reported(d) for d in warnings])
 
 
 def _reported(d: Diagnostic) -> OutputError:

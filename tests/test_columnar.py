@@ -49,9 +49,10 @@ def frame_of(p, variant, entity, raws):
 def assert_agree(cp, frame, on, records):
     """Columnar = scalar for every output: undecided rows, values, facts of unknowns;
     with facts tracked in the same pass and in a second pass over the unknown rows."""
-    ref = cp.reference(frame, on)
-    for why in (True, "rows"):
-        _agree(ref, cp.evaluate(frame, on, why=why), on, records)
+    for exact in (False, True):
+        ref = cp.reference(frame, on, exact=exact)
+        for why in (True, "rows"):
+            _agree(ref, cp.evaluate(frame, on, why=why, exact=exact), on, records)
 
 
 def _agree(ref, got, on, records):
@@ -71,6 +72,9 @@ def _agree(ref, got, on, records):
             if got.facts(name, i) != ref.facts(name, i):
                 pytest.fail(f"{name} on {on}: row {i} waits on scalar={ref.facts(name, i)} "
                             f"columnar={got.facts(name, i)}; facts {records[i]}")
+        if ref.possible.get(name, {}) != got.possible.get(name, {}):
+            pytest.fail(f"{name} on {on}: possible values scalar={ref.possible.get(name)} "
+                        f"columnar={got.possible.get(name)}")
 
 
 CASES = [

@@ -15,9 +15,11 @@ import numpy as np
 
 from decimal import Decimal
 
-from ..core.values import ParamIssue
+from ..core import exact
+from ..core.values import ParamIssue, Unknown
 from .compile import ColumnarCompiler
-from .frame import Frame, decode_value, empty_array, encode_value, enum_values, take as take_rows, to_records
+from .frame import (Column, Frame, decode_value, empty_array, encode_value, enum_values, from_records, take as take_rows,
+                    to_records)
 from .env import Level
 from .tables import compile_rule
 from . import why as wy
@@ -37,6 +39,8 @@ class ColumnarResult:
     error: dict = field(default_factory=dict)
     why: dict = field(default_factory=dict)  # output -> int32 fact-set ids (0 where known)
     whys: wy.Whys = field(default_factory=wy.Whys)
+    possible: dict = field(default_factory=dict)  # output -> {row: values still possible}
+    exact: bool = True  # unknowns settled by cases (core/exact.py)
 
     @property
     def n(self) -> int:
@@ -66,7 +70,7 @@ class ColumnarResult:
         rows = np.flatnonzero(self._some(lambda name: self.unknown[name] & (self.why[name] < 0)))
         if not len(rows):
             return
-        again = self.program.evaluate(take_rows(self.frame, rows), self.on, self.outputs, why=True)
+        again = self.program.evaluate(take_rows(self.frame, rows), self.on, self.outputs, why=True, exact=False)
         self.whys = again.whys
         for name in self.outputs:
             self.values[name] = _put(self.values[name], rows, again.values[name])
@@ -95,7 +99,7 @@ class ColumnarResult:
         out = {}
         for k, (i, r) in enumerate(zip(rows.tolist(), records)):
             names = [n for n, b in zip(self.outputs, bad[k].tolist()) if b] or self.outputs
-            out[i] = program.evaluate(r, self.on, self.frame.entity, outputs=names)
+            out[i] = program.evaluate(r, self.on, self.frame.entity, outputs=names, exact=self.exact)
         return out
 
     def decode(self, name: str) -> list:
@@ -111,9 +115,11 @@ class ColumnarResult:
 class _Run:
     """What one columnar evaluation shares: compiled rules and the dated parameters."""
 
-    def __init__(self, cprog, on: dt.date):
+    def __init__(self, cprog, on: dt.date, given: dict | None = None):
         self.program, self.rules = cprog.program, cprog.rules
         self.params = cprog.params_on(on)
+        if given:  # blank parameters given a value while settling by cases (core/exact.py)
+            self.params = {**self.params, **{n: cprog.constant(n, v) for n, v in given.items()}}
 
     def param(self, name: str, n: int) -> V:
         v = self.params[name]
@@ -146,13 +152,19 @@ class ColumnarProgram:
                     found[name] = V(0, "issue", value.unknown is not None, value.error is not None,
                                     why=value.unknown.facts if value.unknown is not None else None)
                     continue
-                enum = enum_values(self.program.checked, p.type)
-                data, rep = encode_literal(value, p.type.kind, enum)
-                found[name] = V(data, rep, enum=enum)
+                found[name] = self.constant(name, value)
             self._dated[on] = found
         return found
 
-    def evaluate(self, frame: Frame, on: dt.date, outputs=None, why: bool | str = "auto") -> ColumnarResult:
+    def constant(self, name: str, value) -> V:
+        """A parameter's value as a constant V."""
+        p = self.program.checked.params[name]
+        enum = enum_values(self.program.checked, p.type)
+        data, rep = encode_literal(value, p.type.kind, enum)
+        return V(data, rep, enum=enum)
+
+    def evaluate(self, frame: Frame, on: dt.date, outputs=None, why: bool | str = "auto", exact: bool = True,
+                 given: dict | None = None) -> ColumnarResult:
         """Evaluate ``outputs`` (default: the entity's outputs) for every row of ``frame``.
 
         ``why``: ``True`` tracks the facts each unknown waits on in the same pass;
@@ -160,15 +172,21 @@ class ColumnarProgram:
         them, then again, tracking them, only the rows where an output is unknown. Tracking
         costs about twice the evaluation where unknowns are common, so ``"rows"`` is the
         cheaper choice when few rows are unknown; ``"auto"`` (the default) takes ``"rows"``
-        unless most rows of the previous frame were unknown. Results are the same."""
+        unless most rows of the previous frame were unknown. Results are the same.
+
+        ``exact`` (the default, as in the scalar program) settles unknown outputs by
+        cases (core/exact.py; see :meth:`settle`); where unknowns are common it costs a
+        batch hundreds of times the three-valued evaluation (docs/performance.md), and
+        ``exact=False`` gives the three-valued answers alone. ``given`` sets blank
+        parameters."""
         names = list(outputs or self.program.outputs(frame.entity))
         auto = why == "auto"
         if auto:
             why = True if self._mostly_unknown else "rows"
-        result = ColumnarResult(self, frame, on, names)
+        result = ColumnarResult(self, frame, on, names, exact=exact)
         checked = self.program.checked
         with wy.evaluating(result.whys if why is True else None):
-            level = Level(_Run(self, on), frame)
+            level = Level(_Run(self, on, given), frame)
             try:
                 for name in names:
                     v = level.rule(name)
@@ -178,20 +196,88 @@ class ColumnarProgram:
                     result.why[name] = _why_ids(v, unknown, frame.n, why is True)
             finally:
                 level.release()
-        if why == "rows":
+        if why == "rows" or (exact and why is False):
             result.track()
+        if exact:
+            self.settle(result)
         if auto and frame.n:
             self._mostly_unknown = 2 * int(np.count_nonzero(result.unknown_rows())) > frame.n
         return result
 
-    def reference(self, frame: Frame, on: dt.date, outputs=None) -> ColumnarResult:
+    def settle(self, result: ColumnarResult) -> None:
+        """Settle the unknown outputs of ``result`` by cases (core/exact.py), in place.
+
+        Each round evaluates every pending completion of every unknown (row, output) as
+        one frame (a frame per set of blank parameters given), made by repeating the rows
+        and writing the completed facts into the copied columns; outputs of one row that
+        need the same completion share its evaluation."""
+        rows = np.flatnonzero(result.unknown_rows())
+        if not len(rows):
+            return
+        checked, entity = self.program.checked, result.frame.entity
+        searches = [(row, name, exact.Search(self.program.space, entity, result.facts(name, row),
+                                             values=exact.type_values(checked, checked.rules[name].type)))
+                    for row in rows.tolist() for name in result.outputs if result.unknown[name][row]]
+        while True:
+            todo = [(s, c) for s in searches for c in s[2].pending]
+            if not todo:
+                break
+            outcomes = self._complete(todo, result)
+            for s in searches:
+                if s[2].pending:
+                    s[2].feed([outcomes[(s[0], _key(c), s[1])] for c in s[2].pending])
+        for row, name, search in searches:
+            if search.decided:
+                self._decide(result, name, row, search.value)
+            else:
+                listed = exact.listed(checked, checked.rules[name].type, search.possible)
+                if listed is not None:
+                    result.possible.setdefault(name, {})[row] = listed
+
+    def _complete(self, todo, result) -> dict:
+        """The outcome of each (row, completion, output) asked for in ``todo``."""
+        wanted: dict = {}  # (params, row, completion key) -> (completion, {names})
+        for (row, name, _), c in todo:
+            params = tuple(sorted(exact.parameters(c).items()))
+            wanted.setdefault((params, row, _key(c)), (c, set()))[1].add(name)
+        groups: dict = {}
+        for (params, row, key), (c, names) in wanted.items():
+            groups.setdefault(params, []).append((row, key, c, names))
+        out = {}
+        for params, items in groups.items():
+            frame = take_rows(result.frame, np.array([row for row, *_ in items], dtype=np.int64))
+            for k, (_, _, c, _) in enumerate(items):
+                for path, value in c.items():
+                    if not path.startswith("parameter:"):
+                        _write(self.program.checked, frame, k, path, value)
+            names = sorted(set().union(*(n for *_, n in items)))
+            sub = self.evaluate(frame, result.on, names, why=True, exact=False, given=dict(params))
+            decoded = {n: sub.decode(n) for n in names}
+            for k, (row, key, _, wanted_names) in enumerate(items):
+                for n in wanted_names:
+                    out[(row, key, n)] = _outcome(sub, decoded, n, k)
+        return out
+
+    def _decide(self, result: ColumnarResult, name: str, row: int, value) -> None:
+        """Write a value settled by cases into the output arrays."""
+        rule = self.program.checked.rules[name]
+        kind, values = rule.type.kind, enum_values(self.program.checked, rule.type)
+        data = result.values[name]
+        if data.dtype == object:
+            data[row] = value
+        else:
+            data[row] = encode_value(value, kind, values)
+        result.unknown[name][row] = False
+        result.why[name][row] = 0
+
+    def reference(self, frame: Frame, on: dt.date, outputs=None, exact: bool = True) -> ColumnarResult:
         """The same result computed row by row with the scalar evaluator: the semantics
         the columnar path must match (for tests)."""
         names = list(outputs or self.program.outputs(frame.entity))
         checked = self.program.checked
-        result = ColumnarResult(self, frame, on, names)
+        result = ColumnarResult(self, frame, on, names, exact=exact)
         records = to_records(checked, frame)
-        evals = [self.program.evaluate(r, on, frame.entity, outputs=names) for r in records]
+        evals = [self.program.evaluate(r, on, frame.entity, outputs=names, exact=exact) for r in records]
         for name in names:
             rule = checked.rules[name]
             kind, values = rule.type.kind, enum_values(checked, rule.type)
@@ -208,6 +294,8 @@ class ColumnarProgram:
                 elif name in ev.unknown:
                     unknown[i] = True
                     ids[i] = result.whys.intern(frozenset(ev.unknown[name]))
+                    if name in ev.possible:
+                        result.possible.setdefault(name, {})[i] = ev.possible[name]
                 else:
                     data[i] = ev.values[name] if kind == "money" else encode_value(ev.values[name], kind, values)
             if kind == "money":
@@ -215,6 +303,36 @@ class ColumnarProgram:
             result.values[name], result.unknown[name], result.error[name] = data, unknown, error
             result.why[name] = ids
         return result
+
+
+def _key(completion: dict) -> tuple:
+    return tuple(sorted(completion.items(), key=lambda kv: kv[0]))
+
+
+def _write(checked, frame: Frame, k: int, path: str, value) -> None:
+    """Set the fact at ``path`` (``members[2].age``) of row ``k`` of a frame to ``value``."""
+    *parents, name = path.split(".")
+    for seg in parents:
+        field_name, index = seg[:-1].split("[")
+        ch = frame.children[field_name]
+        k = int(np.searchsorted(ch.parent, k)) + int(index)  # children are grouped by parent
+        frame = ch.frame
+    fld = checked.entities[frame.entity].fields[name]
+    col = frame.columns.get(name)
+    if col is None:  # the whole column was absent: every row of it is missing
+        col = frame.columns[name] = Column(empty_array(fld.type.kind, frame.n), np.ones(frame.n, dtype=bool))
+    col.data[k] = encode_value(value, fld.type.kind, enum_values(checked, fld.type))
+    if col.missing is not None:
+        col.missing[k] = False
+
+
+def _outcome(sub: ColumnarResult, decoded: dict, name: str, k: int):
+    """One completion's outcome: its value, an Unknown of its facts, or an error."""
+    if sub.error[name][k]:
+        return exact.ErrorOutcome("error")
+    if sub.unknown[name][k]:
+        return Unknown(frozenset(sub.facts(name, k)))
+    return decoded[name][k]
 
 
 def _why_ids(v: V, unknown: np.ndarray, n: int, tracked: bool) -> np.ndarray:

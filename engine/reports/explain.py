@@ -14,14 +14,15 @@ _WORDS = {
            "expr": "表达式", "conditions": "判断条件", "params": "参数", "from": "自 {d} 起",
            "source": "来源", "because": "依据", "holds": "成立", "fails": "不成立", "margin": "差 {m}",
            "depends": "依据的规则", "variant": "变体", "gap": "来源未给出金额", "error": "错误",
-           "absent": "（缺省读作此值）", "yes": "是", "no": "否", "cell": "满足"},
+           "absent": "（缺省读作此值）", "yes": "是", "no": "否", "cell": "满足",
+           "cases": "分情况：{facts} 取任何值结论都相同"},
     "en": {"entity": "entity", "on": "as of", "policy": "policy", "unknown": "unknown", "waits": "waiting on",
            "row": "decision table row {n}", "rows": "decision table rows {n} (several possible, same outcome)",
            "exception": "exception", "expr": "expression", "conditions": "conditions", "params": "parameters",
            "from": "from {d}", "source": "source", "because": "decided by", "holds": "holds", "fails": "fails",
            "margin": "margin {m}", "depends": "rules used", "variant": "variant", "gap": "no amount in source",
            "error": "error", "absent": " (absent, read as this)", "yes": "yes", "no": "no",
-           "cell": "matches"},
+           "cell": "matches", "cases": "by cases: every value of {facts} gives this outcome"},
 }
 
 
@@ -33,9 +34,16 @@ def render_text(result, output: str, lang: str = "zh", depth: int = 2) -> str:
     if at is None:
         return f"{output}: {w['unknown']}"
     node = _as_if_alone(roots[at], _computed(roots[:at]), set())
-    head = [f"{_label(node, lang)} = {_value(node.value, node, lang)}",
+    head = [f"{_label(node, lang)} = {_value(node.value, node, lang)}{_possible(node, lang)}",
             f"  {w['entity']} {result.id or '—'} · {w['on']} {result.on} · {w['policy']} {result.variant}"]
     return "\n".join(head + _body(node, lang, depth, "  "))
+
+
+def _possible(node, lang) -> str:
+    """`` ∈ {red, yellow}``: the values an unknown output may still take (core/exact.py)."""
+    if node.value is not None or not node.possible:
+        return ""
+    return " ∈ {" + ", ".join(_value(v, node, lang) for v in node.possible) + "}"
 
 
 def _computed(roots) -> dict:
@@ -128,6 +136,8 @@ def _decided(node, lang, pad) -> list[str]:
             out.append(f"{pad}  {cell['input']}: {label} {value} {w['cell']} {_cell_condition(cell)}"
                        + (_paren(w["margin"].format(m=margin), lang) if margin else ""))
         return out
+    if d["kind"] == "cases":
+        return [f"{pad}{w['because']}: {w['cases'].format(facts=', '.join(d.get('facts', [])))}"]
     if d["kind"] == "exception":
         label = _pick(d.get("labels"), lang) or d.get("id")
         src = _paren(f"{w['source']} {', '.join(d['sources'])}", lang) if d.get("sources") else ""

@@ -3,7 +3,8 @@
 ``Result`` is a pydantic model: ``result["monitoring_tier"]``, ``result.unknown``,
 ``result.explain("monitoring_tier", lang="en")`` (on a result evaluated with
 ``trace=True``: a result carries what it shows and never calls back into the policy). Money and ratios are ``Decimal``,
-enums their stored value, undecided outputs ``None`` (listed in ``unknown``).
+enums their stored value, undecided outputs ``None`` (listed in ``unknown``; a bool or enum
+one also in ``possible``, with the values some completion of its missing facts gives).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class Result(BaseModel):
     variant: str = "base"
     values: dict[str, Any]
     unknown: dict[str, list[str]] = {}
+    possible: dict[str, list] = {}  # unknown bool/enum output -> the values still possible
     errors: dict[str, OutputError] = {}
     trace: Trace | None = None
     warnings: list[OutputError] = []  # facts accepted with a warning (W906 under allow_unknown_fields)
@@ -58,13 +60,16 @@ class Result(BaseModel):
         return render_text(self, output, lang)
 
     def to_dict(self) -> dict:
-        """The `fupin eval` JSON shape as data: id, results, unknown (and errors if any).
+        """The `fupin eval` JSON shape as data: id, results, unknown (and possible, errors
+        if any).
 
         Dates become ISO text; money, ratios and decimals stay ``Decimal``.
         """
         from .jsonout import plain_json
 
         out = {"id": self.id, "results": plain_json(self.values), "unknown": self.unknown}
+        if self.possible:
+            out["possible"] = plain_json(self.possible)
         if self.errors:
             out["errors"] = {k: {"code": e.code, "message": e.message, "location": e.location}
                              for k, e in self.errors.items()}

@@ -60,6 +60,7 @@ class TraceNode(BaseModel):
     value: Any = None
     value_label: dict | None = None
     unknown_facts: list[str] = []
+    possible: list | None = None
     error: str | None = None
     decided_by: dict | None = None
     reads: list[Read] = []
@@ -174,6 +175,24 @@ def _node(frame: _Frame, program) -> TraceNode:
         comparisons=comparisons, sources=[str(s) for s in rule.sources], origin=rule.origin,
         children=[_node(c, program) for c in frame.children],
     )
+
+
+def settle(trace: Trace, program, settled: dict, possible: dict) -> Trace:
+    """The trace with its outputs settled by cases (core/exact.py) shown so: a decided
+    output takes its value, ``decided_by`` of kind ``cases`` naming the facts every
+    value of which gives it; an unknown one lists its ``possible`` values."""
+    roots = []
+    for node in trace.roots:
+        if node.path == "" and node.rule in settled:
+            value, facts = settled[node.rule]
+            rule = program.checked.rules[node.rule]
+            node = node.model_copy(update={
+                "value": _json(value), "value_label": _value_label(rule, value, program.checked),
+                "unknown_facts": [], "decided_by": {"kind": "cases", "facts": sorted(facts)}})
+        elif node.path == "" and node.rule in possible and node.unknown_facts:
+            node = node.model_copy(update={"possible": [_json(v) for v in possible[node.rule]]})
+        roots.append(node)
+    return trace.model_copy(update={"roots": roots})
 
 
 def _value_label(rule, value, checked) -> dict | None:

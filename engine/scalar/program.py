@@ -14,7 +14,8 @@ from ...dsl.checker.checked import CheckedPolicy, Gap
 from .compile import Compiler
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
-from ..reports.trace import Recorder, to_model
+from ..reports.trace import Recorder, settle as settle_trace, to_model
+from ..core import exact
 from ..core.values import EvalError, ParamIssue, Unknown
 
 
@@ -30,6 +31,7 @@ class Evaluation:
     unknown: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
     trace: object | None = None
+    possible: dict = field(default_factory=dict)  # unknown output -> the values still possible
 
 
 class Meta:
@@ -89,6 +91,7 @@ class Program:
         self._children = {(e.name, f): c for e in checked.entities.values() for f, c in e.children.items()}
         self._outputs = {e: [n for n, r in checked.rules.items() if r.entity == e and not r.internal]
                          for e in checked.entities}
+        self.space = exact.Space(checked)
 
     @property
     def traced_rules(self) -> dict:
@@ -133,8 +136,10 @@ class Program:
 
     # --- evaluation
 
-    def evaluate(self, facts: dict, on: dt.date, entity: str, outputs=None, trace: bool = False) -> Evaluation:
-        """Evaluate already validated facts of one entity on a date."""
+    def evaluate(self, facts: dict, on: dt.date, entity: str, outputs=None, trace: bool = False,
+                 exact: bool = True) -> Evaluation:
+        """Evaluate already validated facts of one entity on a date; ``exact`` settles
+        unknown outputs by cases (core/exact.py)."""
         values, starts = self.params_on(on)
         key = self.checked.entities[entity].key
         ident = facts.get(key)
@@ -143,6 +148,7 @@ class Program:
         rules = self.traced_rules if trace else self.fast_rules
         ctx = Context(self, values, starts, rules, recorder)
         env = (TracedEnv if trace else Env)(facts, "", None, ctx, entity)
+        settled: dict = {}
         for name in outputs or self.outputs(entity):
             try:
                 value = env.rule(name)
@@ -150,14 +156,47 @@ class Program:
                 result.values[name] = None
                 result.errors[name] = exc.diagnostic
                 continue
+            if type(value) is Unknown and exact:
+                waiting = value.facts
+                value = self._settle(facts, on, entity, name, value, result)
+                if type(value) is not Unknown:
+                    settled[name] = (value, waiting)
             if type(value) is Unknown:
                 result.values[name] = None
                 result.unknown[name] = sorted(value.facts)
             else:
                 result.values[name] = value
         if recorder is not None:
-            result.trace = to_model(recorder, on, entity, result.id, self.checked.variant)
+            result.trace = settle_trace(to_model(recorder, on, entity, result.id, self.checked.variant), self,
+                                        settled, result.possible)
         return result
+
+
+    def _settle(self, facts: dict, on: dt.date, entity: str, name: str, value: Unknown, result: Evaluation):
+        """Decide an unknown output by cases (core/exact.py): its value when every
+        completion of the missing facts agrees, else ``value``, noting what is possible."""
+        search = exact.run(exact.Search(self.space, entity, value.facts,
+                                        values=exact.type_values(self.checked, self.checked.rules[name].type)),
+                           lambda completions: [self.complete(facts, on, entity, name, c) for c in completions])
+        if search.decided:
+            return search.value
+        possible = exact.listed(self.checked, self.checked.rules[name].type, search.possible)
+        if possible is not None:
+            result.possible[name] = possible
+        return value
+
+    def complete(self, facts: dict, on: dt.date, entity: str, name: str, completion: dict):
+        """Output ``name`` with the missing facts (and blank parameters) of
+        ``completion`` given: a value, an Unknown, or an ``exact.ErrorOutcome``."""
+        values, starts = self.params_on(on)
+        given = exact.parameters(completion)
+        if given:
+            values = {**values, **given}
+        env = Env(exact.assign(facts, completion), "", None, Context(self, values, starts, self.fast_rules), entity)
+        try:
+            return env.rule(name)
+        except EvalError as exc:
+            return exact.ErrorOutcome(exc.diagnostic.code)
 
 
 def _range_detail(p, picked):

@@ -1,0 +1,405 @@
+"""Exact unknowns: decide an output when every completion of its missing facts agrees.
+
+Three-valued evaluation (values.py) is sound but coarse: a table row whose unknown cell
+cannot change the outcome, or two rows that give the same value on both sides of an
+unknown threshold, still leave the output unknown. This module settles such an output
+by cases. The facts an :class:`Unknown` names are given, in turn, every value that can
+make a difference (:class:`Space`):
+
+- a bool: ``false``, ``true``; an enum: each declared value;
+- a number or a date: every threshold the policy uses (its literals, the values of its
+  parameters on any date, the fields' ``min``/``max``, zero; for dates also the first
+  day of each year around them, where ``year()`` changes) and one unit either side
+  (integer 1, money and other decimals 0.01, date one day), kept within the field's
+  declared ``min``/``max``; between two such points every comparison with a threshold
+  has the same outcome;
+- a parameter the source leaves blank (``parameter:NAME``): the same, by its type.
+
+The output is evaluated once per completion (:class:`Search`); a completion that is
+still unknown on facts not yet given is split further on those. The output is decided
+when every completion gives the same value; otherwise it stays unknown, naming the same
+facts as before, and the values the completions gave are its *possible* values. A fact
+that cannot be enumerated (text, a missing list of children, a parent evaluated without
+its facts) or a search larger than :data:`BUDGET` completions leaves the output unknown
+with no possible values (``None``: any value of its type). A completion that raises an
+evaluation error counts as an answer of its own: the output is then not decided.
+
+The search is the same for both evaluators: :class:`Search` hands out completions and
+takes back their outcomes; the scalar program evaluates them one by one, the columnar
+one as a frame per round.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from decimal import Decimal
+
+from ...dsl import typed as t
+
+FINITE = ("bool", "enum")  # output kinds whose possible values are listed (numbers: any)
+BUDGET = 256  # completions evaluated per output at most; beyond it the output stays unknown (sound)
+
+_STEP = {"integer": 1, "money": Decimal("0.01"), "decimal": Decimal("0.01"), "ratio": Decimal("0.01"),
+         "date": dt.timedelta(days=1)}
+_SEGMENT = re.compile(r"^(\w+)\[(\d+)\]$")
+
+
+class ErrorOutcome:
+    """A completion whose evaluation raised an error (by its code)."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def __eq__(self, other):
+        return isinstance(other, ErrorOutcome) and other.code == self.code
+
+    def __hash__(self):
+        return hash(("error", self.code))
+
+
+class Space:
+    """The values each missing fact of a checked policy is given when settling by cases."""
+
+    def __init__(self, checked):
+        self.checked = checked
+        self.points = _thresholds(checked)
+        self.direct = _direct_thresholds(checked)
+        self._cache: dict = {}
+
+    def domain(self, entity: str, fact: str):
+        """The candidate values of ``fact`` (a path as unknowns name it, relative to an
+        ``entity`` instance), or None when it cannot be enumerated."""
+        key = (entity, fact)
+        if key not in self._cache:
+            self._cache[key] = self._domain(entity, fact)
+        return self._cache[key]
+
+    def _domain(self, entity, fact):
+        if fact.startswith("parameter:"):
+            p = self.checked.params.get(fact[len("parameter:"):])
+            return None if p is None else self._values(p.type, None, None)
+        ent = self.checked.entities.get(entity)
+        *parents, name = fact.split(".")
+        for seg in parents:
+            m = _SEGMENT.match(seg)
+            fld = ent.fields.get(m.group(1)) if m and ent is not None else None
+            if fld is None or not fld.child:
+                return None  # a parent read without its facts, or not a path we know
+            ent = self.checked.entities.get(fld.child)
+        fld = ent.fields.get(name) if ent is not None else None
+        if fld is None or fld.child:
+            return None
+        return self._values(fld.type, fld.min, fld.max, self.direct.get((ent.name, name)))
+
+    def _values(self, ftype, lo, hi, direct=None):
+        """``direct``: the thresholds a field is only ever compared with (None: it is
+        used otherwise too, in arithmetic or against a computed value: every threshold
+        of its kind is a candidate)."""
+        kind = ftype.kind
+        if kind == "bool":
+            return (False, True)
+        if kind == "enum":
+            return tuple(self.checked.enums[ftype.name].values)
+        pts = self.points.get(kind)
+        if pts is None:
+            return None
+        if direct is not None:
+            pts = _around(kind, [*direct, _ZERO[kind]])
+        return tuple(v for v in pts if (lo is None or v >= lo) and (hi is None or v <= hi))
+
+
+def _around(kind: str, values) -> tuple:
+    """Each value of a kind and one unit either side, sorted."""
+    step = _STEP[kind]
+    out = set()
+    for v in values:
+        if kind == "integer" and not isinstance(v, int):
+            if v != v.to_integral_value():
+                out |= {int(v // 1), int(v // 1) + 1}
+                continue
+            v = int(v)
+        out |= {v - step, v, v + step}
+    return tuple(sorted(out))
+
+
+def _direct_thresholds(checked) -> dict:
+    """``(entity, field) -> thresholds`` for each number or date field whose every use is
+    a comparison with constants (literals, parameters): only those and one unit either
+    side can change an outcome. A field used any other way is left out (every threshold
+    of its kind is then a candidate)."""
+    found: dict = {}
+    wide: set = set()
+    seen: set = set()
+
+    def compared(node, others):
+        fld = _field(node)
+        if fld is None:
+            return
+        seen.add(id(fld))
+        values = [_constants(checked, o) for o in others]
+        if any(v is None for v in values):
+            wide.add((fld.entity, fld.name))
+        else:
+            found.setdefault((fld.entity, fld.name), set()).update(x for v in values for x in v)
+
+    for rule in checked.rules.values():
+        if rule.table is not None:
+            for n, tin in enumerate(rule.table.inputs):
+                ops = [o for row in rule.table.rows if tin.name in row.tests
+                       for o in _cell_operands(row.tests[tin.name])]
+                compared(tin.expr, ops)
+    for node in _nodes(checked):
+        if isinstance(node, t.TCompare):
+            for a, b in zip(node.operands, node.operands[1:]):
+                compared(a, [b])
+                compared(b, [a])
+        elif isinstance(node, t.TIn):
+            c = node.container
+            compared(node.subject, list(c.items) if isinstance(c, t.TSet) else [c.lo, c.hi])
+    for node in _nodes(checked):
+        if isinstance(node, t.TField) and id(node) not in seen:
+            wide.add((node.entity, node.name))
+    return {k: tuple(v) for k, v in found.items() if k not in wide}
+
+
+def _field(node):
+    """The field a node reads as it is (None for anything computed)."""
+    return node if isinstance(node, t.TField) else None
+
+
+def _cell_operands(test) -> list:
+    from .cells import of_test, operands
+
+    return operands(of_test(test))
+
+
+def _constants(checked, node) -> list | None:
+    """The values a constant operand can take (a literal; a parameter on any date), or
+    None for a computed operand."""
+    if isinstance(node, t.TLit):
+        return [node.value] if node.value is not None and not isinstance(node.value, (bool, str)) else []
+    if isinstance(node, t.TParam):
+        p = checked.params[node.name]
+        return [v for _, v in p.periods if isinstance(v, (int, Decimal, dt.date)) and not isinstance(v, bool)]
+    if isinstance(node, t.TNeg) and isinstance(node.operand, t.TLit):
+        return [-node.operand.value]
+    return None
+
+
+def _thresholds(checked) -> dict:
+    """Every threshold of the policy by kind, with one unit either side, sorted."""
+    found = {k: set() for k in _STEP}
+
+    def add(kind, value):
+        if kind not in _STEP or value is None or isinstance(value, bool):
+            return
+        if kind == "date":
+            if not isinstance(value, dt.date):
+                return
+        elif not isinstance(value, (int, Decimal)):
+            return
+        step = _STEP[kind]
+        value = value if kind in ("integer", "date") else Decimal(value)
+        if kind == "integer" and not isinstance(value, int):
+            return
+        found[kind] |= {value - step, value, value + step}
+
+    for p in checked.params.values():
+        for _, value in p.periods:
+            _add_number(add, p.type.kind, value)
+    for ent in checked.entities.values():
+        for fld in ent.fields.values():
+            for bound in (fld.min, fld.max):
+                _add_number(add, fld.type.kind, bound)
+    for node in _nodes(checked):
+        if isinstance(node, t.TLit):
+            _add_number(add, node.type.kind, node.value)
+    for kind, zero in _ZERO.items():
+        add(kind, zero)  # every kind has a point and both its sides, even with no threshold
+    for d in list(found["date"]):  # ``year(d)`` makes each new year a threshold too
+        add("date", dt.date(d.year, 1, 1))
+        add("date", dt.date(d.year + 1, 1, 1))
+    return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
+_ZERO = {"integer": 0, "money": Decimal(0), "decimal": Decimal(0), "ratio": Decimal(0), "date": dt.date(2020, 6, 30)}
+
+
+def _add_number(add, kind, value):
+    """A threshold of one kind is a threshold for every number kind: rules compare
+    integers with money and ratios with decimals."""
+    if kind == "date":
+        add("date", value)
+    elif kind in ("integer", "money", "decimal", "ratio"):
+        for k in ("money", "decimal", "ratio"):
+            add(k, value)
+        if isinstance(value, int) or (isinstance(value, Decimal) and value == value.to_integral_value()):
+            add("integer", int(value))
+
+
+def _nodes(checked):
+    """Every typed node of every rule (expressions, table inputs, cells, exceptions)."""
+    for rule in checked.rules.values():
+        roots = [rule.expr] if rule.expr is not None else []
+        if rule.table is not None:
+            roots += [i.expr for i in rule.table.inputs]
+            for row in rule.table.rows:
+                roots += [row.then, *row.tests.values()]
+        for e in rule.exceptions:
+            roots += [e.when, e.value]
+        for root in roots:
+            yield from t.walk(root)
+
+
+def assign(facts: dict, assignment: dict) -> dict:
+    """``facts`` with each ``path -> value`` of ``assignment`` set (copied along the
+    path; the original is left as it is). Parameters are not facts and are skipped."""
+    out = dict(facts)
+    for path, value in assignment.items():
+        if path.startswith("parameter:"):
+            continue
+        *parents, name = path.split(".")
+        node = out
+        for seg in parents:
+            m = _SEGMENT.match(seg)
+            field, index = m.group(1), int(m.group(2))
+            kids = list(node[field])
+            kids[index] = dict(kids[index])
+            node[field] = kids
+            node = kids[index]
+        node[name] = value
+    return out
+
+
+def parameters(assignment: dict) -> dict:
+    """The parameter values an assignment gives (``name -> value``)."""
+    return {k[len("parameter:"):]: v for k, v in assignment.items() if k.startswith("parameter:")}
+
+
+class Search:
+    """Settle one output by cases. ``pending`` lists the completions (``fact -> value``)
+    to evaluate next; ``feed`` takes their outcomes (a value, an Unknown or an
+    :class:`ErrorOutcome`), in the same order, and may list more. When ``pending`` is
+    empty, ``decided`` tells whether every completion gave the same value (``value``)
+    and ``possible`` lists the values they gave (None: not enumerable)."""
+
+    def __init__(self, space: Space, entity: str, facts, budget: int = BUDGET, values: tuple | None = None):
+        """``values``: every value the output's type has (a bool or an enum), or None
+        (any other type). The search stops early once the output is known to be
+        undecided and nothing more can be learnt: two different answers for a number,
+        every value of its type seen for a bool or an enum."""
+        self.space, self.entity, self.budget, self.values = space, entity, budget, values
+        self.outcomes: list = []
+        self.open = True  # False once some completion cannot be enumerated further
+        self.queue: list[dict] = self._split({}, facts)
+        self.pending: list[dict] = []
+        self._next(first=True)
+
+    def _next(self, first=False) -> None:
+        """Hand out the next completions: first the first and last one (most apart),
+        then the rest."""
+        if first and len(self.queue) > 2:
+            self.pending = [self.queue.pop(0), self.queue.pop()]
+        else:
+            self.pending, self.queue = self.queue, []
+
+    def _split(self, base: dict, facts) -> list[dict]:
+        names = sorted(f for f in facts if f not in base)
+        domains = [self.space.domain(self.entity, f) for f in names]
+        if not names or any(d is None for d in domains):
+            self.open = False
+            return []
+        size = 1
+        for d in domains:
+            size *= len(d)
+        self.budget -= size
+        if self.budget < 0:
+            self.open = False
+            return []
+        return [{**base, **dict(zip(names, combo))} for combo in itertools.product(*domains)]
+
+    def feed(self, outcomes: list) -> None:
+        for completion, outcome in zip(self.pending, outcomes):
+            facts = getattr(outcome, "facts", None)
+            if facts is not None:  # still unknown: split on what it waits on now
+                self.queue += self._split(completion, facts)
+                if not self.open:
+                    break
+            else:
+                self.outcomes.append(outcome)
+        if not self.open or self._settled_undecided():
+            self.pending, self.queue = [], []
+            return
+        self._next()
+
+    def _settled_undecided(self) -> bool:
+        keys = {_key(o) for o in self.outcomes}
+        if len(keys) < 2:
+            return False
+        if self.values is None:
+            return True
+        return {(_key(v)) for v in self.values} <= keys
+
+    @property
+    def decided(self) -> bool:
+        if not self.open or not self.outcomes or isinstance(self.outcomes[0], ErrorOutcome):
+            return False
+        first = _key(self.outcomes[0])
+        return all(_key(o) == first for o in self.outcomes)
+
+    @property
+    def value(self):
+        return self.outcomes[0]
+
+    @property
+    def possible(self) -> list | None:
+        """The distinct values the completions gave, sorted (errors left out); None
+        when not enumerable. Complete for a bool or an enum output (its search stops
+        early only once every value of its type was seen), not for others."""
+        if not self.open:
+            return None
+        seen, out = set(), []
+        for o in self.outcomes:
+            if isinstance(o, ErrorOutcome) or _key(o) in seen:
+                continue
+            seen.add(_key(o))
+            out.append(o)
+        return sorted(out, key=_order)
+
+
+def _key(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _order(value):
+    return (type(value).__name__, str(value) if isinstance(value, (list, str)) else value)
+
+
+def run(search: Search, evaluate) -> Search:
+    """Drive a search to its end with ``evaluate(completions) -> outcomes``."""
+    while search.pending:
+        search.feed(evaluate(search.pending))
+    return search
+
+
+def listed(checked, rtype, values: list | None) -> list | None:
+    """The possible values of an output as results list them: for a bool or an enum
+    output only (a number's possible values are any in a range), in declaration order
+    (``false`` before ``true``); None otherwise."""
+    if values is None or rtype.kind not in FINITE:
+        return None
+    order = (False, True) if rtype.kind == "bool" else tuple(checked.enums[rtype.name].values)
+    return sorted(values, key=order.index)
+
+
+def type_values(checked, rtype) -> tuple | None:
+    """Every value of a bool or enum type (None for other types): a search for an output
+    of this type may stop once it has seen them all."""
+    if rtype.kind == "bool":
+        return (False, True)
+    if rtype.kind == "enum":
+        return tuple(checked.enums[rtype.name].values)
+    return None

@@ -1,0 +1,265 @@
+"""Exact unknowns against brute force: an output is decided exactly when every completion
+of the missing facts gives the same answer (issue 11, item 1).
+
+Complete entities (the household generator for the pack; hypothesis facts with every
+gap filled for tests/fixtures/columnar) lose one or two facts; the scalar and the columnar
+evaluators then evaluate them, and this module's own enumeration evaluates every
+completion of the removed facts — bools, enum values, and numbers and dates on and one
+unit either side of every threshold the policy uses (tests/factsgen.py), within the
+field's min/max — on complete facts, where no unknown and no settling by cases occurs.
+Decided must equal decidable (zero unsound, none missed), the decided value must be the
+one every completion gives, and the possible values of an unknown bool or enum output
+must be the set the completions give. ``FUPIN_EXACT_EXAMPLES`` raises the number of
+entities tried (default 40 per policy).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fupin import load_policy
+from fupin.engine.columnar.frame import from_records
+from fupin.engine.columnar.program import ColumnarProgram
+from fupin.engine.core.values import ParamIssue
+from fupin.engine.tools.generate import generate_households, records
+
+from factsgen import interesting
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = int(os.environ.get("FUPIN_EXACT_EXAMPLES", "24"))
+ON = dt.date(2020, 6, 30)
+MAX_COMPLETIONS = 600  # the brute force's own bound: larger removals are drawn again
+
+
+def domain(checked, fld, cands):
+    """The values the brute force gives a removed fact."""
+    kind = fld.type.kind
+    if kind == "bool":
+        return [False, True]
+    if kind == "enum":
+        return list(checked.enums[fld.type.name].values)
+    pool = [v for v in cands.get(kind, []) if (fld.min is None or v >= fld.min) and (fld.max is None or v <= fld.max)]
+    if kind == "money":
+        pool = [v for v in pool if v == v.quantize(Decimal("0.01"))]
+    if kind == "date":  # one day either side of every date, as for every other threshold
+        pool += [dt.date(d.year + k, 1, 1) for d in pool for k in (0, 1)]  # year() thresholds
+        pool = sorted({d + dt.timedelta(days=k) for d in pool for k in (-1, 0, 1)})
+    return pool or None
+
+
+def fill(checked, entity, rec, cands, rng):
+    """``rec`` with every missing fact given a value (child lists: empty), recursively."""
+    out = dict(rec)
+    for name, fld in checked.entities[entity].fields.items():
+        if fld.child:
+            out[name] = [fill(checked, fld.child, k or {}, cands, rng) for k in (out.get(name) or [])]
+        elif out.get(name) is None:
+            values = domain(checked, fld, cands) or (["x"] if fld.type.kind == "string" else None)
+            if values:
+                out[name] = rng.choice(values)
+    return out
+
+
+def removable(checked, entity, rec, cands):
+    """``(path, field)`` of each fact that may be removed (not required, enumerable)."""
+    out = []
+    for name, fld in checked.entities[entity].fields.items():
+        if fld.child:
+            for i, kid in enumerate(rec.get(name) or []):
+                out += [(f"{name}[{i}].{p}", f) for p, f in removable(checked, fld.child, kid, cands)
+                        if "[" not in p]
+        elif not fld.required and not fld.has_absent and name in rec and domain(checked, fld, cands):
+            # (a field with ``when_absent`` is never unknown: its absence reads as a value)
+            out.append((name, fld))
+    return out
+
+
+def assign(rec, path, value):
+    *parents, name = path.split(".")
+    out = dict(rec)
+    node = out
+    for seg in parents:
+        field, index = seg[:-1].split("[")
+        node[field] = list(node[field])
+        node[field][int(index)] = node = dict(node[field][int(index)])
+    if value is None:
+        node.pop(name)
+    else:
+        node[name] = value
+    return out
+
+
+def blank_parameters(program):
+    """``parameter:NAME`` and its values, for each parameter the source leaves blank on ON."""
+    values, _ = program.params_on(ON)
+    cands = interesting(program.checked)
+    out = {}
+    for name, v in values.items():
+        if type(v) is ParamIssue and v.unknown is not None:
+            kind = program.checked.params[name].type.kind
+            out[f"parameter:{name}"] = [False, True] if kind == "bool" else cands[kind]
+    return out
+
+
+def brute_force(program, entity, typed, removed, domains):
+    """Per output: the set of answers (values, or ('error', code)) over all completions;
+    an output left unknown by a blank parameter is evaluated for each of its values."""
+    answers: dict = {}
+    blanks = blank_parameters(program)
+    for combo in itertools.product(*domains):
+        facts = typed
+        for path, value in zip(removed, combo):
+            facts = assign(facts, path, value)
+        ev = program.evaluate(facts, ON, entity)
+        for name, value in ev.values.items():
+            if name in ev.unknown:
+                if not set(ev.unknown[name]) <= set(blanks):
+                    # a parent's fact, read by an entity evaluated alone: no completion decides it
+                    assert all("." in f and "[" not in f for f in ev.unknown[name] if f not in blanks), ev.unknown
+                    answers.setdefault(name, set()).add(("unknown",))
+                    continue
+                params = sorted(ev.unknown[name])
+                for given in itertools.product(*(blanks[p] for p in params)):
+                    out = program.complete(facts, ON, entity, name, dict(zip(params, given)))
+                    answers.setdefault(name, set()).add(_answer(out))
+                continue
+            key = ("error", ev.errors[name].code) if name in ev.errors else _answer(value)
+            answers.setdefault(name, set()).add(key)
+    return answers
+
+
+def _answer(value):
+    if hasattr(value, "code"):
+        return ("error", value.code)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def cases(policy, entity, raws, seed):
+    """(typed facts with some removed, removed paths, their domains), deterministic."""
+    program = policy.program()
+    checked, checker = program.checked, policy.facts_checker()
+    cands = interesting(checked)
+    rng = random.Random(seed)
+    out = []
+    for raw in raws:
+        typed, _ = checker.validate(fill(checked, entity, raw, cands, rng), entity)
+        if typed is None:
+            continue
+        options = removable(checked, entity, typed, cands)
+        for _ in range(5):
+            removed = rng.sample(options, min(len(options), rng.choice([1, 1, 2])))
+            domains = [domain(checked, f, cands) for _, f in removed]
+            if np.prod([len(d) for d in domains]) <= MAX_COMPLETIONS:
+                break
+        else:
+            continue
+        paths = [p for p, _ in removed]
+        gone = typed
+        for p in paths:
+            gone = assign(gone, p, None)
+        out.append((typed, gone, paths, domains))
+    return out
+
+
+def reads_absence(checked) -> set:
+    """Rules that read whether a fact is given (``is_known``), directly or through
+    other rules: their answer is about the absence itself, which no completion keeps."""
+    from fupin.dsl import typed as t
+
+    uses, direct = {}, set()
+    for name, rule in checked.rules.items():
+        nodes = []
+        roots = [rule.expr] if rule.expr is not None else []
+        if rule.table is not None:
+            roots += [i.expr for i in rule.table.inputs] + [r.then for r in rule.table.rows]
+            roots += [test for r in rule.table.rows for test in r.tests.values()]
+        roots += [x for e in rule.exceptions for x in (e.when, e.value)]
+        for root in roots:
+            nodes += list(t.walk(root))
+        uses[name] = {n.name for n in nodes if isinstance(n, t.TRule)}
+        if any(isinstance(n, t.TCall) and n.fn == "is_known" for n in nodes):
+            direct.add(name)
+    out, grew = set(direct), True
+    while grew:
+        grew = False
+        for name, used in uses.items():
+            if name not in out and used & out:
+                out.add(name)
+                grew = True
+    return out
+
+
+def check_exact(policy, entity, raws, seed):
+    program = policy.program()
+    checked = program.checked
+    absence = reads_absence(checked)
+    found = cases(policy, entity, raws, seed)
+    assert found
+    frame = from_records(checked, entity, [g for _, g, _, _ in found])
+    columnar = ColumnarProgram(program).evaluate(frame, ON, exact=True)
+    decided = decidable = 0
+    for row, (typed, gone, paths, domains) in enumerate(found):
+        answers = brute_force(program, entity, typed, paths, domains)
+        ev = program.evaluate(gone, ON, entity)
+        for name, seen in answers.items():
+            if name in absence:
+                continue
+            first = next(iter(seen))
+            one = len(seen) == 1 and not (isinstance(first, tuple) and first[:1] in (("error",), ("unknown",)))
+            where = f"{name} with {paths} removed from {gone.get('id')}: completions {sorted(map(str, seen))}"
+            got_unknown = name in ev.unknown
+            if name in ev.errors:
+                continue  # an error with facts missing is an error in every completion
+            if any(isinstance(a, tuple) and a[:1] == ("error",) for a in seen):
+                # Some completion fails (E807 dividing by a count of 0, …): three-valued
+                # evaluation skips an operation on an unknown operand, so the error it would
+                # raise is not seen (known limitation, docs/api.md); both evaluators agree.
+                assert bool(columnar.unknown[name][row]) == got_unknown, "columnar differs: " + where
+                continue
+            decidable += one
+            decided += not got_unknown
+            assert got_unknown != one, ("unsound: " if one is False else "missed: ") + where
+            if one:
+                want = next(iter(seen))
+                got = tuple(ev.values[name]) if isinstance(ev.values[name], list) else ev.values[name]
+                assert got == want, where
+            elif name in ev.possible:
+                assert {(tuple(v) if isinstance(v, list) else v) for v in ev.possible[name]} == {
+                    a for a in seen if not (isinstance(a, tuple) and a[:1] == ("error",))}, where
+            assert bool(columnar.unknown[name][row]) == got_unknown, "columnar differs: " + where
+            assert columnar.possible.get(name, {}).get(row) == ev.possible.get(name), "columnar possible: " + where
+        for name in ev.unknown:
+            assert ev.unknown[name] == columnar.facts(name, row), name
+    assert decided == decidable
+
+
+def test_pack_households_exact():
+    policy = load_policy(ROOT / "policy")
+    raws = records(generate_households(EXAMPLES, seed=11))
+    check_exact(policy, "household", raws, seed=11)
+
+
+@pytest.mark.parametrize("entity", ["household", "village"])
+def test_every_construct_exact(entity):
+    from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+
+    from factsgen import facts
+
+    policy = load_policy(ROOT / "tests/fixtures/columnar")
+    checked = policy.program().checked
+
+    @settings(max_examples=max(5, EXAMPLES // 4), deadline=None, derandomize=True, phases=[Phase.generate],
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.lists(facts(checked, entity), min_size=2, max_size=6))
+    def check(raws):
+        raws = [dict(r, id=f"r{i}") for i, r in enumerate(raws)]
+        check_exact(policy, entity, raws, seed=len(raws))
+
+    check()
