@@ -7,13 +7,14 @@ by cases. The facts an :class:`Unknown` names are given, in turn, every value th
 make a difference (:class:`Space`):
 
 - a bool: ``false``, ``true``; an enum: each declared value;
-- a number or a date: every threshold the policy uses (its literals, the values of its
-  parameters on any date, the fields' ``min``/``max``, zero; for dates also the first
-  day of each year around them, where ``year()`` changes) and one unit either side
-  (integer 1, money and other decimals 0.01, date one day), kept within the field's
-  declared ``min``/``max``; between two such points every comparison with a threshold
-  has the same outcome;
-- a parameter the source leaves blank (``parameter:NAME``): the same, by its type.
+- a number or a date that the policy only ever compares with constants (literals,
+  parameters): each constant it is compared with, zero, and one unit either side
+  (integer 1, money 0.01, date one day; decimals and ratios also the midpoints), kept
+  within the field's declared ``min``/``max``; between two such points every comparison
+  the policy makes with it has the same outcome;
+- a number or a date used any other way (arithmetic, aggregation, ``year()``, compared
+  with another fact), and a blank number parameter, is not enumerated: the output stays
+  unknown, since an outcome can change between any two points we would try.
 
 The output is evaluated once per completion (:class:`Search`); a completion that is
 still unknown on facts not yet given is split further on those. The output is decided
@@ -95,24 +96,28 @@ class Space:
         return self._values(fld.type, fld.min, fld.max, self.direct.get((ent.name, name)))
 
     def _values(self, ftype, lo, hi, direct=None):
-        """``direct``: the thresholds a field is only ever compared with (None: it is
-        used otherwise too, in arithmetic or against a computed value: every threshold
-        of its kind is a candidate)."""
+        """``direct``: the thresholds a number or date field is only ever compared with.
+
+        None means it is used otherwise too (in arithmetic, an aggregation, ``year()``,
+        against another fact or a computed value, or it is a blank parameter): then an
+        outcome can change between two thresholds (``income / 3 > 2000 且 income / 3 <
+        2010`` holds only for incomes in (6000, 6030), where no threshold lies), so the
+        fact is not enumerated and the output stays unknown: never decided unsoundly."""
         kind = ftype.kind
         if kind == "bool":
             return (False, True)
         if kind == "enum":
             return tuple(self.checked.enums[ftype.name].values)
-        pts = self.points.get(kind)
-        if pts is None:
+        if kind not in _STEP or direct is None:
             return None
-        if direct is not None:
-            pts = _around(kind, [*direct, _ZERO[kind]])
+        pts = _around(kind, [*direct, _ZERO[kind]])
         return tuple(v for v in pts if (lo is None or v >= lo) and (hi is None or v <= hi))
 
 
 def _around(kind: str, values) -> tuple:
-    """Each value of a kind and one unit either side, sorted."""
+    """Each value of a kind and one unit either side, sorted. Decimals and ratios are
+    finer than the unit (a ratio fact may be 0.035), so between two neighbouring points
+    their midpoint stands for the values strictly between (``r > 0.03 且 r < 0.04``)."""
     step = _STEP[kind]
     out = set()
     for v in values:
@@ -122,7 +127,10 @@ def _around(kind: str, values) -> tuple:
                 continue
             v = int(v)
         out |= {v - step, v, v + step}
-    return tuple(sorted(out))
+    points = sorted(out)
+    if kind in ("decimal", "ratio"):
+        points = sorted({*points, *((a + b) / 2 for a, b in zip(points, points[1:]))})
+    return tuple(points)
 
 
 def _direct_thresholds(checked) -> dict:
