@@ -32,6 +32,9 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--chunk-size", default=32_768, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
+@click.option("--three-valued", "three_valued", is_flag=True,
+              help="Skip settling unknown outputs by cases: faster where unknowns are common; some outputs "
+                   "fupin eval decides stay unknown / 不按情形穷举未知输出（更快，部分输出保持未知）")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")
 @click.option("--encoding", default=None,
               help="Encoding of CSV input (e.g. gb18030, utf-8; default: detected) / CSV 输入的编码（默认自动识别）")
@@ -39,7 +42,7 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
 def batch(policy, input_path, output, on, variant, entity, only, summary, quarantine, joins, members, households,
-          explain_id, chunk_size, engine_name, scheduler, timings, encoding, bom, lang):
+          explain_id, chunk_size, engine_name, scheduler, three_valued, timings, encoding, bom, lang):
     """Evaluate every row of a Parquet, CSV, JSONL or .xlsx dataset; quarantine invalid rows.
 
     INPUT may name a sheet of a workbook (`book.xlsx#农户`); a joined file may be a CSV,
@@ -49,7 +52,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
     outputs = [s.strip() for s in only.split(",") if s.strip()] if only else None
     try:
         pol = eb.load(policy)
-        job = eb.Job(pol, entity, variant, on, outputs, lang, summary)
+        job = eb.Job(pol, entity, variant, on, outputs, lang, summary, exact=not three_valued)
         joined = _joined(joins, members=members, households=households)
         source = eb.Source(input_path, job.layout, joined, chunk_size, encoding=encoding, kept=job.carried)
         if explain_id is not None:

@@ -214,7 +214,6 @@ def check_exact(policy, entity, raws, seed):
     frame = from_records(checked, entity, [g for _, g, _, _ in found])
     columnar = ColumnarProgram(program).evaluate(frame, ON, exact=True)
     space = Space(checked)
-    enumerable = [all(space.domain(entity, p) is not None for p in paths) for _, _, paths, _ in found]
     decided = decidable = 0
     for row, (typed, gone, paths, domains) in enumerate(found):
         answers = brute_force(program, entity, typed, paths, domains)
@@ -235,7 +234,7 @@ def check_exact(policy, entity, raws, seed):
                 assert bool(columnar.unknown[name][row]) == got_unknown, "columnar differs: " + where
                 continue
             assert got_unknown or one, "unsound: " + where  # some completion disagrees: never decided
-            if not enumerable[row]:
+            if not all(space.domain(entity, p, name) is not None for p in paths):
                 # A removed number used in arithmetic or against a computed value: the points
                 # tried here cannot prove it decidable (an outcome may change between them),
                 # and the engine rightly leaves it unknown; soundness is all that holds.
@@ -337,3 +336,29 @@ def test_never_decided_where_some_completion_disagrees(sound_policy, output, mis
     result = sound_policy.evaluate(base, only=[output])
     assert result.values[output] is None and result.unknown[output] == [missing]
     assert result.possible.get(output) in (None, [False, True])
+
+
+def test_batch_three_valued_flag_leaves_to_cases_what_eval_settles(tmp_path, monkeypatch):
+    """`fupin batch` settles unknowns as `fupin eval` does; --three-valued skips it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
+    monkeypatch.chdir(ROOT)
+    rows = [{"id": "R", "registered": True, "status": "exited", "food_secure": True, "clothing_secure": True,
+             "water_safe": True, "housing_grade": "A", "risk_event": True, "members": []}]
+    (tmp_path / "h.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    tiers = {}
+    for flags in ([], ["--three-valued"]):
+        out = tmp_path / f"out{len(flags)}.csv"
+        res = CliRunner().invoke(main, ["batch", "policy", str(tmp_path / "h.jsonl"), "-o", str(out),
+                                        "--only", "monitoring_tier", *flags])
+        assert res.exit_code == 0, res.output
+        import csv
+
+        first = next(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+        tiers[bool(flags)] = first["monitoring_tier"]
+    # exited with a risk event is red at any income (001:78): settled by cases, income missing
+    assert tiers == {False: "red", True: ""}

@@ -46,6 +46,7 @@ class JobSpec:
     outputs: tuple | None = None
     lang: str = "zh"
     summary: bool = False
+    exact: bool = True
 
     def job(self) -> Job:
         """The compiled job, made once per process."""
@@ -53,7 +54,7 @@ class JobSpec:
             from ..api import load_policy
 
             _JOBS[self] = Job(load_policy(self.root), self.entity, self.variant, self.on,
-                              list(self.outputs) if self.outputs else None, self.lang, self.summary)
+                              list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact)
         return _JOBS[self]
 
 
@@ -97,13 +98,13 @@ def _quarantine(outcome: PartOutcome) -> pd.DataFrame:
 
 
 def spec_of(policy_or_path, entity=None, variant=None, on=None, outputs=None, lang="zh",
-            summary=False) -> JobSpec:
+            summary=False, exact=True) -> JobSpec:
     """A JobSpec from a Policy (its folder) or a policy path."""
     source = getattr(policy_or_path, "source", None)
     root = str(source.root) if source is not None else str(policy_or_path)
     on_text = on.isoformat() if hasattr(on, "isoformat") else on
     return JobSpec(str(Path(root).resolve()), entity, variant, on_text, tuple(outputs) if outputs else None, lang,
-                   summary)
+                   summary, exact)
 
 
 def partition_tasks(spec: JobSpec, ddf) -> list:
@@ -150,7 +151,8 @@ def read_ddf(source):
 def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None) -> Report:
     """Run a file's batch on a Dask cluster, writing in input order like the local run."""
     ddf = read_ddf(source)
-    spec = spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang, job.want_summary)
+    spec = spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang, job.want_summary,
+                   job.exact)
     client, cluster = _client(scheduler)
     try:
         return _gather(client, spec, ddf, job, output, fmt, quarantine, progress)

@@ -83,7 +83,11 @@ class Job:
     """What is fixed for one batch run; :meth:`process` does one chunk."""
 
     def __init__(self, policy, entity: str | None = None, variant=None, on=None, outputs=None,
-                 lang: str = "zh", summary: bool = False):
+                 lang: str = "zh", summary: bool = False, exact: bool = True):
+        """``exact``: settle unknown outputs by cases, as ``fupin eval`` does (False: the
+        three-valued evaluation alone, much faster where unknowns are common, and some
+        outputs that ``eval`` decides stay unknown; docs/performance.md)."""
+        self.exact = exact
         self.program = policy.program(variant)
         checked = self.program.checked
         entity = policy.entity(entity, variant)  # None: the policy's default entity
@@ -137,7 +141,7 @@ class Job:
         if frame.n == 0:
             return self.schema.empty_table(), (Summary(self.entity) if self.want_summary else None)
         with self.clock("evaluate"):
-            result = self.columnar.evaluate(frame, self.day, self.outputs)
+            result = self.columnar.evaluate(frame, self.day, self.outputs, exact=self.exact)
         with self.clock("details"):
             explained = explanations(result, self.lang)
         with self.clock("tabulate"):

@@ -216,7 +216,8 @@ class ColumnarProgram:
             return
         checked, entity = self.program.checked, result.frame.entity
         searches = [(row, name, exact.Search(self.program.space, entity, result.facts(name, row),
-                                             values=exact.type_values(checked, checked.rules[name].type)))
+                                             values=exact.type_values(checked, checked.rules[name].type),
+                                             output=name))
                     for row in rows.tolist() for name in result.outputs if result.unknown[name][row]]
         while True:
             todo = [(s, c) for s in searches for c in s[2].pending]

@@ -67,18 +67,30 @@ class Space:
     def __init__(self, checked):
         self.checked = checked
         self.points = _thresholds(checked)
-        self.direct = _direct_thresholds(checked)
+        self._direct: dict = {}  # output (None: every rule) -> its fields' direct thresholds
         self._cache: dict = {}
 
-    def domain(self, entity: str, fact: str):
+    def domain(self, entity: str, fact: str, output: str | None = None):
         """The candidate values of ``fact`` (a path as unknowns name it, relative to an
-        ``entity`` instance), or None when it cannot be enumerated."""
-        key = (entity, fact)
+        ``entity`` instance) when settling ``output``, or None when it cannot be enumerated.
+
+        Whether a number can be enumerated depends only on how the rules ``output`` uses
+        (its dependency cone) read it: the income a monitoring tier only compares with the
+        red line is enumerable there even if a subsidy elsewhere divides it by three."""
+        key = (entity, fact, output)
         if key not in self._cache:
-            self._cache[key] = self._domain(entity, fact)
+            self._cache[key] = self._domain(entity, fact, self.direct(output))
         return self._cache[key]
 
-    def _domain(self, entity, fact):
+    def direct(self, output: str | None) -> dict:
+        """``(entity, field) -> thresholds`` of the fields that the rules ``output`` uses
+        only compare with constants (every rule when ``output`` is None)."""
+        if output not in self._direct:
+            rules = None if output is None else cone(self.checked, output)
+            self._direct[output] = _direct_thresholds(self.checked, rules)
+        return self._direct[output]
+
+    def _domain(self, entity, fact, direct):
         if fact.startswith("parameter:"):
             p = self.checked.params.get(fact[len("parameter:"):])
             return None if p is None else self._values(p.type, None, None)
@@ -93,7 +105,7 @@ class Space:
         fld = ent.fields.get(name) if ent is not None else None
         if fld is None or fld.child:
             return None
-        return self._values(fld.type, fld.min, fld.max, self.direct.get((ent.name, name)))
+        return self._values(fld.type, fld.min, fld.max, direct.get((ent.name, name)))
 
     def _values(self, ftype, lo, hi, direct=None):
         """``direct``: the thresholds a number or date field is only ever compared with.
@@ -133,7 +145,19 @@ def _around(kind: str, values) -> tuple:
     return tuple(points)
 
 
-def _direct_thresholds(checked) -> dict:
+def cone(checked, output: str) -> set:
+    """The rules ``output`` reads, itself included, through every rule reference."""
+    seen, todo = set(), [output]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in checked.rules:
+            continue
+        seen.add(name)
+        todo += [n.name for n in _nodes(checked, [name]) if isinstance(n, t.TRule)]
+    return seen
+
+
+def _direct_thresholds(checked, rules: set | None = None) -> dict:
     """``(entity, field) -> thresholds`` for each number or date field whose every use is
     a comparison with constants (literals, parameters): only those and one unit either
     side can change an outcome. A field used any other way is left out (every threshold
@@ -153,13 +177,13 @@ def _direct_thresholds(checked) -> dict:
         else:
             found.setdefault((fld.entity, fld.name), set()).update(x for v in values for x in v)
 
-    for rule in checked.rules.values():
-        if rule.table is not None:
+    for name, rule in checked.rules.items():
+        if rule.table is not None and (rules is None or name in rules):
             for n, tin in enumerate(rule.table.inputs):
                 ops = [o for row in rule.table.rows if tin.name in row.tests
                        for o in _cell_operands(row.tests[tin.name])]
                 compared(tin.expr, ops)
-    for node in _nodes(checked):
+    for node in _nodes(checked, rules):
         if isinstance(node, t.TCompare):
             for a, b in zip(node.operands, node.operands[1:]):
                 compared(a, [b])
@@ -167,7 +191,7 @@ def _direct_thresholds(checked) -> dict:
         elif isinstance(node, t.TIn):
             c = node.container
             compared(node.subject, list(c.items) if isinstance(c, t.TSet) else [c.lo, c.hi])
-    for node in _nodes(checked):
+    for node in _nodes(checked, rules):
         if isinstance(node, t.TField) and id(node) not in seen:
             wide.add((node.entity, node.name))
     return {k: tuple(v) for k, v in found.items() if k not in wide}
@@ -248,9 +272,12 @@ def _add_number(add, kind, value):
             add("integer", int(value))
 
 
-def _nodes(checked):
-    """Every typed node of every rule (expressions, table inputs, cells, exceptions)."""
-    for rule in checked.rules.values():
+def _nodes(checked, rules=None):
+    """Every typed node of every rule (of ``rules`` if given): expressions, table inputs,
+    cells, exceptions."""
+    for name, rule in checked.rules.items():
+        if rules is not None and name not in rules:
+            continue
         roots = [rule.expr] if rule.expr is not None else []
         if rule.table is not None:
             roots += [i.expr for i in rule.table.inputs]
@@ -294,12 +321,14 @@ class Search:
     empty, ``decided`` tells whether every completion gave the same value (``value``)
     and ``possible`` lists the values they gave (None: not enumerable)."""
 
-    def __init__(self, space: Space, entity: str, facts, budget: int = BUDGET, values: tuple | None = None):
+    def __init__(self, space: Space, entity: str, facts, budget: int = BUDGET, values: tuple | None = None,
+                 output: str | None = None):
         """``values``: every value the output's type has (a bool or an enum), or None
         (any other type). The search stops early once the output is known to be
         undecided and nothing more can be learnt: two different answers for a number,
         every value of its type seen for a bool or an enum."""
         self.space, self.entity, self.budget, self.values = space, entity, budget, values
+        self.output = output  # the rule settled: which of its facts can be enumerated
         self.outcomes: list = []
         self.open = True  # False once some completion cannot be enumerated further
         self.queue: list[dict] = self._split({}, facts)
@@ -316,7 +345,7 @@ class Search:
 
     def _split(self, base: dict, facts) -> list[dict]:
         names = sorted(f for f in facts if f not in base)
-        domains = [self.space.domain(self.entity, f) for f in names]
+        domains = [self.space.domain(self.entity, f, self.output) for f in names]
         if not names or any(d is None for d in domains):
             self.open = False
             return []

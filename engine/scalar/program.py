@@ -176,7 +176,8 @@ class Program:
         """Decide an unknown output by cases (core/exact.py): its value when every
         completion of the missing facts agrees, else ``value``, noting what is possible."""
         search = exact.run(exact.Search(self.space, entity, value.facts,
-                                        values=exact.type_values(self.checked, self.checked.rules[name].type)),
+                                        values=exact.type_values(self.checked, self.checked.rules[name].type),
+                                        output=name),
                            lambda completions: [self.complete(facts, on, entity, name, c) for c in completions])
         if search.decided:
             return search.value
