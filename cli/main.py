@@ -63,11 +63,15 @@ def check(policy, strict, fmt, lang):
     sys.exit(1 if failing else 0)
 
 
-def _facts(path: str, lang: str):
+ENCODING = click.option("--encoding", default=None,
+                        help="Encoding of a CSV facts file (e.g. gb18030; default: detected) / CSV 编码（默认自动识别）")
+
+
+def _facts(path: str, lang: str, encoding: str | None = None):
     from ..engine.facts.read import FactsFile
 
     try:
-        return FactsFile(path)
+        return FactsFile(path, encoding)
     except FupinError as exc:
         _fail(exc, lang)
 
@@ -86,14 +90,15 @@ def _only(only: str | None):
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option("--explain", "explain_output", default=None, help="Also explain this output for the first entity")
 @ALLOW_UNKNOWN
+@ENCODING
 @LANG
-def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, allow_unknown, lang):
+def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, allow_unknown, encoding, lang):
     """Evaluate entities from a JSON/YAML facts file."""
     from ..engine.reports.jsonout import dumps
     from ..engine.reports.table import render_results
 
     pol = _policy(policy, lang)
-    ffile = _facts(facts, lang)
+    ffile = _facts(facts, lang, encoding)
     try:
         evaluated = pol.evaluate_file(ffile, on=on, variant=variant, entity=entity, only=_only(only),
                                       allow_unknown_fields=allow_unknown)
@@ -150,13 +155,14 @@ def _as_of(evaluated, on, lang: str) -> str:
 @click.option("--entity", default=None, help="Entity (default: the policy's default entity)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @ALLOW_UNKNOWN
+@ENCODING
 @LANG
-def explain(policy, facts, output, ident, on, variant, entity, fmt, allow_unknown, lang):
+def explain(policy, facts, output, ident, on, variant, entity, fmt, allow_unknown, encoding, lang):
     """Explain one output for one entity: decision, conditions, parameters, sources."""
     from ..engine.reports.jsonout import dumps
 
     pol = _policy(policy, lang)
-    ffile = _facts(facts, lang)
+    ffile = _facts(facts, lang, encoding)
     found = pol.find(ffile, ident, entity, variant)
     if found is None:
         click.echo((f"没有 id 为 {ident} 的实体" if lang == "zh" else f"no entity with id {ident}"), err=True)

@@ -338,8 +338,19 @@ def test_carried_keys_come_from_declarations(pack):
     for name, ent in checked.entities.items():
         keys = carried_keys(checked, name)
         assert keys[:1] == ((ent.parent_key,) if ent.parent_key else keys[:1]), name
-    assert carried_keys(checked, "household") == ("village_id",)
-    assert carried_keys(checked, "member") == ("household_id", "village_id")
+    assert carried_keys(checked, "household") == ("village_id", "township_id")
+    assert carried_keys(checked, "member") == ("household_id", "village_id", "township_id")
+
+
+def test_township_is_carried_and_no_ancestor_key_is_a_fact(pack, tmp_path):
+    """A register naming each household's village and township: both columns reach the
+    output, neither is warned about (W906) in batch nor refused (E815) by eval."""
+    (tmp_path / "h.csv").write_text("id,village_id,township_id,status\nH1,V1,T1,poor\n", encoding="utf-8")
+    report, rows, _ = run(pack, tmp_path / "h.csv", tmp_path / "out.csv")
+    assert [(r["id"], r["village_id"], r["township_id"]) for r in rows] == [("H1", "V1", "T1")]
+    assert [w.code for w in report.warnings] == []
+    result = pack.evaluate({"id": "H1", "village_id": "V1", "township_id": "T1", "status": "poor"})
+    assert result.warnings == [] and result.id == "H1"
 
 
 @pytest.mark.parametrize("path, columns", [
@@ -472,3 +483,22 @@ def test_eval_reads_table_files(pack, tmp_path, make):
     bad = evaluated[1].invalid[0]  # the row as a spreadsheet numbers it (header: row 1), else the record number
     line = 3 if make in ("gb18030", "xlsx") else 2
     assert (bad.code, bad.span.file, bad.span.line, bad.span.col) == ("E802", str(path), line, 3)
+
+
+@pytest.mark.parametrize("encoding, code", [("gbk", 0), (None, 0), ("utf-8", 1)])
+def test_eval_encoding_option(tmp_path, monkeypatch, encoding, code):
+    """`fupin eval --encoding` names a CSV's encoding (detected without it); the wrong one
+    is a located E830, not a crash."""
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
+    (tmp_path / "g.csv").write_bytes("id,status,income_per_capita\nH1,已脱贫,4000\n".encode("gbk"))
+    monkeypatch.chdir(ROOT)
+    args = ["eval", "policy", str(tmp_path / "g.csv"), "--only", "monitoring_tier", "--lang", "en"]
+    res = CliRunner().invoke(main, args + (["--encoding", encoding] if encoding else []))
+    assert res.exit_code == code, res.output
+    if code:
+        assert "error[E830]" in res.stderr
+    else:
+        assert json.loads(res.stdout)[0]["results"]["monitoring_tier"] == "red"

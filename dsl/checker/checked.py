@@ -233,3 +233,16 @@ class CheckedPolicy:
         if chosen:
             return chosen[0]
         return next(iter(self.entities)) if len(self.entities) == 1 else None
+
+    def parent_keys(self, entity: str) -> tuple:
+        """The declared ``parent_key`` columns of ``entity`` and of its ancestors, nearest
+        first (a household's ``village_id``, then the village's ``township_id``): in flat
+        files they name where a row belongs; they are not facts."""
+        out, name, seen = [], entity, set()
+        while name is not None and name not in seen and name in self.entities:
+            seen.add(name)
+            ent = self.entities[name]
+            if ent.parent_key and ent.parent_key not in out:
+                out.append(ent.parent_key)
+            name = ent.parent
+        return tuple(out)

@@ -19,14 +19,7 @@ from .encoding import header
 
 def carried_keys(checked, entity: str) -> tuple:
     """The declared ``parent_key`` columns of an entity and of its ancestors, nearest first."""
-    out, name, seen = [], entity, set()
-    while name is not None and name not in seen and name in checked.entities:
-        seen.add(name)
-        ent = checked.entities[name]
-        if ent.parent_key and ent.parent_key not in out:
-            out.append(ent.parent_key)
-        name = ent.parent
-    return tuple(out)
+    return checked.parent_keys(entity)
 
 
 def input_columns(fmt: str, path: str, encoding: str = "utf-8") -> list:

@@ -46,7 +46,8 @@ class Validator:
         self.checked = checked
         self.layout = layout_of(checked, entity)
         self.facts = facts_checker
-        self.silent = set(self.layout.kept)  # the parent key: not a fact, never warned about
+        # the parent keys (a household's village_id, the village's township_id): not facts, never warned about
+        self.silent = set(self.layout.kept) | set(checked.parent_keys(entity))
         self.undeclared: list = []  # column paths seen and ignored (W906), in order
         self.structure_seen = False  # the first chunk with rows was checked for absent lists (E816)
         self._cells: dict = {}

@@ -59,7 +59,7 @@ def looks_like(checked, entity: str, names) -> tuple[str, list] | None:
     ``entity`` does, and at least half of all the names.
     """
     ent = checked.entities[entity]
-    names = [n for n in names if n not in (ent.key, ent.parent_key)]
+    names = [n for n in names if n != ent.key and n not in checked.parent_keys(entity)]
     mine = sum(1 for n in names if n in ent.fields)
     if mine == len(names):
         return None

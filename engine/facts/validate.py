@@ -70,7 +70,7 @@ class FactsChecker:
         for name, value in raw.items():
             fld = ent.fields.get(name)
             if fld is None:
-                if name != ent.parent_key:  # the column naming the parent in flat files: not a fact
+                if name not in self.checked.parent_keys(ent.name):  # where the row belongs (flat files): not a fact
                     diags.append(undeclared(unknown, self._key_span(where, path + (name,)), ent, name,
                                             prefix + str(name), ident, label))
                 continue
