@@ -163,7 +163,7 @@ def test_cli_prints_counts_warnings_and_summary(cli, tmp_path):
     assert (tmp_path / "out.quarantine.csv").read_text(encoding="utf-8").count("\n") == 1 + 19
     # the household's declared parent_key (village_id) is carried to the output (issue 11)
     assert pq.read_table(out).column_names == ["id", "village_id", "monitoring_tier", "monitoring_measure",
-                                               "exit_eligible", "education_aid_once", "unknown", "errors"]
+                                               "exit_eligible", "education_aid_once", "unknown", "possible", "errors"]
     assert pq.read_table(out).schema.field("education_aid_once").type == pa.decimal128(18, 2)
 
 

@@ -354,8 +354,8 @@ def test_township_is_carried_and_no_ancestor_key_is_a_fact(pack, tmp_path):
 
 
 @pytest.mark.parametrize("path, columns", [
-    (FIX / "households.csv", ["id", "village_id", *ONLY, "unknown", "errors"]),
-    (FIX / "households.jsonl", ["id", "village_id", *ONLY, "unknown", "errors"]),
+    (FIX / "households.csv", ["id", "village_id", *ONLY, "unknown", "possible", "errors"]),
+    (FIX / "households.jsonl", ["id", "village_id", *ONLY, "unknown", "possible", "errors"]),
     (FIX / "villages.csv", None),
 ])
 def test_output_columns(pack, tmp_path, path, columns):

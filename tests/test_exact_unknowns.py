@@ -362,3 +362,28 @@ def test_batch_three_valued_flag_leaves_to_cases_what_eval_settles(tmp_path, mon
         tiers[bool(flags)] = first["monitoring_tier"]
     # exited with a risk event is red at any income (001:78): settled by cases, income missing
     assert tiers == {False: "red", True: ""}
+
+
+def test_batch_possible_column_is_evals_possible(pack, tmp_path):
+    """The batch's `possible` column holds, row by row, the lists `policy.evaluate` gives."""
+    import json
+
+    from fupin.engine import batch as eb
+
+    rows = [{"id": "P1", "registered": True, "status": "exited", "food_secure": True, "clothing_secure": True,
+             "water_safe": True, "housing_grade": "A", "members": []},
+            {"id": "P2", "registered": True, "status": "exited", "income_per_capita": 12000, "risk_event": False,
+             "members": []}]
+    (tmp_path / "h.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    job = eb.Job(pack, None, None, None, ["monitoring_tier", "exit_eligible"], "en")
+    source = eb.Source(str(tmp_path / "h.jsonl"), job.layout, {}, 100, kept=job.carried)
+    eb.run_batch(job, source, str(tmp_path / "o.parquet"), "parquet", str(tmp_path / "q.csv"))
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(tmp_path / "o.parquet").to_pylist()
+    seen = 0
+    for row, raw in zip(table, rows):
+        want = pack.evaluate(raw, only=["monitoring_tier", "exit_eligible"]).possible
+        assert json.loads(row["possible"]) == want, raw["id"]
+        seen += bool(want)
+    assert seen  # P1 (income and risk missing) has possible tiers

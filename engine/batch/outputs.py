@@ -2,7 +2,8 @@
 
 One row per evaluated input row, in input order: the id, every selected output (null
 when it is unknown or an error), then ``unknown`` (JSON text: output → the facts it
-waits for) and ``errors`` (JSON text: output → ``"CODE message"``). Types in Parquet:
+waits for), ``possible`` (JSON text: an unknown bool or enum output → the values still
+possible) and ``errors`` (JSON text: output → ``"CODE message"``). Types in Parquet:
 bool, int64, money ``decimal128(18,2)``, enum values as text, dates ``date32``, ratios
 and decimals as exact decimal text. CSV writes the same columns as text, money like the
 JSON of ``fupin eval`` (``4999.5``, ``3000``).
@@ -34,10 +35,11 @@ DETAILS_AT_ONCE = 2048  # undecided rows re-evaluated (ColumnarResult.details) p
 
 
 def output_schema(checked, key: str, outputs: list, carried=()) -> pa.Schema:
-    """The result columns: id, the carried key columns (keys.py), each output, unknown, errors."""
+    """The result columns: id, the carried key columns (keys.py), each output, unknown,
+    possible, errors."""
     fields = [pa.field(key, pa.string())] + [pa.field(name, pa.string()) for name in carried]
     fields += [pa.field(name, ARROW.get(checked.rules[name].type.kind, pa.string())) for name in outputs]
-    fields += [pa.field("unknown", pa.string()), pa.field("errors", pa.string())]
+    fields += [pa.field(name, pa.string()) for name in ("unknown", "possible", "errors")]
     return pa.schema(fields)
 
 
@@ -83,7 +85,9 @@ def money_array(fen: np.ndarray, mask: np.ndarray) -> pa.Array:
 
 
 def explanations(result, lang: str):
-    """The ``unknown`` and ``errors`` columns: JSON texts, ``{}`` where all is decided.
+    """The ``unknown``, ``possible`` and ``errors`` columns: JSON texts, ``{}`` where all
+    is decided (``possible``: an unknown bool or enum output → the values still possible,
+    as settling by cases found them, engine/core/exact.py).
 
     The facts an unknown output waits on come from the columnar evaluation (``why``
     ids): each output's ``"name": [facts]`` text is made once per distinct id and the
@@ -100,9 +104,10 @@ def explanations(result, lang: str):
     else:
         unknown = pa.repeat(pa.scalar("{}"), n)
     errors = pa.repeat(pa.scalar("{}"), n)
+    possible = possible_column(result)
     rows = result.rows_to_explain()
     if not len(rows):
-        return unknown, errors
+        return unknown, possible, errors
     texts_unknown, texts_errors = [], []
     for start in range(0, len(rows), DETAILS_AT_ONCE):  # bounded: an Evaluation per row is large
         part = rows[start:start + DETAILS_AT_ONCE]
@@ -114,8 +119,23 @@ def explanations(result, lang: str):
     mask = np.zeros(n, dtype=bool)
     mask[rows] = True
     mask = pa.array(mask)
-    return (pc.replace_with_mask(unknown, mask, pa.array(texts_unknown, pa.string())),
+    return (pc.replace_with_mask(unknown, mask, pa.array(texts_unknown, pa.string())), possible,
             pc.replace_with_mask(errors, mask, pa.array(texts_errors, pa.string())))
+
+
+def possible_column(result) -> pa.Array:
+    """Per row, ``{"output": [values]}`` for each unknown bool or enum output whose
+    possible values are known (``{}`` elsewhere): the same lists ``fupin eval`` gives."""
+    rows: dict = {}
+    for name in result.outputs:
+        for row, values in result.possible.get(name, {}).items():
+            rows.setdefault(row, {})[name] = plain_json(values)
+    if not rows:
+        return pa.repeat(pa.scalar("{}"), result.n)
+    texts = ["{}"] * result.n
+    for row, found in rows.items():
+        texts[row] = json.dumps(found, ensure_ascii=False)
+    return pa.array(texts, pa.string())
 
 
 def _waits_column(result, name: str) -> pa.Array:
