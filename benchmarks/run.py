@@ -270,13 +270,17 @@ def pack(args) -> dict:
             out[str(n)] = {"households": n, "fupin": {"skipped": note}}
             continue
         t, res = timed(lambda _: program.evaluate(frame, ON), reps)
+        # the same without settling unknowns by cases (fupin batch --three-valued): the cost
+        # of exact unknowns, side by side (docs/performance.md, "Exact unknowns")
+        t3, res3 = timed(lambda _: program.evaluate(frame, ON, exact=False), reps)
         previous = {n: t["median"]}
         names = res.outputs
-        row = {"households": n, "outputs": len(names), "fupin": t,
+        row = {"households": n, "outputs": len(names), "fupin": t, "fupin_three_valued": t3,
+               "unknown_share_three_valued": float(np.mean([res3.unknown[k].mean() for k in names])),
                "unknown_share": float(np.mean([res.unknown[k].mean() for k in names])),
                "error_share": float(np.mean([res.error[k].mean() for k in names])),
                "scalar_mismatches_in_sample": _scalar_mismatches(policy, res, 500)}
-        _say(f"   {n}: {t['median']:.3f} s for {len(names)} outputs; "
+        _say(f"   {n}: {t['median']:.3f} s for {len(names)} outputs (three-valued {t3['median']:.3f} s); "
              f"mismatches with scalar in 500 rows: {row['scalar_mismatches_in_sample']}")
         out[str(n)] = row
     return out
@@ -445,6 +449,10 @@ def table(out: dict) -> str:
     for n, row in (out.get("pack") or {}).items():
         if isinstance(row, dict) and "households" in row:
             extra = f"  {row['outputs']} outputs" if "outputs" in row else ""
+            three = row.get("fupin_three_valued")
+            if isinstance(three, dict) and isinstance(row.get("fupin"), dict) and three.get("median"):
+                extra += (f"; three-valued {three['median']:.3f} s, exact/three-valued "
+                          f"{row['fupin']['median'] / three['median']:.1f}×")
             lines.append(f"{'full pack, ' + _n(int(n)) + ' households (s)':44} {_s(row['fupin']):>11}{extra}")
     for label, row in (out.get("scalar") or {}).items():
         if isinstance(row, dict) and "fast" in row:

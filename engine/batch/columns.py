@@ -328,7 +328,8 @@ def _from_int(values, spec):
         data = values.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
         fits = np.ones(len(values), dtype=bool)
     if kind == "money":
-        fits &= np.abs(data) <= INT64_MAX // 100
+        # not np.abs: the absolute value of -2^63 wraps to itself and would pass
+        fits &= (data <= INT64_MAX // 100) & (data >= -(INT64_MAX // 100))
         data = np.where(fits, data, 0) * 100
     return data, _valid(values) & fits, np.zeros(len(values), dtype=bool)
 
@@ -367,7 +368,7 @@ def _from_decimal(values, spec):
     n = len(values)
     if scale <= target:
         factor = 10 ** (target - scale)
-        fits &= np.abs(unscaled) <= INT64_MAX // factor
+        fits &= (unscaled <= INT64_MAX // factor) & (unscaled >= -(INT64_MAX // factor))
         return np.where(fits, unscaled, 0) * factor, fits, np.zeros(n, dtype=bool)
     factor = 10 ** (scale - target)
     exact = fits & (unscaled % factor == 0)
