@@ -36,14 +36,7 @@ def interesting(checked) -> dict:
         for _, value in p.periods:
             add(p.type.kind, value)
     for rule in checked.rules.values():
-        roots = [rule.expr] if rule.expr is not None else []
-        if rule.table is not None:
-            roots += [i.expr for i in rule.table.inputs]
-            for row in rule.table.rows:
-                roots += [row.then, *row.tests.values()]
-        for e in rule.exceptions:
-            roots += [e.when, e.value]
-        for root in roots:
+        for root in rule.roots():
             for node in t.walk(root):
                 if isinstance(node, t.TLit):
                     add(node.type.kind, node.value)

@@ -184,14 +184,7 @@ def reads_absence(checked) -> set:
 
     uses, direct = {}, set()
     for name, rule in checked.rules.items():
-        nodes = []
-        roots = [rule.expr] if rule.expr is not None else []
-        if rule.table is not None:
-            roots += [i.expr for i in rule.table.inputs] + [r.then for r in rule.table.rows]
-            roots += [test for r in rule.table.rows for test in r.tests.values()]
-        roots += [x for e in rule.exceptions for x in (e.when, e.value)]
-        for root in roots:
-            nodes += list(t.walk(root))
+        nodes = [n for root in rule.roots() for n in t.walk(root)]
         uses[name] = {n.name for n in nodes if isinstance(n, t.TRule)}
         if any(isinstance(n, t.TCall) and n.fn == "is_known" for n in nodes):
             direct.add(name)

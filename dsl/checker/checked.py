@@ -212,6 +212,18 @@ class CRule:
     def label(self, lang: str = "zh") -> str:
         return self.labels.get(lang) if self.labels else self.name
 
+    def roots(self) -> list:
+        """Every typed expression of the rule: its ``expr``, its table's inputs, each row's
+        cells and ``then``, each exception's ``when`` and value (for walks over a rule)."""
+        out = [self.expr] if self.expr is not None else []
+        if self.table is not None:
+            out += [i.expr for i in self.table.inputs]
+            for row in self.table.rows:
+                out += [row.then, *row.tests.values()]
+        for e in self.exceptions:
+            out += [e.when, e.value]
+        return out
+
 
 @dataclass
 class CheckedPolicy:

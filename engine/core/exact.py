@@ -278,14 +278,7 @@ def _nodes(checked, rules=None):
     for name, rule in checked.rules.items():
         if rules is not None and name not in rules:
             continue
-        roots = [rule.expr] if rule.expr is not None else []
-        if rule.table is not None:
-            roots += [i.expr for i in rule.table.inputs]
-            for row in rule.table.rows:
-                roots += [row.then, *row.tests.values()]
-        for e in rule.exceptions:
-            roots += [e.when, e.value]
-        for root in roots:
+        for root in rule.roots():
             yield from t.walk(root)
 
 
