@@ -380,3 +380,26 @@ def test_batch_possible_column_is_evals_possible(pack, tmp_path):
         assert json.loads(row["possible"]) == want, raw["id"]
         seen += bool(want)
     assert seen  # P1 (income and risk missing) has possible tiers
+
+
+def test_a_declared_bound_stands_for_the_values_within(tmp_path):
+    """`rooms` has min 10 and a rule asks `rooms >= 5`: every threshold lies outside the
+    field's range, so the bound is the point tried, and the rule is true whatever `rooms` is."""
+    import shutil
+
+    from fupin import load_policy
+
+    dest = tmp_path / "p"
+    shutil.copytree(Path(__file__).resolve().parent / "fixtures" / "mini", dest,
+                    ignore=shutil.ignore_patterns("tests", "variants"))
+    decl = dest / "declarations.yaml"
+    anchor = "      income_per_capita: {type: money"
+    decl.write_text(decl.read_text(encoding="utf-8").replace(
+        anchor, "      rooms: {type: integer, min: 10, labels: {zh: 间数, en: rooms}}\n" + anchor, 1), encoding="utf-8")
+    with open(dest / "rules.yaml", "a", encoding="utf-8") as f:
+        f.write('  many_rooms:\n    type: bool\n    source: "001:78"\n    expr: rooms >= 5\n'
+                '  some_rooms:\n    type: bool\n    source: "001:78"\n    expr: rooms >= 12\n')
+    policy = load_policy(dest)
+    result = policy.evaluate({"id": "R", "status": "exited", "risk_event": False}, only=["many_rooms", "some_rooms"])
+    assert result.values["many_rooms"] is True and "many_rooms" not in result.unknown
+    assert result.unknown["some_rooms"] == ["rooms"] and result.possible["some_rooms"] == [False, True]

@@ -122,7 +122,9 @@ class Space:
             return tuple(self.checked.enums[ftype.name].values)
         if kind not in _STEP or direct is None:
             return None
-        pts = _around(kind, [*direct, _ZERO[kind]])
+        # the declared bounds are points too: with min 10 and a rule `x >= 5`, every
+        # threshold lies outside [10, …) and the bound alone stands for the values within
+        pts = _around(kind, [*direct, _ZERO[kind], *(b for b in (lo, hi) if b is not None)])
         return tuple(v for v in pts if (lo is None or v >= lo) and (hi is None or v <= hi))
 
 
