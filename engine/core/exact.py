@@ -10,7 +10,7 @@ make a difference (:class:`Space`):
 - a number or a date that the policy only ever compares with constants (literals,
   parameters): each constant it is compared with, zero, and one unit either side
   (integer 1, money 0.01, date one day; decimals and ratios also the midpoints), kept
-  within the field's declared ``min``/``max``; between two such points every comparison
+  within the field's declared ``min``/``max`` (the bounds included); between two such points every comparison
   the policy makes with it has the same outcome;
 - a number or a date used any other way (arithmetic, aggregation, ``year()``, compared
   with another fact), and a blank number parameter, is not enumerated: the output stays
