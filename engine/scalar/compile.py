@@ -96,34 +96,10 @@ class Compiler:
         return not_
 
     def c_TAnd(self, node):
-        fns = [self.compile(i) for i in node.items]
-
-        def and_(env):
-            unknown = None
-            for fn in fns:
-                value = fn(env)
-                if value is False:
-                    return False
-                if value is not True:
-                    unknown = value if unknown is None else unknown.merge(value)
-            return True if unknown is None else unknown
-
-        return and_
+        return _kleene([self.compile(i) for i in node.items], stop=False)
 
     def c_TOr(self, node):
-        fns = [self.compile(i) for i in node.items]
-
-        def or_(env):
-            unknown = None
-            for fn in fns:
-                value = fn(env)
-                if value is True:
-                    return True
-                if value is not False:
-                    unknown = value if unknown is None else unknown.merge(value)
-            return False if unknown is None else unknown
-
-        return or_
+        return _kleene([self.compile(i) for i in node.items], stop=True)
 
     def c_TArith(self, node):
         fns = [self.compile(o) for o in node.operands]
@@ -262,6 +238,25 @@ class Compiler:
             return value
 
         return traced
+
+
+def _kleene(fns, stop: bool):
+    """``and`` (``stop=False``) or ``or`` (``stop=True``), three-valued: the first item
+    equal to ``stop`` decides and the rest are not evaluated; otherwise the result is
+    unknown if any item was (their facts merged), else ``not stop``."""
+    go_on = not stop
+
+    def logic(env):
+        unknown = None
+        for fn in fns:
+            value = fn(env)
+            if value is stop:
+                return stop
+            if value is not go_on:
+                unknown = value if unknown is None else unknown.merge(value)
+        return go_on if unknown is None else unknown
+
+    return logic
 
 
 def _only_unknown(current, left, right):
