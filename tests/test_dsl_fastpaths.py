@@ -213,7 +213,7 @@ def test_variants_share_base_checks_only_where_nothing_changes(tmp_path):
     (tmp_path / "p" / "extra.yaml").write_text(EXTRA_RULES, encoding="utf-8")
     decls = tmp_path / "p" / "declarations.yaml"  # no document file: declarations say nothing
     decls.write_text(decls.read_text(encoding="utf-8").replace(
-        "file: ../../../../shared/seeds/001_a34ef21cc8733c24.txt, ", ""), encoding="utf-8")
+        "file: doc001.txt, ", ""), encoding="utf-8")
     for name, text in VARIANTS.items():
         (tmp_path / "p" / "variants" / f"{name}.yaml").write_text(text, encoding="utf-8")
     src = load_source(tmp_path / "p")
