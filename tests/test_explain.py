@@ -94,3 +94,13 @@ def test_a_fully_traced_result_explains_like_a_fresh_evaluation(pack):
             assert result.explain(output, lang="en") == pack.explain(raw, output, lang="en"), output
             checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("lang, first", [
+    ("zh", "监测等级（monitoring_tier） = 未知 ∈ {red（红色）, yellow（黄色）, green（绿色）}"),
+    ("en", "monitoring tier (monitoring_tier) = unknown ∈ {red (red), yellow (yellow), green (green)}"),
+])
+def test_possible_values_read_with_their_labels(pack, lang, first):
+    facts = {"id": "U1", "registered": True, "status": "exited", "food_secure": True, "clothing_secure": True,
+             "water_safe": True, "housing_grade": "A", "members": []}
+    assert pack.explain(facts, "monitoring_tier", lang=lang).splitlines()[0] == first

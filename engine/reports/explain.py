@@ -43,7 +43,8 @@ def _possible(node, lang) -> str:
     """`` ∈ {red, yellow}``: the values an unknown output may still take (core/exact.py)."""
     if node.value is not None or not node.possible:
         return ""
-    return " ∈ {" + ", ".join(_value(v, node, lang) for v in node.possible) + "}"
+    labels = node.possible_labels or [None] * len(node.possible)
+    return " ∈ {" + ", ".join(_value(v, node, lang, label) for v, label in zip(node.possible, labels)) + "}"
 
 
 def _computed(roots) -> dict:
@@ -235,14 +236,17 @@ def _pick(labels, lang):
     return labels.get(lang)
 
 
-def _value(value, node, lang) -> str:
+def _value(value, node, lang, value_label=None) -> str:
+    """A value as a person reads it; an enum value with its label (``value_label``, else
+    the node's own, that of its decided value)."""
     w = _WORDS[lang]
+    value_label = value_label or node.value_label
     if value is None:
         return w["unknown"] if node.unknown_facts or not node.error else w["error"]
     if isinstance(value, bool):
         return w["yes"] if value else w["no"]
-    if node.value_label and isinstance(value, str):
-        label = node.value_label.get(lang) or node.value_label.get("zh")
+    if value_label and isinstance(value, str):
+        label = value_label.get(lang) or value_label.get("zh")
         return f"{value}（{label}）" if lang == "zh" else f"{value} ({label})"
     return format_number(value, node.type)
 

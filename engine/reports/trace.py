@@ -61,6 +61,7 @@ class TraceNode(BaseModel):
     value_label: dict | None = None
     unknown_facts: list[str] = []
     possible: list | None = None
+    possible_labels: list | None = None  # the labels of each possible enum value, in order
     error: str | None = None
     decided_by: dict | None = None
     reads: list[Read] = []
@@ -190,7 +191,10 @@ def settle(trace: Trace, program, settled: dict, possible: dict) -> Trace:
                 "value": _json(value), "value_label": _value_label(rule, value, program.checked),
                 "unknown_facts": [], "decided_by": {"kind": "cases", "facts": sorted(facts)}})
         elif node.path == "" and node.rule in possible and node.unknown_facts:
-            node = node.model_copy(update={"possible": [_json(v) for v in possible[node.rule]]})
+            rule = program.checked.rules[node.rule]
+            node = node.model_copy(update={
+                "possible": [_json(v) for v in possible[node.rule]],
+                "possible_labels": [_value_label(rule, v, program.checked) for v in possible[node.rule]]})
         roots.append(node)
     return trace.model_copy(update={"roots": roots})
 
