@@ -9,9 +9,10 @@ unit either side of every threshold the policy uses (tests/factsgen.py), within 
 field's min/max — on complete facts, where no unknown and no settling by cases occurs.
 Zero unsound: an output some completion disagrees on is never decided. None missed where
 the removed facts are bools, enums, or numbers the policy only compares with constants
-(there the points tried stand for every value); a number used in arithmetic is not
-enumerated by the engine, which leaves such outputs unknown (sound, less precise; the
-witnesses in ``test_never_decided_where_some_completion_disagrees`` show why). The decided
+and with the entity's other facts (there the points tried stand for every value); a
+number used in arithmetic is not enumerated by the engine, which leaves such outputs
+unknown (sound, less precise; the witnesses in
+``test_never_decided_where_some_completion_disagrees`` show why). The decided
 value must be the one every completion gives, and the possible values of an unknown bool or enum output
 must be the set the completions give. ``FUPIN_EXACT_EXAMPLES`` raises the number of
 entities tried (default 40 per policy).
@@ -31,7 +32,7 @@ import pytest
 from fupin import load_policy
 from fupin.engine.columnar.frame import from_records
 from fupin.engine.columnar.program import ColumnarProgram
-from fupin.engine.core.exact import Space
+from fupin.engine.core.exact import Space, read
 from fupin.engine.core.values import ParamIssue
 from fupin.engine.tools.generate import generate_households, records
 
@@ -227,7 +228,7 @@ def check_exact(policy, entity, raws, seed):
                 assert bool(columnar.unknown[name][row]) == got_unknown, "columnar differs: " + where
                 continue
             assert got_unknown or one, "unsound: " + where  # some completion disagrees: never decided
-            if not all(space.domain(entity, p, name) is not None for p in paths):
+            if not all(space.domain(entity, p, name, lambda q: read(gone, q)) is not None for p in paths):
                 # A removed number used in arithmetic or against a computed value: the points
                 # tried here cannot prove it decidable (an outcome may change between them),
                 # and the engine rightly leaves it unknown; soundness is all that holds.
@@ -291,6 +292,22 @@ SOUNDNESS_RULES = """
     type: bool
     source: "001:78"
     expr: income_per_capita > 2 * red_line
+  in_band:
+    type: bool
+    source: "001:78"
+    expr: floor <= income_per_capita < line
+  above_positive_line:
+    type: bool
+    source: "001:78"
+    expr: income_per_capita > line 且 line > 0元
+  exited_after:
+    type: bool
+    source: "001:78"
+    expr: exited_on > registered_on
+  shared:
+    type: money
+    source: "001:78"
+    expr: income_per_capita * share
 """
 
 
@@ -306,8 +323,10 @@ def sound_policy(tmp_path_factory):
     decl = dest / "declarations.yaml"
     text = decl.read_text(encoding="utf-8")
     anchor = "      income_per_capita: {type: money"
-    decl.write_text(text.replace(anchor, "      share: {type: ratio, labels: {zh: 占比, en: share}}\n" + anchor, 1),
-                    encoding="utf-8")
+    added = ("      share: {type: ratio, labels: {zh: 占比, en: share}}\n"
+             "      floor: {type: money, labels: {zh: 下限, en: floor}}\n"
+             "      line: {type: money, labels: {zh: 上限, en: line}}\n")
+    decl.write_text(text.replace(anchor, added + anchor, 1), encoding="utf-8")
     (dest / "rules.yaml").write_text((dest / "rules.yaml").read_text(encoding="utf-8") + SOUNDNESS_RULES,
                                      encoding="utf-8")
     return load_policy(dest)
@@ -329,6 +348,48 @@ def test_never_decided_where_some_completion_disagrees(sound_policy, output, mis
     result = sound_policy.evaluate(base, only=[output])
     assert result.values[output] is None and result.unknown[output] == [missing]
     assert result.possible.get(output) in (None, [False, True])
+
+
+@pytest.mark.parametrize("output, facts, value, unknown, possible", [
+    # another fact of the entity is a threshold like a constant: the band is empty
+    ("in_band", {"floor": 5000, "line": 4000}, False, None, None),
+    ("in_band", {"floor": 4000, "line": 5000}, None, ["income_per_capita"], [False, True]),
+    ("in_band", {"floor": 4000, "line": 4000.01}, None, ["income_per_capita"], [False, True]),
+    # two facts missing and compared with each other: both orders are tried above 0
+    # (one value per gap would give only income 0.01 > line 0.01, false: decided unsoundly)
+    ("above_positive_line", {}, None, ["income_per_capita", "line"], [False, True]),
+    ("above_positive_line", {"line": 0}, False, None, None),
+    ("above_positive_line", {"line": 100}, None, ["income_per_capita"], [False, True]),
+    # dates compared with each other, one missing: the other's day is the threshold
+    ("exited_after", {"registered_on": "2020-01-01"}, None, ["exited_on"], [False, True]),
+    # three-valued arithmetic: a known zero factor gives zero whatever the other is
+    ("shared", {"share": 0}, Decimal("0.00"), None, None),
+    ("shared", {"share": "0.5"}, None, ["income_per_capita"], None),
+])
+def test_facts_compared_with_facts(sound_policy, output, facts, value, unknown, possible):
+    base = {"id": "S", "status": "exited", "risk_event": False}
+    result = sound_policy.evaluate({**base, **facts}, only=[output])
+    assert result.values[output] == value
+    assert result.unknown.get(output) == unknown
+    assert result.possible.get(output) == possible
+    # the columnar evaluator settles the same (a frame of this one row)
+    program = sound_policy.program()
+    typed, _ = sound_policy.facts_checker().validate({**base, **facts}, "household")
+    col = ColumnarProgram(program).evaluate(from_records(program.checked, "household", [typed]), ON,
+                                            [output], exact=True)
+    assert bool(col.unknown[output][0]) == (unknown is not None)
+    assert col.possible.get(output, {}).get(0) == possible
+
+
+@pytest.mark.parametrize("output, facts, witnesses", [
+    ("above_positive_line", {}, [{"income_per_capita": 5, "line": 3}, {"income_per_capita": 3, "line": 5}]),
+    ("in_band", {"floor": 4000, "line": "4000.01"}, [{"income_per_capita": 4000}, {"income_per_capita": 4001}]),
+])
+def test_peer_witnesses_disagree(sound_policy, output, facts, witnesses):
+    """The undecided cases above are truly undecided: two completions disagree."""
+    base = {"id": "S", "status": "exited", "risk_event": False, **facts}
+    answers = {sound_policy.evaluate({**base, **w}, only=[output]).values[output] for w in witnesses}
+    assert answers == {True, False}
 
 
 def test_batch_three_valued_flag_leaves_to_cases_what_eval_settles(tmp_path, monkeypatch):

@@ -430,6 +430,28 @@ def _compare_decimals(comparison, a: V, b: V, n: int):
 
 
 def _arith(op, a: V, b: V, step, node, n) -> V:
+    out = _arith_known(op, a, b, step, node, n)
+    if ARITHMETIC[op].absorbs and out.unk is not None:
+        out = _absorb(op, a, b, out, step, node, n)
+    return out
+
+
+def _absorb(op, a: V, b: V, out: V, step, node, n) -> V:
+    """Rows where one operand is unknown and the other a known zero are zero, not
+    unknown (operators.Operator.absorbs: x × 0 = 0 whatever x is)."""
+    def zero(v: V):
+        return ~full(v.bad(), n) & (np.broadcast_to(v.data, (n,)) == 0)
+
+    absorbed = full(out.unk, n) & ((full(a.unk, n) & zero(b)) | (full(b.unk, n) & zero(a)))
+    if not absorbed.any():
+        return out
+    data = np.array(np.broadcast_to(out.data, (n,)))
+    data[absorbed] = ARITHMETIC[op].py(0, 0, step.kind, node) if data.dtype == object else 0
+    return V(data, out.rep, squeeze(andnot(out.unk, absorbed)), out.err, why=out.why)
+
+
+def _arith_known(op, a: V, b: V, step, node, n) -> V:
+    """``a op b`` in the rows where both are known; unknown where either is."""
     err = orm(a.err, b.err)
     unk = andnot(orm(a.unk, b.unk), err)
     kind = step.kind

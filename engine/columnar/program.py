@@ -217,7 +217,7 @@ class ColumnarProgram:
         checked, entity = self.program.checked, result.frame.entity
         searches = [(row, name, exact.Search(self.program.space, entity, result.facts(name, row),
                                              values=exact.type_values(checked, checked.rules[name].type),
-                                             output=name))
+                                             output=name, known=_RowFacts(checked, result.frame, row)))
                     for row in rows.tolist() for name in result.outputs if result.unknown[name][row]]
         while True:
             todo = [(s, c) for s in searches for c in s[2].pending]
@@ -304,6 +304,19 @@ class ColumnarProgram:
             result.values[name], result.unknown[name], result.error[name] = data, unknown, error
             result.why[name] = ids
         return result
+
+
+class _RowFacts:
+    """``path -> value`` of one row's given facts, decoded on first use (most searches
+    never ask: only numbers compared with other facts do, core/exact.py)."""
+
+    def __init__(self, checked, frame: Frame, row: int):
+        self.checked, self.frame, self.row, self.facts = checked, frame, row, None
+
+    def __call__(self, path: str):
+        if self.facts is None:
+            self.facts = to_records(self.checked, self.frame, np.array([self.row], dtype=np.int64))[0]
+        return exact.read(self.facts, path)
 
 
 def _key(completion: dict) -> tuple:

@@ -12,9 +12,14 @@ make a difference (:class:`Space`):
   (integer 1, money 0.01, date one day; decimals and ratios also the midpoints), kept
   within the field's declared ``min``/``max`` (the bounds included); between two such points every comparison
   the policy makes with it has the same outcome;
+- a number or a date also compared with other facts of its entity instance: their
+  values too (known ones as thresholds; a missing one settled together with it, both
+  taking two points in every gap so that either order is tried; see ``Space._peered``);
 - a number or a date used any other way (arithmetic, aggregation, ``year()``, compared
-  with another fact), and a blank number parameter, is not enumerated: the output stays
-  unknown, since an outcome can change between any two points we would try.
+  with a computed value), and a blank number parameter, is not enumerated: the output
+  stays unknown, since an outcome can change between any two points we would try. The
+  facts that can be enumerated are still split on: where they settle the output the
+  others never mattered.
 
 The output is evaluated once per completion (:class:`Search`); a completion that is
 still unknown on facts not yet given is split further on those. The output is decided
@@ -67,33 +72,55 @@ class Space:
     def __init__(self, checked):
         self.checked = checked
         self.points = _thresholds(checked)
-        self._direct: dict = {}  # output (None: every rule) -> its fields' direct thresholds
+        self._direct: dict = {}  # output (None: every rule) -> (direct thresholds, peers)
         self._cache: dict = {}
 
-    def domain(self, entity: str, fact: str, output: str | None = None):
+    def domain(self, entity: str, fact: str, output: str | None = None, known=None):
         """The candidate values of ``fact`` (a path as unknowns name it, relative to an
         ``entity`` instance) when settling ``output``, or None when it cannot be enumerated.
 
         Whether a number can be enumerated depends only on how the rules ``output`` uses
         (its dependency cone) read it: the income a monitoring tier only compares with the
-        red line is enumerable there even if a subsidy elsewhere divides it by three."""
+        red line is enumerable there even if a subsidy elsewhere divides it by three.
+
+        ``known(path)``: the value the entity has for another fact (None: missing). A
+        number compared with other facts of its entity (``floor <= income < line``)
+        takes their values as thresholds (see :meth:`_peered`)."""
+        found = self._located(entity, fact, output)
+        if found is None or found[2] is None:
+            return None
+        fld, prefix, direct, peers = found
+        if peers:
+            return self._peered(fld, prefix, output, known)
         key = (entity, fact, output)
         if key not in self._cache:
-            self._cache[key] = self._domain(entity, fact, self.direct(output))
+            self._cache[key] = self._values(fld.type, fld.min, fld.max, direct)
         return self._cache[key]
 
     def direct(self, output: str | None) -> dict:
-        """``(entity, field) -> thresholds`` of the fields that the rules ``output`` uses
-        only compare with constants (every rule when ``output`` is None)."""
+        """``(entity, field) -> thresholds`` of the number and date fields that the rules
+        ``output`` uses only compare with constants and with other facts of their entity
+        (every rule when ``output`` is None)."""
+        return self._uses(output)[0]
+
+    def peers(self, output: str | None) -> dict:
+        """``(entity, field) -> names`` of the other facts of its entity that a direct
+        field is compared with in the rules ``output`` uses."""
+        return self._uses(output)[1]
+
+    def _uses(self, output):
         if output not in self._direct:
             rules = None if output is None else cone(self.checked, output)
             self._direct[output] = _direct_thresholds(self.checked, rules)
         return self._direct[output]
 
-    def _domain(self, entity, fact, direct):
+    def _located(self, entity, fact, output):
+        """``(field, path prefix, direct thresholds or None, peer names)`` of a fact
+        path (a blank parameter is a field of its own here); None when it is no scalar
+        fact."""
         if fact.startswith("parameter:"):
             p = self.checked.params.get(fact[len("parameter:"):])
-            return None if p is None else self._values(p.type, None, None)
+            return None if p is None else (_Param(p.type), "", () if p.type.kind not in _STEP else None, ())
         ent = self.checked.entities.get(entity)
         *parents, name = fact.split(".")
         for seg in parents:
@@ -105,7 +132,42 @@ class Space:
         fld = ent.fields.get(name) if ent is not None else None
         if fld is None or fld.child:
             return None
-        return self._values(fld.type, fld.min, fld.max, direct.get((ent.name, name)))
+        if fld.type.kind not in _STEP:
+            return fld, "", (), ()
+        direct = self.direct(output).get((ent.name, name))
+        return fld, fact[:len(fact) - len(name)], direct, self.peers(output).get((ent.name, name), ())
+
+    def _peered(self, fld, prefix, output, known):
+        """The candidate values of a number or date compared with other facts of its entity.
+
+        A known peer is a threshold like a constant. A missing peer is settled together
+        with the fact: both take the same points, made over every threshold either has,
+        with two values in each gap between neighbouring thresholds and two beyond each
+        end, so that both orders of the two (and equality) are tried within every gap.
+        Three or more missing together, or a missing peer used some other way, and the
+        fact is not enumerated (the output stays unknown: sound)."""
+        kind, direct, peers, ent = fld.type.kind, self.direct(output), self.peers(output), fld.entity
+        group, todo, points = {fld.name}, [fld.name], set()
+        while todo:
+            name = todo.pop()
+            own = direct.get((ent, name))
+            if own is None:
+                return None
+            points.update(own)
+            f = self.checked.entities[ent].fields[name]
+            points.update(b for b in (f.min, f.max) if b is not None)
+            for peer in peers.get((ent, name), ()):
+                value = known(prefix + peer) if known is not None else None
+                if value is not None:
+                    points.add(value)
+                elif peer not in group:
+                    group.add(peer)
+                    todo.append(peer)
+        if len(group) > 2:
+            return None
+        points.add(_ZERO[kind])
+        pts = _around(kind, points) if len(group) == 1 else _two_per_gap(kind, points)
+        return tuple(v for v in pts if (fld.min is None or v >= fld.min) and (fld.max is None or v <= fld.max))
 
     def _values(self, ftype, lo, hi, direct=None):
         """``direct``: the thresholds a number or date field is only ever compared with.
@@ -147,6 +209,43 @@ def _around(kind: str, values) -> tuple:
     return tuple(points)
 
 
+class _Param:
+    """A blank parameter seen as a field: a type and no bounds."""
+
+    min = max = None
+
+    def __init__(self, ptype):
+        self.type = ptype
+
+
+def _two_per_gap(kind: str, values) -> tuple:
+    """Thresholds with two values in each gap between neighbours (where the gap has
+    them) and two beyond each end: two facts compared with each other can then be
+    tried in either order, and equal, anywhere relative to the thresholds."""
+    step = _STEP[kind]
+    cut = sorted(set(_whole(kind, values)))
+    out = {*cut, cut[0] - step, cut[0] - 2 * step, cut[-1] + step, cut[-1] + 2 * step}
+    for a, b in zip(cut, cut[1:]):
+        if kind in ("decimal", "ratio"):
+            out |= {a + (b - a) / 3, a + 2 * (b - a) / 3}
+        else:
+            out |= {v for v in (a + step, b - step) if a < v < b}
+    return tuple(sorted(out))
+
+
+def _whole(kind: str, values):
+    """Thresholds of an integer fact as integers: a fractional one gives its two
+    neighbours (``x > 2.5`` splits where ``x > 2`` and ``x >= 3`` do)."""
+    for v in values:
+        if kind == "integer" and not isinstance(v, int):
+            if v != v.to_integral_value():
+                yield int(v // 1)
+                yield int(v // 1) + 1
+                continue
+            v = int(v)
+        yield v
+
+
 def cone(checked, output: str) -> set:
     """The rules ``output`` reads, itself included, through every rule reference."""
     seen, todo = set(), [output]
@@ -159,12 +258,14 @@ def cone(checked, output: str) -> set:
     return seen
 
 
-def _direct_thresholds(checked, rules: set | None = None) -> dict:
+def _direct_thresholds(checked, rules: set | None = None) -> tuple[dict, dict]:
     """``(entity, field) -> thresholds`` for each number or date field whose every use is
-    a comparison with constants (literals, parameters): only those and one unit either
-    side can change an outcome. A field used any other way is left out (every threshold
-    of its kind is then a candidate)."""
+    a comparison with constants (literals, parameters) or with another fact of its own
+    entity instance (a *peer*): only those and one unit either side can change an
+    outcome; and ``(entity, field) -> peer names``. A field used any other way is left
+    out (it is not enumerated)."""
     found: dict = {}
+    peers: dict = {}
     wide: set = set()
     seen: set = set()
 
@@ -173,11 +274,20 @@ def _direct_thresholds(checked, rules: set | None = None) -> dict:
         if fld is None:
             return
         seen.add(id(fld))
-        values = [_constants(checked, o) for o in others]
-        if any(v is None for v in values):
-            wide.add((fld.entity, fld.name))
-        else:
-            found.setdefault((fld.entity, fld.name), set()).update(x for v in values for x in v)
+        key = (fld.entity, fld.name)
+        found.setdefault(key, set())
+        for other in others:
+            peer = _field(other)
+            # two fields of one entity in one comparison are of one instance: another
+            # instance is reached only through ``household.x`` (TUp) or an aggregate
+            if peer is not None and peer.entity == fld.entity:
+                peers.setdefault(key, set()).add(peer.name)
+                continue
+            values = _constants(checked, other)
+            if values is None:
+                wide.add(key)
+            else:
+                found[key].update(values)
 
     for name, rule in checked.rules.items():
         if rule.table is not None and (rules is None or name in rules):
@@ -196,7 +306,8 @@ def _direct_thresholds(checked, rules: set | None = None) -> dict:
     for node in _nodes(checked, rules):
         if isinstance(node, t.TField) and id(node) not in seen:
             wide.add((node.entity, node.name))
-    return {k: tuple(v) for k, v in found.items() if k not in wide}
+    direct = {k: tuple(v) for k, v in found.items() if k not in wide}
+    return direct, {k: tuple(sorted(v)) for k, v in peers.items() if k in direct}
 
 
 def _field(node):
@@ -304,6 +415,20 @@ def assign(facts: dict, assignment: dict) -> dict:
     return out
 
 
+def read(facts: dict, path: str):
+    """The value at ``path`` (``members[2].age``) of typed facts, or None when it or a
+    list on the way is missing: the inverse of :func:`assign`."""
+    *parents, name = path.split(".")
+    node = facts
+    for seg in parents:
+        m = _SEGMENT.match(seg)
+        kids = node.get(m.group(1)) if m else None
+        if not isinstance(kids, list) or int(m.group(2)) >= len(kids):
+            return None
+        node = kids[int(m.group(2))]
+    return node.get(name) if isinstance(node, dict) else None
+
+
 def parameters(assignment: dict) -> dict:
     """The parameter values an assignment gives (``name -> value``)."""
     return {k[len("parameter:"):]: v for k, v in assignment.items() if k.startswith("parameter:")}
@@ -317,13 +442,16 @@ class Search:
     and ``possible`` lists the values they gave (None: not enumerable)."""
 
     def __init__(self, space: Space, entity: str, facts, budget: int = BUDGET, values: tuple | None = None,
-                 output: str | None = None):
+                 output: str | None = None, known=None):
         """``values``: every value the output's type has (a bool or an enum), or None
         (any other type). The search stops early once the output is known to be
         undecided and nothing more can be learnt: two different answers for a number,
-        every value of its type seen for a bool or an enum."""
+        every value of its type seen for a bool or an enum. ``known(path)``: the value
+        of one of the entity's given facts (None: missing), for numbers compared with
+        other facts (:meth:`Space.domain`)."""
         self.space, self.entity, self.budget, self.values = space, entity, budget, values
         self.output = output  # the rule settled: which of its facts can be enumerated
+        self.known = known
         self.outcomes: list = []
         self.open = True  # False once some completion cannot be enumerated further
         self.queue: list[dict] = self._split({}, facts)
@@ -339,9 +467,22 @@ class Search:
             self.pending, self.queue = self.queue, []
 
     def _split(self, base: dict, facts) -> list[dict]:
-        names = sorted(f for f in facts if f not in base)
-        domains = [self.space.domain(self.entity, f, self.output) for f in names]
-        if not names or any(d is None for d in domains):
+        """The completions of ``base`` over the facts of ``facts`` that can be enumerated.
+        Those that cannot are left missing: a completion on which the output still waits
+        for them ends the search undecided, but where the others settle it (a branch not
+        taken, a row not reached) they never mattered."""
+        def known(path):
+            if path in base:
+                return base[path]
+            return self.known(path) if self.known is not None else None
+
+        names, domains = [], []
+        for f in sorted(f for f in facts if f not in base):
+            d = self.space.domain(self.entity, f, self.output, known)
+            if d is not None:
+                names.append(f)
+                domains.append(d)
+        if not names:
             self.open = False
             return []
         size = 1

@@ -41,6 +41,9 @@ class Operator:
     symbol: str
     py: Callable
     ufunc: Callable | None
+    # a known zero operand gives zero whatever the other is, even unknown: x × 0 = 0
+    # for every bounded x (three-valued arithmetic is otherwise unknown if any operand is)
+    absorbs: bool = False
 
 
 # --- comparisons
@@ -141,7 +144,7 @@ def divide(a, b, kind: str, where):
 ARITHMETIC = {
     "+": Operator("+", add, np.add),
     "-": Operator("-", subtract, np.subtract),
-    "*": Operator("*", multiply, np.multiply),
+    "*": Operator("*", multiply, np.multiply, absorbs=True),
     "/": Operator("/", divide, None),  # money / integer on fen: see fen_quotient
 }
 

@@ -103,15 +103,17 @@ class Compiler:
 
     def c_TArith(self, node):
         fns = [self.compile(o) for o in node.operands]
-        steps = [(ARITHMETIC[op].py, fn, step.kind, node) for op, fn, step in zip(node.ops, fns[1:], node.steps)]
+        steps = [(ARITHMETIC[op].py, ARITHMETIC[op].absorbs, fn, step.kind, node)
+                 for op, fn, step in zip(node.ops, fns[1:], node.steps)]
         first = fns[0]
 
         def arith(env):
             acc = first(env)
-            for op, fn, kind, where in steps:
+            for op, absorbs, fn, kind, where in steps:
                 right = fn(env)
                 if type(acc) is Unknown or type(right) is Unknown:
-                    acc = merge(acc, right)
+                    # x × 0 is 0 whatever x is (operators.Operator.absorbs)
+                    acc = op(0, 0, kind, where) if absorbs and (acc == 0 or right == 0) else merge(acc, right)
                     continue
                 acc = op(acc, right, kind, where)
             return acc

@@ -177,7 +177,7 @@ class Program:
         completion of the missing facts agrees, else ``value``, noting what is possible."""
         search = exact.run(exact.Search(self.space, entity, value.facts,
                                         values=exact.type_values(self.checked, self.checked.rules[name].type),
-                                        output=name),
+                                        output=name, known=lambda path: exact.read(facts, path)),
                            lambda completions: [self.complete(facts, on, entity, name, c) for c in completions])
         if search.decided:
             return search.value
