@@ -63,7 +63,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
         fmt, qpath = eb.output_format(output), eb.quarantine_path(output, quarantine)
         with _Progress(source.total(), lang) as progress:
             if engine_name == "dask":
-                report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress)
+                report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom)
             else:
                 report = eb.run_batch(job, source, output, fmt, qpath, progress, bom)
     except eb.Stopped as exc:

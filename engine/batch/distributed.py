@@ -6,15 +6,20 @@ exact) and returns ``(results_ddf, quarantine_ddf)``. Quarantine row numbers are
 input row numbers: the partition lengths are computed first (one pass over the data),
 and each partition numbers its rows from its offset.
 
-Each partition is evaluated once, by a task returning both its results and its
-quarantine; the two dataframes are views on those tasks, so computing them together
-(``dask.compute(results, quarantine)``) evaluates every partition once. Workers load the
-policy from its folder (the path must be readable on the workers) and keep the
-compiled job between partitions.
+:func:`run_file` is ``fupin batch --engine dask``. A Parquet input is split into
+partitions of whole row groups (:func:`parquet_parts`, offsets from the footer: no pass
+over the data); each task opens the file *on the worker* and reads its row groups with the
+local path's reader (readers.parquet_chunks: declared and carried columns only), so the
+input never travels through the client and never becomes pandas. Results come back as
+Arrow tables and are written in input order by the same writers as the local run, under
+temporary names; the accounting line and the quarantine are the local run's, including
+a run that stops early. The path must be readable by the workers at the same name (a
+shared filesystem for a multi-machine cluster; docs/batch.md). A CSV input goes through
+``dask.dataframe.read_csv`` partitions (CSV cannot be split by byte ranges safely: a
+quoted field may hold a newline).
 
-:func:`run_file` is ``fupin batch --engine dask``: it reads the input with
-``dask.dataframe.read_parquet`` / ``read_csv``, computes a few partitions ahead on the
-cluster and writes them in input order with the same writers as the local run.
+Workers load the policy from its folder (the path must be readable on the workers) and
+keep the compiled job between partitions (:class:`JobSpec`).
 """
 from __future__ import annotations
 
@@ -25,12 +30,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from ...dsl.errors import FupinError
 from .outputs import QUARANTINE_COLUMNS
-from .pipeline import Job, Report, finish_writers, open_writers
-from .readers import table_chunk
-from .source import bad_argument, unreadable
+from .pipeline import Job, Report, Stopped, finish_run, open_writers, stop_reason
+from .readers import DEFAULT_CHUNK, parquet_chunks, table_chunk
+from .source import bad_argument
 from .summary import Summary
+
+PART_ROWS = 131_072  # rows per Parquet partition at least (whole row groups), at the default
+# --chunk-size; a partition is that many chunks (4), so --chunk-size scales it
 
 _JOBS: dict = {}  # per process (each worker): JobSpec -> Job, compiled once
 
@@ -47,23 +57,27 @@ class JobSpec:
     lang: str = "zh"
     summary: bool = False
     exact: bool = True
+    columns: tuple | None = None  # the input's top-level columns: which keys are carried
 
     def job(self) -> Job:
         """The compiled job, made once per process."""
         if self not in _JOBS:
             from ..api import load_policy
 
-            _JOBS[self] = Job(load_policy(self.root), self.entity, self.variant, self.on,
-                              list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact)
+            job = Job(load_policy(self.root), self.entity, self.variant, self.on,
+                      list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact)
+            if self.columns is not None:
+                job.use_columns(self.columns)
+            _JOBS[self] = job
         return _JOBS[self]
 
 
 @dataclass
 class PartOutcome:
-    """A partition done: results and quarantine as pandas, counts, summary, warnings."""
+    """A partition done: results as Arrow, quarantine entries, counts, summary, warnings."""
 
-    results: pd.DataFrame
-    quarantine: pd.DataFrame
+    results: pa.Table
+    quarantine: list  # (row, id, field, code, reason) tuples
     rows_in: int
     rows_out: int
     rows_quarantined: int
@@ -71,14 +85,57 @@ class PartOutcome:
     undeclared: list
 
 
-def process_partition(spec: JobSpec, pdf: pd.DataFrame, start: int) -> PartOutcome:
-    """One partition through ``Job.process``, its first row being input row ``start + 1``."""
+def process_chunks(spec: JobSpec, chunks) -> PartOutcome:
+    """Chunks of one partition through ``Job.process``, gathered into one outcome."""
     job = spec.job()
-    table = pa.Table.from_pandas(pdf, preserve_index=False)
-    outcome = job.process(table_chunk(job.layout, table, start))
-    return PartOutcome(outcome.table.to_pandas(types_mapper=pd.ArrowDtype), quarantine_frame(outcome.quarantine),
-                       outcome.rows_in, outcome.rows_out, outcome.rows_quarantined, outcome.summary,
+    tables, entries, report = [], [], Report()
+    for chunk in chunks:
+        report.read(chunk)
+        outcome = job.process(chunk)
+        report.add(outcome)
+        tables.append(outcome.table)
+        entries += outcome.quarantine
+    results = pa.concat_tables(tables) if tables else job.schema.empty_table()
+    return PartOutcome(results, entries, report.rows_in, report.rows_out, report.rows_quarantined, report.summary,
                        list(job.validator.undeclared))
+
+
+def process_partition(spec: JobSpec, pdf: pd.DataFrame, start: int, kept=None) -> PartOutcome:
+    """One dataframe partition, its first row being input row ``start + 1``."""
+    table = pa.Table.from_pandas(pdf, preserve_index=False)
+    return process_chunks(spec, [table_chunk(spec.job().layout, table, start, kept)])
+
+
+@dataclass(frozen=True)
+class Part:
+    """Whole row groups of a Parquet file, evaluated by one task."""
+
+    path: str
+    row_groups: tuple
+    start: int  # input rows before the first of them
+
+
+def parquet_parts(path: str, rows: int = PART_ROWS) -> list:
+    """The file's row groups in partitions of at least ``rows`` rows (a larger row
+    group is a partition of its own: Parquet is decoded a row group at a time)."""
+    meta = pq.ParquetFile(path).metadata
+    parts, groups, start, count = [], [], 0, 0
+    for i in range(meta.num_row_groups):
+        groups.append(i)
+        count += meta.row_group(i).num_rows
+        if count >= rows:
+            parts.append(Part(path, tuple(groups), start))
+            start, groups, count = start + count, [], 0
+    if groups:
+        parts.append(Part(path, tuple(groups), start))
+    return parts
+
+
+def process_part(spec: JobSpec, part: Part, chunk_size: int, kept: tuple) -> PartOutcome:
+    """A Parquet partition read on the worker (declared and carried columns only)."""
+    job = spec.job()
+    return process_chunks(spec, parquet_chunks(part.path, job.layout, chunk_size, kept, part.row_groups,
+                                               part.start))
 
 
 def quarantine_frame(entries: list) -> pd.DataFrame:
@@ -90,31 +147,31 @@ def quarantine_frame(entries: list) -> pd.DataFrame:
 
 
 def _results(outcome: PartOutcome) -> pd.DataFrame:
-    return outcome.results
+    return outcome.results.to_pandas(types_mapper=pd.ArrowDtype)
 
 
 def _quarantine(outcome: PartOutcome) -> pd.DataFrame:
-    return outcome.quarantine
+    return quarantine_frame(outcome.quarantine)
 
 
 def spec_of(policy_or_path, entity=None, variant=None, on=None, outputs=None, lang="zh",
-            summary=False, exact=True) -> JobSpec:
+            summary=False, exact=True, columns=None) -> JobSpec:
     """A JobSpec from a Policy (its folder) or a policy path."""
     source = getattr(policy_or_path, "source", None)
     root = str(source.root) if source is not None else str(policy_or_path)
     on_text = on.isoformat() if hasattr(on, "isoformat") else on
     return JobSpec(str(Path(root).resolve()), entity, variant, on_text, tuple(outputs) if outputs else None, lang,
-                   summary, exact)
+                   summary, exact, None if columns is None else tuple(columns))
 
 
-def partition_tasks(spec: JobSpec, ddf) -> list:
+def partition_tasks(spec: JobSpec, ddf, kept=None) -> list:
     """One delayed PartOutcome per partition, numbered from its global offset."""
     from dask import delayed
 
     lengths = ddf.map_partitions(len).compute()
     starts = np.concatenate(([0], np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]))
     process = delayed(process_partition, pure=True)
-    return [process(spec, part, int(start)) for part, start in zip(ddf.to_delayed(), starts)]
+    return [process(spec, part, int(start), kept) for part, start in zip(ddf.to_delayed(), starts)]
 
 
 def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity=None, outputs=None, lang="zh"):
@@ -135,33 +192,67 @@ def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity=None, outpu
 # --- fupin batch --engine dask
 
 
-def read_ddf(source):
-    """The input as a Dask dataframe (Parquet, or CSV without joined files)."""
+def read_csv_ddf(source):
+    """A CSV input (without joined files) as a Dask dataframe of text columns."""
     import dask.dataframe as dd
 
-    if source.fmt == "parquet":
-        return dd.read_parquet(source.text_path, dtype_backend="pyarrow")
-    if source.fmt == "csv" and not source.joins():
-        return dd.read_csv(source.text_path, dtype=str, keep_default_na=False, na_values=[""], on_bad_lines="error",
-                           encoding="utf-8-sig" if source.encoding == "utf-8" else source.encoding)
-    raise bad_argument("--engine dask 读取 Parquet 或（不带 --join 的）CSV",
-                       "--engine dask reads Parquet, or CSV without --join")
+    if source.fmt != "csv" or source.joins():
+        raise bad_argument("--engine dask 读取 Parquet 或（不带 --join 的）CSV",
+                           "--engine dask reads Parquet, or CSV without --join")
+    return dd.read_csv(source.text_path, dtype=str, keep_default_na=False, na_values=[""], on_bad_lines="error",
+                       encoding="utf-8-sig" if source.encoding == "utf-8" else source.encoding)
 
 
-def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None) -> Report:
-    """Run a file's batch on a Dask cluster, writing in input order like the local run."""
-    ddf = read_ddf(source)
-    spec = spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang, job.want_summary,
-                   job.exact)
-    client, cluster = _client(scheduler)
+def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None, bom: bool = False) -> Report:
+    """Run a file's batch on a Dask cluster, writing in input order like the local run.
+
+    Like ``run_batch``: both files under temporary names, renamed only when every row is
+    done; a run that stops early (a task that fails, an unreadable input, a write error)
+    removes them and raises :class:`Stopped` with the counts so far and the reason."""
+    report, started = Report(), time.perf_counter()
     try:
-        return _gather(client, spec, ddf, job, output, fmt, quarantine, progress)
-    except (OSError, pa.ArrowException, ValueError) as exc:
-        raise unreadable(source.path, exc) from None
+        columns = source.columns()
+        job.use_columns(columns)
+        if source.fmt != "parquet":
+            read_csv_ddf(source)  # the arguments are checked before a cluster is started
+    except FupinError as exc:
+        report.stopped = exc.diagnostics[0]
+        raise Stopped(report) from None
+    spec = spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang, job.want_summary,
+                   job.exact, columns)
+    writer, quarantined = open_writers(job, output, fmt, quarantine, bom)
+    done, client, cluster = False, None, None
+    try:
+        client, cluster = _client(scheduler)
+        _gather(client, _tasks(spec, source), job, writer, quarantined, report, progress)
+        done = True
+    except Exception as exc:  # whatever stops the run: the counts so far, and why
+        report.stopped = stop_reason(exc, source)
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
+        finish_run(report, done, writer, quarantined)
+    report.warnings = job.validator.warnings()
+    report.seconds = time.perf_counter() - started
+    if report.stopped is not None:
+        raise Stopped(report)
+    if job.want_summary and report.summary is None:
+        report.summary = Summary(job.entity)
+    return report
+
+
+def _tasks(spec: JobSpec, source) -> list:
+    """One delayed PartOutcome per partition of the input, in input order."""
+    from dask import delayed
+
+    kept = source.kept_columns()
+    if source.fmt == "parquet":
+        process = delayed(process_part, pure=True)
+        parts = parquet_parts(source.text_path, max(PART_ROWS // DEFAULT_CHUNK * source.chunk_size, 1))
+        return [process(spec, part, source.chunk_size, kept) for part in parts]
+    return partition_tasks(spec, read_csv_ddf(source), kept)
 
 
 def _client(scheduler):
@@ -173,38 +264,24 @@ def _client(scheduler):
     return Client(cluster), cluster
 
 
-def _gather(client, spec, ddf, job, output, fmt, quarantine, progress) -> Report:
+def _gather(client, tasks, job, writer, quarantined, report, progress) -> None:
     """Compute partitions a few ahead, write each in order, merge the counts."""
-    tasks = partition_tasks(spec, ddf)
     ahead = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-    report, undeclared = Report(), []
-    started = time.perf_counter()
-    writer, quarantined = open_writers(job, output, fmt, quarantine)
-    done = False
-    try:
-        futures = [client.compute(t) for t in tasks[:ahead]]
-        for i in range(len(tasks)):
-            outcome = futures[i].result()
-            futures[i] = None
-            if i + ahead < len(tasks):
-                futures.append(client.compute(tasks[i + ahead]))
-            writer.write(pa.Table.from_pandas(outcome.results, schema=job.schema, preserve_index=False))
-            entries = pa.Table.from_pandas(outcome.quarantine, preserve_index=False).to_pylist()
-            quarantined.write([tuple(e.values()) for e in entries])
-            report.rows_in += outcome.rows_in
-            report.rows_out += outcome.rows_out
-            report.rows_quarantined += outcome.rows_quarantined
-            if outcome.summary is not None:
-                report.summary = (report.summary or Summary()).merge(outcome.summary)
-            undeclared += [p for p in outcome.undeclared if p not in undeclared]
-            if progress is not None:
-                progress(report.rows_in)
-        done = True
-    finally:
-        finish_writers(done, writer, quarantined)
-    if job.want_summary and report.summary is None:
-        report.summary = Summary(job.entity)
+    undeclared: list = []
+    futures = [client.compute(t) for t in tasks[:ahead]]
+    for i in range(len(tasks)):
+        outcome = futures[i].result()
+        futures[i] = None
+        if i + ahead < len(tasks):
+            futures.append(client.compute(tasks[i + ahead]))
+        report.rows_in += outcome.rows_in
+        writer.write(outcome.results)
+        quarantined.write(outcome.quarantine)
+        report.rows_out += outcome.rows_out
+        report.rows_quarantined += outcome.rows_quarantined
+        if outcome.summary is not None:
+            report.summary = (report.summary or Summary()).merge(outcome.summary)
+        undeclared += [p for p in outcome.undeclared if p not in undeclared]
+        if progress is not None:
+            progress(report.rows_in)
     job.validator.undeclared = undeclared
-    report.warnings = job.validator.warnings()
-    report.seconds = time.perf_counter() - started
-    return report

@@ -219,7 +219,7 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom) -> Report:
         report.stopped = stop_reason(exc, source)
     finally:
         _close(behind)
-        _finish(report, done, writer, quarantined)
+        finish_run(report, done, writer, quarantined)
     report.warnings = job.validator.warnings()
     report.seconds = time.perf_counter() - started
     if report.stopped is not None:
@@ -242,7 +242,7 @@ def _process_all(job, source, behind, report, progress) -> None:
     report.orphans = source.finish()
 
 
-def _finish(report, done: bool, writer, quarantined) -> None:
+def finish_run(report, done: bool, writer, quarantined) -> None:
     """Rename the outputs of a finished run; remove those of a stopped one (E831 stops it too)."""
     if report.stopped is not None:
         done = False

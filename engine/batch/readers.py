@@ -99,7 +99,7 @@ def parquet_rows(path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
-def parquet_chunks(path, layout, chunk_size: int, kept=None) -> Iterator[Chunk]:
+def parquet_chunks(path, layout, chunk_size: int, kept=None, row_groups=None, start: int = 0) -> Iterator[Chunk]:
     """Chunks of a Parquet file; nested children come from ``list<struct>`` columns.
 
     Opened with ``pre_buffer=False``. With pyarrow's default (True in recent versions)
@@ -110,13 +110,14 @@ def parquet_chunks(path, layout, chunk_size: int, kept=None) -> Iterator[Chunk]:
     Without it, each column chunk is read when its row group is decoded and freed after;
     pre-buffering pays on high-latency filesystems, and the input here is a local file.
     ``kept``: undeclared columns read and kept (default ``layout.kept``; the batch passes
-    the key columns carried to the output, keys.py).
+    the key columns carried to the output, keys.py). ``row_groups``: only these (a Dask
+    partition, distributed.py), whose first row is input row ``start + 1``.
     """
     kept = layout.kept if kept is None else tuple(kept)
     pf = pq.ParquetFile(path, pre_buffer=False)
     chosen = project(pf.schema, layout, kept)  # declared columns only
-    start = 0
-    for batch in pf.iter_batches(batch_size=chunk_size, columns=chosen.columns):  # at most chunk_size rows each
+    groups = None if row_groups is None else list(row_groups)
+    for batch in pf.iter_batches(batch_size=chunk_size, row_groups=groups, columns=chosen.columns):
         if batch.num_rows:
             chunk = table_chunk(layout, pa.Table.from_batches([batch]), start, kept)
             chunk.skipped = chosen.skipped

@@ -115,13 +115,14 @@ class Source:
     def chunks(self):
         """The input's chunks, in order (CSV merge joins may raise OrderBroken)."""
         if self.fmt == "parquet":
-            return parquet_chunks(self.text_path, self.layout, self.chunk_size, self._kept())
+            return parquet_chunks(self.text_path, self.layout, self.chunk_size, self.kept_columns())
         if self.fmt == "jsonl":
-            return jsonl_chunks(self.text_path, self.layout, self.chunk_size, self._kept())
-        self._reader = CsvReader(self.text_path, self.layout, self.joins(), self.join_mode, self.encoding, self._kept())
+            return jsonl_chunks(self.text_path, self.layout, self.chunk_size, self.kept_columns())
+        self._reader = CsvReader(self.text_path, self.layout, self.joins(), self.join_mode, self.encoding, self.kept_columns())
         return self._reader.chunks(self.chunk_size)
 
-    def _kept(self) -> tuple:
+    def kept_columns(self) -> tuple:
+        """Undeclared columns read beside the facts: the layout's own and the carried keys."""
         kept = tuple(self.layout.kept)
         return kept + tuple(k for k in (self.kept or ()) if k not in kept)
 
