@@ -441,6 +441,14 @@ def test_kill_leaves_no_file_that_looks_complete(tmp_path):
             proc.kill()
     assert not out.exists() and not (tmp_path / "out.quarantine.csv").exists()
     assert leftovers(tmp_path) == sorted([f".out.csv.{proc.pid}.part", f".out.quarantine.csv.{proc.pid}.part"])
+    # the next run to the same path clears what the killed one left (its process is gone),
+    # but not the temporary file of a run still going (this test's own pid stands for one)
+    alive = tmp_path / f".out.csv.{os.getpid()}.part"
+    alive.write_text("another run, still writing")
+    again = subprocess.run([*fupin, "batch", POLICY, str(tmp_path / "in.parquet"), "-o", str(out), "--only",
+                            "exit_eligible"], capture_output=True)
+    assert again.returncode == 0, again.stderr
+    assert out.exists() and leftovers(tmp_path) == [alive.name]
 
 
 def test_jsonl_null_line_is_quarantined_not_a_crash(pack, tmp_path):

@@ -16,6 +16,7 @@ import csv
 import errno
 import json
 import os
+from glob import escape as glob_escape
 from pathlib import Path
 
 import numpy as np
@@ -172,7 +173,8 @@ def _explain_row(result, ev, row: int, lang: str):
 # Every file is written under a temporary name beside its final path and renamed when
 # the run succeeds (os.replace: atomic on one filesystem). A killed or failed run leaves
 # at most a hidden ``.NAME.PID.part`` file, never a file that looks complete; a failed run
-# removes its temporary files. Failures to write are E831 at the final path, distinct
+# removes its temporary files, and the next run to the same path removes those of killed
+# runs (their process is gone). Failures to write are E831 at the final path, distinct
 # from bad input (E804/E830).
 
 
@@ -180,6 +182,30 @@ def temp_name(path) -> str:
     """The temporary name a file is written under until the run succeeds."""
     p = Path(path)
     return str(p.with_name(f".{p.name}.{os.getpid()}.part"))
+
+
+def remove_stale(path) -> list:
+    """Remove the temporary files of earlier runs to ``path`` whose process no longer
+    runs (a ``kill -9`` leaves one); those of a run still going are kept. The paths removed."""
+    p = Path(path)
+    removed = []
+    for temp in p.parent.glob(f".{glob_escape(p.name)}.*.part"):
+        pid = temp.name[len(p.name) + 2:-len(".part")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            with contextlib.suppress(OSError):
+                temp.unlink()
+                removed.append(str(temp))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: a process of another user has that pid
+        return True
+    return True
 
 
 def write_failed(path, exc) -> FupinError:
@@ -196,6 +222,7 @@ class _Atomic:
     def __init__(self, path):
         self.path = str(path)
         self.temp = temp_name(self.path)
+        remove_stale(self.path)
 
     def guarded(self, action, *args):
         """Run one write step; OSError and Arrow errors become E831 at the final path."""
