@@ -13,7 +13,7 @@ from .pipeline import Job, Outcome, Report, Stopped, report_lines, run_batch, ti
 from .source import Source, bad_argument, output_format, quarantine_path
 from .summary import Summary, render as render_summary
 
-__all__ = ["Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "evaluate_dask", "load",
+__all__ = ["write_summary", "Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "evaluate_dask", "load",
            "output_format", "quarantine_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "timing_lines"]
 
 
@@ -36,3 +36,16 @@ def run_dask_file(job, source, output, fmt, quarantine, scheduler=None, progress
     from .distributed import run_file
 
     return run_file(job, source, output, fmt, quarantine, scheduler, progress)
+
+
+def write_summary(summary, checked, path, fmt=None, lang="zh"):
+    """Write every figure of a summary to ``path`` (.json, .csv, .xlsx, .html); see reportfile.py."""
+    from . import reportfile as rf
+
+    fmt = rf.file_format(path, fmt)
+    html = None
+    if fmt == "html":
+        from .htmlreport import summary_page
+
+        html = summary_page(summary, checked, lang)
+    rf.write_report(path, fmt, rf.summary_rows(summary, checked), rf.summary_json(summary, checked), html)

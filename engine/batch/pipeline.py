@@ -154,7 +154,11 @@ class Job:
             return table, None
         with self.clock("summary"):
             groups = chunk.extra.get(self.layout.parent_key) if self.layout.parent_key else None
-            return table, summarise(result, frame, _kept(groups, good, chunk.level.n))
+            return table, summarise(result, frame, _kept(groups, good, chunk.level.n), self.level_keys(chunk, good))
+
+    def level_keys(self, chunk, good) -> dict:
+        """The carried key columns of a chunk's valid rows, as text (summary and diff levels)."""
+        return {k: key_column(chunk.extra.get(k), good, chunk.level.n) for k in self.carry}
 
     def _quarantine(self, chunk, bad_rows, marks) -> list:
         """One entry per reason of each invalid row, in row order."""
