@@ -61,21 +61,21 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
         summary_path = _summary_path(summary_file, summary_fmt, output)
         job = eb.Job(pol, entity, variant, on, outputs, lang, summary or summary_path is not None,
                      exact=not three_valued)
-        joined = _joined(joins, members=members, households=households)
-        source = eb.Source(input_path, job.layout, joined, chunk_size, encoding=encoding, kept=job.carried)
+        given = joined(joins, members=members, households=households)
+        source = eb.Source(input_path, job.layout, given, chunk_size, encoding=encoding, kept=job.carried)
         if explain_id is not None:
             _explain(pol, job, source, explain_id, variant, on, lang)
             return
         if output is None:
             raise eb.bad_argument("缺少 -o OUTPUT", "missing -o OUTPUT")
         fmt, qpath = eb.output_format(output), eb.quarantine_path(output, quarantine)
-        with _Progress(source.total(), lang) as progress:
+        with Progress(source.total(), lang) as progress:
             if engine_name == "dask":
                 report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress)
             else:
                 report = eb.run_batch(job, source, output, fmt, qpath, progress, bom)
     except eb.Stopped as exc:
-        _print_stopped(exc.report, lang)
+        print_stopped(exc.report, lang)
         sys.exit(1)
     except FupinError as exc:
         click.echo(render_all(exc.diagnostics, lang), err=True)
@@ -110,7 +110,7 @@ def _summary_path(path, fmt, output):
     return path
 
 
-def _print_stopped(report, lang: str) -> None:
+def print_stopped(report, lang: str) -> None:
     """A run that stopped early: its diagnostic, then the accounting line with the reason."""
     from ..engine import batch as eb
 
@@ -119,8 +119,8 @@ def _print_stopped(report, lang: str) -> None:
         click.echo(line, err=True)
 
 
-def _joined(joins, **shorthands) -> dict:
-    """``--join LIST=FILE`` (and the shorthands) as {list field: path}."""
+def joined(joins, **shorthands) -> dict:
+    """(Shared with ``fupin diff``.) ``--join LIST=FILE`` (and the shorthands) as {list field: path}."""
     from ..engine import batch as eb
 
     out = {name: path for name, path in shorthands.items() if path}
@@ -145,7 +145,7 @@ def _explain(pol, job, source, ident, variant, on, lang) -> None:
     click.echo("\n\n".join(texts))
 
 
-class _Progress:
+class Progress:
     """Rows done on stderr, redrawn in place, only when stderr is a terminal."""
 
     def __init__(self, total, lang: str):

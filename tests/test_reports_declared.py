@@ -117,5 +117,5 @@ def test_summary_file_formats_agree_and_screen_is_short(summarised):
     assert table[0] == ["level", "group", "output", "measure", "key", "value", "rows"]
     assert sum(1 for r in table if r[0] == "village_id" and r[3] == "rows") == 9
     screen = out["json"][0].splitlines()
-    assert "    … and 7 more (in the summary file)" in screen
-    assert "  by village_id: 9 groups (in the summary file)" in screen
+    assert "    … and 7 more (see --summary-file)" in screen
+    assert "  by village_id: 9 groups (each group's figures: --summary-file)" in screen

@@ -74,6 +74,7 @@ class PartOutcome:
 def process_partition(spec: JobSpec, pdf: pd.DataFrame, start: int) -> PartOutcome:
     """One partition through ``Job.process``, its first row being input row ``start + 1``."""
     job = spec.job()
+    job.use_columns(list(pdf.columns))  # carry the declared key columns the input has, as locally
     table = pa.Table.from_pandas(pdf, preserve_index=False)
     outcome = job.process(table_chunk(job.layout, table, start))
     return PartOutcome(outcome.table.to_pandas(types_mapper=pd.ArrowDtype), quarantine_frame(outcome.quarantine),
@@ -148,11 +149,14 @@ def read_ddf(source):
                        "--engine dask reads Parquet, or CSV without --join")
 
 
-def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None) -> Report:
-    """Run a file's batch on a Dask cluster, writing in input order like the local run."""
+def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None, spec=None) -> Report:
+    """Run a file's batch on a Dask cluster, writing in input order like the local run
+    (``spec``: what the workers rebuild the job from, default the batch job's; any object
+    with a ``job()`` method whose job has ``process``, like ``fupin diff``'s)."""
     ddf = read_ddf(source)
-    spec = spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang, job.want_summary,
-                   job.exact)
+    job.use_columns(source.columns())  # the output's columns, as the local run has them
+    spec = spec or spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang,
+                           job.want_summary, job.exact)
     client, cluster = _client(scheduler)
     try:
         return _gather(client, spec, ddf, job, output, fmt, quarantine, progress)
@@ -194,8 +198,8 @@ def _gather(client, spec, ddf, job, output, fmt, quarantine, progress) -> Report
             report.rows_in += outcome.rows_in
             report.rows_out += outcome.rows_out
             report.rows_quarantined += outcome.rows_quarantined
-            if outcome.summary is not None:
-                report.summary = (report.summary or Summary()).merge(outcome.summary)
+            if outcome.summary is not None:  # a Summary, or a diff's figures
+                report.summary = outcome.summary if report.summary is None else report.summary.merge(outcome.summary)
             undeclared += [p for p in outcome.undeclared if p not in undeclared]
             if progress is not None:
                 progress(report.rows_in)

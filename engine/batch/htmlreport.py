@@ -119,3 +119,97 @@ def _level_section(level: str, groups: dict, summary: Summary, checked, lang: st
     rows = [(k, g.rows, f"{g.people[0]}/{g.people[1]}", percent(*g.people)) for k, g in sorted(groups.items())]
     out.append(table([level, "rows", "people", "incidence"], rows))
     return out
+
+
+# --- fupin diff
+
+CHANGED_ROWS_SHOWN = 200
+
+
+def diff_page(diff, job, lang: str = "zh", changed_path=None) -> str:
+    """A comparison as a page: per changed output its transitions (heatmap), money and
+    causes; money by group (bars); the most changed groups; the first changed rows."""
+    from .diffreport import ranked_groups, rows_word
+
+    zh, whole = lang == "zh", diff.whole
+    unit = rows_word(job.a.checked, diff.entity, lang)
+    body = [f"<p>{esc(job.a.name)} → {esc(job.b.name)}: {whole.rows} {esc(unit)}, "
+            f"{whole.changed} {'有变化' if zh else 'changed'}</p>"]
+    for name in [n for n in job.outputs if whole.outputs.get(n)]:
+        body += _output_section(name, whole, job, lang, unit)
+    for level, groups in diff.levels.items():
+        body += _money_bars(level, groups, whole, job, lang)
+        ranked = [k for k in ranked_groups(groups) if groups[k].changed][:20]
+        outputs = [n for n in job.outputs if whole.outputs.get(n)]
+        rows = [(k, groups[k].rows, groups[k].changed, *(groups[k].outputs.get(n, 0) for n in outputs)) for k in ranked]
+        body += [f"<h2>{'变化最多的' if zh else 'Most changed by '}{esc(level)}</h2>",
+                 table([level, "rows", "changed", *outputs], rows)]
+    if changed_path is not None:
+        body += _changed_rows(changed_path, job, lang)
+    return page(("政策变化影响" if zh else "Impact of the change") + f" — {diff.entity}", body)
+
+
+def _output_section(name: str, whole, job, lang: str, unit: str) -> list:
+    rule = job.a.checked.rules[name]
+    out = [f"<h2>{esc(rule.label(lang))} ({esc(name)}): {whole.outputs[name]} {esc(unit)}</h2>"]
+    causes = job.causes.get(name, ())
+    if causes:
+        out.append("<ul>" + "".join(f"<li>{esc(c.text())}</li>" for c in causes) + "</ul>")
+    moves = whole.moves.get(name)
+    if moves:
+        before = _order([a for a, _ in moves])
+        after = _order([b for _, b in moves])
+        matrix = [[moves.get((a, b), 0) for b in after] for a in before]
+        out.append(heatmap(before, after, matrix, name))
+    if name in whole.money:
+        b, nb, a, na = whole.money[name]
+        out.append(table(["", "before", "after", "difference"], [("元", yuan(b), yuan(a), yuan(a - b))]))
+    return out
+
+
+def _order(values: list) -> list:
+    """Distinct values in first-seen order, unknown and error last."""
+    seen = list(dict.fromkeys(values))
+    return [v for v in seen if v not in ("unknown", "error")] + [v for v in ("unknown", "error") if v in seen]
+
+
+def _money_bars(level: str, groups: dict, whole, job, lang: str) -> list:
+    out = []
+    for name in [n for n, f in whole.money.items() if f[0] != f[2]]:
+        moved = sorted(((k, g.money[name][2] - g.money[name][0]) for k, g in groups.items() if name in g.money),
+                       key=lambda kv: (-abs(kv[1]), kv[0]))[:20]
+        items = [(k, d / 100, yuan(d)) for k, d in moved if d]
+        if items:
+            label = job.a.checked.rules[name].label(lang)
+            out += [f"<h2>{esc(label)} ({esc(name)}) — {esc(level)}</h2>", bars(items, " 元")]
+    return out
+
+
+def _changed_rows(path, job, lang: str) -> list:
+    """The first changed rows of the changed rows' file (Parquet or CSV)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+    from pathlib import Path
+
+    suffix = Path(str(path)).suffix.lower()
+    if suffix == ".parquet":  # the first batch only: the file may hold millions of rows
+        batch = next(pq.ParquetFile(str(path)).iter_batches(batch_size=CHANGED_ROWS_SHOWN), None)
+    elif suffix == ".csv":
+        names = pcsv.open_csv(str(path)).schema.names
+        reader = pcsv.open_csv(str(path), convert_options=pcsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=True))
+        batch = next(iter(reader), None)
+    else:  # .xlsx: the page lists no rows (open the workbook)
+        return []
+    rows = pa.Table.from_batches([batch]).slice(0, CHANGED_ROWS_SHOWN).to_pylist() if batch is not None else []
+    key = job.layout.key
+    head = [key, *job.first.carry, "before → after", "because", "explain"]
+    body = []
+    for r in rows:
+        names = [n.strip() for n in (r.get("changed") or "").split(",") if n.strip()]
+        moved = "; ".join(f"{n}: {r.get(f'{n}:before')} → {r.get(f'{n}:after')}" for n in names)
+        body.append((r.get(key), *(r.get(k) for k in job.first.carry), moved, r.get("because") or "",
+                     f"fupin batch … --explain {r.get(key)} --only {','.join(names)}"))
+    title = "有变化的行（前 {n} 行）" if lang == "zh" else "Changed rows (the first {n})"
+    return [f"<h2>{title.format(n=len(body))}</h2>", table(head, body, left=len(head))]

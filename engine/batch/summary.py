@@ -204,14 +204,14 @@ WORDS = {
            "incidence": "{name}（按{parent}）= {field}为{values}的{entity}的{people} ÷ 本数据集中该{parent}已求值{entity}的{people}",
            "people": "{label}人数", "or": "或", "averages": "平均值（在已确定的行上）",
            "paid": "支付金额合计（政策包声明的各项支付，在已确定的行上求和）",
-           "more": "……另有 {n} 个（见摘要文件）", "level": "按 {level} 分组：{n} 组（见摘要文件）"},
+           "more": "……另有 {n} 个（见 --summary-file）", "level": "按 {level} 分组：{n} 组（各组数字见 --summary-file）"},
     "en": {"title": "Summary ({n} {rows} evaluated)", "rows": "rows", "unknown": "unknown", "error": "error",
            "totals": "Totals (each money output summed over the rows where it is decided)", "over": " ({n} rows decided)",
            "incidence": "{name} per {parent} = {people} of {entity} whose {field} is {values} ÷ {people} of the "
                         "{parent}'s evaluated {entity} in this dataset",
            "people": "{label}", "or": " or ", "averages": "Averages (over the rows where each is decided)",
            "paid": "Amounts paid (each the pack declares paid, summed over the rows where it is decided)",
-           "more": "… and {n} more (in the summary file)", "level": "by {level}: {n} groups (in the summary file)"},
+           "more": "… and {n} more (see --summary-file)", "level": "by {level}: {n} groups (each group's figures: --summary-file)"},
 }
 
 
