@@ -40,14 +40,16 @@ from .batch import Progress, joined, print_stopped
 @click.option("--chunk-size", default=32_768, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
+@click.option("--traced", default=100, show_default=True, type=click.IntRange(min=0),
+              help="Changed rows per chunk whose deciding table row or exception is traced (decided column)")
 @click.option("--three-valued", "three_valued", is_flag=True, help="Skip settling unknown outputs by cases")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")
 @click.option("--encoding", default=None, help="Encoding of CSV input (default: detected)")
 @click.option("--bom", is_flag=True, help="CSV output starts with a UTF-8 BOM, for Excel")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 def diff(policy, input_path, output, on, vs_on, variant, vs_variant, vs_policy, entity, only, by, report_path,
-         report_fmt, top, quarantine, joins, members, households, chunk_size, engine_name, scheduler, three_valued,
-         timings, encoding, bom, lang):
+         report_fmt, top, quarantine, joins, members, households, chunk_size, engine_name, scheduler, traced,
+         three_valued, timings, encoding, bom, lang):
     """Evaluate a dataset under two settings (dates, variants or packs) and report what changed.
 
     Facts are read and validated once; invalid rows are quarantined as in `fupin batch`."""
@@ -59,7 +61,7 @@ def diff(policy, input_path, output, on, vs_on, variant, vs_variant, vs_policy, 
         first = eb.load(policy)
         other = eb.load(vs_policy) if vs_policy else None
         job = compare.DiffJob(first, other, entity, variant, vs_variant, on, vs_on, outputs, lang,
-                              exact=not three_valued, levels=tuple(_names(by)) if by else None)
+                              exact=not three_valued, levels=tuple(_names(by)) if by else None, traced=traced)
         source = eb.Source(input_path, job.layout, joined(joins, members=members, households=households),
                            chunk_size, encoding=encoding, kept=job.first.carried)
         fmt, qpath = eb.output_format(output), eb.quarantine_path(output, quarantine)

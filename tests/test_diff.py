@@ -154,6 +154,8 @@ def test_one_fen_moves_exactly_the_households_on_the_line(data):
     5000.00: the generator puts mass on the line, and nothing else may move."""
     res = cli("diff", PACK, data / "hh.parquet", "-o", data / "fen.csv", "--vs-policy", data / "edited",
               "--only", "monitoring_tier", "--lang", "en")
+    cli("diff", PACK, data / "hh.parquet", "-o", data / "fen.parquet", "--vs-policy", data / "edited",
+        "--only", "monitoring_tier")
     facts = {r["id"]: r for r in pq.read_table(data / "hh.parquet", columns=["id", "income_per_capita"]).to_pylist()}
     rows = [line.split(",") for line in (data / "fen.csv").read_text(encoding="utf-8").splitlines()[1:]]
     assert rows and all(Decimal(str(facts[r[0].strip('"')]["income_per_capita"])) == Decimal("5000.00") for r in rows)
@@ -162,6 +164,10 @@ def test_one_fen_moves_exactly_the_households_on_the_line(data):
     moves = Counter((r[3].strip('"'), r[4].strip('"')) for r in rows)
     assert {after for _, after in moves} <= {"red", "unknown"} and moves[("yellow", "red")] > 0
     assert "parameter monitoring_red_income_line: 5000 (from 2020-01-01) → 5000.01 (from 2020-01-01)" in res.stdout
+    # the table row that decides the tier, before and after, traced for each changed row
+    decided = [json.loads(r["decided"]) for r in pq.read_table(data / "fen.parquet").to_pylist()]
+    assert decided and all(" → " in d["monitoring_tier"] for d in decided)  # an unknown side: "-" or "cases"
+    assert Counter(d["monitoring_tier"] for d in decided)["row 5 (脱贫户黄色) → row 3 (脱贫户收入低)"] > 0
 
 
 def test_two_dates_of_one_pack(tmp_path, mini):

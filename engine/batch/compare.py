@@ -28,13 +28,17 @@ from . import groups as gr
 from .pipeline import Job, Outcome
 
 
+TRACED = 100  # changed rows per chunk traced for ``decided`` (each costs a scalar evaluation per output)
+
+
 class DiffJob:
     """What is fixed for one comparison; :meth:`process` does one chunk."""
 
     def __init__(self, policy, other=None, entity=None, variant=None, vs_variant=None, on=None, vs_on=None,
-                 outputs=None, lang: str = "zh", exact: bool = True, levels=None):
+                 outputs=None, lang: str = "zh", exact: bool = True, levels=None, traced: int = TRACED):
         """``other``: the second pack (default: the same); ``levels``: key columns to group
-        by (default: the pack's declared ``reports.levels``)."""
+        by (default: the pack's declared ``reports.levels``); ``traced``: changed rows per
+        chunk whose deciding row or exception is found by tracing (``decided`` column)."""
         other = other or policy
         self.first = Job(policy, entity, variant, on, None, lang, False, exact)
         entity = self.first.entity
@@ -53,7 +57,7 @@ class DiffJob:
 
         self.second = ColumnarProgram(self.second_program)
         self.causes = causes(self.a, self.b, self.outputs)
-        self.entity, self.lang, self.exact = entity, lang, exact
+        self.entity, self.lang, self.exact, self.traced = entity, lang, exact, traced
         self.want_levels = levels
         self.levels: tuple = ()
         self.layout, self.validator = self.first.layout, self.first.validator
@@ -104,7 +108,7 @@ class DiffJob:
             index_of = {k: gr.encode(keys[k]) for k in self.levels}
             carried = [keys[k] for k in job.carry]
             diff, table = compare_frame(ra, rb, self.outputs, self.causes, index_of, job.row_ids(chunk, good, frame),
-                                        carried, self.schema)
+                                        carried, self.schema, self.traced)
         return Outcome(table, entries, chunk.level.n + len(chunk.broken), len(good), quarantined, diff)
 
     def empty(self) -> Diff:
@@ -138,6 +142,7 @@ class DiffSpec:
     lang: str = "zh"
     exact: bool = True
     levels: tuple | None = None
+    traced: int = TRACED
 
     def job(self) -> DiffJob:
         """The job, built once per worker process."""
@@ -147,7 +152,8 @@ class DiffSpec:
             first = load_policy(self.root)
             other = load_policy(self.other) if self.other else first
             _JOBS[self] = DiffJob(first, other, self.entity, self.variant, self.vs_variant, self.on, self.vs_on,
-                                  list(self.outputs) if self.outputs else None, self.lang, self.exact, self.levels)
+                                  list(self.outputs) if self.outputs else None, self.lang, self.exact, self.levels,
+                                  self.traced)
         return _JOBS[self]
 
 
@@ -158,7 +164,7 @@ def spec_of(job: DiffJob, root: str, other: str | None) -> DiffSpec:
     """The spec of a job (dates as the job resolved them)."""
     return DiffSpec(str(Path(root).resolve()), str(Path(other).resolve()) if other else None, job.entity,
                     _variant(job.a), _variant(job.b), job.a.day.isoformat(), job.b.day.isoformat(),
-                    tuple(job.outputs), job.lang, job.exact, job.want_levels)
+                    tuple(job.outputs), job.lang, job.exact, job.want_levels, job.traced)
 
 
 def _variant(setting: Setting):
@@ -210,13 +216,14 @@ class Comparison:
 
 def compare_file(policy, input_path, output, other=None, *, on=None, vs_on=None, variant=None, vs_variant=None,
                  entity=None, only=None, by=None, quarantine=None, joins=None, chunk_size: int = 32_768,
-                 engine: str = "local", scheduler=None, lang: str = "zh", exact: bool = True) -> Comparison:
+                 engine: str = "local", scheduler=None, lang: str = "zh", exact: bool = True,
+                 traced: int = TRACED) -> Comparison:
     """Compare a dataset file under two settings, writing the changed rows to ``output``
     (and invalid rows to the quarantine file); see :class:`DiffJob`."""
     from .source import Source, output_format, quarantine_path
 
     job = DiffJob(policy, other, entity, variant, vs_variant, on, vs_on, only, lang, exact,
-                  tuple(by) if by is not None else None)
+                  tuple(by) if by is not None else None, traced)
     source = Source(str(input_path), job.layout, dict(joins or {}), chunk_size, kept=job.first.carried)
     roots = (str(policy.source.root), str(other.source.root) if other is not None else None)
     report = run(job, source, str(output), output_format(output), quarantine_path(output, quarantine),

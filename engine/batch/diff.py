@@ -15,8 +15,10 @@ order an enum differently). Figures, for the whole run and per group of each lev
 
 The changed rows' table has the key, the carried key columns, ``changed`` (the outputs
 that changed), ``OUTPUT:before`` and ``OUTPUT:after`` as text (``unknown``/``error`` for
-those states; null where that output did not change) and ``because``: JSON, output →
-what moved in the rules it depends on (changes.py).
+those states; null where that output did not change), ``because``: JSON, output → what
+moved in the rules it depends on (changes.py), and ``decided`` for the first changed rows
+of each chunk (``traced``): JSON, output → the table row, exception or expression that
+decides it on each side (``row 4 (红色) → row 3 (黄色)``), from a traced evaluation.
 """
 from __future__ import annotations
 
@@ -116,11 +118,13 @@ def states(s: Side, kind: str) -> tuple:
     return codes, labels + list(STATES)
 
 
-def compare_frame(ra, rb, outputs, causes: dict, index_of: dict, ids, carried, schema) -> tuple:
+def compare_frame(ra, rb, outputs, causes: dict, index_of: dict, ids, carried, schema, traced: int = 0) -> tuple:
     """``(Diff, changed rows table)`` of one frame evaluated as ``ra`` and ``rb``.
 
     ``index_of``: level → ``(names, index)`` of each row's group (groups.encode);
-    ``ids``/``carried``: the key and carried key columns of the frame's rows."""
+    ``ids``/``carried``: the key and carried key columns of the frame's rows; ``traced``:
+    how many of the frame's first changed rows get ``decided`` (what decides each changed
+    output on each side, from a traced scalar evaluation of that row alone)."""
     checked = ra.program.program.checked
     entity = ra.frame.entity
     counted, totalled, _ = declared(checked, entity, outputs)
@@ -137,7 +141,36 @@ def compare_frame(ra, rb, outputs, causes: dict, index_of: dict, ids, carried, s
                for level, (names, index) in levels.items()}
     diff = Diff(entity, figures.pop("")[0], {level: dict(zip(levels[level][0], f)) for level, f in figures.items()})
     rows = np.flatnonzero(anything)
-    return diff, _changed_table(ra, rb, outputs, changed, rows, causes, ids, carried, schema)
+    table = _changed_table(ra, rb, outputs, changed, rows, causes, ids, carried, schema)
+    decided = [json.dumps(deciders(ra, rb, r, [n for n in outputs if changed[n][r]]), ensure_ascii=False)
+               for r in rows[:traced].tolist()]
+    column = pa.array(decided + [None] * (len(rows) - len(decided)), pa.string())
+    return diff, table.set_column(table.schema.get_field_index("decided"), "decided", column)
+
+
+def deciders(ra, rb, row: int, names) -> dict:
+    """Output → ``"what decides it before → after"`` for one row (``row 4 (id) → row 6 (id)``,
+    ``exception not_poor``, ``expr``), each output traced alone by the scalar evaluator."""
+    out = {}
+    for name in names:
+        sides = [_decider(result, row, name) for result in (ra, rb)]
+        out[name] = " → ".join(sides)
+    return out
+
+
+def _decider(result, row: int, name: str) -> str:
+    from ..columnar.frame import to_records
+
+    program = result.program.program
+    record = to_records(program.checked, result.frame, [row])[0]
+    trace = program.evaluate(record, result.on, result.frame.entity, outputs=[name], trace=True).trace
+    info = next((node.decided_by for node in trace.roots if node.rule == name), None) or {}
+    kind = info.get("kind", "")
+    if kind == "row":
+        return f"row {info.get('row')}" + (f" ({info['id']})" if info.get("id") else "")
+    if kind == "exception":
+        return f"exception {info.get('id')}"
+    return kind or "-"
 
 
 def _figures(sides, kinds, changed, anything, names, index, moved, totalled) -> list:
@@ -168,7 +201,7 @@ def changed_schema(key: str, carried, outputs) -> pa.Schema:
     fields = [pa.field(key, pa.string()), *(pa.field(k, pa.string()) for k in carried), pa.field("changed", pa.string())]
     for name in outputs:
         fields += [pa.field(f"{name}:before", pa.string()), pa.field(f"{name}:after", pa.string())]
-    return pa.schema([*fields, pa.field("because", pa.string())])
+    return pa.schema([*fields, pa.field("because", pa.string()), pa.field("decided", pa.string())])
 
 
 def _changed_table(ra, rb, outputs, changed, rows, causes, ids, carried, schema) -> pa.Table:
@@ -189,6 +222,7 @@ def _changed_table(ra, rb, outputs, changed, rows, causes, ids, carried, schema)
     columns.append(_joined(names, len(rows), "", ""))
     columns += texts
     columns.append(_joined(because, len(rows), "{", "}"))
+    columns.append(pa.nulls(len(rows), pa.string()))  # decided: filled by compare_frame
     return pa.Table.from_arrays(columns, schema=schema)
 
 

@@ -204,12 +204,12 @@ def _changed_rows(path, job, lang: str) -> list:
         return []
     rows = pa.Table.from_batches([batch]).slice(0, CHANGED_ROWS_SHOWN).to_pylist() if batch is not None else []
     key = job.layout.key
-    head = [key, *job.first.carry, "before → after", "because", "explain"]
+    head = [key, *job.first.carry, "before → after", "because", "decided", "explain"]
     body = []
     for r in rows:
         names = [n.strip() for n in (r.get("changed") or "").split(",") if n.strip()]
         moved = "; ".join(f"{n}: {r.get(f'{n}:before')} → {r.get(f'{n}:after')}" for n in names)
-        body.append((r.get(key), *(r.get(k) for k in job.first.carry), moved, r.get("because") or "",
+        body.append((r.get(key), *(r.get(k) for k in job.first.carry), moved, r.get("because") or "", r.get("decided") or "",
                      f"fupin batch … --explain {r.get(key)} --only {','.join(names)}"))
     title = "有变化的行（前 {n} 行）" if lang == "zh" else "Changed rows (the first {n})"
     return [f"<h2>{title.format(n=len(body))}</h2>", table(head, body, left=len(head))]
