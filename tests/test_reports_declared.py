@@ -119,3 +119,24 @@ def test_summary_file_formats_agree_and_screen_is_short(summarised):
     screen = out["json"][0].splitlines()
     assert "    … and 7 more (see --summary-file)" in screen
     assert "  by village_id: 9 groups (each group's figures: --summary-file)" in screen
+
+
+def test_summary_html_is_one_page(summarised, tmp_path):
+    import xml.etree.ElementTree as ET
+    from html.parser import HTMLParser
+
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
+    _, out = summarised
+    data = out["json"][1].parent
+    res = CliRunner().invoke(main, ["batch", str(ROOT / "policy"), str(data / "hh.parquet"), "-o",
+                                    str(tmp_path / "r.parquet"), "--format", "html", "--only",
+                                    "monitoring_tier,education_aid_once"])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "r.summary.html").read_text(encoding="utf-8")
+    assert "<script" not in text and "src=" not in text and "监测等级" in text
+    HTMLParser().feed(text)
+    for svg in text.split("<svg")[1:]:
+        ET.fromstring("<svg" + svg[:svg.index("</svg>") + 6])

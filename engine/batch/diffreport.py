@@ -43,6 +43,8 @@ def render(diff: Diff, job, lang: str = "zh", top: int | None = None) -> str:
     top = top if top is not None else (report.top if report is not None else 10)
     for level, groups in diff.levels.items():
         ranked = [k for k in ranked_groups(groups) if groups[k].changed][:top]
+        if not ranked:
+            continue
         lines.append("  " + w["groups"].format(level=level, n=len(ranked), all=len(groups)))
         for key in ranked:
             g = groups[key]
