@@ -2,6 +2,7 @@
 
     python benchmarks/diff.py                        # 1M households, the six benchmark outputs
     python benchmarks/diff.py --n 200000 --outputs all --reps 3
+    python benchmarks/diff.py --setting anhui       # the Anhui variant: many rows change
 
 Each command runs in a fresh interpreter (``python -m fupin.cli``), Parquet → Parquet,
 on generated households (cached in benchmarks/data/). The comparison is two dates of
@@ -32,6 +33,9 @@ PACK = ROOT / "policy"
 SIX = ["guarantees_met", "exit_eligible", "monitoring_tier", "monitoring_measure", "education_aid_once",
        "public_welfare_job_subsidy_monthly"]
 ON, VS_ON = "2020-06-30", "2022-09-01"
+# the second setting: another date of the pack, or the Anhui variant (many rows change)
+SETTINGS = {"dates": (["--on", ON, "--vs-on", VS_ON], ["--on", VS_ON]),
+            "anhui": (["--on", ON, "--vs-variant", "anhui-2020"], ["--on", ON, "--variant", "anhui-2020"])}
 
 
 def fupin(*args) -> float:
@@ -65,24 +69,25 @@ def joined_changes(a: Path, b: Path, outputs) -> int:
     return int(pc.sum(changed).as_py() or 0)
 
 
-def measure(n: int, outputs, reps: int, work: Path) -> dict:
+def measure(n: int, outputs, reps: int, work: Path, setting: str = "dates") -> dict:
     """Median wall seconds of batch, diff, and two batches + join."""
     src = data(n)
     only = ",".join(outputs)
     times = {"batch": [], "diff": [], "two batches + join": []}
     for _ in range(reps):
         times["batch"].append(fupin("batch", PACK, src, "-o", work / "a.parquet", "--on", ON, "--only", only))
-        times["diff"].append(fupin("diff", PACK, src, "-o", work / "changed.parquet", "--on", ON, "--vs-on", VS_ON,
+        vs, second = SETTINGS[setting]
+        times["diff"].append(fupin("diff", PACK, src, "-o", work / "changed.parquet", *vs,
                                    "--only", only, "--report", work / "report.json"))
         started = time.perf_counter()
         fupin("batch", PACK, src, "-o", work / "a.parquet", "--on", ON, "--only", only)
-        fupin("batch", PACK, src, "-o", work / "b.parquet", "--on", VS_ON, "--only", only)
+        fupin("batch", PACK, src, "-o", work / "b.parquet", *second, "--only", only)
         joined = joined_changes(work / "a.parquet", work / "b.parquet", outputs)
         times["two batches + join"].append(time.perf_counter() - started)
     report = json.loads((work / "report.json").read_text(encoding="utf-8"))
     assert report["changed"] == joined, (report["changed"], joined)  # the same answer both ways
     medians = {k: statistics.median(v) for k, v in times.items()}
-    return {"n": n, "outputs": len(outputs), "reps": reps, "changed": joined, "times": times, "medians": medians,
+    return {"n": n, "setting": setting, "outputs": len(outputs), "reps": reps, "changed": joined, "times": times, "medians": medians,
             "diff / batch": medians["diff"] / medians["batch"],
             "diff / (two batches + join)": medians["diff"] / medians["two batches + join"],
             "load": os.getloadavg()}
@@ -93,6 +98,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--outputs", choices=["six", "all"], default="six")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--setting", choices=sorted(SETTINGS), default="dates",
+                    help="the second setting: --vs-on 2022-09-01, or --vs-variant anhui-2020")
     args = ap.parse_args()
     outputs = SIX
     if args.outputs == "all":
@@ -102,9 +109,9 @@ def main() -> None:
         outputs = load_policy(PACK).program().outputs("household")
     work = HERE / "out" / "diff"
     work.mkdir(parents=True, exist_ok=True)
-    result = measure(args.n, outputs, args.reps, work)
+    result = measure(args.n, outputs, args.reps, work, args.setting)
     print(f"{args.n:,} households, {len(outputs)} outputs, {result['changed']:,} changed "
-          f"({ON} → {VS_ON}), medians of {args.reps}:")
+          f"({' '.join(SETTINGS[args.setting][0])}), medians of {args.reps}:")
     for k, v in result["medians"].items():
         print(f"  {k}: {v:.2f} s")
     print(f"  diff / batch = {result['diff / batch']:.2f}; diff / (two batches + join) = "

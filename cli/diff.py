@@ -40,7 +40,7 @@ from .batch import Progress, joined, print_stopped
 @click.option("--chunk-size", default=32_768, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
-@click.option("--traced", default=100, show_default=True, type=click.IntRange(min=0),
+@click.option("--traced", default=10, show_default=True, type=click.IntRange(min=0),
               help="Changed rows per chunk whose deciding table row or exception is traced (decided column)")
 @click.option("--three-valued", "three_valued", is_flag=True, help="Skip settling unknown outputs by cases")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")

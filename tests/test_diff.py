@@ -155,7 +155,7 @@ def test_one_fen_moves_exactly_the_households_on_the_line(data):
     res = cli("diff", PACK, data / "hh.parquet", "-o", data / "fen.csv", "--vs-policy", data / "edited",
               "--only", "monitoring_tier", "--lang", "en")
     cli("diff", PACK, data / "hh.parquet", "-o", data / "fen.parquet", "--vs-policy", data / "edited",
-        "--only", "monitoring_tier")
+        "--only", "monitoring_tier", "--traced", "100")
     facts = {r["id"]: r for r in pq.read_table(data / "hh.parquet", columns=["id", "income_per_capita"]).to_pylist()}
     rows = [line.split(",") for line in (data / "fen.csv").read_text(encoding="utf-8").splitlines()[1:]]
     assert rows and all(Decimal(str(facts[r[0].strip('"')]["income_per_capita"])) == Decimal("5000.00") for r in rows)

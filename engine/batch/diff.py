@@ -185,8 +185,11 @@ def _figures(sides, kinds, changed, anything, names, index, moved, totalled) -> 
             continue
         (ca, la), (cb, lb) = states(sides[name][0], kinds[name]), states(sides[name][1], kinds[name])
         table = gr.pairs(index, size, ca * len(lb) + cb, len(la) * len(lb), np.ones(len(index), bool))
-        for fig, row in zip(out, table):
-            fig.moves[name] = Counter({(la[k // len(lb)], lb[k % len(lb)]): int(v) for k, v in enumerate(row) if v})
+        for fig in out:
+            fig.moves[name] = Counter()
+        groups, cells = np.nonzero(table)  # only the pairs that occur: a few per group
+        for g, k, v in zip(groups.tolist(), cells.tolist(), table[groups, cells].tolist()):
+            out[g].moves[name][(la[k // len(lb)], lb[k % len(lb)])] = v
     for name in totalled:
         a, b = sides[name]
         before = gr.total(index, size, a.values, a.state == 0), gr.count(index, size, a.state == 0)
