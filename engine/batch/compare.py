@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
+from ..columnar.program import ColumnarProgram
 from .changes import Setting, causes, check_compatible
 from .diff import Diff, DiffFigures, changed_schema, compare_frame
 from . import groups as gr
@@ -53,8 +54,6 @@ class DiffJob:
         self.warnings = []
         self.outputs = self._outputs(policy, other, entity, variant, vs_variant, outputs)
         self.first.outputs = self.outputs
-        from ..columnar.program import ColumnarProgram
-
         self.second = ColumnarProgram(self.second_program)
         self.causes = causes(self.a, self.b, self.outputs)
         self.entity, self.lang, self.exact, self.traced = entity, lang, exact, traced
