@@ -24,7 +24,7 @@ PACK = ROOT / "policy"
 MINI = ROOT / "tests/fixtures/mini"
 FIX = ROOT / "tests/fixtures/batch"
 OUTPUTS = ["monitoring_tier", "monitoring_object", "exit_eligible", "public_welfare_job_subsidy_monthly",
-           "education_aid_once", "dibao_standard_applicable"]
+           "education_aid_once", "dibao_standard_applicable", "poor_people_in_household"]
 
 
 def cli(*args):
@@ -60,10 +60,10 @@ def state(row: dict, name: str) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def expected(rows_a: list, rows_b: list, outputs, kinds: dict, paid) -> dict:
+def expected(rows_a: list, rows_b: list, outputs, kinds: dict, paid, averaged=()) -> dict:
     """The diff's figures computed from two batch runs, for the whole and per village."""
     def figures(pairs):
-        out = {"rows": len(pairs), "changed": 0, "outputs": Counter(), "moves": {}, "money": {}}
+        out = {"rows": len(pairs), "changed": 0, "outputs": Counter(), "moves": {}, "money": {}, "sums": {}}
         for a, b in pairs:
             moved = [n for n in outputs if state(a, n) != state(b, n)]
             out["changed"] += bool(moved)
@@ -75,6 +75,10 @@ def expected(rows_a: list, rows_b: list, outputs, kinds: dict, paid) -> dict:
                 before = [a[n] for a, _ in pairs if state(a, n) not in ("unknown", "error")]
                 after = [b[n] for _, b in pairs if state(b, n) not in ("unknown", "error")]
                 out["money"][n] = (sum(before, Decimal(0)), len(before), sum(after, Decimal(0)), len(after))
+            if n in averaged:
+                before = [a[n] for a, _ in pairs if state(a, n) not in ("unknown", "error")]
+                after = [b[n] for _, b in pairs if state(b, n) not in ("unknown", "error")]
+                out["sums"][n] = (sum(before), len(before), sum(after), len(after))
         return out
 
     pairs = list(zip(rows_a, rows_b))
@@ -91,7 +95,9 @@ def got(fig: dict, outputs) -> dict:
             "outputs": Counter({n: c for n, c in fig["outputs"].items() if c}),
             "moves": {n: Counter({(m["from"], m["to"]): m["rows"] for m in moves}) for n, moves in fig["moves"].items()},
             "money": {n: (Decimal(m["before"]), m["decided_before"], Decimal(m["after"]), m["decided_after"])
-                      for n, m in fig["money"].items()}}
+                      for n, m in fig["money"].items()},
+            "sums": {n: (int(m["before"]), m["decided_before"], int(m["after"]), m["decided_after"])
+                     for n, m in fig["sums"].items()}}
 
 
 SETTINGS = {
@@ -117,8 +123,10 @@ def test_diff_matches_two_batch_runs(data, setting):
     (rows_a, err_a), (rows_b, _) = batches
     checked = load_policy(PACK).program().checked
     kinds = {n: checked.rules[n].type.kind for n in OUTPUTS}
-    paid = [n for n in OUTPUTS if n in checked.entities["household"].report.total]
-    want = expected(rows_a, rows_b, OUTPUTS, kinds, paid)
+    report_decl = checked.entities["household"].report
+    paid = [n for n in OUTPUTS if n in report_decl.total]
+    want = expected(rows_a, rows_b, OUTPUTS, kinds, paid, [n for n in OUTPUTS if n in report_decl.average])
+    assert want["whole"]["sums"]  # an averaged output is compared too
     report = json.loads((data / f"{tag}.json").read_text(encoding="utf-8"))
     assert got(report, OUTPUTS) == {**want["whole"], "outputs": +want["whole"]["outputs"]}
     villages = report["levels"]["village_id"]
@@ -128,7 +136,7 @@ def test_diff_matches_two_batch_runs(data, setting):
         theirs = got(fig, OUTPUTS)
         assert (theirs["rows"], theirs["changed"], theirs["outputs"]) == (mine["rows"], mine["changed"],
                                                                           +mine["outputs"]), key
-        assert theirs["money"] == mine["money"], key
+        assert (theirs["money"], theirs["sums"]) == (mine["money"], mine["sums"]), key
     # the changed rows' file: exactly the rows where some output differs, before/after as batch wrote them
     changed = pq.read_table(data / f"{tag}.parquet").to_pylist()
     moved = [(a, b) for a, b in zip(rows_a, rows_b) if any(state(a, n) != state(b, n) for n in OUTPUTS)]

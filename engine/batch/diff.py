@@ -11,7 +11,7 @@ order an enum differently). Figures, for the whole run and per group of each lev
   being states of their own (bool flips are the ``true → false`` and ``false → true``
   cells); per group only for the outputs the pack's report counts;
 - ``money``: for the money the report totals (paid), ``[fen before, rows decided before,
-  fen after, rows decided after]``.
+  fen after, rows decided after]``; ``sums``: the same for the outputs it averages.
 
 The changed rows' table has the key, the carried key columns, ``changed`` (the outputs
 that changed), ``OUTPUT:before`` and ``OUTPUT:after`` as text (``unknown``/``error`` for
@@ -47,6 +47,7 @@ class DiffFigures:
     outputs: dict = field(default_factory=dict)  # output -> rows where it changed
     moves: dict = field(default_factory=dict)  # output -> Counter((before, after) -> rows)
     money: dict = field(default_factory=dict)  # output -> [fen before, n before, fen after, n after]
+    sums: dict = field(default_factory=dict)  # averaged output -> [sum before, n before, sum after, n after]
 
     def merge(self, other: "DiffFigures") -> "DiffFigures":
         """Add another's figures to these."""
@@ -56,10 +57,11 @@ class DiffFigures:
             self.outputs[name] = self.outputs.get(name, 0) + n
         for name, counter in other.moves.items():
             self.moves.setdefault(name, Counter()).update(counter)
-        for name, figures in other.money.items():
-            mine = self.money.setdefault(name, [0, 0, 0, 0])
-            for i, v in enumerate(figures):
-                mine[i] += v
+        for into, theirs in ((self.money, other.money), (self.sums, other.sums)):
+            for name, figures in theirs.items():
+                mine = into.setdefault(name, [0, 0, 0, 0])
+                for i, v in enumerate(figures):
+                    mine[i] += v
         return self
 
 
@@ -127,7 +129,7 @@ def compare_frame(ra, rb, outputs, causes: dict, index_of: dict, ids, carried, s
     output on each side, from a traced scalar evaluation of that row alone)."""
     checked = ra.program.program.checked
     entity = ra.frame.entity
-    counted, totalled, _ = declared(checked, entity, outputs)
+    counted, totalled, averaged = declared(checked, entity, outputs)
     n = ra.n
     sides = {name: (side(ra, name), side(rb, name)) for name in outputs}
     kinds = {name: checked.rules[name].type.kind for name in outputs}
@@ -137,7 +139,8 @@ def compare_frame(ra, rb, outputs, causes: dict, index_of: dict, ids, carried, s
         anything |= mask
     levels = {"": ([""], np.zeros(n, dtype=np.int64)), **index_of}
     figures = {level: _figures(sides, kinds, changed, anything, names, index,
-                               counted if level else [k for k in outputs if kinds[k] in ("enum", "bool")], totalled)
+                               counted if level else [k for k in outputs if kinds[k] in ("enum", "bool")], totalled,
+                               averaged)
                for level, (names, index) in levels.items()}
     diff = Diff(entity, figures.pop("")[0], {level: dict(zip(levels[level][0], f)) for level, f in figures.items()})
     rows = np.flatnonzero(anything)
@@ -173,7 +176,7 @@ def _decider(result, row: int, name: str) -> str:
     return kind or "-"
 
 
-def _figures(sides, kinds, changed, anything, names, index, moved, totalled) -> list:
+def _figures(sides, kinds, changed, anything, names, index, moved, totalled, averaged=()) -> list:
     """One :class:`DiffFigures` per group."""
     size = len(names)
     out = [DiffFigures(int(r), int(c)) for r, c in zip(gr.count(index, size), gr.count(index, size, anything))]
@@ -190,12 +193,13 @@ def _figures(sides, kinds, changed, anything, names, index, moved, totalled) -> 
         groups, cells = np.nonzero(table)  # only the pairs that occur: a few per group
         for g, k, v in zip(groups.tolist(), cells.tolist(), table[groups, cells].tolist()):
             out[g].moves[name][(la[k // len(lb)], lb[k % len(lb)])] = v
-    for name in totalled:
-        a, b = sides[name]
-        before = gr.total(index, size, a.values, a.state == 0), gr.count(index, size, a.state == 0)
-        after = gr.total(index, size, b.values, b.state == 0), gr.count(index, size, b.state == 0)
-        for i, fig in enumerate(out):
-            fig.money[name] = [before[0][i], int(before[1][i]), after[0][i], int(after[1][i])]
+    for names_of, attr in ((totalled, "money"), (averaged, "sums")):
+        for name in names_of:
+            a, b = sides[name]
+            before = gr.total(index, size, a.values, a.state == 0), gr.count(index, size, a.state == 0)
+            after = gr.total(index, size, b.values, b.state == 0), gr.count(index, size, b.state == 0)
+            for i, fig in enumerate(out):
+                getattr(fig, attr)[name] = [before[0][i], int(before[1][i]), after[0][i], int(after[1][i])]
     return out
 
 

@@ -7,16 +7,16 @@ rows; the files hold every figure, for the whole run and for every group.
 from __future__ import annotations
 
 from .diff import Diff, DiffFigures
-from .summary import yuan
+from .summary import mean, yuan
 
 COLUMNS = ("level", "group", "output", "measure", "before", "after", "difference", "rows")
 
 WORDS = {
     "zh": {"title": "比较 {a} → {b}：{n} {rows}，{changed} {rows}有变化", "changed": "{n} {rows}变化",
-           "total": "合计 {a} → {b} 元（{d}）", "because": "规则中的变化", "groups": "按 {level}：变化最多的 {n} 组（共 {all} 组）",
+           "total": "合计 {a} → {b} 元（{d}）", "because": "规则中的变化", "groups": "按 {level}：变化最多的 {n} 组（共 {all} 组）", "mean": "平均 {a} → {b}",
            "group": "{key}：{changed}/{rows} {unit}变化", "nothing": "没有输出变化", "rows": "行"},
     "en": {"title": "Comparing {a} → {b}: {n} {rows}, {changed} changed", "changed": "{n} {rows} changed",
-           "total": "total {a} → {b} yuan ({d})", "because": "what moved in the rules", "groups":
+           "total": "total {a} → {b} yuan ({d})", "mean": "mean {a} → {b}", "because": "what moved in the rules", "groups":
                "by {level}: the {n} groups with the most changes (of {all})", "group": "{key}: {changed}/{rows} {unit} changed",
            "nothing": "no output changed", "rows": "rows"},
 }
@@ -64,6 +64,10 @@ def output_lines(name: str, fig: DiffFigures, job, lang: str, unit: str) -> list
     if name in fig.money:
         before, _, after, _ = fig.money[name]
         head += "; " + w["total"].format(a=yuan(before), b=yuan(after), d=_signed(after - before))
+    if name in fig.sums:
+        before, nb, after, na = fig.sums[name]
+        kind = rule.type.kind
+        head += "; " + w["mean"].format(a=mean(before, nb, kind), b=mean(after, na, kind))
     lines = [head]
     for cause in job.causes.get(name, ()):
         lines.append(f"      {w['because']}: {cause.text()}")
@@ -94,6 +98,8 @@ def figures_rows(fig: DiffFigures, level: str = "", group: str = "") -> list:
         rows += [(level, group, name, "move", a, b, "", str(n)) for (a, b), n in counter.items()]
     for name, (before, nb, after, na) in fig.money.items():
         rows.append((level, group, name, "total", yuan(before), yuan(after), _signed(after - before), f"{nb}/{na}"))
+    for name, (before, nb, after, na) in fig.sums.items():
+        rows.append((level, group, name, "sum", str(before), str(after), str(after - before), f"{nb}/{na}"))
     return rows
 
 
@@ -114,7 +120,9 @@ def diff_json(diff: Diff, job) -> dict:
         return {"rows": fig.rows, "changed": fig.changed, "outputs": dict(fig.outputs),
                 "moves": {n: [{"from": a, "to": b, "rows": v} for (a, b), v in c.items()] for n, c in fig.moves.items()},
                 "money": {n: {"before": yuan(b), "after": yuan(a), "difference": _signed(a - b), "decided_before": nb,
-                              "decided_after": na} for n, (b, nb, a, na) in fig.money.items()}}
+                              "decided_after": na} for n, (b, nb, a, na) in fig.money.items()},
+                "sums": {n: {"before": str(b), "after": str(a), "decided_before": nb, "decided_after": na}
+                         for n, (b, nb, a, na) in fig.sums.items()}}
 
     return {"entity": diff.entity, "before": job.a.name, "after": job.b.name,
             "because": {n: [{"kind": c.kind, "name": c.name, "before": c.before, "after": c.after}
