@@ -186,4 +186,7 @@ CODES: dict[str, Code] = {
                "用 --vs-on、--vs-variant 或 --vs-policy 给出第二个设置",
                "give the second setting with --vs-on, --vs-variant or --vs-policy"),
     "W930": _c("diff-one-side", "输出 `{name}` 只在{side}中有，未比较", "output `{name}` exists only in {side}; not compared"),
+    "W931": _c("diff-fact-bounds", "事实 `{path}` 的约束在两套政策中不同（{first}，对 {second}）：按第一个设置校验",
+               "the fact `{path}` is constrained differently by the two policies ({first}, against {second}): "
+               "validated as the first setting declares it"),
 }

@@ -245,6 +245,15 @@ def test_same_settings_and_one_sided_outputs(tmp_path):
     assert "new_rule" not in (tmp_path / "c.csv").read_text(encoding="utf-8").splitlines()[0]
 
 
+def test_other_bounds_warn(tmp_path):
+    other = _copy_mini(tmp_path, ("declarations.yaml", "      age: {type: integer, min: 0, max: 150,",
+                                  "      age: {type: integer, min: 0, max: 120,"))
+    res = cli("diff", MINI, FIX / "households.jsonl", "-o", tmp_path / "c.csv", "--vs-policy", other, "--lang", "en")
+    assert ("warning[W931]: the fact `member.age` is constrained differently by the two policies ([0, 150] "
+            "(mini/base@2020-06-30), against [0, 120] (b/base@2020-06-30)): validated as the first setting declares it"
+            ) in res.stderr
+
+
 def test_html_report_is_one_self_contained_page(data):
     cli("diff", PACK, data / "hh.parquet", "-o", data / "h.parquet", "--vs-variant", "anhui-2020",
         "--only", ",".join(OUTPUTS), "--format", "html")

@@ -45,8 +45,9 @@ class Cause:
         return f"{self.kind} {self.name}: {self.before} → {self.after}"
 
 
-def check_compatible(a: Setting, b: Setting) -> None:
-    """Raise E850 when the packs declare different entities, E851 when a fact differs."""
+def check_compatible(a: Setting, b: Setting) -> list:
+    """Raise E850 when the packs declare different entities, E851 when a fact differs;
+    return W931 for each fact of the same type whose bounds or requiredness differ."""
     ea, eb = a.checked.entities, b.checked.entities
     only = [f"`{n}` ({a.name})" for n in ea if n not in eb] + [f"`{n}` ({b.name})" for n in eb if n not in ea]
     moved = [f"`{n}`: parent {ea[n].parent} / {eb[n].parent}" for n in ea if n in eb and ea[n].parent != eb[n].parent]
@@ -70,6 +71,26 @@ def check_compatible(a: Setting, b: Setting) -> None:
                                first=f"— ({a.name})", second=f"{_fact(b.checked, fb)} ({b.name})"))
     if diags:
         raise FupinError(diags)
+    return _bounds_moved(a, b)
+
+
+def _bounds_moved(a: Setting, b: Setting) -> list:
+    """W931 for each fact whose ``min``, ``max`` or ``required`` differs."""
+    out = []
+    for name, ent in a.checked.entities.items():
+        for fname, fa in ent.fields.items():
+            fb = b.checked.entities[name].fields[fname]
+            first, second = _bounds(fa), _bounds(fb)
+            if first != second:
+                out.append(error("W931", fb.span or Span("<arguments>", 0, 0), path=f"{name}.{fname}",
+                                 first=f"{first} ({a.name})", second=f"{second} ({b.name})"))
+    return out
+
+
+def _bounds(fld) -> str:
+    lo = "-∞" if fld.min is None else plain(fld.min)
+    hi = "∞" if fld.max is None else plain(fld.max)
+    return f"[{lo}, {hi}]" + (", required" if fld.required else "")
 
 
 def _fact(checked, fld) -> str:

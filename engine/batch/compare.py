@@ -48,10 +48,8 @@ class DiffJob:
         self.a = Setting(self.first.program.checked, self.first.day, _name(policy, variant, self.first.day))
         self.b = Setting(self.second_program.checked, day_b, _name(other, vs_variant, day_b))
         _differ(policy, other, variant, vs_variant, self.a, self.b)
-        if other is not policy:
-            check_compatible(self.a, self.b)
+        self.warnings = check_compatible(self.a, self.b) if other is not policy else []
         other.entity(entity, vs_variant)
-        self.warnings = []
         self.outputs = self._outputs(policy, other, entity, variant, vs_variant, outputs)
         self.first.outputs = self.outputs
         self.second = ColumnarProgram(self.second_program)
