@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--row-group", type=int, default=65_536)
     ap.add_argument("--policy", default=str(ROOT / "policy"))
     ap.add_argument("--only", default=None, help="outputs (default: all)")
+    ap.add_argument("--unknown-rate", default="0", help="facts left missing (settling them by cases dominates)")
     opts = ap.parse_args()
 
     import pyarrow.parquet as pq
@@ -45,7 +46,7 @@ def main() -> None:
         tmp = Path(tmp)
         raw, data = tmp / "raw.parquet", tmp / "h.parquet"
         subprocess.run([sys.executable, "-m", "fupin.cli.main", "generate", str(opts.households), "-o", str(raw),
-                        "--seed", "1", "--unknown-rate", "0.02"], check=True, stdout=subprocess.DEVNULL)
+                        "--seed", "1", "--unknown-rate", opts.unknown_rate], check=True, stdout=subprocess.DEVNULL)
         pq.write_table(pq.read_table(raw), data, row_group_size=opts.row_group, compression="zstd")
         only = ["--only", opts.only] if opts.only else []
         clusters = {}

@@ -22,6 +22,12 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--entity", default=None, help="Entity of the rows (default: the policy's default entity)")
 @click.option("--only", default=None, help="Comma-separated outputs / 只求这些输出")
 @click.option("--summary", is_flag=True, help="Print counts, totals and incidence / 打印汇总")
+@click.option("--summary-file", default=None, type=click.Path(dir_okay=False),
+              help="Write every figure of the summary (.json, .csv, .xlsx or .html) / 摘要文件")
+@click.option("--format", "summary_fmt", type=click.Choice(["json", "csv", "xlsx", "html"]), default=None,
+              help="Format of the summary file (default: from its extension; alone: <OUTPUT stem>.summary.FORMAT)")
+@click.option("--top", default=None, type=click.IntRange(min=0),
+              help="Groups shown on screen (default: the pack's reports.top) / 屏幕上显示的组数")
 @click.option("--quarantine", default=None, type=click.Path(dir_okay=False),
               help="Invalid rows (.csv or .jsonl; default <OUTPUT stem>.quarantine.csv) / 隔离文件")
 @click.option("--join", "joins", multiple=True, metavar="LIST=FILE",
@@ -41,7 +47,7 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--bom", is_flag=True, help="CSV output starts with a UTF-8 BOM, for Excel / CSV 输出带 BOM（供 Excel 打开）")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
-def batch(policy, input_path, output, on, variant, entity, only, summary, quarantine, joins, members, households,
+def batch(policy, input_path, output, on, variant, entity, only, summary, summary_file, summary_fmt, top, quarantine, joins, members, households,
           explain_id, chunk_size, engine_name, scheduler, three_valued, timings, encoding, bom, lang):
     """Evaluate every row of a Parquet, CSV, JSONL or .xlsx dataset; quarantine invalid rows.
 
@@ -52,22 +58,24 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
     outputs = [s.strip() for s in only.split(",") if s.strip()] if only else None
     try:
         pol = eb.load(policy)
-        job = eb.Job(pol, entity, variant, on, outputs, lang, summary, exact=not three_valued)
-        joined = _joined(joins, members=members, households=households)
-        source = eb.Source(input_path, job.layout, joined, chunk_size, encoding=encoding, kept=job.carried)
+        summary_path = _summary_path(summary_file, summary_fmt, output)
+        job = eb.Job(pol, entity, variant, on, outputs, lang, summary or summary_path is not None,
+                     exact=not three_valued)
+        given = joined(joins, members=members, households=households)
+        source = eb.Source(input_path, job.layout, given, chunk_size, encoding=encoding, kept=job.carried)
         if explain_id is not None:
             _explain(pol, job, source, explain_id, variant, on, lang)
             return
         if output is None:
             raise eb.bad_argument("缺少 -o OUTPUT", "missing -o OUTPUT")
         fmt, qpath = eb.output_format(output), eb.quarantine_path(output, quarantine)
-        with _Progress(source.total(), lang) as progress:
+        with Progress(source.total(), lang) as progress:
             if engine_name == "dask":
                 report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom)
             else:
                 report = eb.run_batch(job, source, output, fmt, qpath, progress, bom)
     except eb.Stopped as exc:
-        _print_stopped(exc.report, lang)
+        print_stopped(exc.report, lang)
         sys.exit(1)
     except FupinError as exc:
         click.echo(render_all(exc.diagnostics, lang), err=True)
@@ -75,7 +83,13 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
     for w in report.warnings:
         click.echo(f"warning[{w.code}]: {w.message(lang)}", err=True)
     if report.summary is not None:
-        click.echo(eb.render_summary(report.summary, job.program.checked, lang))
+        click.echo(eb.render_summary(report.summary, job.program.checked, lang, top))
+    if summary_path is not None:
+        try:
+            eb.write_summary(report.summary, job.program.checked, summary_path, summary_fmt, lang)
+        except FupinError as exc:
+            click.echo(render_all(exc.diagnostics, lang), err=True)
+            sys.exit(1)
     click.echo((f"评估日期 {job.day}" if lang == "zh" else f"as of {job.day}") + ("" if on else (
         "（政策声明的默认日期）" if lang == "zh" else " (the policy's default date)")), err=True)
     for line in eb.report_lines(report, lang):
@@ -85,7 +99,18 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, quaran
             click.echo(line, err=True)
 
 
-def _print_stopped(report, lang: str) -> None:
+def _summary_path(path, fmt, output):
+    """The summary file: ``--summary-file``, or ``<OUTPUT stem>.summary.FMT`` for ``--format``
+    alone; None when neither is given."""
+    from pathlib import Path
+
+    if path is None and fmt is not None and output is not None:
+        out = Path(output)
+        path = str(out.with_name(f"{out.stem}.summary.{fmt}"))
+    return path
+
+
+def print_stopped(report, lang: str) -> None:
     """A run that stopped early: its diagnostic, then the accounting line with the reason."""
     from ..engine import batch as eb
 
@@ -94,8 +119,8 @@ def _print_stopped(report, lang: str) -> None:
         click.echo(line, err=True)
 
 
-def _joined(joins, **shorthands) -> dict:
-    """``--join LIST=FILE`` (and the shorthands) as {list field: path}."""
+def joined(joins, **shorthands) -> dict:
+    """(Shared with ``fupin diff``.) ``--join LIST=FILE`` (and the shorthands) as {list field: path}."""
     from ..engine import batch as eb
 
     out = {name: path for name, path in shorthands.items() if path}
@@ -120,7 +145,7 @@ def _explain(pol, job, source, ident, variant, on, lang) -> None:
     click.echo("\n\n".join(texts))
 
 
-class _Progress:
+class Progress:
     """Rows done on stderr, redrawn in place, only when stderr is a terminal."""
 
     def __init__(self, total, lang: str):

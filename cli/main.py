@@ -198,6 +198,8 @@ from .generate import generate  # noqa: E402  (fupin generate: engine/tools/gene
 main.add_command(generate)
 from .batch import batch  # noqa: E402  (fupin batch: engine/batch/)
 main.add_command(batch)
+from .diff import diff  # noqa: E402  (fupin diff: engine/batch/compare.py)
+main.add_command(diff)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -175,4 +175,18 @@ CODES: dict[str, Code] = {
                "{entity} `{id}`: field `{path}` is not declared by the entity; ignored{guess}"),
     "W907": _c("shadow", "名称 `{name}` 既是字段/规则又是枚举值，按字段/规则解释",
                "`{name}` is both a field/rule and an enum value; read as the field/rule"),
+    # --- fupin diff (issue 14): two settings over one dataset
+    "E850": _c("diff-entities", "两套政策声明的实体不同：{detail}", "the two policies declare different entities: {detail}",
+               "diff 在两套设置下评估同一数据集：两边须声明相同的实体",
+               "diff evaluates one dataset under both: both must declare the same entities"),
+    "E851": _c("diff-fact-type", "两套政策中事实 `{path}` 的声明不同：{first}，对 {second}",
+               "the fact `{path}` is declared differently by the two policies: {first}, against {second}",
+               "事实只读取、校验一次，两边的含义须相同", "facts are read and validated once: they must mean the same on both sides"),
+    "E852": _c("diff-same", "两个设置相同：{detail}", "the two settings are the same: {detail}",
+               "用 --vs-on、--vs-variant 或 --vs-policy 给出第二个设置",
+               "give the second setting with --vs-on, --vs-variant or --vs-policy"),
+    "W930": _c("diff-one-side", "输出 `{name}` 只在{side}中有，未比较", "output `{name}` exists only in {side}; not compared"),
+    "W931": _c("diff-fact-bounds", "事实 `{path}` 的约束在两套政策中不同（{first}，对 {second}）：按第一个设置校验",
+               "the fact `{path}` is constrained differently by the two policies ({first}, against {second}): "
+               "validated as the first setting declares it"),
 }

@@ -58,6 +58,7 @@ class PolicySource:
     rules: dict[str, RuleDef] = field(default_factory=dict)
     variants: dict[str, VariantFile] = field(default_factory=dict)
     defaults: DefaultsDef | None = None  # declared once, in any rule file
+    reports: dict = field(default_factory=dict)  # entity -> ReportsDef (top-level ``reports:``)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
@@ -130,7 +131,7 @@ def _add_rule_file(src: PolicySource, parsed: RuleFile, loc: Loc) -> None:
         else:
             src.defaults = parsed.defaults
     sections = (("documents", src.documents), ("enums", src.enums), ("entities", src.entities),
-                ("parameters", src.parameters), ("rules", src.rules))
+                ("parameters", src.parameters), ("rules", src.rules), ("reports", src.reports))
     for section, target in sections:
         for name, obj in getattr(parsed, section).items():
             obj.locate(loc.child(section, name))

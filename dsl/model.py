@@ -103,6 +103,19 @@ class ReportDef(_Strict):
     note: str | None = None
 
 
+class ReportsDef(_Strict):
+    """The pack's summary declaration for one entity (the top-level ``reports:`` section):
+    which outputs are counted, totalled (money that is paid, not a standard) and averaged,
+    and the carried key columns (``parent_key`` chain) figures are grouped by."""
+
+    count: list[str] | None = None  # replaces the entity report's ``count`` when given
+    total: list[str] = []
+    average: list[str] = []
+    levels: list[str] = []
+    top: int = 10  # groups shown on screen, the rest go to the summary file
+    note: str | None = None
+
+
 class EntityDef(_Strict):
     labels: Labels | None = None
     parent: str | None = None
@@ -171,6 +184,7 @@ class RuleFile(_Strict):
     entities: dict[str, EntityDef] = {}
     parameters: dict[str, ParameterDef] = {}
     rules: dict[str, RuleDef] = {}
+    reports: dict[str, ReportsDef] = {}  # entity -> what its batch summary and diff report
     note: str | None = None
 
 

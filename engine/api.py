@@ -163,6 +163,22 @@ class Policy:
                 return raw, ffile.where(base)
         return None
 
+    def compare(self, input_path, output, vs_policy=None, *, on=None, vs_on=None, variant=None, vs_variant=None,
+                entity=None, only=None, by=None, quarantine=None, joins=None, chunk_size: int = 32_768,
+                engine: str = "local", scheduler=None, lang: str = "zh", exact: bool = True):
+        """Evaluate a dataset file under two settings — two dates (``on``/``vs_on``), two
+        variants (``variant``/``vs_variant``) or another pack (``vs_policy``: a Policy or
+        a folder) — reading and validating its facts once; write the changed rows to
+        ``output`` and return the :class:`~fupin.engine.batch.compare.Comparison`
+        (``.diff`` figures, ``.text()``, ``.to_dict()``). E850/E851 before anything is
+        read when two packs' entities or facts differ; E852 when the settings are equal."""
+        from .batch.compare import compare_file
+
+        other = load_policy(vs_policy) if isinstance(vs_policy, (str, Path)) else vs_policy
+        return compare_file(self, input_path, output, other, on=on, vs_on=vs_on, variant=variant,
+                            vs_variant=vs_variant, entity=entity, only=only, by=by, quarantine=quarantine, joins=joins,
+                            chunk_size=chunk_size, engine=engine, scheduler=scheduler, lang=lang, exact=exact)
+
     def explain(self, facts: dict, output: str, on=None, variant=None, entity=None, lang="zh",
                 allow_unknown_fields: bool = False) -> str:
         """Evaluate ``output`` alone with a trace and render its explanation."""

@@ -97,6 +97,13 @@ class CReport:
     rows: Labels | None = None
     count: tuple = ()
     incidence: CIncidence | None = None
+    # from the top-level ``reports:`` section (ReportsDef); ``declared`` False: the
+    # summary totals every money output, as before the section existed
+    total: tuple = ()
+    average: tuple = ()
+    levels: tuple = ()
+    top: int = 10
+    declared: bool = False
 
 
 @dataclass

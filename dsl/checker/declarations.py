@@ -14,6 +14,7 @@ from .checked import CEntity, CEnum, CField, CIncidence, Citation, CParam, CRepo
 _CITE = re.compile(r"^\s*([^:\s]+)\s*:\s*(\d+)\s*(?:[-–~]\s*(\d+))?\s*$")
 _doc_lines: dict[str, int | None] = {}
 COUNTABLE = ("enum", "bool", "integer", "string")
+NUMERIC = ("integer", "decimal", "money", "ratio")
 
 
 class Declarations:
@@ -133,6 +134,7 @@ class Declarations:
         for name, ent in self.entities.items():
             ent.parent_key = self._parent_key(name, self.src.entities[name])
             ent.report = self._report(name, self.src.entities[name])
+        self.declared_reports()
 
     def _field(self, entity: str, fname: str, f, loc) -> CField:
         if f.type == "list":
@@ -240,6 +242,50 @@ class Declarations:
         self.diags.append(error("E307", loc.span(), entity=entity, key=key, name=name,
                                 kind=Bilingual(kind_zh, kind_en), suggestion=guess[0] if guess else "", hint=hint))
         return None
+
+    # --- the top-level ``reports:`` section (what `fupin batch --summary` and `fupin diff` show)
+
+    def declared_reports(self) -> None:
+        """Merge each ``reports: {entity: …}`` declaration into the entity's checked report."""
+        for name, rep in getattr(self.src, "reports", {}).items():
+            loc = rep.loc
+            if name not in self.entities:
+                self.diags.append(error("E302", loc.key_span(), name=name, suggestion=_guess(name, self.entities)))
+                continue
+            ent = self.entities[name]
+            base = ent.report or CReport()
+            outputs = {r: parse_type(d.type, self.enums) for r, d in self.src.rules.items()
+                       if d.entity == name and not d.internal}
+            count = base.count if rep.count is None else self._typed(name, "count", rep.count, outputs, loc, COUNTABLE)
+            total = self._typed(name, "total", rep.total, outputs, loc, ("money",))
+            average = self._typed(name, "average", rep.average, outputs, loc, NUMERIC)
+            keys = dict.fromkeys(self._ancestor_keys(name))
+            levels = tuple(k for i, k in enumerate(rep.levels)
+                           if self._named(name, "reports.levels", "上级编号列", "key column", k, keys,
+                                          loc.child("levels", i)) is not None)
+            ent.report = CReport(base.rows, count, base.incidence, total, average, levels, rep.top, declared=True)
+
+    def _typed(self, entity: str, key: str, names: list, outputs: dict, loc, kinds: tuple) -> tuple:
+        """The names of ``names`` that are outputs of one of ``kinds`` (E307, E406 otherwise)."""
+        out = []
+        for i, name in enumerate(names):
+            typ = self._named(entity, f"reports.{key}", "输出", "output", name, outputs, loc.child(key, i))
+            if typ is not None and typ.kind not in (*kinds, "any"):
+                self.diags.append(error("E406", loc.span(key, i), name=name, type=typ.kind, expected=", ".join(kinds)))
+            elif typ is not None:
+                out.append(name)
+        return tuple(out)
+
+    def _ancestor_keys(self, entity: str) -> list:
+        """The declared ``parent_key`` columns of ``entity`` and its ancestors, nearest first."""
+        out, name, seen = [], entity, set()
+        while name in self.entities and name not in seen:
+            seen.add(name)
+            ent = self.entities[name]
+            if ent.parent_key:
+                out.append(ent.parent_key)
+            name = ent.parent
+        return out
 
     # --- parameters
 

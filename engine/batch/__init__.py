@@ -6,6 +6,9 @@ rows (``levels.py``); ``validate.py`` (with ``columns.py``) types them into a co
 ``Frame``, deciding like ``FactsChecker``; ``pipeline.py`` evaluates each frame with
 ``ColumnarProgram`` and writes results and quarantine (``outputs.py``), accumulating
 ``summary.py``; ``distributed.py`` runs the same per-chunk function on Dask.
+``compare.py`` is ``fupin diff``: a job of the same shape that evaluates each validated
+frame under two settings (``diff.py`` compares, ``changes.py`` says what moved in the
+rules, ``diffreport.py`` and ``htmlreport.py`` render).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from .pipeline import Job, Outcome, Report, Stopped, report_lines, run_batch, ti
 from .source import Source, bad_argument, output_format, quarantine_path
 from .summary import Summary, render as render_summary
 
-__all__ = ["Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "evaluate_dask", "load",
+__all__ = ["render_diff", "write_diff", "write_summary", "Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "evaluate_dask", "load",
            "output_format", "quarantine_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "timing_lines"]
 
 
@@ -36,3 +39,36 @@ def run_dask_file(job, source, output, fmt, quarantine, scheduler=None, progress
     from .distributed import run_file
 
     return run_file(job, source, output, fmt, quarantine, scheduler, progress, bom)
+
+
+def write_summary(summary, checked, path, fmt=None, lang="zh"):
+    """Write every figure of a summary to ``path`` (.json, .csv, .xlsx, .html); see reportfile.py."""
+    from . import reportfile as rf
+
+    fmt = rf.file_format(path, fmt)
+    html = None
+    if fmt == "html":
+        from .htmlreport import summary_page
+
+        html = summary_page(summary, checked, lang)
+    rf.write_report(path, fmt, rf.summary_rows(summary, checked), rf.summary_json(summary, checked), html)
+
+
+def write_diff(diff, job, path, fmt=None, changed_path=None, lang="zh"):
+    """Write every figure of a comparison to ``path`` (.json, .csv, .xlsx, .html); see diffreport.py."""
+    from . import diffreport as dr, reportfile as rf
+
+    fmt = rf.file_format(path, fmt)
+    html = None
+    if fmt == "html":
+        from .htmlreport import diff_page
+
+        html = diff_page(diff, job, lang, changed_path)
+    rf.write_report(path, fmt, dr.diff_rows(diff, job), dr.diff_json(diff, job), html, dr.COLUMNS)
+
+
+def render_diff(diff, job, lang="zh", top=None):
+    """A comparison's short screen text; see diffreport.py."""
+    from .diffreport import render
+
+    return render(diff, job, lang, top)

@@ -57,18 +57,14 @@ class JobSpec:
     lang: str = "zh"
     summary: bool = False
     exact: bool = True
-    columns: tuple | None = None  # the input's top-level columns: which keys are carried
 
     def job(self) -> Job:
         """The compiled job, made once per process."""
         if self not in _JOBS:
             from ..api import load_policy
 
-            job = Job(load_policy(self.root), self.entity, self.variant, self.on,
-                      list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact)
-            if self.columns is not None:
-                job.use_columns(self.columns)
-            _JOBS[self] = job
+            _JOBS[self] = Job(load_policy(self.root), self.entity, self.variant, self.on,
+                              list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact)
         return _JOBS[self]
 
 
@@ -85,25 +81,39 @@ class PartOutcome:
     undeclared: list
 
 
-def process_chunks(spec: JobSpec, chunks) -> PartOutcome:
-    """Chunks of one partition through ``Job.process``, gathered into one outcome."""
+def process_chunks(spec, chunks, columns=None) -> PartOutcome:
+    """Chunks of one partition through the job's ``process``, gathered into one outcome.
+    ``spec``: a :class:`JobSpec` or any object whose ``job()`` has ``process`` (``fupin
+    diff``'s); ``columns``: the input's columns, so the job carries the same keys as the
+    local run (``use_columns``)."""
     job = spec.job()
-    tables, entries, report = [], [], Report()
+    if columns is not None:
+        job.use_columns(list(columns))
+    tables, entries, counts = [], [], Report()
     for chunk in chunks:
-        report.read(chunk)
+        counts.read(chunk)
         outcome = job.process(chunk)
-        report.add(outcome)
+        counts.rows_out += outcome.rows_out
+        counts.rows_quarantined += outcome.rows_quarantined
+        counts.summary = _merged(counts.summary, outcome.summary)
         tables.append(outcome.table)
         entries += outcome.quarantine
     results = pa.concat_tables(tables) if tables else job.schema.empty_table()
-    return PartOutcome(results, entries, report.rows_in, report.rows_out, report.rows_quarantined, report.summary,
+    return PartOutcome(results, entries, counts.rows_in, counts.rows_out, counts.rows_quarantined, counts.summary,
                        list(job.validator.undeclared))
 
 
-def process_partition(spec: JobSpec, pdf: pd.DataFrame, start: int, kept=None) -> PartOutcome:
+def _merged(total, more):
+    """Two partial summaries (a batch Summary, or a diff's figures) as one."""
+    if more is None:
+        return total
+    return more if total is None else total.merge(more)
+
+
+def process_partition(spec, pdf: pd.DataFrame, start: int, kept=None) -> PartOutcome:
     """One dataframe partition, its first row being input row ``start + 1``."""
     table = pa.Table.from_pandas(pdf, preserve_index=False)
-    return process_chunks(spec, [table_chunk(spec.job().layout, table, start, kept)])
+    return process_chunks(spec, [table_chunk(spec.job().layout, table, start, kept)], list(pdf.columns))
 
 
 @dataclass(frozen=True)
@@ -131,11 +141,11 @@ def parquet_parts(path: str, rows: int = PART_ROWS) -> list:
     return parts
 
 
-def process_part(spec: JobSpec, part: Part, chunk_size: int, kept: tuple) -> PartOutcome:
+def process_part(spec, part: Part, chunk_size: int, kept: tuple, columns) -> PartOutcome:
     """A Parquet partition read on the worker (declared and carried columns only)."""
     job = spec.job()
     return process_chunks(spec, parquet_chunks(part.path, job.layout, chunk_size, kept, part.row_groups,
-                                               part.start))
+                                               part.start), columns)
 
 
 def quarantine_frame(entries: list) -> pd.DataFrame:
@@ -155,13 +165,13 @@ def _quarantine(outcome: PartOutcome) -> pd.DataFrame:
 
 
 def spec_of(policy_or_path, entity=None, variant=None, on=None, outputs=None, lang="zh",
-            summary=False, exact=True, columns=None) -> JobSpec:
+            summary=False, exact=True) -> JobSpec:
     """A JobSpec from a Policy (its folder) or a policy path."""
     source = getattr(policy_or_path, "source", None)
     root = str(source.root) if source is not None else str(policy_or_path)
     on_text = on.isoformat() if hasattr(on, "isoformat") else on
     return JobSpec(str(Path(root).resolve()), entity, variant, on_text, tuple(outputs) if outputs else None, lang,
-                   summary, exact, None if columns is None else tuple(columns))
+                   summary, exact)
 
 
 def partition_tasks(spec: JobSpec, ddf, kept=None) -> list:
@@ -203,12 +213,15 @@ def read_csv_ddf(source):
                        encoding="utf-8-sig" if source.encoding == "utf-8" else source.encoding)
 
 
-def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None, bom: bool = False) -> Report:
+def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None, bom: bool = False,
+             spec=None) -> Report:
     """Run a file's batch on a Dask cluster, writing in input order like the local run.
 
     Like ``run_batch``: both files under temporary names, renamed only when every row is
     done; a run that stops early (a task that fails, an unreadable input, a write error)
-    removes them and raises :class:`Stopped` with the counts so far and the reason."""
+    removes them and raises :class:`Stopped` with the counts so far and the reason.
+    ``spec``: what the workers rebuild the job from (default the batch job's; ``fupin
+    diff`` passes its own, compare.py)."""
     report, started = Report(), time.perf_counter()
     try:
         columns = source.columns()
@@ -218,13 +231,13 @@ def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress
     except FupinError as exc:
         report.stopped = exc.diagnostics[0]
         raise Stopped(report) from None
-    spec = spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang, job.want_summary,
-                   job.exact, columns)
+    spec = spec or spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang,
+                           job.want_summary, job.exact)
     writer, quarantined = open_writers(job, output, fmt, quarantine, bom)
     done, client, cluster = False, None, None
     try:
         client, cluster = _client(scheduler)
-        _gather(client, _tasks(spec, source), job, writer, quarantined, report, progress)
+        _gather(client, _tasks(spec, source, columns), job, writer, quarantined, report, progress)
         done = True
     except Exception as exc:  # whatever stops the run: the counts so far, and why
         report.stopped = stop_reason(exc, source)
@@ -243,7 +256,7 @@ def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress
     return report
 
 
-def _tasks(spec: JobSpec, source) -> list:
+def _tasks(spec, source, columns) -> list:
     """One delayed PartOutcome per partition of the input, in input order."""
     from dask import delayed
 
@@ -251,7 +264,7 @@ def _tasks(spec: JobSpec, source) -> list:
     if source.fmt == "parquet":
         process = delayed(process_part, pure=True)
         parts = parquet_parts(source.text_path, max(PART_ROWS // DEFAULT_CHUNK * source.chunk_size, 1))
-        return [process(spec, part, source.chunk_size, kept) for part in parts]
+        return [process(spec, part, source.chunk_size, kept, tuple(columns)) for part in parts]
     return partition_tasks(spec, read_csv_ddf(source), kept)
 
 
@@ -279,8 +292,7 @@ def _gather(client, tasks, job, writer, quarantined, report, progress) -> None:
         quarantined.write(outcome.quarantine)
         report.rows_out += outcome.rows_out
         report.rows_quarantined += outcome.rows_quarantined
-        if outcome.summary is not None:
-            report.summary = (report.summary or Summary()).merge(outcome.summary)
+        report.summary = _merged(report.summary, outcome.summary)  # a Summary, or a diff's figures
         undeclared += [p for p in outcome.undeclared if p not in undeclared]
         if progress is not None:
             progress(report.rows_in)

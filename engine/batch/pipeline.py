@@ -67,8 +67,8 @@ class Report:
         """Count a processed chunk's rows out and quarantined."""
         self.rows_out += outcome.rows_out
         self.rows_quarantined += outcome.rows_quarantined
-        if outcome.summary is not None:
-            self.summary = (self.summary or Summary()).merge(outcome.summary)
+        if outcome.summary is not None:  # a Summary, or the figures of a diff (diff.py)
+            self.summary = outcome.summary if self.summary is None else self.summary.merge(outcome.summary)
 
 
 class Stopped(Exception):
@@ -120,6 +120,13 @@ class Job:
 
     def process(self, chunk) -> Outcome:
         """Validate, evaluate and tabulate one chunk."""
+        frame, good, entries, quarantined = self.validated(chunk)
+        table, summary = self._evaluate(frame, chunk, good)
+        return Outcome(table, entries, chunk.level.n + len(chunk.broken), len(good), quarantined, summary)
+
+    def validated(self, chunk) -> tuple:
+        """``(frame, good, entries, quarantined)``: the typed frame of a chunk's valid rows,
+        their positions in the chunk, the quarantine entries and the rows quarantined."""
         with self.clock("validate"):
             self.validator.note_skipped(chunk.skipped)
             checked = self.validator.validate(chunk.level)
@@ -133,9 +140,13 @@ class Job:
             entries += self._quarantine(chunk, bad_rows, checked.marks)
             entries.sort(key=lambda e: e[0])
             frame = take(checked.frame, good) if len(bad_rows) else checked.frame
-        table, summary = self._evaluate(frame, chunk, good)
-        n_broken = len(chunk.broken)
-        return Outcome(table, entries, chunk.level.n + n_broken, len(good), len(bad_rows) + n_broken, summary)
+        return frame, good, entries, len(bad_rows) + len(chunk.broken)
+
+    def row_ids(self, chunk, good, frame):
+        """The key of each valid row as text (as read when the input holds text)."""
+        raw_ids = _kept(chunk.level.columns.get(self.layout.key), good, chunk.level.n)
+        return raw_ids if raw_ids is not None and pa.types.is_string(raw_ids.type) \
+            else frame.columns[self.layout.key].data
 
     def _evaluate(self, frame, chunk, good):
         if frame.n == 0:
@@ -145,16 +156,18 @@ class Job:
         with self.clock("details"):
             explained = explanations(result, self.lang)
         with self.clock("tabulate"):
-            raw_ids = _kept(chunk.level.columns.get(self.layout.key), good, chunk.level.n)
-            ids = raw_ids if raw_ids is not None and pa.types.is_string(raw_ids.type) \
-                else frame.columns[self.layout.key].data
+            ids = self.row_ids(chunk, good, frame)
             carried = [key_column(chunk.extra.get(k), good, chunk.level.n) for k in self.carry]
             table = result_table(result, ids, self.schema, explained, carried)
         if not self.want_summary:
             return table, None
         with self.clock("summary"):
             groups = chunk.extra.get(self.layout.parent_key) if self.layout.parent_key else None
-            return table, summarise(result, frame, _kept(groups, good, chunk.level.n))
+            return table, summarise(result, frame, _kept(groups, good, chunk.level.n), self.level_keys(chunk, good))
+
+    def level_keys(self, chunk, good) -> dict:
+        """The carried key columns of a chunk's valid rows, as text (summary and diff levels)."""
+        return {k: key_column(chunk.extra.get(k), good, chunk.level.n) for k in self.carry}
 
     def _quarantine(self, chunk, bad_rows, marks) -> list:
         """One entry per reason of each invalid row, in row order."""
