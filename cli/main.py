@@ -154,10 +154,13 @@ def _as_of(evaluated, on, lang: str) -> str:
 @click.option("--variant", default=None)
 @click.option("--entity", default=None, help="Entity (default: the policy's default entity)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--depth", type=int, default=1, show_default=True,
+              help="Levels of the reasoning shown below the reasons (0: folded) / 推理过程展开的层数")
+@click.option("--full", is_flag=True, help="The whole reasoning, every level / 展开全部推理过程")
 @ALLOW_UNKNOWN
 @ENCODING
 @LANG
-def explain(policy, facts, output, ident, on, variant, entity, fmt, allow_unknown, encoding, lang):
+def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full, allow_unknown, encoding, lang):
     """Explain one output for one entity: decision, conditions, parameters, sources."""
     from ..engine.reports.jsonout import dumps
 
@@ -177,7 +180,7 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, allow_unknow
     if fmt == "json":
         click.echo(dumps(result.trace.model_dump(mode="python", by_alias=True)))
     else:
-        click.echo(result.explain(output, lang))
+        click.echo(result.explain(output, lang, None if full else depth))
     sys.exit(1 if result.errors else 0)
 
 

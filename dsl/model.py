@@ -73,6 +73,8 @@ class FieldDef(_Strict):
     max: Scalar | None = None
     when_absent: Scalar | None = None
     optional: bool = False  # list fields: an input may leave the whole list out (see docs)
+    mutable: bool = True  # False: a person cannot change it (age): what-if answers mark it
+    pii: bool = False  # personal data: masked in decision logs
     source: str | None = None
     note: str | None = None
 

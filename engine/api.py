@@ -22,6 +22,7 @@ from ..dsl.errors import Diagnostic, FupinError, Span, error
 from ..dsl.loader import load_source
 from .facts.validate import FactsChecker
 from .scalar.program import Evaluation, Program
+from .reports.reasons import annotate
 from .reports.result import OutputError, Result
 
 
@@ -130,7 +131,23 @@ class Policy:
         if typed is None:
             raise FupinError([d for d in diags if d.severity == "error"])
         evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
+        if trace:
+            evaluation.trace = annotate(evaluation.trace, program.checked, entity, typed,
+                                        self._same(program, typed, day, entity, evaluation))
         return to_result(evaluation, [d for d in diags if d.severity == "warning"])
+
+    @staticmethod
+    def _same(program, typed, day, entity, evaluation):
+        """``output -> (facts -> bool)``: whether the output keeps its value on other
+        facts (the test that finds the deciding facts, reports/reasons.py)."""
+        def same_for(output):
+            want = evaluation.values.get(output)
+
+            def same(facts) -> bool:
+                ev = program.evaluate(facts, day, entity, outputs=[output])
+                return output not in ev.unknown and output not in ev.errors and ev.values[output] == want
+            return same
+        return same_for
 
     def evaluate_file(self, ffile, on=None, variant=None, entity: str | None = None, only=None,
                       trace: bool = False, allow_unknown_fields: bool = False) -> list["Evaluated"]:
@@ -164,11 +181,12 @@ class Policy:
         return None
 
     def explain(self, facts: dict, output: str, on=None, variant=None, entity=None, lang="zh",
-                allow_unknown_fields: bool = False) -> str:
-        """Evaluate ``output`` alone with a trace and render its explanation."""
+                allow_unknown_fields: bool = False, depth: int | None = 1) -> str:
+        """Evaluate ``output`` alone with a trace and render its explanation (the details
+        ``depth`` levels deep, None: all)."""
         result = self.evaluate(facts, on=on, variant=variant, entity=entity, only=[output], trace=True,
                                allow_unknown_fields=allow_unknown_fields)
-        return result.explain(output, lang)
+        return result.explain(output, lang, depth)
 
 
 @dataclass

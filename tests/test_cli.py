@@ -119,4 +119,4 @@ def test_explain_shows_named_thresholds_with_their_value_and_margin(run):
     """A cell written with a parameter (`< monitoring_red_income_line`) shows the value in
     force and the margin, like a cell written with a number."""
     res = run("explain", "policy", "examples/households.yaml", "--output", "monitoring_tier", "--id", "HH01")
-    assert "< monitoring_red_income_line = 5,000 元（差 1 元）" in res.output
+    assert "< 红色监测收入线 5,000 元（差 1 元）" in res.output  # the parameter's label (issue 12)

@@ -78,6 +78,8 @@ class CField:
     child: str | None = None  # for list fields: the child entity
     span: Span | None = None
     optional: bool = False  # list fields: an input may leave the whole list out
+    mutable: bool = True  # declared `mutable: false`: a person cannot change it (what-if marks it)
+    pii: bool = False  # declared `pii: true`: masked in decision logs
 
 
 @dataclass(frozen=True)

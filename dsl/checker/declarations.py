@@ -140,7 +140,7 @@ class Declarations:
         else:
             typ = self.type_of(f.type, loc, "type")
         cf = CField(entity, fname, typ, f.labels, f.unit, f.required, child=f.of if f.type == "list" else None,
-                    span=loc.key_span())
+                    span=loc.key_span(), mutable=f.mutable, pii=f.pii)
         values = tuple(self.enums[typ.name].values) if typ.kind == "enum" else ()
         for attr in ("min", "max", "when_absent"):
             raw = getattr(f, attr)

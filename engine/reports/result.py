@@ -46,8 +46,10 @@ class Result(BaseModel):
     def get(self, name: str, default=None):
         return self.values.get(name, default)
 
-    def explain(self, output: str, lang: str = "zh") -> str:
-        """A readable explanation of one output, rendered from this result's trace.
+    def explain(self, output: str, lang: str = "zh", depth: int | None = 1, extra: list | None = None) -> str:
+        """A readable explanation of one output, rendered from this result's trace: the
+        decision and its deciding facts, the rule and its cited lines, ``extra`` lines
+        (what-if answers), then the details ``depth`` levels deep (None: all).
 
         Raises ``ValueError`` when the result has no trace of ``output``: evaluate with
         ``trace=True``, or call ``Policy.explain(facts, output)``.
@@ -57,7 +59,7 @@ class Result(BaseModel):
         if self.trace is None or not any(node.rule == output for node in self.trace.roots):
             raise ValueError(f"no trace of `{output}` in this result: evaluate with trace=True "
                              f"(or call Policy.explain(facts, {output!r}))")
-        return render_text(self, output, lang)
+        return render_text(self, output, lang, depth, extra)
 
     def to_dict(self) -> dict:
         """The `fupin eval` JSON shape as data: id, results, unknown (and possible, errors
