@@ -157,10 +157,16 @@ def _as_of(evaluated, on, lang: str) -> str:
 @click.option("--depth", type=int, default=1, show_default=True,
               help="Levels of the reasoning shown below the reasons (0: folded) / 推理过程展开的层数")
 @click.option("--full", is_flag=True, help="The whole reasoning, every level / 展开全部推理过程")
+@click.option("--what-if", "what_if", is_flag=True,
+              help="The smallest fact changes giving each other value / 改变哪些事实会得到其他结论")
+@click.option("--why-not", "why_not", default=None, metavar="VALUE",
+              help="The smallest fact changes giving VALUE / 为什么不是 VALUE")
+@click.option("--max-changes", type=int, default=2, show_default=True, help="Facts changed at most / 最多改变几项事实")
 @ALLOW_UNKNOWN
 @ENCODING
 @LANG
-def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full, allow_unknown, encoding, lang):
+def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full, what_if, why_not, max_changes,
+            allow_unknown, encoding, lang):
     """Explain one output for one entity: decision, conditions, parameters, sources."""
     from ..engine.reports.jsonout import dumps
 
@@ -177,10 +183,26 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full,
     except FupinError as exc:
         _fail(exc, lang)
     _warn(result.warnings, lang)
+    answers, title = {}, "whatif"
+    try:
+        if why_not is not None:
+            answers, title = pol.what_if(raw, output, why_not, on=on, variant=variant, entity=entity,
+                                         max_changes=max_changes, allow_unknown_fields=allow_unknown), "whynot"
+        elif what_if:
+            answers = pol.what_if(raw, output, on=on, variant=variant, entity=entity, max_changes=max_changes,
+                                  allow_unknown_fields=allow_unknown)
+    except FupinError as exc:
+        _fail(exc, lang)
     if fmt == "json":
-        click.echo(dumps(result.trace.model_dump(mode="python", by_alias=True)))
+        out = result.trace.model_dump(mode="python", by_alias=True)
+        if answers:
+            out["alternatives"] = [a.model_dump() for alts in answers.values() for a in alts]
+        click.echo(dumps(out))
     else:
-        click.echo(result.explain(output, lang, None if full else depth))
+        from ..engine.reports.explain import alternatives_lines
+
+        extra = alternatives_lines(answers, result.trace, lang, title, max_changes=max_changes) if answers else None
+        click.echo(result.explain(output, lang, None if full else depth, extra))
     sys.exit(1 if result.errors else 0)
 
 

@@ -22,6 +22,7 @@ from ..dsl.errors import Diagnostic, FupinError, Span, error
 from ..dsl.loader import load_source
 from .facts.validate import FactsChecker
 from .scalar.program import Evaluation, Program
+from .reports import whatif
 from .reports.reasons import annotate
 from .reports.result import OutputError, Result
 
@@ -122,6 +123,16 @@ class Policy:
         ``allow_unknown_fields``; then it is ignored and listed in ``result.warnings``
         (W906). ``on`` defaults to the policy's declared date; ``result.on`` states it.
         """
+        day, program, entity, typed, diags = self._prepared(facts, on, variant, entity, only, where,
+                                                            allow_unknown_fields)
+        evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
+        if trace:
+            evaluation.trace = annotate(evaluation.trace, program.checked, entity, typed,
+                                        self._same(program, typed, day, entity, evaluation))
+        return to_result(evaluation, [d for d in diags if d.severity == "warning"])
+
+    def _prepared(self, facts, on, variant, entity, only, where, allow_unknown_fields):
+        """The date, program, entity and typed facts of a call (FupinError when invalid)."""
         day = self.as_of(on, variant)
         program = self.program(variant)
         entity = self.entity(entity, variant)
@@ -130,11 +141,38 @@ class Policy:
         typed, diags = self.facts_checker(variant).validate(facts, entity, where, allow_unknown=allow_unknown_fields)
         if typed is None:
             raise FupinError([d for d in diags if d.severity == "error"])
-        evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
-        if trace:
-            evaluation.trace = annotate(evaluation.trace, program.checked, entity, typed,
-                                        self._same(program, typed, day, entity, evaluation))
-        return to_result(evaluation, [d for d in diags if d.severity == "warning"])
+        return day, program, entity, typed, diags
+
+    def what_if(self, facts: dict, output: str, value=None, on=None, variant=None, entity=None,
+                max_changes: int = whatif.MAX_CHANGES, allow_unknown_fields: bool = False) -> dict:
+        """``value -> [Alternative]``: the smallest sets of fact changes (at most
+        ``max_changes`` facts) that give ``output`` each other value (``value``: that one
+        alone, written as stored, as a label, or 是/否/yes/no), each verified by
+        re-evaluation, ranked (reports/whatif.py). A bool or enum output without ``value``
+        asks for every value it does not have; an unknown output for each value still
+        possible, changing only the facts it is missing (which fact settles it how)."""
+        day, program, entity, typed, _ = self._prepared(facts, on, variant, entity, [output], None,
+                                                        allow_unknown_fields)
+        ev = program.evaluate(typed, day, entity, outputs=[output])
+        current = None if output in ev.unknown or output in ev.errors else ev.values[output]
+        if value is not None:
+            targets = [whatif.parse_value(program.checked, output, value)]
+        else:
+            targets = whatif.other_values(program.checked, output, current, ev.possible.get(output))
+        question = whatif.Question(program.checked, program.space, entity, typed, output,
+                                   ev.unknown.get(output, ()))
+
+        def outcome(changed):
+            got = program.evaluate(changed, day, entity, outputs=[output])
+            return whatif.UNSET if output in got.unknown or output in got.errors else got.values[output]
+        return whatif.search(question, outcome, targets, max_changes)
+
+    def why_not(self, facts: dict, output: str, value, **kwargs) -> list:
+        """The smallest sets of fact changes that would give ``output`` the value ``value``
+        (see :meth:`what_if`): ``[Alternative]``, empty when no set of at most
+        ``max_changes`` facts does."""
+        answers = self.what_if(facts, output, value, **kwargs)
+        return next(iter(answers.values()), [])
 
     @staticmethod
     def _same(program, typed, day, entity, evaluation):

@@ -23,7 +23,10 @@ _WORDS = {
            "cases": "分情况：{facts} 取任何值结论都相同", "reasons": "因为", "possible": "可能为 {v}",
            "no_facts": "不取决于任何事实", "tree": "推理过程", "folded": "（推理过程已折叠：--depth N 或 --full 展开）",
            "of": "{where} 的{label}", "child": "{label} {n}", "revision": "修订 {r}", "fixed": "（不可改变）",
-           "sep": "、", "colon": "：", "collected": "命中的行 {n}", "not": "非 "},
+           "sep": "、", "colon": "：", "whatif": "假如", "whynot": "为什么不是{v}", "settle": "由哪项事实定下",
+           "up": "{f}再增加 {d}（{o} → {n}）", "down": "{f}减少 {d}（{o} → {n}）", "set": "{f}为 {n}",
+           "to": "{f}改为 {n}（原为 {o}）", "gives": "{c}，即为{v}", "and": "，并且", "current": "现为{v}",
+           "never": "改变至多 {n} 项事实都不能为{v}", "collected": "决策表第 {n} 行均命中，合并为结论", "not": "非 "},
     "en": {"entity": "entity", "on": "as of", "policy": "policy", "unknown": "unknown", "waits": "missing facts",
            "row": "decision table row {n}", "rows": "decision table rows {n} (several possible, same outcome)",
            "exception": "exception", "expr": "expression", "conditions": "conditions", "params": "parameters",
@@ -34,7 +37,10 @@ _WORDS = {
            "possible": "possibly {v}", "no_facts": "it depends on no fact", "tree": "how it was decided",
            "folded": "(the details are folded: --depth N or --full shows them)", "of": "{where}: {label}",
            "child": "{label} {n}", "revision": "revision {r}", "fixed": " (cannot be changed)", "sep": ", ",
-           "colon": ": ", "collected": "rows matched {n}", "not": "not "},
+           "colon": ": ", "whatif": "what if", "whynot": "why not {v}", "settle": "which fact settles it",
+           "up": "{f} up by {d} ({o} → {n})", "down": "{f} down by {d} ({o} → {n})", "set": "{f} = {n}",
+           "to": "{f} changed to {n} (now {o})", "gives": "{c} would give {v}", "and": "; and ",
+           "current": "now {v}", "never": "no change of at most {n} facts gives {v}", "collected": "decision table rows {n} all match, combined", "not": "not "},
 }
 
 _NUMERIC = ("integer", "money", "decimal", "ratio", "date")
@@ -54,7 +60,7 @@ def render_text(result, output: str, lang: str = "zh", depth: int = 1, extra: li
     node = _as_if_alone(roots[at], _computed(roots[:at]), set())
     ctx = _Ctx(trace, lang)
     lines = [f"{_label(node, lang)} = {ctx.node_value(node)}{_possible(node, ctx)}", f"  {_heading(trace, lang)}"]
-    lines += _reasons(node, ctx)
+    lines += _reasons(node, ctx, (getattr(result, "errors", None) or {}).get(output))
     lines += _decided(node, ctx, "  ")
     lines += _sources(node, ctx, "  ")
     lines += extra or []
@@ -102,6 +108,49 @@ class _Ctx:
         return _WORD.sub(lambda m: self.enum_label(typ, m.group(0)) or (self.w["not"].strip() if m.group(0) == "not" else m.group(0)), text)
 
 
+def alternatives_lines(answers: dict, trace, lang: str = "zh", title: str = "whatif", limit: int = 3,
+                       max_changes: int = 2) -> list[str]:
+    """What-if / why-not answers (reports/whatif.py: ``value -> [Alternative]``) as lines:
+    ``预估当年人均纯收入再增加 1 元（4,999 元 → 5,000 元），即为黄色``."""
+    ctx = _Ctx(trace, lang)
+    w = ctx.w
+    out = []
+    for target, alts in answers.items():
+        label = ctx.value(target, _type_of(trace, alts), alts[0].value_label if alts else None)
+        head = w[title].format(v=label) if "{v}" in w[title] else w[title]
+        if title != "whatif" or not out:
+            out.append(f"  {head}{w['colon']}")
+        if not alts:
+            out.append(f"    · {w['never'].format(n=max_changes, v=label)}")
+        for alt in alts[:limit]:
+            changes = w["and"].join(_change_text(c, ctx) for c in alt.changes)
+            out.append(f"    · {w['gives'].format(c=changes, v=label)}")
+    return out
+
+
+def _type_of(trace, alts) -> str | None:
+    """The output's type as the trace names it (for an enum value's label)."""
+    if not alts or trace is None:
+        return None
+    return next((n.type for n in trace.roots if n.rule == alts[0].output), None)
+
+
+def _change_text(c, ctx) -> str:
+    """One change in words: a number up or down by how much, a value set or changed."""
+    w = ctx.w
+    name = fact_name(c, ctx)
+    new = ctx.value(c.new, c.type, c.new_label)
+    fixed = w["fixed"] if not c.mutable else ""
+    if c.old is None:
+        return w["set"].format(f=name, n=new) + fixed
+    old = ctx.value(c.old, c.type, c.old_label)
+    numeric = all(isinstance(v, (int, Decimal)) and not isinstance(v, bool) for v in (c.old, c.new))
+    if numeric:
+        delta = number(abs(Decimal(c.new) - Decimal(c.old)), c.type, ctx.lang)
+        return w["up" if c.new > c.old else "down"].format(f=name, d=delta, o=old, n=new) + fixed
+    return w["to"].format(f=name, n=new, o=old) + fixed
+
+
 def _heading(trace, lang) -> str:
     w = _WORDS[lang]
     entity = _pick(trace.entity_label, lang) or trace.entity if trace else ""
@@ -119,12 +168,13 @@ def _possible(node, ctx) -> str:
     return ("，" if ctx.lang == "zh" else "; ") + ctx.w["possible"].format(v=shown)
 
 
-def _reasons(node, ctx) -> list[str]:
+def _reasons(node, ctx, error=None) -> list[str]:
     """The deciding facts (a decided output), or the facts it waits on (an unknown one),
-    or the error."""
+    or the error (its message in the language, when the result has it)."""
     w = ctx.w
     if node.error:
-        return [f"  {w['error']}{w['colon']}{node.error}"]
+        text = (error.message if ctx.lang == "zh" else error.message_en) if error is not None else ""
+        return [f"  {w['error']}{w['colon']}{node.error}" + (f" {text}" if text else "")]
     if node.value is None:
         reads = _reads(node)
         missing = [_fact_label(reads.get(f), f, ctx) for f in node.unknown_facts]
@@ -168,7 +218,8 @@ def _test_of(r, node, ctx) -> str | None:
                     other = c.operands[1 - i]
                     op = c.ops[0] if i == 0 else _flip(c.ops[0])
                     margin = _margin(c, ctx.lang)
-                    return f"{op} {_operand(other, ctx)}" + (
+                    verdict = "" if c.result is not False else f" → {ctx.w['fails']}"
+                    return f"{op} {_operand(other, ctx)}{verdict}" + (
                         ("，" if ctx.lang == "zh" else ", ") + ctx.w["margin"].format(m=margin) if margin else "")
     return None
 
@@ -184,6 +235,8 @@ def _decided(node, ctx, pad) -> list[str]:
     d = node.decided_by
     if not d:
         return []
+    if d["kind"] == "row" and d.get("hit") == "collect":
+        return [f"{pad}{w['because']}{w['colon']}{w['collected'].format(n=', '.join(map(str, d.get('rows') or [d['row']])))}"]
     if d["kind"] == "row":
         rows = d.get("rows")
         title = w["rows"].format(n=", ".join(map(str, rows))) if rows and len(rows) > 1 else w["row"].format(n=d["row"])
@@ -191,14 +244,13 @@ def _decided(node, ctx, pad) -> list[str]:
             title += _paren(d["id"], ctx.lang) if ctx.lang == "zh" or d["id"].isascii() else ""
         reason = ctx.pick(d.get("reason"))
         return [f"{pad}{w['because']}{w['colon']}{title}" + (f" — {reason}" if reason else "")]
-    if d["kind"] == "collect":
-        return [f"{pad}{w['because']}{w['colon']}{w['collected'].format(n=', '.join(map(str, d.get('rows', []))))}"]
     if d["kind"] == "cases":
         return [f"{pad}{w['because']}{w['colon']}{w['cases'].format(facts=', '.join(d.get('facts', [])))}"]
     if d["kind"] == "exception":
-        label = ctx.pick(d.get("labels")) or d.get("id")
+        label = ctx.pick(d.get("labels"))
         origin = f" · {w['variant']} {d['origin']}" if d.get("origin", "base") != "base" else ""
-        return [f"{pad}{w['because']}{w['colon']}{w['exception']} {d['id']} — {label}{w['colon']}`{d['text']}`{origin}"]
+        named = f" — {label}" if label else ""
+        return [f"{pad}{w['because']}{w['colon']}{w['exception']} {d['id']}{named}{w['colon']}`{d['text']}`{origin}"]
     if d["kind"] == "cached":
         return []
     return [f"{pad}{w['because']}{w['colon']}{w['expr']} `{d.get('text', '')}`"]
@@ -384,6 +436,8 @@ def _cell_condition(cell, node, ctx) -> str:
     label and value in force (``< 红色监测收入线 5,000 元``)."""
     text = cell["condition"]
     typ = cell.get("type")
+    if not text.strip():  # a yes/no cell (YAML true/false): it holds, so it is the value
+        return ctx.value(cell.get("value"), typ)
     params = {p.name: p for p in node.params}
     named = [m.group(0) for m in _WORD.finditer(text) if m.group(0) in params]
     if named:

@@ -100,7 +100,7 @@ def where_of(checked, entity: str, path: str) -> list:
     for seg in path.split(".")[:-1]:
         m = _SEGMENT.match(seg)
         child = checked.entities[ent.fields[m.group(1)].child]
-        out.append({"label": _labels(child.labels) or {"zh": child.name, "en": child.name},
+        out.append({"label": labels_of(child.labels) or {"zh": child.name, "en": child.name},
                     "number": int(m.group(2)) + 1})
         ent = child
     return out
@@ -111,8 +111,8 @@ def reason(checked, entity: str, facts: dict, path: str, fld) -> Reason:
     value = value_of(facts, path)
     value_label = None
     if fld.type.kind == "enum" and isinstance(value, str):
-        value_label = _labels(checked.enums[fld.type.name].values.get(value))
-    return Reason(path=path, label=_labels(fld.labels) or {"zh": fld.name, "en": fld.name}, value=_plain(value),
+        value_label = labels_of(checked.enums[fld.type.name].values.get(value))
+    return Reason(path=path, label=labels_of(fld.labels) or {"zh": fld.name, "en": fld.name}, value=_plain(value),
                   value_label=value_label, type=str(fld.type), unit=fld.unit,
                   where=where_of(checked, entity, path), mutable=fld.mutable)
 
@@ -136,9 +136,9 @@ def annotate(trace: Trace, checked, entity: str, facts: dict, same_for) -> Trace
         roots.append(node)
     ent = checked.entities[entity]
     return trace.model_copy(update={
-        "roots": roots, "entity_label": _labels(ent.labels) or {"zh": entity, "en": entity},
+        "roots": roots, "entity_label": labels_of(ent.labels) or {"zh": entity, "en": entity},
         "enums": enums_of(checked, roots), "quotes": quotes_of(checked, roots),
-        "documents": {name: _labels(getattr(d, "title", None)) or {"zh": name, "en": name}
+        "documents": {name: labels_of(getattr(d, "title", None)) or {"zh": name, "en": name}
                       for name, d in checked.documents.items()}})
 
 
@@ -152,7 +152,7 @@ def enums_of(checked, roots) -> dict:
         for c in node.comparisons:
             names |= {o.get("type") for o in c.operands}
         names |= {r.type for r in node.reasons or []}
-    return {n: {v: _labels(lab) or {"zh": v, "en": v} for v, lab in checked.enums[n].values.items()}
+    return {n: {v: labels_of(lab) or {"zh": v, "en": v} for v, lab in checked.enums[n].values.items()}
             for n in sorted(x for x in names if x in checked.enums)}
 
 
@@ -207,7 +207,8 @@ def _walk(roots):
         stack.extend(node.children)
 
 
-def _labels(labels) -> dict | None:
+def labels_of(labels) -> dict | None:
+    """Declared labels as the trace carries them (``{zh, en}``, en falling back to zh)."""
     return {"zh": labels.zh, "en": labels.en or labels.zh} if labels else None
 
 
