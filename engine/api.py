@@ -19,10 +19,10 @@ from pathlib import Path
 
 from ..dsl.checker import check_all
 from ..dsl.errors import Diagnostic, FupinError, Span, error
-from ..dsl.loader import load_source
+from ..dsl.loader import load_source, policy_files
 from .facts.validate import FactsChecker
 from .scalar.program import Evaluation, Program
-from .reports import whatif
+from .reports import record, whatif
 from .reports.reasons import annotate
 from .reports.result import OutputError, Result
 
@@ -47,6 +47,8 @@ class Policy:
         self._programs: dict[str, Program] = {}
         self._compiled: dict = {}  # fast closures by checked rule, shared by the variants' programs
         self._facts: dict[str, FactsChecker] = {}
+        root = Path(src.root)
+        self.revision = record.revision(policy_files(root), root)  # content hash of the pack's files
 
     @property
     def variants(self) -> list[str]:
@@ -126,10 +128,14 @@ class Policy:
         day, program, entity, typed, diags = self._prepared(facts, on, variant, entity, only, where,
                                                             allow_unknown_fields)
         evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
+        made = record.make(self.revision, program.checked.variant, day.isoformat(), entity, facts)
         if trace:
             evaluation.trace = annotate(evaluation.trace, program.checked, entity, typed,
                                         self._same(program, typed, day, entity, evaluation))
-        return to_result(evaluation, [d for d in diags if d.severity == "warning"])
+            evaluation.trace = evaluation.trace.model_copy(update={"record": made.model_dump()})
+        result = to_result(evaluation, [d for d in diags if d.severity == "warning"])
+        result.record = made
+        return result
 
     def _prepared(self, facts, on, variant, entity, only, where, allow_unknown_fields):
         """The date, program, entity and typed facts of a call (FupinError when invalid)."""

@@ -52,7 +52,9 @@ def test_eval_json_contract(run, facts):
     assert res.exit_code == 1  # H4 has bad facts
     out = json.loads(res.stdout)
     assert [o["id"] for o in out] == ["H1", "H2", "H3", "H4"]
+    record = out[0].pop("record")  # issue 12: every result carries its decision record
     assert out[0] == {"id": "H1", "on": "2020-06-30", "results": {"tier": "red", "low_income": True}, "unknown": {}}
+    assert record["on"] == "2020-06-30" and record["variant"] == "base" and record["decision_id"].startswith("d-")
     assert out[1]["results"] == {"tier": None, "low_income": None}
     assert out[1]["unknown"] == {"tier": ["income_per_capita"], "low_income": ["income_per_capita"]}
     assert out[2]["results"]["tier"] == "none"  # decided without the missing income

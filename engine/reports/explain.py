@@ -22,7 +22,7 @@ _WORDS = {
            "absent": "（缺省读作此值）", "yes": "是", "no": "否", "cell": "满足",
            "cases": "分情况：{facts} 取任何值结论都相同", "reasons": "因为", "possible": "可能为 {v}",
            "no_facts": "不取决于任何事实", "tree": "推理过程", "folded": "（推理过程已折叠：--depth N 或 --full 展开）",
-           "of": "{where} 的{label}", "child": "{label} {n}", "revision": "修订 {r}", "fixed": "（不可改变）",
+           "of": "{where} 的{label}", "child": "{label} {n}", "fixed": "（不可改变）",
            "sep": "、", "colon": "：", "whatif": "假如", "whynot": "为什么不是{v}", "settle": "由哪项事实定下",
            "up": "{f}再增加 {d}（{o} → {n}）", "down": "{f}减少 {d}（{o} → {n}）", "set": "{f}为 {n}",
            "to": "{f}改为 {n}（原为 {o}）", "gives": "{c}，即为{v}", "and": "，并且", "current": "现为{v}",
@@ -36,7 +36,7 @@ _WORDS = {
            "cell": "matches", "cases": "by cases: every value of {facts} gives this outcome", "reasons": "because",
            "possible": "possibly {v}", "no_facts": "it depends on no fact", "tree": "how it was decided",
            "folded": "(the details are folded: --depth N or --full shows them)", "of": "{where}: {label}",
-           "child": "{label} {n}", "revision": "revision {r}", "fixed": " (cannot be changed)", "sep": ", ",
+           "child": "{label} {n}", "fixed": " (cannot be changed)", "sep": ", ",
            "colon": ": ", "whatif": "what if", "whynot": "why not {v}", "settle": "which fact settles it",
            "up": "{f} up by {d} ({o} → {n})", "down": "{f} down by {d} ({o} → {n})", "set": "{f} = {n}",
            "to": "{f} changed to {n} (now {o})", "gives": "{c} would give {v}", "and": "; and ",
@@ -154,9 +154,15 @@ def _change_text(c, ctx) -> str:
 def _heading(trace, lang) -> str:
     w = _WORDS[lang]
     entity = _pick(trace.entity_label, lang) or trace.entity if trace else ""
-    record = getattr(trace, "record", None) or {}
-    revision = f" · {w['revision'].format(r=record['policy_revision'][:12])}" if record.get("policy_revision") else ""
-    return f"{entity} {trace.id or '—'} · {w['on']} {trace.on} · {w['policy']} {trace.policy}{revision}"
+    return f"{entity} {trace.id or '—'} · {w['on']} {trace.on} · {w['policy']} {trace.policy}"
+
+
+def record_line(record: dict, lang: str = "zh") -> str:
+    """The line that heads a re-explained decision record: its id, revision and version."""
+    rev = record["policy_revision"].split(":")[-1][:12]
+    if lang == "zh":
+        return f"决策记录 {record['decision_id']} · 政策修订 {rev} · fupin {record['fupin_version']}"
+    return f"decision record {record['decision_id']} · policy revision {rev} · fupin {record['fupin_version']}"
 
 
 def _possible(node, ctx) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from .record import Record
 from .trace import Trace
 
 
@@ -39,6 +40,7 @@ class Result(BaseModel):
     errors: dict[str, OutputError] = {}
     trace: Trace | None = None
     warnings: list[OutputError] = []  # facts accepted with a warning (W906 under allow_unknown_fields)
+    record: Record | None = None  # the decision record: id, policy revision, variant, date, version, input hash
 
     def __getitem__(self, name: str):
         return self.values[name]
@@ -63,7 +65,7 @@ class Result(BaseModel):
 
     def to_dict(self) -> dict:
         """The `fupin eval` JSON shape as data: id, results, unknown (and possible, errors
-        if any).
+        if any, and the decision record).
 
         Dates become ISO text; money, ratios and decimals stay ``Decimal``.
         """
@@ -75,6 +77,8 @@ class Result(BaseModel):
         if self.errors:
             out["errors"] = {k: {"code": e.code, "message": e.message, "location": e.location}
                              for k, e in self.errors.items()}
+        if self.record is not None:
+            out["record"] = self.record.model_dump()
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
