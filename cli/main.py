@@ -168,7 +168,8 @@ def _as_of(evaluated, on, lang: str) -> str:
 @ON
 @click.option("--variant", default=None)
 @click.option("--entity", default=None, help="Entity (default: the policy's default entity)")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
+              help="html: a self-contained page / 自包含的网页")
 @click.option("--depth", type=int, default=1, show_default=True,
               help="Levels of the reasoning shown below the reasons (0: folded) / 推理过程展开的层数")
 @click.option("--full", is_flag=True, help="The whole reasoning, every level / 展开全部推理过程")
@@ -227,6 +228,11 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full,
         from ..engine.reports.explain import alternatives_lines, record_line
 
         extra = alternatives_lines(answers, result.trace, lang, title, max_changes=max_changes) if answers else None
+        if fmt == "html":
+            from ..engine.reports.html import render_html
+
+            click.echo(render_html(result, output, lang, extra), nl=False)
+            sys.exit(1 if result.errors else 0)
         if record_path:
             click.echo(record_line(result.record.model_dump(), lang))
         click.echo(result.explain(output, lang, None if full else depth, extra))

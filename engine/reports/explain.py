@@ -68,6 +68,35 @@ def render_text(result, output: str, lang: str = "zh", depth: int = 1, extra: li
     return "\n".join(line.rstrip() for line in lines)
 
 
+def parts(result, output: str, lang: str = "zh") -> dict | None:
+    """The pieces of an explanation for renderers other than text (reports/html.py): the
+    decision line, the heading, the reasons, the rule and the sources (lines without
+    their indentation), and the output's node for :func:`node_parts`; None when the
+    result has no trace of ``output``."""
+    trace = result.trace
+    roots = trace.roots if trace else []
+    at = next((i for i, n in enumerate(roots) if n.rule == output), None)
+    if at is None:
+        return None
+    node = _as_if_alone(roots[at], _computed(roots[:at]), set())
+    ctx = _Ctx(trace, lang)
+    error = (getattr(result, "errors", None) or {}).get(output)
+    return {"title": f"{_label(node, lang)} = {ctx.node_value(node)}{_possible(node, ctx)}",
+            "heading": _heading(trace, lang), "reasons": [line.strip() for line in _reasons(node, ctx, error)],
+            "rule": [line.strip() for line in _decided(node, ctx, "")],
+            "sources": [line.strip() for line in _sources(node, ctx, "")], "node": node}
+
+
+def node_parts(node, trace, lang: str = "zh") -> tuple:
+    """One node of the tree: its line (``label = value``), its own details (the rule,
+    cells, conditions, parameters) and its children (used once each, cached left out)."""
+    ctx = _Ctx(trace, lang)
+    details = [line.strip() for line in _decided(node, ctx, "") + _body(node, ctx, 1, "")]
+    details = [d for d in details if not d.startswith(ctx.w["depends"])]
+    children = _unique([c for c in node.children if (c.decided_by or {}).get("kind") != "cached"])
+    return f"{_label(node, lang)}{_where(node)} = {ctx.node_value(node)}", details, children
+
+
 class _Ctx:
     """The language and the trace's vocabulary (enum labels, quotes, titles)."""
 
@@ -196,7 +225,18 @@ def reason_text(r, ctx, node=None) -> str:
     """``预估当年人均纯收入 = 4,999 元（< 红色监测收入线 5,000 元，差 1 元）``."""
     text = f"{fact_name(r, ctx)} = {ctx.value(r.value, r.type, r.value_label)}"
     test = _test_of(r, node, ctx) if node is not None else None
-    return text + (_paren(test, ctx.lang) if test else "")
+    via = _via(r, node, ctx) if node is not None else ""
+    return text + (_paren(test, ctx.lang) if test else "") + via
+
+
+def _via(r, node, ctx) -> str:
+    """`` → 两不愁三保障及饮水安全均达标 = 否``: the rule through which a fact read below the
+    output decided it (the outermost rule under the output that read it)."""
+    for child in node.children:
+        for n in _walk(child):
+            if any(read.path == r.path for read in n.reads):
+                return f" → {_pick(child.label, ctx.lang) or child.rule} = {ctx.node_value(child)}"
+    return ""
 
 
 def fact_name(r, ctx) -> str:
