@@ -21,7 +21,7 @@ _WORDS = {
            "depends": "依据的规则", "variant": "变体", "gap": "来源未给出金额", "error": "错误",
            "absent": "（缺省读作此值）", "yes": "是", "no": "否", "cell": "满足",
            "cases": "分情况：{facts} 取任何值结论都相同", "reasons": "因为", "possible": "可能为 {v}",
-           "no_facts": "不取决于任何事实", "tree": "推理过程", "folded": "（推理过程已折叠：--depth N 或 --full 展开）",
+           "no_facts": "不取决于任何事实", "tree": "推理过程", "folded": "（推理过程已折叠：用 --depth 层数 或 --full 展开）",
            "of": "{where} 的{label}", "child": "{label} {n}", "fixed": "（不可改变）",
            "sep": "、", "colon": "：", "whatif": "假如", "whynot": "为什么不是{v}", "settle": "由哪项事实定下",
            "up": "{f}再增加 {d}（{o} → {n}）", "down": "{f}减少 {d}（{o} → {n}）", "set": "{f}为 {n}",
@@ -262,12 +262,20 @@ def _test_of(r, node, ctx) -> str | None:
             for i, o in enumerate(c.operands):
                 if o.get("kind") == "field" and o.get("name") == r.path and len(c.operands) == 2:
                     other = c.operands[1 - i]
-                    op = c.ops[0] if i == 0 else _flip(c.ops[0])
+                    op = _op(c.ops[0] if i == 0 else _flip(c.ops[0]), ctx.lang)
                     margin = _margin(c, ctx.lang)
                     verdict = "" if c.result is not False else f" → {ctx.w['fails']}"
                     return f"{op} {_operand(other, ctx)}{verdict}" + (
                         ("，" if ctx.lang == "zh" else ", ") + ctx.w["margin"].format(m=margin) if margin else "")
     return None
+
+
+_OPS_ZH = {"in": "属于", "not in": "不属于", "not_in": "不属于"}
+
+
+def _op(op: str, lang: str) -> str:
+    """An operator as the language reads it (``in`` is a word: 属于 in Chinese)."""
+    return _OPS_ZH.get(op, op) if lang == "zh" else op.replace("_", " ")
 
 
 def _flip(op: str) -> str:
@@ -374,7 +382,7 @@ def _body(node, ctx, depth, pad) -> list[str]:
             lines.append(f"{pad}  {_comparison(c, ctx)}")
     for r in node.reads:
         if r.when_absent:
-            lines.append(f"{pad}{ctx.pick(r.label) or r.path} = {number(r.value, None, ctx.lang)}{w['absent']}")
+            lines.append(f"{pad}{ctx.pick(r.label) or r.path} = {ctx.value(r.value)}{w['absent']}")
     if node.params:
         lines.append(f"{pad}{w['params']}{w['colon']}")
         for p in node.params:
@@ -425,7 +433,7 @@ def _reads(node) -> dict:
 
 def _fact_label(read, path, ctx) -> str:
     if path.startswith("parameter:"):
-        return path[len("parameter:"):]
+        return ctx.w["params"] + " " + path[len("parameter:"):]
     label = ctx.pick(read.label) if read is not None else None
     return f"{label}（{path}）" if label and ctx.lang == "zh" else f"{label} ({path})" if label else path
 
@@ -437,7 +445,7 @@ def _comparison(c, ctx) -> str:
     for i, operand in enumerate(c.operands):
         parts.append(_operand(operand, ctx, typ))
         if i < len(c.ops):
-            parts.append(c.ops[i])
+            parts.append(_op(c.ops[i], ctx.lang))
     verdict = w["holds"] if c.result is True else w["fails"] if c.result is False else w["unknown"]
     margin = _margin(c, ctx.lang)
     tail = _paren(w["margin"].format(m=margin), ctx.lang) if margin else ""
