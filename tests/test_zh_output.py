@@ -97,3 +97,18 @@ def test_every_explanation_speaks_chinese(pack, names):
 ])
 def test_the_scan_itself(names, text, words):
     assert stray(text, names) == words
+
+
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]+")
+
+
+def test_every_explanation_in_english_has_no_chinese(pack):
+    """The mirror: English explanations show no Chinese outside the policy's expressions."""
+    found = {}
+    for raw, _ in FactsFile(str(EXAMPLES / "households.yaml")).items:
+        result = pack.evaluate(raw, trace=True)
+        for output in result.values:
+            text = "\n".join(re.sub(r"`[^`\n]*`", " ", line) for line in result.explain(output, "en", None).splitlines())
+            if CJK.search(text):
+                found[(raw["id"], output)] = CJK.findall(text)
+    assert found == {}

@@ -304,7 +304,8 @@ def _decided(node, ctx, pad) -> list[str]:
         label = ctx.pick(d.get("labels"))
         origin = f" · {w['variant']} {d['origin']}" if d.get("origin", "base") != "base" else ""
         named = f" — {label}" if label else ""
-        return [f"{pad}{w['because']}{w['colon']}{w['exception']} {d['id']}{named}{w['colon']}`{d['text']}`{origin}"]
+        ident = f" {d['id']}" if ctx.lang == "zh" or d["id"].isascii() else ""  # an id is a name in its own script
+        return [f"{pad}{w['because']}{w['colon']}{w['exception']}{ident}{named}{w['colon']}`{d['text']}`{origin}"]
     if d["kind"] == "cached":
         return []
     return [f"{pad}{w['because']}{w['colon']}{w['expr']} `{d.get('text', '')}`"]
