@@ -93,9 +93,20 @@ class Question:
                 vals = self._nearest(kind, old, fld)
             vals = list(vals or ())
         vals = [v for v in vals if v != old]
-        if kind not in ("bool", "enum") and old is not None:
-            vals.sort(key=lambda v: _distance(v, old))
+        if kind not in ("bool", "enum"):
+            vals.sort(key=lambda v: self.distance(path, fld, v))
         return vals
+
+    def distance(self, path: str, fld, new):
+        """How far a change moves a number or date: from its value, or, for a missing
+        fact, from the nearest threshold it is compared with (an answer for a missing
+        income names the line, ``4,000 元`` or ``4,000.01 元``, not zero)."""
+        old = value_of(self.facts, path)
+        if old is not None or fld.type.kind in ("bool", "enum"):
+            return _distance(new, old)
+        points = self.space.direct(self.output).get((fld.entity, fld.name)) or ()
+        return min((_distance(new, p) for p in points if type(p) is type(new) or not isinstance(p, dt.date)),
+                   default=0)
 
     def _nearest(self, kind, old, fld) -> list:
         points = [v for v in self.space.points.get(kind, ()) if (fld.min is None or v >= fld.min)
@@ -159,7 +170,7 @@ def _ranked(question, target, sets) -> list[Alternative]:
     best: dict = {}
     for s in sets:
         key = tuple((p, _direction(value_of(question.facts, p), v)) for p, _, v in s)
-        dist = sum(_distance(v, value_of(question.facts, p)) for p, _, v in s)
+        dist = sum(question.distance(p, f, v) for p, f, v in s)
         if key not in best or dist < best[key][0]:
             best[key] = (dist, s)
     ordered = sorted(best.values(), key=lambda d: (sum(not f.mutable for _, f, _ in d[1]), d[0], str(d[1])))
