@@ -215,6 +215,7 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full,
             answers, title = pol.what_if(raw, output, why_not, on=on, variant=variant, entity=entity,
                                          max_changes=max_changes, allow_unknown_fields=allow_unknown), "whynot"
         elif what_if:
+            title = "settle" if output in result.unknown else "whatif"
             answers = pol.what_if(raw, output, on=on, variant=variant, entity=entity, max_changes=max_changes,
                                   allow_unknown_fields=allow_unknown)
     except FupinError as exc:

@@ -14,33 +14,35 @@ import re
 from decimal import Decimal
 
 _WORDS = {
-    "zh": {"entity": "实体", "on": "评估日期", "policy": "政策", "unknown": "未知", "waits": "缺少的事实",
-           "row": "决策表第 {n} 行", "rows": "决策表第 {n} 行（多行可能，结论相同）", "exception": "例外",
-           "expr": "表达式", "conditions": "判断条件", "params": "参数", "from": "自 {d} 起",
-           "source": "来源", "because": "依据", "holds": "成立", "fails": "不成立", "margin": "差 {m}",
-           "depends": "依据的规则", "variant": "变体", "gap": "来源未给出金额", "error": "错误",
-           "absent": "（缺省读作此值）", "yes": "是", "no": "否", "cell": "满足",
-           "cases": "分情况：{facts} 取任何值结论都相同", "reasons": "因为", "possible": "可能为 {v}",
-           "no_facts": "不取决于任何事实", "tree": "推理过程", "folded": "（推理过程已折叠：用 --depth 层数 或 --full 展开）",
-           "of": "{where} 的{label}", "child": "{label} {n}", "fixed": "（不可改变）",
-           "sep": "、", "colon": "：", "whatif": "假如", "whynot": "为什么不是{v}", "settle": "由哪项事实定下",
-           "up": "{f}再增加 {d}（{o} → {n}）", "down": "{f}减少 {d}（{o} → {n}）", "set": "{f}为 {n}",
-           "to": "{f}改为 {n}（原为 {o}）", "gives": "{c}，即为{v}", "and": "，并且", "current": "现为{v}",
-           "never": "改变至多 {n} 项事实都不能为{v}", "collected": "决策表第 {n} 行均命中，合并为结论", "not": "非 "},
-    "en": {"entity": "entity", "on": "as of", "policy": "policy", "unknown": "unknown", "waits": "missing facts",
-           "row": "decision table row {n}", "rows": "decision table rows {n} (several possible, same outcome)",
-           "exception": "exception", "expr": "expression", "conditions": "conditions", "params": "parameters",
-           "from": "from {d}", "source": "source", "because": "decided by", "holds": "holds", "fails": "fails",
-           "margin": "margin {m}", "depends": "rules used", "variant": "variant", "gap": "no amount in source",
-           "error": "error", "absent": " (absent, read as this)", "yes": "yes", "no": "no",
-           "cell": "matches", "cases": "by cases: every value of {facts} gives this outcome", "reasons": "because",
-           "possible": "possibly {v}", "no_facts": "it depends on no fact", "tree": "how it was decided",
-           "folded": "(the details are folded: --depth N or --full shows them)", "of": "{where}: {label}",
-           "child": "{label} {n}", "fixed": " (cannot be changed)", "sep": ", ",
-           "colon": ": ", "whatif": "what if", "whynot": "why not {v}", "settle": "which fact settles it",
-           "up": "{f} up by {d} ({o} → {n})", "down": "{f} down by {d} ({o} → {n})", "set": "{f} = {n}",
-           "to": "{f} changed to {n} (now {o})", "gives": "{c} would give {v}", "and": "; and ",
-           "current": "now {v}", "never": "no change of at most {n} facts gives {v}", "collected": "decision table rows {n} all match, combined", "not": "not "},
+    "zh": {
+        "entity": "实体", "on": "评估日期", "policy": "政策", "unknown": "未知", "waits": "缺少的事实", "row": "决策表第 {n} 行",
+        "rows": "决策表第 {n} 行（多行可能，结论相同）", "exception": "例外", "expr": "表达式", "conditions": "判断条件", "params": "参数",
+        "from": "自 {d} 起", "source": "来源", "because": "依据", "holds": "成立", "fails": "不成立", "margin": "差 {m}",
+        "depends": "依据的规则", "variant": "变体", "gap": "来源未给出金额", "error": "错误", "absent": "（缺省读作此值）", "yes": "是",
+        "no": "否", "cell": "满足", "cases": "分情况：{facts} 取任何值结论都相同", "reasons": "因为", "possible": "可能为 {v}",
+        "no_facts": "不取决于任何事实", "tree": "推理过程", "folded": "（推理过程已折叠：用 --depth 层数 或 --full 展开）",
+        "of": "{where} 的{label}", "child": "{label} {n}", "fixed": "（不可改变）", "sep": "、", "colon": "：",
+        "whatif": "假如", "whynot": "为什么不是{v}", "settle": "由哪项事实定下", "up": "{f}再增加 {d}（{o} → {n}）",
+        "down": "{f}减少 {d}（{o} → {n}）", "set": "{f}为 {n}", "to": "{f}改为 {n}（原为 {o}）", "gives": "{c}，即为{v}",
+        "and": "，并且", "never": "改变至多 {n} 项事实都不能为{v}", "collected": "决策表第 {n} 行均命中，合并为结论", "not": "非 ",
+    },
+    "en": {
+        "entity": "entity", "on": "as of", "policy": "policy", "unknown": "unknown", "waits": "missing facts",
+        "row": "decision table row {n}", "rows": "decision table rows {n} (several possible, same outcome)",
+        "exception": "exception", "expr": "expression", "conditions": "conditions", "params": "parameters",
+        "from": "from {d}", "source": "source", "because": "decided by", "holds": "holds", "fails": "fails",
+        "margin": "margin {m}", "depends": "rules used", "variant": "variant", "gap": "no amount in source",
+        "error": "error", "absent": " (absent, read as this)", "yes": "yes", "no": "no", "cell": "matches",
+        "cases": "by cases: every value of {facts} gives this outcome", "reasons": "because",
+        "possible": "possibly {v}", "no_facts": "it depends on no fact", "tree": "how it was decided",
+        "folded": "(the details are folded: --depth N or --full shows them)", "of": "{where}: {label}",
+        "child": "{label} {n}", "fixed": " (cannot be changed)", "sep": ", ", "colon": ": ",
+        "whatif": "what if", "whynot": "why not {v}", "settle": "which fact settles it",
+        "up": "{f} up by {d} ({o} → {n})", "down": "{f} down by {d} ({o} → {n})", "set": "{f} = {n}",
+        "to": "{f} changed to {n} (now {o})", "gives": "{c} would give {v}", "and": "; and ",
+        "never": "no change of at most {n} facts gives {v}",
+        "collected": "decision table rows {n} all match, combined", "not": "not ",
+    },
 }
 
 _NUMERIC = ("integer", "money", "decimal", "ratio", "date")
@@ -147,7 +149,7 @@ def alternatives_lines(answers: dict, trace, lang: str = "zh", title: str = "wha
     for target, alts in answers.items():
         label = ctx.value(target, _type_of(trace, alts), alts[0].value_label if alts else None)
         head = w[title].format(v=label) if "{v}" in w[title] else w[title]
-        if title != "whatif" or not out:
+        if "{v}" in w[title] or not out:  # why-not: a heading per value; what-if: one
             out.append(f"  {head}{w['colon']}")
         if not alts:
             out.append(f"    · {w['never'].format(n=max_changes, v=label)}")

@@ -191,12 +191,18 @@ _LINES: dict = {}
 
 
 def _lines(path: str) -> list | None:
-    if path not in _LINES:
+    """A document's lines, read once per version of the file (None when unreadable)."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _LINES:
         try:
-            _LINES[path] = Path(path).read_text(encoding="utf-8").splitlines()
+            _LINES[key] = Path(path).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
-            _LINES[path] = None
-    return _LINES[path]
+            _LINES[key] = None
+    return _LINES[key]
 
 
 def _walk(roots):
