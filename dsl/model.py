@@ -113,6 +113,7 @@ class EntityDef(_Strict):
     fields: dict[str, FieldDef]
     report: ReportDef | None = None
     default: bool = False  # the entity evaluated when a call names none
+    title: Labels | None = None  # a child's name beside its number, from its facts: {zh: "{age} 岁"}
     note: str | None = None
 
 

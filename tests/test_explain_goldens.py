@@ -1,6 +1,7 @@
 """Golden explanations, zh and en, for every kind of decision: an expression, each hit
 policy (first, unique, priority, collect), an exception, an aggregation over children, an
-unknown output (with its possible values), an error, and the pack's own tier.
+unknown output (with its possible values), an error, and the pack's own tier (a guarantee
+failed through a fact of the household, and through a member named by its declared title).
 
 Regenerate with ``FUPIN_REGOLD=1 pytest tests/test_explain_goldens.py`` and read the diff.
 """
@@ -39,6 +40,12 @@ CASES = [
       "members": [{"age": 45, "labor": "full", "medical_insured": True, "school_stage": "none", "enrolled": False},
                   {"age": 12, "labor": "none", "medical_insured": True, "school_stage": "primary",
                    "enrolled": True}]}, None),
+    ("pack_child", str(ROOT / "policy"), "monitoring_tier",  # a member named by the pack's title
+     {"id": "HC", "registered": True, "status": "exited", "income_per_capita": 12000, "food_secure": True,
+      "clothing_secure": True, "water_safe": True, "housing_grade": "A", "risk_event": False,
+      "members": [{"age": 40, "labor": "full", "medical_insured": True, "school_stage": "none", "enrolled": False},
+                  {"age": 12, "labor": "none", "medical_insured": True, "school_stage": "none",
+                   "enrolled": False}]}, None),
 ]
 
 

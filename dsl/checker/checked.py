@@ -112,6 +112,7 @@ class CEntity:
     parent_key: str | None = None  # flat files: the column naming the parent's key
     report: CReport | None = None
     default: bool = False  # evaluated when a call names no entity
+    title: Labels | None = None  # how explanations name a child beside its number ("{age} 岁")
 
     @property
     def children(self) -> dict[str, str]:

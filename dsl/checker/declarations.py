@@ -114,7 +114,7 @@ class Declarations:
             for fname, f in ent.fields.items():
                 fields[fname] = self._field(name, fname, f, ent.loc.child("fields", fname))
             self.entities[name] = CEntity(name, ent.labels, ent.parent, ent.key, fields, ent.loc.key_span(),
-                                          default=ent.default)
+                                          default=ent.default, title=ent.title)
         for name, ent in self.entities.items():
             loc = self.src.entities[name].loc
             if ent.parent and ent.parent not in self.entities:

@@ -246,7 +246,10 @@ def fact_name(r, ctx) -> str:
     label = ctx.pick(r.label) or r.path
     if not r.where:
         return label
-    where = " ".join(ctx.w["child"].format(label=ctx.pick(x["label"]), n=x["number"]) for x in r.where)
+    where = " ".join(ctx.w["child"].format(label=ctx.pick(x["label"]), n=x["number"])
+                     + (_paren(ctx.pick(x["title"]), ctx.lang) if x.get("title") else "") for x in r.where)
+    if ctx.lang == "zh" and where.endswith("）"):
+        return f"{where}的{label}"  # 家庭成员 2（12 岁）的年龄
     return ctx.w["of"].format(where=where, label=label)
 
 

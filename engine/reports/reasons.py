@@ -93,17 +93,38 @@ def value_of(facts: dict, path: str):
     return node
 
 
-def where_of(checked, entity: str, path: str) -> list:
-    """The children a path passes through, each with its entity's labels and number
-    (1-based): ``members[1].age`` → ``[{label: 家庭成员, number: 2}]``."""
-    out, ent = [], checked.entities[entity]
+def where_of(checked, entity: str, path: str, facts: dict | None = None) -> list:
+    """The children a path passes through, each with its entity's labels, number
+    (1-based) and, where the entity declares a ``title`` and the child has the facts it
+    names, that title: ``members[1].age`` → ``[{label: 家庭成员, number: 2, title: 12 岁}]``."""
+    out, ent, node = [], checked.entities[entity], facts
     for seg in path.split(".")[:-1]:
         m = _SEGMENT.match(seg)
         child = checked.entities[ent.fields[m.group(1)].child]
-        out.append({"label": labels_of(child.labels) or {"zh": child.name, "en": child.name},
-                    "number": int(m.group(2)) + 1})
+        node = _child(node, m.group(1), int(m.group(2)))
+        item = {"label": labels_of(child.labels) or {"zh": child.name, "en": child.name}, "number": int(m.group(2)) + 1}
+        title = _title(child.title, node)
+        if title:
+            item["title"] = title
+        out.append(item)
         ent = child
     return out
+
+
+def _child(node, field: str, index: int):
+    kids = node.get(field) if isinstance(node, dict) else None
+    return kids[index] if isinstance(kids, list) and index < len(kids) else None
+
+
+def _title(title, facts) -> dict | None:
+    """A declared title filled with the child's facts (None when one it names is missing)."""
+    if title is None or not isinstance(facts, dict):
+        return None
+    shown = {k: _plain(v) for k, v in facts.items() if v is not None}
+    try:
+        return {"zh": title.zh.format_map(shown), "en": (title.en or title.zh).format_map(shown)}
+    except (KeyError, ValueError, IndexError):
+        return None
 
 
 def reason(checked, entity: str, facts: dict, path: str, fld) -> Reason:
@@ -114,7 +135,7 @@ def reason(checked, entity: str, facts: dict, path: str, fld) -> Reason:
         value_label = labels_of(checked.enums[fld.type.name].values.get(value))
     return Reason(path=path, label=labels_of(fld.labels) or {"zh": fld.name, "en": fld.name}, value=_plain(value),
                   value_label=value_label, type=str(fld.type), unit=fld.unit,
-                  where=where_of(checked, entity, path), mutable=fld.mutable)
+                  where=where_of(checked, entity, path, facts), mutable=fld.mutable)
 
 
 def reasons_of(checked, entity: str, facts: dict, output: str, same) -> list[Reason]:

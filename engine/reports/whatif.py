@@ -120,7 +120,7 @@ class Question:
     def change(self, path, fld, new) -> Change:
         old = value_of(self.facts, path)
         return Change(path=path, label=labels_of(fld.labels) or {"zh": fld.name, "en": fld.name},
-                      where=where_of(self.checked, self.entity, path), type=str(fld.type), unit=fld.unit,
+                      where=where_of(self.checked, self.entity, path, self.facts), type=str(fld.type), unit=fld.unit,
                       old=_plain(old), new=_plain(new), old_label=self._enum_label(fld, old),
                       new_label=self._enum_label(fld, new), mutable=fld.mutable)
 
