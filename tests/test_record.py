@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from fupin import load_policy
 from fupin.cli.main import main
-from fupin.engine.reports.record import ResultDocument, input_hash, result_schema
+from fupin.engine.reports.record import ResultDocument, input_hash, result_schema, trace_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "docs" / "result-schema.json"
@@ -59,6 +59,9 @@ def test_eval_json_follows_the_published_schema():
         assert ResultDocument.model_validate(item).record.policy_revision.startswith("sha256:")
     assert json.loads(SCHEMA.read_text(encoding="utf-8")) == json.loads(json.dumps(result_schema())), \
         "docs/result-schema.json is stale: regenerate it from ResultDocument"
+    trace = ROOT / "docs" / "trace-schema.json"
+    assert json.loads(trace.read_text(encoding="utf-8")) == json.loads(json.dumps(trace_schema())), \
+        "docs/trace-schema.json is stale: regenerate it from Trace"
 
 
 @pytest.fixture

@@ -193,6 +193,14 @@ class ResultDocument(BaseModel):
     invalid: list[dict] | None = None
 
 
+def trace_schema() -> dict:
+    """The JSON Schema of ``fupin.trace/1``, generated from the pydantic ``Trace``."""
+    from .trace import TRACE_SCHEMA, Trace
+
+    schema = Trace.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": TRACE_SCHEMA, **schema}
+
+
 def result_schema() -> dict:
     """The JSON Schema of ``fupin.result/1``, generated from :class:`ResultDocument`."""
     schema = ResultDocument.model_json_schema()
