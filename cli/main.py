@@ -121,7 +121,7 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, decisio
                        f"{err.message if lang == 'zh' else err.message_en}", err=True)
     outputs = [item.to_dict(lang) for item in evaluated]
     if decision_log:
-        _log(decision_log, evaluated, pol.program(variant).checked)
+        pol.log_decisions(decision_log, evaluated, variant)
     if fmt == "json":
         click.echo(dumps(outputs[0] if ffile.single else outputs))
     else:
@@ -133,17 +133,6 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, decisio
         click.echo(pol.explain(first.facts, explain_output, on=on, variant=variant, entity=entity, lang=lang,
                                allow_unknown_fields=allow_unknown))
     sys.exit(1 if failed else 0)
-
-
-def _log(path: str, evaluated, checked) -> None:
-    """Append the decisions to a JSONL decision log (reports/record.py masks PII fields)."""
-    from ..engine.reports.jsonout import dumps
-    from ..engine.reports.record import log_line
-
-    with open(path, "a", encoding="utf-8") as out:
-        for item in evaluated:
-            if item.result is not None:
-                out.write(dumps(log_line(item.result, item.facts, checked), indent=None) + "\n")
 
 
 def _warn(warnings, lang: str) -> None:
@@ -243,10 +232,8 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full,
 def _recorded(pol, path: str, output, lang: str):
     """The facts and call of a stored decision record; the run stops (E841-E843, located
     at the file) when it is not one, or was made under another revision of the policy."""
-    from ..engine.reports.record import read_record
-
     try:
-        got = read_record(path, pol.revision)
+        got = pol.read_record(path)
     except FupinError as exc:
         _fail(exc, lang)
     rec = got["record"]

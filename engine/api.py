@@ -173,6 +173,19 @@ class Policy:
             return whatif.UNSET if output in got.unknown or output in got.errors else got.values[output]
         return whatif.search(question, outcome, targets, max_changes)
 
+    def read_record(self, path: str) -> dict:
+        """A stored decision record (what ``fupin explain --format json`` writes), checked
+        against this policy: ``{record, facts, output}``; FupinError located in the file
+        when its revision is not this policy's (E841), its facts are not those hashed
+        (E842) or it is not a record (E843). Evaluate ``facts`` with the record's ``on``,
+        ``variant`` and ``entity`` to explain it again."""
+        return record.read_record(str(path), self.revision)
+
+    def log_decisions(self, path: str, evaluated: list, variant: str | None = None) -> None:
+        """Append a decision-log line (JSONL) per evaluated entity of ``evaluated``
+        (:meth:`evaluate_file`'s list), the fields the pack declares ``pii: true`` masked."""
+        record.append_log(str(path), evaluated, self.program(variant).checked)
+
     def why_not(self, facts: dict, output: str, value, **kwargs) -> list:
         """The smallest sets of fact changes that would give ``output`` the value ``value``
         (see :meth:`what_if`): ``[Alternative]``, empty when no set of at most

@@ -125,10 +125,14 @@ def log_line(result, facts, checked) -> dict:
             "facts": masked(facts, checked, result.entity)}
 
 
-def record_file(result, facts) -> dict:
-    """What ``fupin explain --format json`` writes and ``--record`` reads back."""
-    trace = result.trace.model_dump(mode="python", by_alias=True) if result.trace else None
-    return {"record": result.record.model_dump() if result.record else None, "facts": facts, "trace": trace}
+def append_log(path: str, evaluated, checked) -> None:
+    """Append one :func:`log_line` per evaluated entity (invalid ones have no decision)."""
+    from .jsonout import dumps
+
+    with open(path, "a", encoding="utf-8") as out:
+        for item in evaluated:
+            if item.result is not None:
+                out.write(dumps(log_line(item.result, item.facts, checked), indent=None) + "\n")
 
 
 def read_record(path: str, current_revision: str) -> dict:
