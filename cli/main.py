@@ -215,9 +215,11 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full,
             out["alternatives"] = [a.model_dump() for alts in answers.values() for a in alts]
         click.echo(dumps(out))
     else:
-        from ..engine.reports.explain import alternatives_lines, record_line
+        from ..engine.reports.explain import alternatives_lines, record_line, what_if_hint
 
         extra = alternatives_lines(answers, result.trace, lang, title, max_changes=max_changes) if answers else None
+        if what_if and not answers and why_not is None:
+            extra = [f"  {what_if_hint(lang)}"]
         if fmt == "html":
             from ..engine.reports.html import render_html
 

@@ -165,6 +165,8 @@ class Policy:
             targets = [whatif.parse_value(program.checked, output, value)]
         else:
             targets = whatif.other_values(program.checked, output, current, ev.possible.get(output))
+        if current is not None and targets and all(whatif.same(t, current) for t in targets):
+            return {t: [] for t in targets}  # it already has that value: nothing to change
         question = whatif.Question(program.checked, program.space, entity, typed, output,
                                    ev.unknown.get(output, ()))
 

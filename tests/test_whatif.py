@@ -79,6 +79,24 @@ def test_cli_what_if(cli_run, lang, line):
     assert line in res.output.splitlines()
 
 
+@pytest.mark.parametrize("args, line", [
+    (("--output", "monitoring_tier", "--id", "HH01", "--why-not", "红色"), "    · 现已为红色"),
+    (("--output", "monitoring_tier", "--id", "HH01", "--why-not", "red", "--lang", "en"), "    · it already is red"),
+    (("--output", "education_aid_once", "--id", "HH05", "--what-if", "--lang", "en"),
+     "  what if: a number has no list of other values; ask --why-not VALUE for the changes giving one"),
+])
+def test_cli_what_if_edges(cli_run, args, line):
+    res = cli_run("explain", "policy", "examples/households.yaml", *args)
+    assert res.exit_code == 0, res.output
+    assert line in res.output.splitlines()
+
+
+def test_a_number_asked_why_not_a_value(pack):
+    alts = pack.why_not(household(pack, "HH05"), "education_aid_once", "0")
+    assert alts and all(_value(pack, applied(household(pack, "HH05"), a.changes), "education_aid_once") == 0
+                        for a in alts)
+
+
 @pytest.fixture
 def cli_run(monkeypatch):
     from click.testing import CliRunner

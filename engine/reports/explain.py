@@ -24,7 +24,8 @@ _WORDS = {
         "of": "{where} 的{label}", "child": "{label} {n}", "fixed": "（不可改变）", "sep": "、", "colon": "：",
         "whatif": "假如", "whynot": "为什么不是{v}", "settle": "由哪项事实定下", "up": "{f}再增加 {d}（{o} → {n}）",
         "down": "{f}减少 {d}（{o} → {n}）", "set": "{f}为 {n}", "to": "{f}改为 {n}（原为 {o}）", "gives": "{c}，即为{v}",
-        "and": "，并且", "never": "改变至多 {n} 项事实都不能为{v}", "collected": "决策表第 {n} 行均命中，合并为结论", "not": "非 ",
+        "and": "，并且", "never": "改变至多 {n} 项事实都不能为{v}", "collected": "决策表第 {n} 行均命中，合并为结论", "not": "非 ", "already": "现已为{v}",
+        "numeric": "假如：数值结论没有“其他取值”可列，用 --why-not 数值 询问得到某个值需改变哪些事实",
     },
     "en": {
         "entity": "entity", "on": "as of", "policy": "policy", "unknown": "unknown", "waits": "missing facts",
@@ -41,7 +42,8 @@ _WORDS = {
         "up": "{f} up by {d} ({o} → {n})", "down": "{f} down by {d} ({o} → {n})", "set": "{f} = {n}",
         "to": "{f} changed to {n} (now {o})", "gives": "{c} would give {v}", "and": "; and ",
         "never": "no change of at most {n} facts gives {v}",
-        "collected": "decision table rows {n} all match, combined", "not": "not ",
+        "collected": "decision table rows {n} all match, combined", "not": "not ", "already": "it already is {v}",
+        "numeric": "what if: a number has no list of other values; ask --why-not VALUE for the changes giving one",
     },
 }
 
@@ -152,17 +154,31 @@ def alternatives_lines(answers: dict, trace, lang: str = "zh", title: str = "wha
         if "{v}" in w[title] or not out:  # why-not: a heading per value; what-if: one
             out.append(f"  {head}{w['colon']}")
         if not alts:
-            out.append(f"    · {w['never'].format(n=max_changes, v=label)}")
+            already = _current(trace, target, alts)
+            out.append(f"    · {w['already' if already else 'never'].format(n=max_changes, v=label)}")
         for alt in alts[:limit]:
             changes = w["and"].join(_change_text(c, ctx) for c in alt.changes)
             out.append(f"    · {w['gives'].format(c=changes, v=label)}")
     return out
 
 
+def what_if_hint(lang: str = "zh") -> str:
+    """What ``--what-if`` says for an output whose values cannot be listed (a number)."""
+    return _WORDS[lang]["numeric"]
+
+
+def _current(trace, target, alts) -> bool:
+    """Whether an output already has the value a why-not asks about."""
+    node = next((n for n in (trace.roots if trace else []) if n.path == ""), None)
+    return node is not None and node.value is not None and type(node.value) is type(target) and node.value == target
+
+
 def _type_of(trace, alts) -> str | None:
     """The output's type as the trace names it (for an enum value's label)."""
-    if not alts or trace is None:
+    if trace is None:
         return None
+    if not alts:  # the explained output (the trace's first)
+        return next((n.type for n in trace.roots if n.path == ""), None)
     return next((n.type for n in trace.roots if n.rule == alts[0].output), None)
 
 

@@ -153,7 +153,7 @@ def search(question: Question, outcome, targets, max_changes: int = MAX_CHANGES,
                 assignment = {c[0]: v for c, v in zip(combo, values)}
                 got = outcome(exact.assign(question.facts, assignment))
                 for i in open_targets:
-                    if got is not UNSET and _same(got, targets[i]):
+                    if got is not UNSET and same(got, targets[i]):
                         hits[i].append([(c[0], c[1], v) for c, v in zip(combo, values)])
         for i, sets in hits.items():
             if sets:
@@ -195,7 +195,8 @@ def _distance(new, old):
     return 0
 
 
-def _same(a, b) -> bool:
+def same(a, b) -> bool:
+    """Two values of an output are the same (``True`` is not ``1``)."""
     return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
 
 
@@ -242,4 +243,4 @@ def other_values(checked, output: str, current, possible=None) -> list:
         return []
     if current is None:
         return list(possible) if possible else list(values)
-    return [v for v in values if not _same(v, current)]
+    return [v for v in values if not same(v, current)]
