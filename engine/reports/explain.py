@@ -150,6 +150,7 @@ def alternatives_lines(answers: dict, trace, lang: str = "zh", title: str = "wha
     out = []
     for target, alts in answers.items():
         label = ctx.value(target, _type_of(trace, alts), alts[0].value_label if alts else None)
+        label = f" {label}" if lang == "zh" and label[:1].isdigit() else label  # 即为 0 元, 即为黄色
         head = w[title].format(v=label) if "{v}" in w[title] else w[title]
         if "{v}" in w[title] or not out:  # why-not: a heading per value; what-if: one
             out.append(f"  {head}{w['colon']}")
