@@ -89,10 +89,12 @@ def _only(only: str | None):
 @click.option("--only", default=None, help="Comma-separated outputs")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option("--explain", "explain_output", default=None, help="Also explain this output for the first entity")
+@click.option("--decision-log", "decision_log", type=click.Path(dir_okay=False), default=None,
+              help="Append one JSON line per decision, personal fields masked / 决策日志（JSONL，个人信息掩码）")
 @ALLOW_UNKNOWN
 @ENCODING
 @LANG
-def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, allow_unknown, encoding, lang):
+def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, decision_log, allow_unknown, encoding, lang):
     """Evaluate entities from a JSON/YAML facts file."""
     from ..engine.reports.jsonout import dumps
     from ..engine.reports.table import render_results
@@ -118,6 +120,8 @@ def eval_(policy, facts, on, variant, entity, only, fmt, explain_output, allow_u
             click.echo(f"{err.location}: error[{err.code}]: {item.result.id}.{name}: "
                        f"{err.message if lang == 'zh' else err.message_en}", err=True)
     outputs = [item.to_dict(lang) for item in evaluated]
+    if decision_log:
+        pol.log_decisions(decision_log, evaluated, variant)
     if fmt == "json":
         click.echo(dumps(outputs[0] if ffile.single else outputs))
     else:
@@ -147,38 +151,95 @@ def _as_of(evaluated, on, lang: str) -> str:
 
 @main.command()
 @click.argument("policy", type=click.Path())
-@click.argument("facts", type=click.Path())
-@click.option("--output", "output", required=True, help="The output to explain")
+@click.argument("facts", type=click.Path(), required=False)
+@click.option("--output", "output", default=None, help="The output to explain (with --record: the one recorded)")
 @click.option("--id", "ident", default=None, help="Entity id (default: the first)")
 @ON
 @click.option("--variant", default=None)
 @click.option("--entity", default=None, help="Entity (default: the policy's default entity)")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
+              help="html: a self-contained page / 自包含的网页")
+@click.option("--depth", type=int, default=1, show_default=True,
+              help="Levels of the reasoning shown below the reasons (0: folded) / 推理过程展开的层数")
+@click.option("--full", is_flag=True, help="The whole reasoning, every level / 展开全部推理过程")
+@click.option("--what-if", "what_if", is_flag=True,
+              help="The smallest fact changes giving each other value / 改变哪些事实会得到其他结论")
+@click.option("--why-not", "why_not", default=None, metavar="VALUE",
+              help="The smallest fact changes giving VALUE / 为什么不是 VALUE")
+@click.option("--max-changes", type=int, default=2, show_default=True, help="Facts changed at most / 最多改变几项事实")
+@click.option("--record", "record_path", type=click.Path(dir_okay=False), default=None,
+              help="Re-explain a stored decision record (written by --format json) / 重新解释决策记录")
 @ALLOW_UNKNOWN
 @ENCODING
 @LANG
-def explain(policy, facts, output, ident, on, variant, entity, fmt, allow_unknown, encoding, lang):
-    """Explain one output for one entity: decision, conditions, parameters, sources."""
+def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full, what_if, why_not, max_changes,
+            record_path, allow_unknown, encoding, lang):
+    """Explain one output for one entity: the decision and its deciding facts, the rule
+    and its sources, what-if / why-not answers, the reasoning folded to --depth."""
     from ..engine.reports.jsonout import dumps
 
     pol = _policy(policy, lang)
-    ffile = _facts(facts, lang, encoding)
-    found = pol.find(ffile, ident, entity, variant)
-    if found is None:
-        click.echo((f"没有 id 为 {ident} 的实体" if lang == "zh" else f"no entity with id {ident}"), err=True)
-        sys.exit(1)
-    raw, where = found
+    if record_path:
+        raw, where, output, on, variant, entity = _recorded(pol, record_path, output, lang)
+    else:
+        if facts is None or output is None:
+            click.echo("需要 FACTS 和 --output（或 --record FILE）" if lang == "zh"
+                       else "FACTS and --output are needed (or --record FILE)", err=True)
+            sys.exit(2)
+        ffile = _facts(facts, lang, encoding)
+        found = pol.find(ffile, ident, entity, variant)
+        if found is None:
+            click.echo((f"没有 id 为 {ident} 的实体" if lang == "zh" else f"no entity with id {ident}"), err=True)
+            sys.exit(1)
+        raw, where = found
     try:
         result = pol.evaluate(raw, on=on, variant=variant, entity=entity, only=[output], trace=True, where=where,
                               allow_unknown_fields=allow_unknown)
     except FupinError as exc:
         _fail(exc, lang)
     _warn(result.warnings, lang)
+    answers, title = {}, "whatif"
+    try:
+        if why_not is not None:
+            answers, title = pol.what_if(raw, output, why_not, on=on, variant=variant, entity=entity,
+                                         max_changes=max_changes, allow_unknown_fields=allow_unknown), "whynot"
+        elif what_if:
+            title = "settle" if output in result.unknown else "whatif"
+            answers = pol.what_if(raw, output, on=on, variant=variant, entity=entity, max_changes=max_changes,
+                                  allow_unknown_fields=allow_unknown)
+    except FupinError as exc:
+        _fail(exc, lang)
     if fmt == "json":
-        click.echo(dumps(result.trace.model_dump(mode="python", by_alias=True)))
+        out = {**result.trace.model_dump(mode="python", by_alias=True), "facts": raw}  # a record file too
+        if answers:
+            out["alternatives"] = [a.model_dump() for alts in answers.values() for a in alts]
+        click.echo(dumps(out))
     else:
-        click.echo(result.explain(output, lang))
+        from ..engine.reports.explain import alternatives_lines, record_line, what_if_hint
+
+        extra = alternatives_lines(answers, result.trace, lang, title, max_changes=max_changes) if answers else None
+        if what_if and not answers and why_not is None:
+            extra = [f"  {what_if_hint(lang)}"]
+        if fmt == "html":
+            from ..engine.reports.html import render_html
+
+            click.echo(render_html(result, output, lang, extra), nl=False)
+            sys.exit(1 if result.errors else 0)
+        if record_path:
+            click.echo(record_line(result.record.model_dump(), lang))
+        click.echo(result.explain(output, lang, None if full else depth, extra))
     sys.exit(1 if result.errors else 0)
+
+
+def _recorded(pol, path: str, output, lang: str):
+    """The facts and call of a stored decision record; the run stops (E841-E843, located
+    at the file) when it is not one, or was made under another revision of the policy."""
+    try:
+        got = pol.read_record(path)
+    except FupinError as exc:
+        _fail(exc, lang)
+    rec = got["record"]
+    return got["facts"], None, output or got["output"], rec.on, rec.variant, rec.entity
 
 
 @main.command("test")

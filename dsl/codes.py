@@ -132,6 +132,18 @@ CODES: dict[str, Code] = {
     "E832": _c("workbook", "无法读取工作簿：{detail}", "cannot read the workbook: {detail}"),
     "E833": _c("batch-stopped", "批处理中途停止：{detail}", "the batch stopped early: {detail}",
                "已读入的行未写出；结果文件未生成", "rows read so far were not written; no result file was made"),
+    # --- explanations: what-if, decision records (issue 12)
+    "E840": _c("not-a-value", "`{value}` 不是输出 `{output}` 的取值（可取：{choices}）",
+               "`{value}` is not a value of the output `{output}` (values: {choices})"),
+    "E841": _c("record-revision", "决策记录是按政策修订 {recorded} 作出的，现在的政策是修订 {current}，不能按现在的规则重新解释",
+               "the decision record was made under policy revision {recorded}; the policy is now revision {current}, "
+               "so it cannot be re-explained with today's rules",
+               "用作出决策时的政策版本解释，或对这些事实重新评估", "explain it with the policy as it was, or evaluate the facts again"),
+    "E842": _c("record-input", "决策记录中的事实与其输入哈希不符（记录 {recorded}，实际 {actual}）",
+               "the decision record's facts do not match its input hash (recorded {recorded}, actual {actual})",
+               "记录被改动过，或事实已被掩码（决策日志不能重新解释）",
+               "the record was edited, or its facts were masked (a decision log cannot be re-explained)"),
+    "E843": _c("record-unreadable", "无法读取决策记录：{detail}", "cannot read the decision record: {detail}"),
     "E813": _c("test-failed", "测试 `{name}`：{detail}", "test `{name}`: {detail}"),
     # --- facts: no silent facts (issue 11)
     "E815": _c("fact-unknown-field", "{entity} `{id}`：字段 `{path}` 未在实体中声明",

@@ -73,6 +73,8 @@ class FieldDef(_Strict):
     max: Scalar | None = None
     when_absent: Scalar | None = None
     optional: bool = False  # list fields: an input may leave the whole list out (see docs)
+    mutable: bool = True  # False: a person cannot change it (age): what-if answers mark it
+    pii: bool = False  # personal data: masked in decision logs
     source: str | None = None
     note: str | None = None
 
@@ -124,6 +126,7 @@ class EntityDef(_Strict):
     fields: dict[str, FieldDef]
     report: ReportDef | None = None
     default: bool = False  # the entity evaluated when a call names none
+    title: Labels | None = None  # a child's name beside its number, from its facts: {zh: "{age} 岁"}
     note: str | None = None
 
 

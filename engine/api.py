@@ -19,9 +19,11 @@ from pathlib import Path
 
 from ..dsl.checker import check_all
 from ..dsl.errors import Diagnostic, FupinError, Span, error
-from ..dsl.loader import load_source
+from ..dsl.loader import load_source, policy_files
 from .facts.validate import FactsChecker
 from .scalar.program import Evaluation, Program
+from .reports import record, whatif
+from .reports.reasons import annotate
 from .reports.result import OutputError, Result
 
 
@@ -45,6 +47,8 @@ class Policy:
         self._programs: dict[str, Program] = {}
         self._compiled: dict = {}  # fast closures by checked rule, shared by the variants' programs
         self._facts: dict[str, FactsChecker] = {}
+        root = Path(src.root)
+        self.revision = record.revision(policy_files(root), root)  # content hash of the pack's files
 
     @property
     def variants(self) -> list[str]:
@@ -121,6 +125,20 @@ class Policy:
         ``allow_unknown_fields``; then it is ignored and listed in ``result.warnings``
         (W906). ``on`` defaults to the policy's declared date; ``result.on`` states it.
         """
+        day, program, entity, typed, diags = self._prepared(facts, on, variant, entity, only, where,
+                                                            allow_unknown_fields)
+        evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
+        made = record.make(self.revision, program.checked.variant, day.isoformat(), entity, facts)
+        if trace:
+            evaluation.trace = annotate(evaluation.trace, program.checked, entity, typed,
+                                        self._same(program, typed, day, entity, evaluation))
+            evaluation.trace = evaluation.trace.model_copy(update={"record": made.model_dump()})
+        result = to_result(evaluation, [d for d in diags if d.severity == "warning"])
+        result.record = made
+        return result
+
+    def _prepared(self, facts, on, variant, entity, only, where, allow_unknown_fields):
+        """The date, program, entity and typed facts of a call (FupinError when invalid)."""
         day = self.as_of(on, variant)
         program = self.program(variant)
         entity = self.entity(entity, variant)
@@ -129,8 +147,66 @@ class Policy:
         typed, diags = self.facts_checker(variant).validate(facts, entity, where, allow_unknown=allow_unknown_fields)
         if typed is None:
             raise FupinError([d for d in diags if d.severity == "error"])
-        evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
-        return to_result(evaluation, [d for d in diags if d.severity == "warning"])
+        return day, program, entity, typed, diags
+
+    def what_if(self, facts: dict, output: str, value=None, on=None, variant=None, entity=None,
+                max_changes: int = whatif.MAX_CHANGES, allow_unknown_fields: bool = False) -> dict:
+        """``value -> [Alternative]``: the smallest sets of fact changes (at most
+        ``max_changes`` facts) that give ``output`` each other value (``value``: that one
+        alone, written as stored, as a label, or 是/否/yes/no), each verified by
+        re-evaluation, ranked (reports/whatif.py). A bool or enum output without ``value``
+        asks for every value it does not have; an unknown output for each value still
+        possible, changing only the facts it is missing (which fact settles it how)."""
+        day, program, entity, typed, _ = self._prepared(facts, on, variant, entity, [output], None,
+                                                        allow_unknown_fields)
+        ev = program.evaluate(typed, day, entity, outputs=[output])
+        current = None if output in ev.unknown or output in ev.errors else ev.values[output]
+        if value is not None:
+            targets = [whatif.parse_value(program.checked, output, value)]
+        else:
+            targets = whatif.other_values(program.checked, output, current, ev.possible.get(output))
+        if current is not None and targets and all(whatif.same(t, current) for t in targets):
+            return {t: [] for t in targets}  # it already has that value: nothing to change
+        question = whatif.Question(program.checked, program.space, entity, typed, output,
+                                   ev.unknown.get(output, ()))
+
+        def outcome(changed):
+            got = program.evaluate(changed, day, entity, outputs=[output])
+            return whatif.UNSET if output in got.unknown or output in got.errors else got.values[output]
+        return whatif.search(question, outcome, targets, max_changes)
+
+    def read_record(self, path: str) -> dict:
+        """A stored decision record (what ``fupin explain --format json`` writes), checked
+        against this policy: ``{record, facts, output}``; FupinError located in the file
+        when its revision is not this policy's (E841), its facts are not those hashed
+        (E842) or it is not a record (E843). Evaluate ``facts`` with the record's ``on``,
+        ``variant`` and ``entity`` to explain it again."""
+        return record.read_record(str(path), self.revision)
+
+    def log_decisions(self, path: str, evaluated: list, variant: str | None = None) -> None:
+        """Append a decision-log line (JSONL) per evaluated entity of ``evaluated``
+        (:meth:`evaluate_file`'s list), the fields the pack declares ``pii: true`` masked."""
+        record.append_log(str(path), evaluated, self.program(variant).checked)
+
+    def why_not(self, facts: dict, output: str, value, **kwargs) -> list:
+        """The smallest sets of fact changes that would give ``output`` the value ``value``
+        (see :meth:`what_if`): ``[Alternative]``, empty when no set of at most
+        ``max_changes`` facts does."""
+        answers = self.what_if(facts, output, value, **kwargs)
+        return next(iter(answers.values()), [])
+
+    @staticmethod
+    def _same(program, typed, day, entity, evaluation):
+        """``output -> (facts -> bool)``: whether the output keeps its value on other
+        facts (the test that finds the deciding facts, reports/reasons.py)."""
+        def same_for(output):
+            want = evaluation.values.get(output)
+
+            def same(facts) -> bool:
+                ev = program.evaluate(facts, day, entity, outputs=[output])
+                return output not in ev.unknown and output not in ev.errors and ev.values[output] == want
+            return same
+        return same_for
 
     def evaluate_file(self, ffile, on=None, variant=None, entity: str | None = None, only=None,
                       trace: bool = False, allow_unknown_fields: bool = False) -> list["Evaluated"]:
@@ -180,11 +256,12 @@ class Policy:
                             chunk_size=chunk_size, engine=engine, scheduler=scheduler, lang=lang, exact=exact)
 
     def explain(self, facts: dict, output: str, on=None, variant=None, entity=None, lang="zh",
-                allow_unknown_fields: bool = False) -> str:
-        """Evaluate ``output`` alone with a trace and render its explanation."""
+                allow_unknown_fields: bool = False, depth: int | None = 1) -> str:
+        """Evaluate ``output`` alone with a trace and render its explanation (the details
+        ``depth`` levels deep, None: all)."""
         result = self.evaluate(facts, on=on, variant=variant, entity=entity, only=[output], trace=True,
                                allow_unknown_fields=allow_unknown_fields)
-        return result.explain(output, lang)
+        return result.explain(output, lang, depth)
 
 
 @dataclass

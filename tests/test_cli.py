@@ -52,7 +52,9 @@ def test_eval_json_contract(run, facts):
     assert res.exit_code == 1  # H4 has bad facts
     out = json.loads(res.stdout)
     assert [o["id"] for o in out] == ["H1", "H2", "H3", "H4"]
+    record = out[0].pop("record")  # issue 12: every result carries its decision record
     assert out[0] == {"id": "H1", "on": "2020-06-30", "results": {"tier": "red", "low_income": True}, "unknown": {}}
+    assert record["on"] == "2020-06-30" and record["variant"] == "base" and record["decision_id"].startswith("d-")
     assert out[1]["results"] == {"tier": None, "low_income": None}
     assert out[1]["unknown"] == {"tier": ["income_per_capita"], "low_income": ["income_per_capita"]}
     assert out[2]["results"]["tier"] == "none"  # decided without the missing income
@@ -119,4 +121,4 @@ def test_explain_shows_named_thresholds_with_their_value_and_margin(run):
     """A cell written with a parameter (`< monitoring_red_income_line`) shows the value in
     force and the margin, like a cell written with a number."""
     res = run("explain", "policy", "examples/households.yaml", "--output", "monitoring_tier", "--id", "HH01")
-    assert "< monitoring_red_income_line = 5,000 元（差 1 元）" in res.output
+    assert "< 红色监测收入线 5,000 元（差 1 元）" in res.output  # the parameter's label (issue 12)

@@ -57,7 +57,7 @@ def test_explain_id_uses_the_declared_key(keyed):
     res = CliRunner().invoke(main, ["explain", *keyed, "--output", "low", "--id", "K2", "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert res.output.splitlines()[0] == "low income (low) = yes"
-    assert "entity K2 ·" in res.output
+    assert "household K2 ·" in res.output  # the entity's label (issue 12: no English word in place of a label)
 
 
 def _english_explanations(policy, cases):
@@ -97,10 +97,28 @@ def test_a_fully_traced_result_explains_like_a_fresh_evaluation(pack):
 
 
 @pytest.mark.parametrize("lang, first", [
-    ("zh", "监测等级（monitoring_tier） = 未知 ∈ {red（红色）, yellow（黄色）, green（绿色）}"),
-    ("en", "monitoring tier (monitoring_tier) = unknown ∈ {red (red), yellow (yellow), green (green)}"),
+    ("zh", "监测等级（monitoring_tier） = 未知，可能为 红色、黄色、绿色"),
+    ("en", "monitoring tier (monitoring_tier) = unknown; possibly red, yellow, green"),
 ])
 def test_possible_values_read_with_their_labels(pack, lang, first):
     facts = {"id": "U1", "registered": True, "status": "exited", "food_secure": True, "clothing_secure": True,
              "water_safe": True, "housing_grade": "A", "members": []}
     assert pack.explain(facts, "monitoring_tier", lang=lang).splitlines()[0] == first
+
+
+def test_a_cited_line_is_quoted_only_where_the_document_is_at_hand(tmp_path):
+    """The mini policy ships its document: the zh explanation quotes line 78. Without the
+    file (an installation without the sources) the citation stands alone; English never
+    quotes the Chinese text, it names the document's title."""
+    import shutil
+
+    copy = tmp_path / "mini"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "mini", copy)
+    facts = {"id": "Q", "status": "exited", "income_per_capita": 4000, "risk_event": False}
+    with_doc = load_policy(copy).explain(facts, "tier")
+    assert "    001:78「第 78 行：测试用占位文本（非原文）。」" in with_doc.splitlines()
+    (copy / "doc001.txt").unlink()
+    without = load_policy(copy).explain(facts, "tier")
+    assert "    001:78" in without.splitlines() and "「" not in without
+    english = load_policy(copy).explain(facts, "tier", lang="en")
+    assert "  source: 001:78" in english.splitlines() and "    001: test document" in english.splitlines()

@@ -78,6 +78,8 @@ class CField:
     child: str | None = None  # for list fields: the child entity
     span: Span | None = None
     optional: bool = False  # list fields: an input may leave the whole list out
+    mutable: bool = True  # declared `mutable: false`: a person cannot change it (what-if marks it)
+    pii: bool = False  # declared `pii: true`: masked in decision logs
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class CEntity:
     parent_key: str | None = None  # flat files: the column naming the parent's key
     report: CReport | None = None
     default: bool = False  # evaluated when a call names no entity
+    title: Labels | None = None  # how explanations name a child beside its number ("{age} 岁")
 
     @property
     def children(self) -> dict[str, str]:

@@ -115,7 +115,7 @@ class Declarations:
             for fname, f in ent.fields.items():
                 fields[fname] = self._field(name, fname, f, ent.loc.child("fields", fname))
             self.entities[name] = CEntity(name, ent.labels, ent.parent, ent.key, fields, ent.loc.key_span(),
-                                          default=ent.default)
+                                          default=ent.default, title=ent.title)
         for name, ent in self.entities.items():
             loc = self.src.entities[name].loc
             if ent.parent and ent.parent not in self.entities:
@@ -142,7 +142,7 @@ class Declarations:
         else:
             typ = self.type_of(f.type, loc, "type")
         cf = CField(entity, fname, typ, f.labels, f.unit, f.required, child=f.of if f.type == "list" else None,
-                    span=loc.key_span())
+                    span=loc.key_span(), mutable=f.mutable, pii=f.pii)
         values = tuple(self.enums[typ.name].values) if typ.kind == "enum" else ()
         for attr in ("min", "max", "when_absent"):
             raw = getattr(f, attr)

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from .record import Record
 from .trace import Trace
 
 
@@ -39,6 +40,7 @@ class Result(BaseModel):
     errors: dict[str, OutputError] = {}
     trace: Trace | None = None
     warnings: list[OutputError] = []  # facts accepted with a warning (W906 under allow_unknown_fields)
+    record: Record | None = None  # the decision record: id, policy revision, variant, date, version, input hash
 
     def __getitem__(self, name: str):
         return self.values[name]
@@ -46,8 +48,10 @@ class Result(BaseModel):
     def get(self, name: str, default=None):
         return self.values.get(name, default)
 
-    def explain(self, output: str, lang: str = "zh") -> str:
-        """A readable explanation of one output, rendered from this result's trace.
+    def explain(self, output: str, lang: str = "zh", depth: int | None = 1, extra: list | None = None) -> str:
+        """A readable explanation of one output, rendered from this result's trace: the
+        decision and its deciding facts, the rule and its cited lines, ``extra`` lines
+        (what-if answers), then the details ``depth`` levels deep (None: all).
 
         Raises ``ValueError`` when the result has no trace of ``output``: evaluate with
         ``trace=True``, or call ``Policy.explain(facts, output)``.
@@ -57,11 +61,11 @@ class Result(BaseModel):
         if self.trace is None or not any(node.rule == output for node in self.trace.roots):
             raise ValueError(f"no trace of `{output}` in this result: evaluate with trace=True "
                              f"(or call Policy.explain(facts, {output!r}))")
-        return render_text(self, output, lang)
+        return render_text(self, output, lang, depth, extra)
 
     def to_dict(self) -> dict:
         """The `fupin eval` JSON shape as data: id, results, unknown (and possible, errors
-        if any).
+        if any, and the decision record).
 
         Dates become ISO text; money, ratios and decimals stay ``Decimal``.
         """
@@ -73,6 +77,8 @@ class Result(BaseModel):
         if self.errors:
             out["errors"] = {k: {"code": e.code, "message": e.message, "location": e.location}
                              for k, e in self.errors.items()}
+        if self.record is not None:
+            out["record"] = self.record.model_dump()
         return out
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from .explain import format_number
 
-_WORDS = {"zh": {"invalid": "事实数据无效", "unknown": "未知，缺 ", "error": "错误", "yes": "是", "no": "否"},
-          "en": {"invalid": "invalid facts", "unknown": "unknown, needs ", "error": "error", "yes": "yes", "no": "no"}}
+_WORDS = {"zh": {"invalid": "事实数据无效", "unknown": "未知，缺 ", "error": "错误", "yes": "是", "no": "否",
+                 "param": "参数 "},
+          "en": {"invalid": "invalid facts", "unknown": "unknown, needs ", "error": "error", "yes": "yes", "no": "no",
+                 "param": "parameter "}}
 
 
 def render_results(outputs: list[dict], checked, lang: str = "zh") -> str:
@@ -23,7 +25,7 @@ def render_results(outputs: list[dict], checked, lang: str = "zh") -> str:
         for name, value in out["results"].items():
             rule = checked.rules[name]
             if name in out["unknown"]:
-                shown = w["unknown"] + ", ".join(out["unknown"][name])
+                shown = w["unknown"] + ", ".join(f.replace("parameter:", w["param"], 1) for f in out["unknown"][name])
             elif value is None:
                 shown = w["error"]
             else:

@@ -70,6 +70,24 @@ class TraceNode(BaseModel):
     sources: list[str] = []
     origin: str = "base"
     children: list["TraceNode"] = Field(default_factory=list)
+    reasons: list["Reason"] | None = None  # an output's deciding facts (reports/reasons.py)
+
+
+class Reason(BaseModel):
+    """A fact that decided an output: without it (the others kept), the output would not
+    be what it is. ``where`` names the child it belongs to (``成员 2``), outermost first."""
+
+    path: str
+    label: dict | None = None
+    value: Any = None
+    value_label: dict | None = None
+    type: str = ""
+    unit: str | None = None
+    where: list[dict] = []  # [{"label": {zh, en}, "number": 2}]
+    mutable: bool = True  # False: the pack declares that a person cannot change it
+
+
+TraceNode.model_rebuild()
 
 
 class Trace(BaseModel):
@@ -81,6 +99,14 @@ class Trace(BaseModel):
     entity: str
     id: str | None = None
     roots: list[TraceNode]
+    # What renders the trace without the policy (reports/reasons.py fills them): the
+    # entity's labels, the labels of every enum value by type, the parameters' labels, the
+    # cited document lines by citation ("001:78" -> text) and the documents' titles.
+    entity_label: dict | None = None
+    enums: dict[str, dict[str, dict]] = {}
+    quotes: dict[str, str] = {}
+    documents: dict[str, dict] = {}
+    record: dict | None = None  # the decision record (reports/record.py)
 
     model_config = {"populate_by_name": True}
 
