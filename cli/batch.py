@@ -74,6 +74,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
                 report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom)
             else:
                 report = eb.run_batch(job, source, output, fmt, qpath, progress, bom)
+        eb.write_record(job, source.input_files(), output, qpath, report)  # written last: whole files only
     except eb.Stopped as exc:
         print_stopped(exc.report, lang)
         sys.exit(1)

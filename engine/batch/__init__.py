@@ -5,7 +5,8 @@ and JSON lines, ``csvjoin.py`` for CSV with joined children) and yields chunks o
 rows (``levels.py``); ``validate.py`` (with ``columns.py``) types them into a columnar
 ``Frame``, deciding like ``FactsChecker``; ``pipeline.py`` evaluates each frame with
 ``ColumnarProgram`` and writes results and quarantine (``outputs.py``), accumulating
-``summary.py``; ``distributed.py`` runs the same per-chunk function on Dask.
+``summary.py``; ``distributed.py`` runs the same per-chunk function on Dask;
+``runrecord.py`` writes a finished run's decision record beside its results.
 ``compare.py`` is ``fupin diff``: a job of the same shape that evaluates each validated
 frame under two settings (``diff.py`` compares, ``changes.py`` says what moved in the
 rules, ``diffreport.py`` and ``htmlreport.py`` render).
@@ -13,11 +14,12 @@ rules, ``diffreport.py`` and ``htmlreport.py`` render).
 from __future__ import annotations
 
 from .pipeline import Job, Outcome, Report, Stopped, report_lines, run_batch, timing_lines
+from .runrecord import record_path, write_record
 from .source import Source, bad_argument, output_format, quarantine_path
 from .summary import Summary, render as render_summary
 
 __all__ = ["render_diff", "write_diff", "write_summary", "Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "evaluate_dask", "load",
-           "output_format", "quarantine_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "timing_lines"]
+           "output_format", "quarantine_path", "record_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "timing_lines", "write_record"]
 
 
 def load(path):

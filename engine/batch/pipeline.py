@@ -95,6 +95,8 @@ class Job:
             policy.check_outputs(outputs, entity, variant)
         self.entity, self.day, self.lang, self.want_summary = entity, policy.as_of(on, variant), lang, summary
         self.variant, self.policy_root = variant, str(policy.source.root)
+        self.variant_name = checked.variant  # "base" when none is given
+        self.revision = getattr(policy, "revision", None)  # the pack's content hash (runrecord.py)
         self.outputs = list(outputs or self.program.outputs(entity))
         self.validator = Validator(checked, entity, policy.facts_checker(variant))
         self.layout = self.validator.layout

@@ -130,6 +130,16 @@ class Source:
         """After the last chunk: child rows that matched no parent (CSV joins)."""
         return self._reader.finish() if self._reader is not None else 0
 
+    def input_files(self) -> list:
+        """The files this source reads: the input (a workbook, not its sheet) and the joined ones."""
+        files = [split_sheet(self.path)[0]]
+        for path in self.joined.values():
+            path = os.fspath(path)
+            base = split_sheet(self.path)[0] if path.startswith("#") else split_sheet(path)[0]
+            if base not in files:
+                files.append(base)
+        return files
+
     def joins(self) -> list:
         """The CSV joins of this entity's list fields (nested for joined children)."""
         return list(self._joins)

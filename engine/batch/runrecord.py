@@ -1,0 +1,83 @@
+"""The decision record of a batch run, written beside its results (``<OUTPUT stem>.record.json``).
+
+A row of a batch is defended by the run that made it, as a single decision is by its own
+record (engine/reports/record.py): the policy revision (the same content hash of the
+pack's files), the variant, the as-of date, the entity and outputs, the fupin version,
+the sha256 of every input file read, and the sha256 of the results and quarantine files
+written, with the accounting line's counts. A row is cited as ``(run_id, key)``.
+
+The record is written last, under a temporary name renamed when complete, and only for a
+run that finished: a record always describes whole files, and a stopped or killed run
+leaves none. Schema ``fupin.batch-record/1``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ..reports.record import fupin_version
+from .outputs import temp_name, write_failed
+
+SCHEMA = "fupin.batch-record/1"
+
+
+def record_path(output) -> str:
+    """``<OUTPUT stem>.record.json`` beside the results."""
+    out = Path(output)
+    return str(out.with_name(out.stem + ".record.json"))
+
+
+def file_hash(path) -> str:
+    """``sha256:…`` of a file's bytes, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return "sha256:" + h.hexdigest()
+
+
+def run_record(job, inputs, output, quarantine, report) -> dict:
+    """The record of a finished run (see the module docstring)."""
+    files = [{"path": str(p), "sha256": file_hash(p)} for p in inputs]
+    written = {"results": {"path": str(output), "sha256": file_hash(output)},
+               "quarantine": {"path": str(quarantine), "sha256": file_hash(quarantine)}}
+    key = "\0".join([job.revision or "", job.variant_name, job.day.isoformat(), job.entity,
+                     *(f["sha256"] for f in files), written["results"]["sha256"]])
+    return {
+        "schema": SCHEMA,
+        "run_id": "r-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24],
+        "policy_revision": job.revision,
+        "variant": job.variant_name,
+        "on": job.day.isoformat(),
+        "entity": job.entity,
+        "outputs": list(job.outputs),
+        "exact": job.exact,
+        "fupin_version": fupin_version(),
+        "inputs": files,
+        **written,
+        "rows_in": report.rows_in,
+        "rows_out": report.rows_out,
+        "rows_quarantined": report.rows_quarantined,
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def write_record(job, inputs, output, quarantine, report) -> str:
+    """Write the run's record beside ``output`` (atomically; E831 if it cannot be)."""
+    path = record_path(output)
+    temp = temp_name(path)
+    try:
+        with open(temp, "w", encoding="utf-8") as fh:
+            json.dump(run_record(job, inputs, output, quarantine, report), fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+        os.replace(temp, path)
+    except OSError as exc:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise write_failed(path, exc) from None
+    return path
