@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from ...dsl import typed as t
 from ...dsl.checker.checked import CheckedPolicy, Gap
+from .codegen import generate
 from .compile import Compiler
+from .generated import Missing
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
 from ..reports.trace import Recorder, settle as settle_trace, to_model
@@ -88,6 +90,7 @@ class Program:
             self.fast_rules[n] = found[1]
         self._traced_rules: dict | None = None
         self._dated: dict = {}
+        self._generated: dict = {}
         self._children = {(e.name, f): c for e in checked.entities.values() for f, c in e.children.items()}
         self._outputs = {e: [n for n, r in checked.rules.items() if r.entity == e and not r.internal]
                          for e in checked.entities}
@@ -134,43 +137,89 @@ class Program:
             found = self._dated[day] = (values, starts)
         return found
 
+    # --- generated code (scalar/codegen.py)
+
+    def generated_on(self, day: dt.date):
+        """The generated code with the parameters of ``day`` (scalar/generated.py
+        ``Generated``), written and compiled on first use."""
+        found = self._generated.get(day)
+        if found is None:
+            values, starts = self.params_on(day)
+            found = self._generated[day] = generate(self.checked, day, values, starts)
+        return found
+
     # --- evaluation
 
     def evaluate(self, facts: dict, on: dt.date, entity: str, outputs=None, trace: bool = False,
-                 exact: bool = True) -> Evaluation:
+                 exact: bool = True, generated: bool | None = None) -> Evaluation:
         """Evaluate already validated facts of one entity on a date; ``exact`` settles
-        unknown outputs by cases (core/exact.py)."""
-        values, starts = self.params_on(on)
+        unknown outputs by cases (core/exact.py). Untraced, ``generated`` (default:
+        ``GENERATED``) runs the generated code first and the closures for an output it
+        leaves at an unknown value; the closures alone otherwise."""
         key = self.checked.entities[entity].key
         ident = facts.get(key)
         result = Evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
+        names = outputs or self.outputs(entity)
+        if not trace and (GENERATED if generated is None else generated):
+            return self._generated_first(facts, on, entity, names, exact, result)
+        values, starts = self.params_on(on)
         recorder = Recorder(self) if trace else None
-        rules = self.traced_rules if trace else self.fast_rules
-        ctx = Context(self, values, starts, rules, recorder)
+        ctx = Context(self, values, starts, self.traced_rules if trace else self.fast_rules, recorder)
         env = (TracedEnv if trace else Env)(facts, "", None, ctx, entity)
         settled: dict = {}
-        for name in outputs or self.outputs(entity):
+        for name in names:
             try:
                 value = env.rule(name)
             except EvalError as exc:
                 result.values[name] = None
                 result.errors[name] = exc.diagnostic
                 continue
-            if type(value) is Unknown and exact:
-                waiting = value.facts
-                value = self._settle(facts, on, entity, name, value, result)
-                if type(value) is not Unknown:
-                    settled[name] = (value, waiting)
-            if type(value) is Unknown:
-                result.values[name] = None
-                result.unknown[name] = sorted(value.facts)
-            else:
-                result.values[name] = value
+            self._note(facts, on, entity, name, value, exact, result, settled)
         if recorder is not None:
             result.trace = settle_trace(to_model(recorder, on, entity, result.id, self.checked.variant), self,
                                         settled, result.possible)
         return result
 
+    def _generated_first(self, facts: dict, on: dt.date, entity: str, names, exact: bool, result: Evaluation):
+        """Each output from the generated code; one it leaves at an unknown value (it
+        raised ``Missing``) from the closures, on one closure instance made on demand."""
+        fast = self.generated_on(on)
+        genv, env = fast.env(facts), None
+        values = result.values
+        for name in names:
+            try:
+                values[name] = fast.rule(genv, name)
+                continue
+            except Missing:
+                pass
+            except EvalError as exc:
+                values[name] = None
+                result.errors[name] = exc.diagnostic
+                continue
+            if env is None:
+                params, starts = self.params_on(on)
+                env = Env(facts, "", None, Context(self, params, starts, self.fast_rules), entity)
+            try:
+                value = env.rule(name)
+            except EvalError as exc:
+                values[name] = None
+                result.errors[name] = exc.diagnostic
+                continue
+            self._note(facts, on, entity, name, value, exact, result, {})
+        return result
+
+    def _note(self, facts, on, entity, name, value, exact: bool, result: Evaluation, settled: dict) -> None:
+        """Record output ``name``'s value, or its unknown (settled by cases if ``exact``)."""
+        if type(value) is Unknown and exact:
+            waiting = value.facts
+            value = self._settle(facts, on, entity, name, value, result)
+            if type(value) is not Unknown:
+                settled[name] = (value, waiting)
+        if type(value) is Unknown:
+            result.values[name] = None
+            result.unknown[name] = sorted(value.facts)
+        else:
+            result.values[name] = value
 
     def _settle(self, facts: dict, on: dt.date, entity: str, name: str, value: Unknown, result: Evaluation):
         """Decide an unknown output by cases (core/exact.py): its value when every
@@ -198,6 +247,11 @@ class Program:
             return env.rule(name)
         except EvalError as exc:
             return exact.ErrorOutcome(exc.diagnostic.code)
+
+
+# Untraced evaluation runs the generated code unless told otherwise (the closures stay the
+# reference: tests/test_codegen.py holds the two equal on every output, unknown and error).
+GENERATED = True
 
 
 def _range_detail(p, picked):
