@@ -12,9 +12,10 @@ load of a shared machine falls on every contender alike:
   output the generated code leaves to the closures is None here, not computed);
 - ``plain``: benchmarks/plain_small.py, the same rules written by hand (small ruleset).
 
-The results must agree before anything is timed. Each figure is the median over
-``--reps`` runs of the time per household; each ratio is the median of the per-run
-ratios. docs/performance.md reports the figures.
+The results must agree before anything is timed. Times are this process's CPU time
+(``time.process_time``), so that other processes on a shared machine do not count;
+each figure is the median over ``--reps`` runs of the time per household; each ratio
+is the median of the per-run ratios. docs/performance.md reports the figures.
 """
 from __future__ import annotations
 
@@ -92,9 +93,9 @@ def measure(runs: dict, n: int, reps: int) -> dict:
     for _ in range(reps):
         for name, run in runs.items():
             gc.collect()
-            start = time.perf_counter()
+            start = time.process_time()
             run()
-            times[name].append((time.perf_counter() - start) / n * 1e6)
+            times[name].append((time.process_time() - start) / n * 1e6)
     out = {name: {"us_per_household": statistics.median(ts)} for name, ts in times.items()}
     for name in runs:
         for other in runs:

@@ -65,6 +65,13 @@ def test_the_pack_contract_outputs_agree_on_3000_households():
 
 # --- a planted bug must be caught by the agreement checks
 
+ORIGINAL = {name: getattr(codegen.Writer, name) for name in ("compare", "grouped")}
+
+
+def _compare_off_by_one(self, op, left, right):
+    return ORIGINAL["compare"](self, "<=" if op == "<" else op, left, right)
+
+
 def _sum_without_bound(self, node, out, value, body):
     self.line(body, f"{out} += {value}")  # forgets the E720 bound of the total
 
@@ -77,11 +84,17 @@ def _unique_as_first(self, rule, table, values):
     self.hit_first(rule, table, values)  # never looks for a second matching row (E809)
 
 
+def _groups_without_other_rows(self, table, values, n, accepted):
+    # each value's group forgets the rows whose cell on the split input is not a literal
+    ORIGINAL["grouped"](self, table, values, n, [a or () for a in accepted])
+
+
 PLANTED = [
-    ("compare", lambda self, op, left, right: f"({left} {'<=' if op == '<' else codegen._inline(codegen.COMPARISONS[op].py, op)} {right})"),
+    ("compare", _compare_off_by_one),
     ("agg_sum", _sum_without_bound),
     ("x_TOr", _or_as_and),
     ("hit_unique", _unique_as_first),
+    ("grouped", _groups_without_other_rows),
 ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import decimal
 
-from ..core.operators import ARITHMETIC, FUNCTIONS, bounded
+from ..core.operators import ARITHMETIC, FUNCTIONS, LIMIT, bounded
 from ..core.values import EvalError
 from . import tables
 
@@ -83,8 +83,8 @@ def several_rows(rule, rows: list) -> EvalError:
 def namespace() -> dict:
     """The names every generated module reads: the meanings of operators and functions
     (core/operators.py), table outcomes (scalar/tables.py) and the helpers above."""
-    out = {"Decimal": decimal.Decimal, "datetime": datetime, "Missing": Missing, "GEnv": GEnv,
-           "children": children, "up": up, "issue": issue, "bounded": bounded, "no_children": no_children,
+    out = {"Decimal": decimal.Decimal, "EvalError": EvalError, "datetime": datetime, "Missing": Missing, "GEnv": GEnv,
+           "children": children, "up": up, "issue": issue, "bounded": bounded, "LIMIT": LIMIT, "no_children": no_children,
            "clash": clash, "several_rows": several_rows, "no_row": tables.no_row,
            "collect": tables.AGGREGATES}
     for op in ARITHMETIC.values():
@@ -96,14 +96,16 @@ def namespace() -> dict:
 
 class Generated:
     """The generated module of one program on one date, compiled once: ``rules`` maps
-    each rule name to its function ``f(env) -> value``; ``source`` is the text."""
+    each rule name to its function ``f(env) -> value``; ``outputs`` each entity to its
+    function ``f(env, values, errors, missing)`` of all its outputs; ``source`` is the text."""
 
-    def __init__(self, source: str, bindings: dict, functions: dict, filename: str):
+    def __init__(self, source: str, bindings: dict, functions: dict, outputs: dict, filename: str):
         self.source = source
         scope = namespace()
         scope.update(bindings)
         exec(compile(source, filename, "exec"), scope)  # noqa: S102 — our own generated source
         self.rules = {name: scope[fn] for name, fn in functions.items()}
+        self.outputs = {entity: scope[fn] for entity, fn in outputs.items()}
 
     def env(self, facts: dict) -> GEnv:
         """A fresh instance for one entity's validated facts."""

@@ -13,7 +13,7 @@ from ...dsl import typed as t
 from ...dsl.checker.checked import CheckedPolicy, Gap
 from .codegen import generate
 from .compile import Compiler
-from .generated import Missing
+from .generated import GEnv, Missing
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
 from ..reports.trace import Recorder, settle as settle_trace, to_model
@@ -161,7 +161,7 @@ class Program:
         result = Evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
         names = outputs or self.outputs(entity)
         if not trace and (GENERATED if generated is None else generated):
-            return self._generated_first(facts, on, entity, names, exact, result)
+            return self._generated_first(facts, on, entity, names, exact, result, every=not outputs)
         values, starts = self.params_on(on)
         recorder = Recorder(self) if trace else None
         ctx = Context(self, values, starts, self.traced_rules if trace else self.fast_rules, recorder)
@@ -180,33 +180,50 @@ class Program:
                                         settled, result.possible)
         return result
 
-    def _generated_first(self, facts: dict, on: dt.date, entity: str, names, exact: bool, result: Evaluation):
-        """Each output from the generated code; one it leaves at an unknown value (it
-        raised ``Missing``) from the closures, on one closure instance made on demand."""
-        fast = self.generated_on(on)
-        genv, env = fast.env(facts), None
-        values = result.values
+    def _generated_first(self, facts: dict, on: dt.date, entity: str, names, exact: bool, result: Evaluation,
+                         every: bool = False):
+        """Each output from the generated code (``every``: the entity's outputs function
+        at once); one it leaves at an unknown value (it raised ``Missing``) from the
+        closures, on one closure instance made on demand."""
+        fast = self._generated.get(on) or self.generated_on(on)
+        genv, missing = GEnv(facts), []
+        whole = fast.outputs.get(entity) if every else None
+        if whole is not None:
+            whole(genv, result.values, result.errors, missing)
+        else:
+            self._each(fast, genv, names, result, missing)
+        if missing:
+            self._closures_for(missing, facts, on, entity, exact, result, names)
+        return result
+
+    @staticmethod
+    def _each(fast, genv, names, result: Evaluation, missing: list) -> None:
+        values, rules, cache = result.values, fast.rules, genv.c
         for name in names:
             try:
-                values[name] = fast.rule(genv, name)
-                continue
+                values[name] = cache[name] = cache[name] if name in cache else rules[name](genv)  # fast.rule
             except Missing:
-                pass
+                values[name] = None
+                missing.append(name)
             except EvalError as exc:
                 values[name] = None
                 result.errors[name] = exc.diagnostic
-                continue
-            if env is None:
-                params, starts = self.params_on(on)
-                env = Env(facts, "", None, Context(self, params, starts, self.fast_rules), entity)
+
+    def _closures_for(self, missing, facts, on, entity, exact: bool, result: Evaluation, names) -> None:
+        """The outputs the generated code left to the closures, in place (same order)."""
+        params, starts = self.params_on(on)
+        env = Env(facts, "", None, Context(self, params, starts, self.fast_rules), entity)
+        erred = False
+        for name in missing:
             try:
                 value = env.rule(name)
             except EvalError as exc:
-                values[name] = None
                 result.errors[name] = exc.diagnostic
+                erred = True
                 continue
             self._note(facts, on, entity, name, value, exact, result, {})
-        return result
+        if erred:  # errors in output order, as the closures alone list them
+            result.errors = {n: result.errors[n] for n in names if n in result.errors}
 
     def _note(self, facts, on, entity, name, value, exact: bool, result: Evaluation, settled: dict) -> None:
         """Record output ``name``'s value, or its unknown (settled by cases if ``exact``)."""
