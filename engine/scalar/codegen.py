@@ -21,7 +21,6 @@ import datetime
 import decimal
 import keyword
 import operator
-import re
 import unicodedata
 
 from ...dsl import typed as t
@@ -179,9 +178,15 @@ class Writer:
     def rule(self, rule) -> None:
         """``def rule_<name>(e)``: the rule's value on the instance ``e`` (its facts read
         through a local ``f``)."""
-        start = len(self.lines)
+        self._facts_local = []  # the def lines whose function reads ``f``
         self._rule(rule)
-        self.lines[start:] = _local_facts(self.lines[start:])
+        for at in sorted(self._facts_local, reverse=True):
+            self.lines.insert(at + 1, "    f = e.f")
+
+    def define(self, header: str) -> None:
+        """A ``def`` line; its body reads the instance's facts through ``f`` if needed."""
+        self._def_at = len(self.lines)
+        self.line(0, header)
 
     def _rule(self, rule) -> None:
         fn = self.functions[rule.name]
@@ -192,12 +197,12 @@ class Writer:
         where = _one_line(f"{rule.span.file}:{rule.span.line}" if rule.span else rule.origin)
         self.line(0, f"# source: {', '.join(str(s) for s in rule.sources) or '-'} ({where})")
         if rule.exceptions:
-            self.line(0, f"def {fn}(e):")
+            self.define(f"def {fn}(e):")
             self.exceptions(rule, fn + "_base")
             self.line(0, "")
-            self.line(0, f"def {fn}_base(e):")
+            self.define(f"def {fn}_base(e):")
         else:
-            self.line(0, f"def {fn}(e):")
+            self.define(f"def {fn}(e):")
         if rule.table is not None:
             self.table(rule)
         else:
@@ -466,7 +471,7 @@ class Writer:
         return self.constant(node.value)
 
     def x_TField(self, node, env, ind):
-        facts = env.facts if isinstance(env, Raw) else f"{env}.f"
+        facts = env.facts if isinstance(env, Raw) else self._facts_of(env)
         out = self.assign(ind, f"{facts}.get({node.name!r})")
         if node.has_absent:
             self.line(ind, f"if {out} is None:")
@@ -582,7 +587,7 @@ class Writer:
         if self._reads_facts_only([node.where, node.of]):
             # No child needs an instance (no rule function, no aggregate below): the loop
             # runs over the children's facts, their parent being ``env``.
-            kids = self.assign(ind, f"{env}.f.get({node.field!r})", node.text)
+            kids = self.assign(ind, f"{self._facts_of(env)}.get({node.field!r})", node.text)
             self.line(ind, f"if {kids} is None:")
             self.line(ind + 1, f"raise Missing({node.field!r})")
             child = Raw(self.temp("c"), env)
@@ -607,6 +612,14 @@ class Writer:
         value = self.x(node.of, child, body)
         getattr(self, "agg_" + node.fn)(node, out, value, body)
         return out
+
+    def _facts_of(self, env: str) -> str:
+        """How code reads an instance's facts: the function's own (``e``) as the local ``f``."""
+        if env == "e":
+            if self._def_at not in self._facts_local:
+                self._facts_local.append(self._def_at)
+            return "f"
+        return f"{env}.f"
 
     def _reads_facts_only(self, roots) -> bool:
         """Whether ``roots`` read only fields, parameters and inlined rules (no cache,
@@ -651,25 +664,6 @@ class Writer:
         self.line(body, f"{out} = {value} if {out} is None else fn_{node.fn}({out}, {value})")
         self.line(body - 1, f"if {out} is None:")
         self.line(body, f"raise no_children({self.bind(node, 'N')})")
-
-
-_FACTS_OF_E = re.compile(r"(?<![\w.])e\.f\.get\(")
-
-
-def _local_facts(lines: list) -> list:
-    """Each function's reads of ``e.f`` through one local ``f = e.f``."""
-    out = []
-    for line in lines:
-        if line.startswith("def "):
-            out.append(line)
-            header = len(out)
-            continue
-        if _FACTS_OF_E.search(line):
-            line = _FACTS_OF_E.sub("f.get(", line)
-            if out[header:header + 1] != ["    f = e.f"]:
-                out.insert(header, "    f = e.f")
-        out.append(line)
-    return out
 
 
 class Raw:
