@@ -134,17 +134,21 @@ def test_an_unknown_fact_falls_back_to_the_closures_with_the_same_unknown():
         assert got.unknown["exit_eligible"] == ["income_per_capita"]
 
 
-def test_generated_code_is_the_default_for_untraced_evaluation(monkeypatch):
+def test_generated_code_is_the_default_from_the_nth_untraced_evaluation_of_a_date(monkeypatch):
     p = policy("benchmarks/small_policy")
     household = typed(p, records(generate_households(1, seed=2, fields="contract")))[0]
     made = []
     monkeypatch.setattr(scalar_program, "generate", lambda *a: made.append(a[1]) or codegen.generate(*a))
     program = Program(p.program().checked)
-    program.evaluate(household, DAYS[0], "household")
-    program.evaluate(household, DAYS[0], "household")  # compiled once per program and date
-    program.evaluate(household, DAYS[1], "household", trace=True)  # traced: the closures alone
-    program.evaluate(household, DAYS[2], "household", generated=False)
+    first = program.evaluate(household, DAYS[0], "household")
+    for _ in range(scalar_program.GENERATE_AFTER + 1):
+        program.evaluate(household, DAYS[0], "household")  # generated once, at the n-th
+        program.evaluate(household, DAYS[1], "household", trace=True)  # traced: the closures alone
+        program.evaluate(household, DAYS[2], "household", generated=False)
     assert made == [DAYS[0]]
+    assert program.evaluate(household, DAYS[0], "household").values == first.values
+    program.evaluate(household, DAYS[1], "household", generated=True)  # asked for: at once
+    assert made == [DAYS[0], DAYS[1]]
 
 
 # --- fupin compile --emit-python

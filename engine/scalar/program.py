@@ -91,6 +91,7 @@ class Program:
         self._traced_rules: dict | None = None
         self._dated: dict = {}
         self._generated: dict = {}
+        self._untraced: dict = {}  # as-of date -> untraced evaluations before its code was generated
         self._children = {(e.name, f): c for e in checked.entities.values() for f, c in e.children.items()}
         self._outputs = {e: [n for n, r in checked.rules.items() if r.entity == e and not r.internal]
                          for e in checked.entities}
@@ -144,23 +145,39 @@ class Program:
         ``Generated``), written and compiled on first use."""
         found = self._generated.get(day)
         if found is None:
+            if len(self._generated) >= GENERATED_DATES:  # a service asked about many dates: drop the oldest
+                del self._generated[next(iter(self._generated))]
             values, starts = self.params_on(day)
             found = self._generated[day] = generate(self.checked, day, values, starts)
+            self._untraced.pop(day, None)
         return found
+
+    def _worth_generating(self, day: dt.date) -> bool:
+        """Whether a default evaluation on ``day`` runs the generated code: once made, or
+        from the ``GENERATE_AFTER``-th evaluation on that day (making it costs what ~1,500
+        evaluations of the pack save, so a call or two on a date stay with the closures)."""
+        if not GENERATED:
+            return False
+        if day in self._generated:
+            return True
+        seen = self._untraced[day] = self._untraced.get(day, 0) + 1
+        return seen >= GENERATE_AFTER
 
     # --- evaluation
 
     def evaluate(self, facts: dict, on: dt.date, entity: str, outputs=None, trace: bool = False,
                  exact: bool = True, generated: bool | None = None) -> Evaluation:
         """Evaluate already validated facts of one entity on a date; ``exact`` settles
-        unknown outputs by cases (core/exact.py). Untraced, ``generated`` (default:
-        ``GENERATED``) runs the generated code first and the closures for an output it
-        leaves at an unknown value; the closures alone otherwise."""
+        unknown outputs by cases (core/exact.py). Untraced, ``generated=True`` runs the
+        generated code first and the closures for an output it leaves at an unknown value;
+        ``False`` the closures alone; None (default) the generated code once the date has
+        been evaluated ``GENERATE_AFTER`` times (``GENERATED``: at all). The results are
+        the same."""
         key = self.checked.entities[entity].key
         ident = facts.get(key)
         result = Evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
         names = outputs or self.outputs(entity)
-        if not trace and (GENERATED if generated is None else generated):
+        if not trace and (self._worth_generating(on) if generated is None else generated):
             return self._generated_first(facts, on, entity, names, exact, result, every=not outputs)
         values, starts = self.params_on(on)
         recorder = Recorder(self) if trace else None
@@ -269,6 +286,8 @@ class Program:
 # Untraced evaluation runs the generated code unless told otherwise (the closures stay the
 # reference: tests/test_codegen.py holds the two equal on every output, unknown and error).
 GENERATED = True
+GENERATE_AFTER = 64  # untraced evaluations on one date before its code is generated (generated=True: at once)
+GENERATED_DATES = 16  # generated modules kept per program (one per as-of date, ~0.1 s each to make)
 
 
 def _range_detail(p, picked):
