@@ -1,6 +1,6 @@
 """One household at a time, untraced: closures vs generated code vs hand-written Python.
 
-    python benchmarks/one_household.py [--n 2000] [--reps 15] [--json out.json]
+    python benchmarks/one_household.py [--n 2000] [--reps 15] [--json out.json] [--only small,pack_six]
 
 On the same generated households (all facts known), in alternating runs so that the
 load of a shared machine falls on every contender alike:
@@ -111,9 +111,12 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="write the figures here")
+    parser.add_argument("--only", default=None, help="comma-separated cases: small, pack_six, pack_all")
     args = parser.parse_args(argv)
     report = {}
     for label, path, fields, outputs, with_plain in CASES:
+        if args.only and label not in args.only.split(","):
+            continue
         policy = load_policy(path)
         program, checker = policy.program(), policy.facts_checker()
         households = [checker.validate(r, "household")[0]
