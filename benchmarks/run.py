@@ -160,17 +160,18 @@ def scalar(args) -> dict:
         facts = [checker.validate(r, "household")[0] for r in records(generate_households(args.scalar_n, args.seed,
                                                                                           fields=fields))]
         out[label] = {}
-        for trace in (False, True):
+        # "fast": untraced, the generated code (engine/scalar/codegen.py); "closures": the same
+        # without it; benchmarks/one_household.py compares them with a hand-written function
+        for mode, trace, generated in (("fast", False, True), ("closures", False, False), ("trace", True, None)):
             some = facts[:max(1, len(facts) // 4)] if trace else facts  # tracing is slow; fewer households
 
-            def run(_, some=some, trace=trace):
+            def run(_, some=some, trace=trace, generated=generated):
                 for f in some:
-                    program.evaluate(f, ON, "household", outputs=outputs, trace=trace)
+                    program.evaluate(f, ON, "household", outputs=outputs, trace=trace, generated=generated)
             t, _ = timed(run, args.reps)
             us = t["median"] / len(some) * 1e6
-            out[label]["trace" if trace else "fast"] = {"us_per_household": us, "runs": t["runs"],
-                                                        "households": len(some)}
-            _say(f"   {label} trace={trace}: {us:.1f} µs/household")
+            out[label][mode] = {"us_per_household": us, "runs": t["runs"], "households": len(some)}
+            _say(f"   {label} {mode}: {us:.1f} µs/household")
     return out
 
 
@@ -457,7 +458,9 @@ def table(out: dict) -> str:
     for label, row in (out.get("scalar") or {}).items():
         if isinstance(row, dict) and "fast" in row:
             lines.append(f"{'scalar ' + label + ' (µs/household, fast / traced)':44} "
-                         f"{row['fast']['us_per_household']:>11.1f} {row['trace']['us_per_household']:>11.1f}")
+                         f"{row['fast']['us_per_household']:>11.1f} {row['trace']['us_per_household']:>11.1f}"
+                         + (f"  (closures, untraced: {row['closures']['us_per_household']:.1f})"
+                            if "closures" in row else ""))
     cc = out.get("check_compile", {}).get("median")
     if cc:
         lines.append(f"{'check + compile pack (s)':44} {cc['check_compile']:>11.3f}  "

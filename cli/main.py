@@ -6,6 +6,7 @@
     fupin explain POLICY FACTS --output NAME [--id ID] [--on DATE] [--lang zh|en] [--format text|json]
                                [--allow-unknown-fields]
     fupin test PATH [--min-coverage N]
+    fupin compile POLICY --emit-python [--on DATE] [--variant V]
 """
 from __future__ import annotations
 
@@ -261,6 +262,8 @@ from .batch import batch  # noqa: E402  (fupin batch: engine/batch/)
 main.add_command(batch)
 from .diff import diff  # noqa: E402  (fupin diff: engine/batch/compare.py)
 main.add_command(diff)
+from .compile import compile_cmd  # noqa: E402  (fupin compile --emit-python: engine/scalar/codegen.py)
+main.add_command(compile_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

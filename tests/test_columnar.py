@@ -1,4 +1,5 @@
-"""The columnar evaluator agrees with the scalar one: same values, same undecided rows.
+"""The columnar evaluator agrees with the scalar one: same values, same undecided rows;
+and the scalar evaluator's generated code agrees with its closures (tests/genagree.py).
 
 Random facts (tests/factsgen.py) fall on both sides of every threshold the policy uses,
 miss facts, and leave child lists empty or absent. The fixture tests/fixtures/columnar
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from factsgen import facts
+from genagree import assert_generated_agrees
 from fupin.engine.api import as_date, load_policy
 from fupin.engine.columnar.frame import from_records
 from fupin.engine.columnar.program import ColumnarProgram
@@ -48,7 +50,9 @@ def frame_of(p, variant, entity, raws):
 
 def assert_agree(cp, frame, on, records):
     """Columnar = scalar for every output: undecided rows, values, facts of unknowns;
-    with facts tracked in the same pass and in a second pass over the unknown rows."""
+    with facts tracked in the same pass and in a second pass over the unknown rows.
+    First, the scalar evaluator's generated code = its closures on the same records."""
+    assert_generated_agrees(cp.program, frame.entity, on, records)
     for exact in (False, True):
         ref = cp.reference(frame, on, exact=exact)
         for why in (True, "rows"):

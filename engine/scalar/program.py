@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from ...dsl import typed as t
 from ...dsl.checker.checked import CheckedPolicy, Gap
+from .codegen import generate
 from .compile import Compiler
+from .generated import GEnv, Missing
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
 from ..reports.trace import Recorder, settle as settle_trace, to_model
@@ -88,6 +90,8 @@ class Program:
             self.fast_rules[n] = found[1]
         self._traced_rules: dict | None = None
         self._dated: dict = {}
+        self._generated: dict = {}
+        self._untraced: dict = {}  # as-of date -> untraced evaluations before its code was generated
         self._children = {(e.name, f): c for e in checked.entities.values() for f, c in e.children.items()}
         self._outputs = {e: [n for n, r in checked.rules.items() if r.entity == e and not r.internal]
                          for e in checked.entities}
@@ -134,43 +138,122 @@ class Program:
             found = self._dated[day] = (values, starts)
         return found
 
+    # --- generated code (scalar/codegen.py)
+
+    def generated_on(self, day: dt.date):
+        """The generated code with the parameters of ``day`` (scalar/generated.py
+        ``Generated``), written and compiled on first use."""
+        found = self._generated.get(day)
+        if found is None:
+            if len(self._generated) >= GENERATED_DATES:  # a service asked about many dates: drop the oldest
+                del self._generated[next(iter(self._generated))]
+            values, starts = self.params_on(day)
+            found = self._generated[day] = generate(self.checked, day, values, starts)
+            self._untraced.pop(day, None)
+        return found
+
+    def _worth_generating(self, day: dt.date) -> bool:
+        """Whether a default evaluation on ``day`` runs the generated code: once made, or
+        from the ``GENERATE_AFTER``-th evaluation on that day (making it costs what ~1,500
+        evaluations of the pack save, so a call or two on a date stay with the closures)."""
+        if not GENERATED:
+            return False
+        if day in self._generated:
+            return True
+        seen = self._untraced[day] = self._untraced.get(day, 0) + 1
+        return seen >= GENERATE_AFTER
+
     # --- evaluation
 
     def evaluate(self, facts: dict, on: dt.date, entity: str, outputs=None, trace: bool = False,
-                 exact: bool = True) -> Evaluation:
+                 exact: bool = True, generated: bool | None = None) -> Evaluation:
         """Evaluate already validated facts of one entity on a date; ``exact`` settles
-        unknown outputs by cases (core/exact.py)."""
-        values, starts = self.params_on(on)
+        unknown outputs by cases (core/exact.py). Untraced, ``generated=True`` runs the
+        generated code first and the closures for an output it leaves at an unknown value;
+        ``False`` the closures alone; None (default) the generated code once the date has
+        been evaluated ``GENERATE_AFTER`` times (``GENERATED``: at all). The results are
+        the same."""
         key = self.checked.entities[entity].key
         ident = facts.get(key)
         result = Evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
+        names = outputs or self.outputs(entity)
+        if not trace and (self._worth_generating(on) if generated is None else generated):
+            return self._generated_first(facts, on, entity, names, exact, result, every=not outputs)
+        values, starts = self.params_on(on)
         recorder = Recorder(self) if trace else None
-        rules = self.traced_rules if trace else self.fast_rules
-        ctx = Context(self, values, starts, rules, recorder)
+        ctx = Context(self, values, starts, self.traced_rules if trace else self.fast_rules, recorder)
         env = (TracedEnv if trace else Env)(facts, "", None, ctx, entity)
         settled: dict = {}
-        for name in outputs or self.outputs(entity):
+        for name in names:
             try:
                 value = env.rule(name)
             except EvalError as exc:
                 result.values[name] = None
                 result.errors[name] = exc.diagnostic
                 continue
-            if type(value) is Unknown and exact:
-                waiting = value.facts
-                value = self._settle(facts, on, entity, name, value, result)
-                if type(value) is not Unknown:
-                    settled[name] = (value, waiting)
-            if type(value) is Unknown:
-                result.values[name] = None
-                result.unknown[name] = sorted(value.facts)
-            else:
-                result.values[name] = value
+            self._note(facts, on, entity, name, value, exact, result, settled)
         if recorder is not None:
             result.trace = settle_trace(to_model(recorder, on, entity, result.id, self.checked.variant), self,
                                         settled, result.possible)
         return result
 
+    def _generated_first(self, facts: dict, on: dt.date, entity: str, names, exact: bool, result: Evaluation,
+                         every: bool = False):
+        """Each output from the generated code (``every``: the entity's outputs function
+        at once); one it leaves at an unknown value (it raised ``Missing``) from the
+        closures, on one closure instance made on demand."""
+        fast = self._generated.get(on) or self.generated_on(on)
+        genv, missing = GEnv(facts), []
+        whole = fast.outputs.get(entity) if every else None
+        if whole is not None:
+            whole(genv, result.values, result.errors, missing)
+        else:
+            self._each(fast, genv, names, result, missing)
+        if missing:
+            self._closures_for(missing, facts, on, entity, exact, result, names)
+        return result
+
+    @staticmethod
+    def _each(fast, genv, names, result: Evaluation, missing: list) -> None:
+        values, rules, cache = result.values, fast.rules, genv.c
+        for name in names:
+            try:
+                values[name] = cache[name] = cache[name] if name in cache else rules[name](genv)  # fast.rule
+            except Missing:
+                values[name] = None
+                missing.append(name)
+            except EvalError as exc:
+                values[name] = None
+                result.errors[name] = exc.diagnostic
+
+    def _closures_for(self, missing, facts, on, entity, exact: bool, result: Evaluation, names) -> None:
+        """The outputs the generated code left to the closures, in place (same order)."""
+        params, starts = self.params_on(on)
+        env = Env(facts, "", None, Context(self, params, starts, self.fast_rules), entity)
+        erred = False
+        for name in missing:
+            try:
+                value = env.rule(name)
+            except EvalError as exc:
+                result.errors[name] = exc.diagnostic
+                erred = True
+                continue
+            self._note(facts, on, entity, name, value, exact, result, {})
+        if erred:  # errors in output order, as the closures alone list them
+            result.errors = {n: result.errors[n] for n in names if n in result.errors}
+
+    def _note(self, facts, on, entity, name, value, exact: bool, result: Evaluation, settled: dict) -> None:
+        """Record output ``name``'s value, or its unknown (settled by cases if ``exact``)."""
+        if type(value) is Unknown and exact:
+            waiting = value.facts
+            value = self._settle(facts, on, entity, name, value, result)
+            if type(value) is not Unknown:
+                settled[name] = (value, waiting)
+        if type(value) is Unknown:
+            result.values[name] = None
+            result.unknown[name] = sorted(value.facts)
+        else:
+            result.values[name] = value
 
     def _settle(self, facts: dict, on: dt.date, entity: str, name: str, value: Unknown, result: Evaluation):
         """Decide an unknown output by cases (core/exact.py): its value when every
@@ -198,6 +281,13 @@ class Program:
             return env.rule(name)
         except EvalError as exc:
             return exact.ErrorOutcome(exc.diagnostic.code)
+
+
+# Untraced evaluation runs the generated code unless told otherwise (the closures stay the
+# reference: tests/test_codegen.py holds the two equal on every output, unknown and error).
+GENERATED = True
+GENERATE_AFTER = 64  # untraced evaluations on one date before its code is generated (generated=True: at once)
+GENERATED_DATES = 16  # generated modules kept per program (one per as-of date, ~0.1 s each to make)
 
 
 def _range_detail(p, picked):

@@ -223,7 +223,7 @@ def _collect(env, spec, rows, values):
     if pending is not None:
         return pending
     _row_trace(env, spec, matched[0] if matched else None, values, several=[r.index for r in matched])
-    return _AGGREGATES[table.aggregate](outs, rule)
+    return AGGREGATES[table.aggregate](outs, rule)
 
 
 def _sum(outs, rule):
@@ -243,13 +243,19 @@ def _extreme(name: str):
     return reduce
 
 
-_AGGREGATES = {"sum": _sum, "min": _extreme("min"), "max": _extreme("max"),
+# a ``collect`` table's aggregate over its matched rows' outcomes (also read by the generated code)
+AGGREGATES = {"sum": _sum, "min": _extreme("min"), "max": _extreme("max"),
                "count": lambda outs, rule: len(outs), "list": lambda outs, rule: list(outs)}
 _POLICIES = {"first": _first, "unique": _unique, "priority": _priority, "collect": _collect}
 
 
 def _no_row(spec, values):
-    rule, table = spec[0], spec[1]
+    return no_row(spec[0], spec[1], values)
+
+
+def no_row(rule, table, values) -> EvalError:
+    """No row of ``table`` matches: E808 at the table, the inputs' ``values`` as the example
+    (also raised by the generated code, scalar/generated.py)."""
     example = ", ".join(f"{i.name}={_show(v)}" for i, v in zip(table.inputs, values))
     return EvalError("E808", table.span, name=rule.name, example=example)
 

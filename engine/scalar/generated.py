@@ -1,0 +1,120 @@
+"""What generated scalar code runs on: entity instances, the fast path's way out, and the
+compiled module of one program on one date.
+
+The generated code (scalar/codegen.py writes it) is a fast path for known facts: every
+value it handles is known. Where the closure evaluator would meet an unknown (a missing
+fact, a missing child list, a parameter with a gap), the generated code raises
+:class:`Missing` instead, and the program evaluates that output again with the closure
+evaluator (scalar/program.py). Until that point both computed the same known values in
+the same order, so the errors the generated code raises are the ones the closures raise.
+"""
+from __future__ import annotations
+
+import datetime
+import decimal
+
+from ..core.operators import ARITHMETIC, FUNCTIONS, LIMIT, bounded
+from ..core.values import EvalError
+from . import tables
+
+
+class Missing(Exception):
+    """The generated code met an unknown value: the closure evaluator takes over."""
+
+
+class GEnv:
+    """One entity instance for the generated code: facts, rule cache, parent, children.
+
+    Unlike scalar/env.py's ``Env`` it carries no path: paths only name the facts of
+    unknowns, and the generated code never holds an unknown."""
+
+    __slots__ = ("f", "c", "p", "k")
+
+    def __init__(self, facts: dict, parent=None):
+        self.f, self.c, self.p, self.k = facts, {}, parent, None
+
+
+def children(env: GEnv, field: str) -> list:
+    """The child instances in list field ``field`` (made once); Missing if the list is."""
+    kids = env.k
+    if kids is None:
+        kids = env.k = {}
+    found = kids.get(field)
+    if found is None:
+        raw = env.f.get(field)
+        if raw is None:
+            raise Missing(field)
+        found = kids[field] = [GEnv(facts, env) for facts in raw]
+    return found
+
+
+def up(env: GEnv, levels: int) -> GEnv:
+    """The ancestor ``levels`` steps up; evaluated alone, an ancestor with no facts
+    (its reads are unknown, as scalar/env.py's ``Env.up`` makes them)."""
+    for _ in range(levels):
+        if env.p is None:
+            env.p = GEnv({})
+        env = env.p
+    return env
+
+
+def issue(param):
+    """Read a parameter with no usable value on the date (values.ParamIssue): its error,
+    or, for a gap (unknown), Missing."""
+    param.value()  # raises the parameter's error, if it has one
+    raise Missing(param.name)
+
+
+def no_children(node) -> EvalError:
+    """min/max over no child at all: E806 at the aggregation (scalar/aggregate.py)."""
+    return EvalError("E806", node.span, fn=node.fn)
+
+
+def clash(rule, ids: list) -> EvalError:
+    """Exceptions that hold at once with different values: E805 (scalar/tables.py)."""
+    return EvalError("E805", rule.span, name=rule.name, ids=", ".join(ids))
+
+
+def several_rows(rule, rows: list) -> EvalError:
+    """A ``unique`` table with more than one matching row: E809 (scalar/tables.py)."""
+    return EvalError("E809", rule.span, name=rule.name, rows=", ".join(str(r) for r in rows))
+
+
+def namespace() -> dict:
+    """The names every generated module reads: the meanings of operators and functions
+    (core/operators.py), table outcomes (scalar/tables.py) and the helpers above."""
+    out = {"Decimal": decimal.Decimal, "EvalError": EvalError, "datetime": datetime, "Missing": Missing, "GEnv": GEnv,
+           "children": children, "up": up, "issue": issue, "bounded": bounded, "LIMIT": LIMIT, "no_children": no_children,
+           "clash": clash, "several_rows": several_rows, "no_row": tables.no_row,
+           "collect": tables.AGGREGATES}
+    for op in ARITHMETIC.values():
+        out[op.py.__name__] = op.py
+    for name, fn in FUNCTIONS.items():
+        out["fn_" + name] = fn.py
+    return out
+
+
+class Generated:
+    """The generated module of one program on one date, compiled once: ``rules`` maps
+    each rule name to its function ``f(env) -> value``; ``outputs`` each entity to its
+    function ``f(env, values, errors, missing)`` of all its outputs; ``source`` is the text."""
+
+    def __init__(self, source: str, bindings: dict, functions: dict, outputs: dict, filename: str):
+        self.source = source
+        scope = namespace()
+        scope.update(bindings)
+        exec(compile(source, filename, "exec"), scope)  # noqa: S102 — our own generated source
+        self.rules = {name: scope[fn] for name, fn in functions.items()}
+        self.outputs = {entity: scope[fn] for entity, fn in outputs.items()}
+
+    def env(self, facts: dict) -> GEnv:
+        """A fresh instance for one entity's validated facts."""
+        return GEnv(facts)
+
+    def rule(self, env: GEnv, name: str):
+        """Rule ``name`` on ``env`` (cached on the instance); Missing at an unknown."""
+        cache = env.c
+        if name in cache:
+            return cache[name]
+        value = cache[name] = self.rules[name](env)
+        return value

@@ -1,0 +1,27 @@
+"""The generated scalar code agrees with the closure evaluator (engine/scalar/codegen.py).
+
+``assert_generated_agrees`` evaluates each entity both ways, with and without exact
+unknowns, and compares every output: value, unknown facts, possible values, and the
+error's code, location and rendered text.
+"""
+from __future__ import annotations
+
+
+def outcome(evaluation) -> dict:
+    """Everything an evaluation says about each output, comparable with ``==``."""
+    errors = {name: (d.code, str(d.span.file), d.span.line, d.span.col, d.message("en"))
+              for name, d in evaluation.errors.items()}
+    values = {name: (type(v).__name__, repr(v)) for name, v in evaluation.values.items()}
+    return {"values": values, "unknown": evaluation.unknown, "errors": errors, "possible": evaluation.possible}
+
+
+def assert_generated_agrees(program, entity: str, on, records, outputs=None) -> None:
+    """Generated code = closures for every record (validated facts) on ``on``."""
+    for exact in (False, True):
+        for i, facts in enumerate(records):
+            want = outcome(program.evaluate(facts, on, entity, outputs=outputs, exact=exact, generated=False))
+            got = outcome(program.evaluate(facts, on, entity, outputs=outputs, exact=exact, generated=True))
+            if want != got:
+                diff = {k: (want[k], got[k]) for k in want if want[k] != got[k]}
+                raise AssertionError(f"generated code differs on {on} (exact={exact}), record {i}: {diff}; "
+                                     f"facts {facts}")
