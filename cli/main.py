@@ -1,6 +1,6 @@
 """The `fupin` command line: arguments and printing only.
 
-    fupin check POLICY [--strict]
+    fupin check POLICY [--strict] [--show-params]
     fupin eval POLICY FACTS [--on DATE] [--variant V] [--entity E] [--only a,b] [--format json|text]
                             [--allow-unknown-fields]
     fupin explain POLICY FACTS --output NAME [--id ID] [--on DATE] [--lang zh|en] [--format text|json]
@@ -46,13 +46,20 @@ def _policy(path: str, lang: str):
 @click.argument("policy", type=click.Path())
 @click.option("--strict", is_flag=True, help="Warnings fail too / 警告也算失败")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--show-params", is_flag=True,
+              help="Also print the timelines of parameters variants override, merged by date / 显示变体合并后的参数时间线")
 @LANG
-def check(policy, strict, fmt, lang):
+def check(policy, strict, fmt, show_params, lang):
     """Check a policy folder: schema, syntax, names, types, cycles, tables, sources."""
     from ..dsl.checker import check_all
     from ..dsl.loader import load_source
 
-    diags, _ = check_all(load_source(policy))
+    src = load_source(policy)
+    diags, results = check_all(src)
+    if show_params:
+        from ..dsl.checker.timeline import render, timelines
+
+        click.echo(render(timelines(src, results), lang) + "\n")
     if fmt == "json":
         from ..engine.reports.jsonout import dumps
 

@@ -55,6 +55,9 @@ CODES: dict[str, Code] = {
     "E207": _c("condition-syntax", "决策表条件 `{text}` 无法识别", "decision-table condition `{text}` is not understood",
                "可写 true/false、枚举值、{{a, b}}、\"< 5000\"、\"[5000, 10000)\" 或 any",
                "write true/false, an enum value, {{a, b}}, \"< 5000\", \"[5000, 10000)\" or any"),
+    "E208": _c("round-places", "round 的位数 `{value}` 须为 0 到 {limit} 的整数字面量",
+               "round's places `{value}` must be an integer literal from 0 to {limit}",
+               "数值最多保留 20 位小数；金额通常 round(x, 2)", "numbers keep at most 20 decimals; money usually round(x, 2)"),
     # --- names
     "E301": _c("undefined", "未定义的名称 `{name}`", "undefined name `{name}`",
                "是否想写 `{suggestion}`？", "did you mean `{suggestion}`?"),
@@ -84,6 +87,8 @@ CODES: dict[str, Code] = {
     "E405": _c("param-type", "参数 `{name}` 的值 `{value}` 不是 {type}", "parameter `{name}`: value `{value}` is not {type}"),
     "E406": _c("report-type", "报表中的 `{name}` 是 {type}，此处应为 {expected}",
                "`{name}` in the report is {type}; expected {expected}"),
+    "E407": _c("unit", "单位不同，不能比较：`{left}` 是 {ltype}，`{right}` 是 {rtype}",
+               "units differ: `{left}` is {ltype} and `{right}` is {rtype}"),
     # --- cycles
     "E501": _c("cycle", "规则循环依赖：{path}", "rules depend on each other in a cycle: {path}",
                "打断循环：其中一条规则不能引用另一条", "break the cycle: one of these rules must not use the other"),
@@ -101,6 +106,10 @@ CODES: dict[str, Code] = {
     "E701": _c("param-date", "参数 `{name}` 在 {date} 没有有效值{detail}", "parameter `{name}` has no value in force on {date}{detail}",
                "为该日期补充参数值，或换一个评估日期（--on）", "add a value for that date, or evaluate on another date (--on)"),
     "E702": _c("param-values", "参数 `{name}`：{detail}", "parameter `{name}`: {detail}"),
+    "E703": _c("arith-bounds", "`{text}` 可能超出数值界限：按声明的取值范围最大可达 {bound}",
+               "`{text}` can go beyond the number bounds: by the declared ranges it reaches {bound}",
+               "界限为绝对值 10^15；检查常数和参数的位数，或为字段声明 min/max",
+               "the bound is |x| ≤ 10^15: check the digits of constants and parameters, or declare the fields' min/max"),
     # --- bounded arithmetic (engine/core/operators.py)
     "E720": _c("number-limit", "`{text}` 的结果超出数值界限（{detail}）", "`{text}`: the result is beyond the number bounds ({detail})",
                "检查输入是否有误；界限为绝对值 10^15", "check the inputs; the bound is |x| ≤ 10^15"),

@@ -8,7 +8,7 @@ It is two lists of named stages, run in order (as OPA's compiler is):
   diagnostic once, sorted by place);
 * :data:`~fupin.dsl.checker.stages.STAGES` check one view: ``ApplyVariant``,
   ``CheckDeclarations``, ``CheckParameters``, ``DeclareRuleTypes``, ``CheckRules``,
-  ``FindCycles``, ``AnalyseTables``, ``BuildPolicy`` (see :mod:`.stages`).
+  ``CheckBounds``, ``FindCycles``, ``AnalyseTables``, ``BuildPolicy`` (see :mod:`.stages`).
 
 ``check(src, variant)`` checks one view and returns a :class:`CheckResult`;
 ``check_all(src)`` checks the base and every variant and returns every diagnostic once,

@@ -10,6 +10,7 @@ from .. import ast
 from ..errors import Bilingual, error
 from ..model import ROW_KEYS, Labels, TableInputDef
 from ..parser import ParseFailure, parse_expression, parse_unary_test
+from ..slips import schema_problem
 from ..types import ANY, BOOL, INTEGER, Type, assignable
 from .checked import CException, CRow, CRule, CTable, CTableInput
 from .resolve import INF, Resolver
@@ -214,8 +215,9 @@ class RuleChecker:
         try:
             return Labels.model_validate(raw)
         except ValidationError as exc:
+            problem = schema_problem(exc.errors()[0])
             self.diags.append(error("E103", loc.span(), detail=Bilingual(
-                f"reason 应为 {{zh: …, en: …}}：{exc.errors()[0]['msg']}", f"reason must be {{zh: …, en: …}}: {exc.errors()[0]['msg']}")))
+                f"reason 应为 {{zh: …, en: …}}：{problem['zh']}", f"reason must be {{zh: …, en: …}}: {problem['en']}")))
             return None
 
     def cell(self, crule, tinput: CTableInput, cell, loc, key):
@@ -224,6 +226,7 @@ class RuleChecker:
             return None
         itype = tinput.expr.type if tinput.expr is not None else ANY
         res = self.resolver(text, loc, (key,))
+        res.column = tinput.expr
         out = res.test(node, crule.entity, itype)
         self.params_used |= res.params_used
         self.rule_params |= res.params_used

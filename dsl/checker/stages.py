@@ -23,6 +23,7 @@ from ..errors import Diagnostic, error
 from ..types import Type
 from .checked import CheckedPolicy, CParam, CRule
 from .declarations import Declarations
+from .bounds import check_bounds
 from .graph import find_cycles
 from .resolve import Symbols
 from .rules import RuleChecker
@@ -49,6 +50,7 @@ class ViewState:
     reads: dict[str, tuple] = field(default_factory=dict)  # CheckRules: rule -> (names looked up, params used)
     quiet_rules: set[str] = field(default_factory=set)  # CheckRules, AnalyseTables: checked without a word
     taken: set[str] = field(default_factory=set)  # CheckRules: rules taken over from the base
+    erred: set[str] = field(default_factory=set)  # CheckRules, CheckBounds: rules with an error
     params_used: set[str] = field(default_factory=set)  # CheckRules
     has_cycle: bool = False  # FindCycles
     checked: CheckedPolicy | None = None  # BuildPolicy
@@ -130,7 +132,21 @@ def check_rules(state: ViewState) -> None:
         state.reads[name] = (checker.rule_names | {name}, checker.rule_params)
         if len(state.diags) == before:
             state.quiet_rules.add(name)
+        elif any(d.severity == "error" for d in state.diags[before:]):
+            state.erred.add(name)
     state.params_used = checker.params_used
+
+
+def check_rule_bounds(state: ViewState) -> None:
+    """Arithmetic that declared ranges show can go beyond the number bounds (E703), and
+    ``round`` places outside 0–20 (E208)."""
+    fields = {e: ent.fields for e, ent in state.decls.entities.items()}
+    for name, crule in state.rules.items():
+        before = len(state.diags)
+        check_bounds(crule, fields, state.params, state.diags)
+        if len(state.diags) != before:
+            state.quiet_rules.discard(name)
+            state.erred.add(name)
 
 
 def find_rule_cycles(state: ViewState) -> None:
@@ -144,8 +160,8 @@ def analyse_tables(state: ViewState) -> None:
     decls = state.decls
     fields = {e: ent.fields for e, ent in decls.entities.items()}
     for name, crule in state.rules.items():
-        if name in state.taken:
-            continue
+        if name in state.taken or name in state.erred:
+            continue  # a rule with an error: its table is not what the author meant yet
         before = len(state.diags)
         analyse_table(crule, crule.table, decls.enums, fields, state.params, state.diags)
         if len(state.diags) != before:
@@ -174,6 +190,7 @@ STAGES: list[Stage] = [
     Stage("CheckParameters", "check_stage_parameters", check_parameters),
     Stage("DeclareRuleTypes", "check_stage_rule_types", declare_rule_types),
     Stage("CheckRules", "check_stage_rules", check_rules),
+    Stage("CheckBounds", "check_stage_bounds", check_rule_bounds),
     Stage("FindCycles", "check_stage_cycles", find_rule_cycles),
     Stage("AnalyseTables", "check_stage_tables", analyse_tables),
     Stage("BuildPolicy", "check_stage_build", build_policy),

@@ -26,6 +26,8 @@ def analyse_table(crule, table, enums, fields, params, diags: list) -> None:
     """Report gaps and (for ``unique``) overlaps of one checked table."""
     if table is None or not table.rows or any(i.expr is None for i in table.inputs):
         return
+    if not _cells_sound(table):
+        return  # a cell already reported (undefined name, wrong type): nothing sound to analyse
     for day in _dates(table, params):
         try:
             axes = [_axis(i, table.rows, enums, fields, params, day) for i in table.inputs]
@@ -41,6 +43,31 @@ def analyse_table(crule, table, enums, fields, params, diags: list) -> None:
     # A declared `domain:` is the author's word, not something facts validation
     # enforces: such a table is analysed over it, but not proven for every value.
     table.proven = not any(i.domain for i in table.inputs)
+
+
+def _cells_sound(table) -> bool:
+    """Whether every cell's values resolved and have its input's type: a misspelt enum
+    value (``pooor``), an undefined bound or a date in a money column has been reported
+    by the resolver, and testing it against the column's values would compare a string,
+    a date or nothing with a number."""
+    kinds = {i.name: i.expr.type for i in table.inputs}
+    for row in table.rows:
+        for name, test in row.tests.items():
+            want = kinds.get(name)
+            for node in t.walk(test):
+                if isinstance(node, t.TLit) and node.value is None:
+                    return False
+                if isinstance(node, (t.TLit, t.TParam)) and want is not None and not _same_axis(want, node.type):
+                    return False
+    return True
+
+
+def _same_axis(want, got) -> bool:
+    if got.kind == "any" or want.kind == "any":
+        return True
+    if want.numeric and got.numeric:
+        return True
+    return want == got or (want.kind == got.kind and want.kind != "enum")
 
 
 def _report(crule, table, axes, params, day, diags) -> bool:
