@@ -66,7 +66,7 @@ def check(policy, strict, fmt, show_params, lang):
         click.echo(dumps([d.to_json(lang) for d in diags]))
     else:
         click.echo(render_all(diags, lang))
-    failing = [d for d in diags if d.severity == "error" or strict]
+    failing = [d for d in diags if d.severity == "error" or (strict and d.severity == "warning")]
     sys.exit(1 if failing else 0)
 
 

@@ -61,6 +61,10 @@ class PolicySource:
     defaults: DefaultsDef | None = None  # declared once, in any rule file
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # Checking one file of a policy: the file asked for (as displayed). The whole policy
+    # is loaded, so that its names, entities and documents are known, and only the
+    # diagnostics located in this file are reported.
+    focus: str | None = None
 
 
 def policy_files(root: Path) -> list[Path]:
@@ -79,11 +83,40 @@ def load_source(path: str | os.PathLike) -> PolicySource:
     root = Path(path)
     src = PolicySource(root=root)
     if not root.exists():
-        src.diagnostics.append(error("E107", Span(str(root), 1, 1), path=str(root), detail="not found"))
+        src.diagnostics.append(error("E107", Span(str(root), 1, 1), path=str(root),
+                                     detail=_bi("不存在", "not found")))
         return src
+    if root.is_file():
+        folder = policy_root(root)
+        if folder is not None:
+            src.root, src.focus = folder, _display(root)
+            root = folder
     for file in policy_files(root):
         _load_file(src, file)
     return src
+
+
+def policy_root(file: Path) -> Path | None:
+    """The policy folder a rule file belongs to: the nearest folder above it (up to four
+    levels) with a YAML file that declares the policy's entities (a top-level
+    ``entities:`` key), or None for a file on its own."""
+    folder = file.resolve().parent
+    for _ in range(4):
+        if any(_declares_entities(f) for f in sorted(folder.glob("*.y*ml"))):
+            return Path(_display(folder))
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return None
+
+
+def _declares_entities(file: Path) -> bool:
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            return False
+        return any(line.startswith("entities:") for line in file.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _load_file(src: PolicySource, file: Path) -> None:
@@ -91,7 +124,8 @@ def _load_file(src: PolicySource, file: Path) -> None:
     src.files.append(name)
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
-            src.diagnostics.append(error("E107", Span(name, 1, 1), path=name, detail=f"larger than {MAX_FILE_BYTES} bytes"))
+            src.diagnostics.append(error("E107", Span(name, 1, 1), path=name,
+                                         detail=_bi(f"大于 {MAX_FILE_BYTES} 字节", f"larger than {MAX_FILE_BYTES} bytes")))
             return
         data, pos = load_yaml_file(name)
     except FupinError as exc:
@@ -237,4 +271,4 @@ def _inner_model(annotation):
     return None
 
 
-__all__ = ["load_source", "PolicySource", "Loc", "policy_files"]
+__all__ = ["load_source", "PolicySource", "Loc", "policy_files", "policy_root"]

@@ -71,6 +71,22 @@ def _parse_lark(text: str, test: bool) -> ast.Node:
     return parse(text, test)
 
 
+@lru_cache(maxsize=4096)
+def referenceable(name: str) -> bool:
+    """Whether an expression can name ``name``: it reads as that one name (not a
+    keyword such as ``且`` or ``true``, not ``a-b``, ``2020x`` or ``has space``)."""
+    try:
+        node = _parse(name, test=False)
+    except ParseFailure:
+        return False
+    return isinstance(node, ast.Name) and node.id == name and name not in RESERVED
+
+
+# Words an expression reads as operators wherever they stand after an operand (a name
+# spelt so parses alone, but never inside a longer expression), and the infinities.
+RESERVED = frozenset(("and", "or", "not", "in", "where", "then", "else", "且", "或", "非", "则", "否则", "inf", "∞"))
+
+
 def _check_characters(text: str) -> None:
     """Control characters (NUL, escape, …) are in no token of the language; NUL is also
     the marker Lark's path puts before a table cell, so it must never reach the grammar."""
@@ -91,4 +107,4 @@ def _check_brackets(text: str) -> None:
             depth = max(depth - 1, 0)
 
 
-__all__ = ["parse_expression", "parse_unary_test", "ParseFailure"]
+__all__ = ["parse_expression", "parse_unary_test", "referenceable", "ParseFailure"]

@@ -286,10 +286,15 @@ def _guess(name: str, choices) -> str:
 
 
 def _line_count(path: Path) -> int | None:
-    key = str(path.resolve()) if path.exists() else str(path)
+    """Lines of a document's text, or None when it cannot be read (a NUL in the
+    declared file name is a ValueError of the path, not an OSError)."""
+    try:
+        key = str(path.resolve()) if path.exists() else str(path)
+    except (OSError, ValueError):
+        return None
     if key not in _doc_lines:
         try:
             _doc_lines[key] = len(path.read_text(encoding="utf-8").splitlines())
-        except (OSError, UnicodeDecodeError):
+        except (OSError, UnicodeDecodeError, ValueError):
             _doc_lines[key] = None
     return _doc_lines[key]

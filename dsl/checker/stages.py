@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from ..errors import Diagnostic, error
+from ..errors import Bilingual, Diagnostic, error
+from ..parser import referenceable
 from ..types import Type
 from .checked import CheckedPolicy, CParam, CRule
 from .declarations import Declarations
@@ -86,6 +87,8 @@ def check_declarations(state: ViewState) -> None:
 def check_parameters(state: ViewState) -> None:
     """Each parameter's type, dated values and citations."""
     for name, p in state.view.parameters.items():
+        if not referenceable(name) and (state.variant is None or p.origin == state.variant):
+            state.diags.append(error("E110", p.loc.key_span(), kind=Bilingual("参数", "parameter"), name=name))
         taken = state.base.parameter(name, p) if state.base else None
         if taken is not None:
             state.params[name] = taken
@@ -101,6 +104,8 @@ def declare_rule_types(state: ViewState) -> None:
     decls = state.decls
     rule_types: dict[str, dict[str, Type]] = {e: {} for e in decls.entities}
     for name, r in state.view.rules.items():
+        if not referenceable(name):
+            state.diags.append(error("E110", r.loc.key_span(), kind=Bilingual("规则", "rule"), name=name))
         if r.entity not in rule_types:
             continue  # CheckRules reports the unknown entity
         ent = decls.entities[r.entity]
