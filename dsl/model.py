@@ -114,24 +114,6 @@ class EntityDef(_Strict):
     note: str | None = None
 
 
-class ParameterDef(_Strict):
-    type: str
-    unit: str | None = None
-    labels: Labels | None = None
-    source: str | None = None
-    note: str | None = None
-    values: dict[str, Any]
-
-
-class ExceptionDef(_Strict):
-    id: str
-    labels: Labels | None = None
-    when: Scalar
-    value: Scalar
-    source: str | None = None
-    note: str | None = None
-
-
 class ReadingDef(_Strict):
     """A declared interpretation: where the text leaves a gap or is ambiguous, the
     reading the pack chose, why (``reason``) and on what (``source``). ``fupin check``
@@ -142,6 +124,26 @@ class ReadingDef(_Strict):
 
     def text(self, lang: str = "zh") -> str:
         return self.reason if isinstance(self.reason, str) else self.reason.get(lang)
+
+
+class ParameterDef(_Strict):
+    type: str
+    unit: str | None = None
+    labels: Labels | None = None
+    source: str | None = None
+    note: str | None = None
+    reading: ReadingDef | None = None  # the values are one reading of the text (I950)
+    gap: ReadingDef | None = None  # the values settle a gap the text leaves (I951)
+    values: dict[str, Any]
+
+
+class ExceptionDef(_Strict):
+    id: str
+    labels: Labels | None = None
+    when: Scalar
+    value: Scalar
+    source: str | None = None
+    note: str | None = None
 
 
 class TableInputDef(_Strict):

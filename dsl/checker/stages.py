@@ -95,6 +95,13 @@ def check_parameters(state: ViewState) -> None:
             continue
         before = len(state.diags)
         state.params[name] = state.decls.parameter(name, p, p.origin)
+        for key, code in (("reading", "I950"), ("gap", "I951")):
+            declared = getattr(p, key)
+            if declared is not None:
+                loc = p.loc.child(key)
+                state.decls.citations(declared.source, loc, "source")
+                state.diags.append(error(code, loc.span(), name=name, where="", source=declared.source,
+                                         reason=Bilingual(declared.text("zh"), declared.text("en"))))
         if len(state.diags) == before:
             state.quiet_params.add(name)
 
