@@ -6,6 +6,7 @@
     fupin explain POLICY FACTS --output NAME [--id ID] [--on DATE] [--lang zh|en] [--format text|json]
                                [--allow-unknown-fields]
     fupin test PATH [--min-coverage N]
+    fupin schema rules|facts [POLICY] [--entity E] [-o FILE]
 """
 from __future__ import annotations
 
@@ -68,6 +69,49 @@ def check(policy, strict, fmt, show_params, lang):
         click.echo(render_all(diags, lang))
     failing = [d for d in diags if d.severity == "error" or (strict and d.severity == "warning")]
     sys.exit(1 if failing else 0)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["rules", "facts"]))
+@click.argument("policy", type=click.Path(), required=False)
+@click.option("--entity", default=None, help="facts: the entity of the file (default: the policy's default entity)")
+@click.option("-o", "--output", "output", type=click.Path(), default=None, help="Write to this file / 写入文件")
+@LANG
+def schema(kind, policy, entity, output, lang):
+    """Write a JSON Schema for rule files or for a policy's facts files (for editors)."""
+    import json
+
+    from ..dsl.schema import facts_schema, rules_schema
+
+    checked = _checked(policy, lang) if policy else None
+    if kind == "facts":
+        if checked is None:
+            raise click.UsageError("fupin schema facts POLICY: the facts schema comes from the policy's entities")
+        name = entity or checked.default_entity
+        if name not in checked.entities:
+            raise click.UsageError(f"--entity: one of {', '.join(checked.entities)}")
+        out = facts_schema(checked, name)
+    else:
+        out = rules_schema(checked)
+    text = json.dumps(out, ensure_ascii=False, indent=2) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _checked(policy: str, lang: str):
+    """The base's checked declarations (built even when rules have errors)."""
+    from ..dsl.checker import check_all
+    from ..dsl.loader import load_source
+
+    _, results = check_all(load_source(policy))
+    checked = results["base"].checked
+    if checked is None or not checked.entities:
+        click.echo(render_all([*load_source(policy).diagnostics], lang), err=True)
+        sys.exit(1)
+    return checked
 
 
 ENCODING = click.option("--encoding", default=None,
