@@ -34,6 +34,7 @@ CASES = [
     ("round-places", M, EXPR, "expr: round(income_per_capita, 30) > 1元", {"E208"}),
     ("integer-vs-money", M, EXPR, "expr: any(members, age >= 80元)", {"E407"}),
     ("integer-vs-percent", M, EXPR, "expr: any(members, age < 80%)", {"E407"}),
+    ("integer-plus-money", M, EXPR, "expr: any(members, age + 80元 > 1元)", {"E407"}),
     ("ratio-without-percent", "village/exit.yaml", "poverty_incidence < exit_incidence_limit",
      "poverty_incidence < 3", {"E407"}),
     ("full-width-colon", M, "entity: household", "entity： household\nx", {"E101"}),

@@ -25,6 +25,8 @@ def check_bounds(crule, fields, params, diags: list) -> None:
     """Report E703/E208 in one checked rule (every expression of it)."""
     seen: set = set()
     for root in crule.roots():
+        if root is None:
+            continue  # a table input that did not parse (reported by CheckRules)
         for node in t.walk(root):
             if isinstance(node, t.TCall) and node.fn == "round":
                 _places(node, diags)

@@ -217,6 +217,8 @@ class Resolver:
                 self.err("E401", node, detail=Bilingual(f"{current} {op} {right.type} 没有意义",
                                                          f"{current} {op} {right.type} is meaningless"))
                 return self.bad(node)
+            if op in "+-" and not self.units_agree_sum(operands[0] if len(steps) == 0 else None, right, current, node):
+                return self.bad(node)
             steps.append(result)
             current = result
         return t.TArith(**self.base(node, current), operands=operands, ops=list(node.ops), steps=steps)
@@ -263,6 +265,8 @@ class Resolver:
             for item, inode in zip(items, node.items):
                 if not comparable(subject_type, item.type, "=="):
                     self.err("E404", inode, left=str(subject_type), right=str(item.type))
+                elif self.column is not None:
+                    self.units_agree(self.column, item, inode)
             return t.TSet(**self.base(node, subject_type), items=items)
         lo = self.bound(node.lo, entity, subject_type)
         hi = self.bound(node.hi, entity, subject_type)
@@ -397,6 +401,20 @@ class Resolver:
             return True
         self.err("E407", node, left=left.text, ltype=str(left.type), right=right.text, rtype=str(right.type),
                  hint=clash)
+        return False
+
+    def units_agree_sum(self, first, right: t.T, current: Type, node: ast.Node) -> bool:
+        """``age + 80元``: a count added to an amount written with a unit (E407); a bare
+        number takes the other side's unit, and ``+`` of like units is fine."""
+        left = first if first is not None else t.TLit(type=current, span=right.span, text=self.snippet(node), value=None)
+        written = [o for o in (first, right) if isinstance(o, t.TLit) and o.type.kind in _UNITS]
+        if not written:
+            return True  # two quantities without a written unit: their declared types decide (arith)
+        clash = unit_clash(left, right) if first is not None else None
+        clash = clash or unit_clash(right, left)
+        if clash is None:
+            return True
+        self.err("E407", node, left=left.text, ltype=str(left.type), right=right.text, rtype=str(right.type), hint=clash)
         return False
 
     # --- decision-table cells
