@@ -11,7 +11,9 @@ from ..errors import Bilingual, error
 from ..types import Type, parse_type
 from .checked import CEntity, CEnum, CField, CIncidence, Citation, CParam, CReport, Gap
 
-_CITE = re.compile(r"^\s*([^:\s]+)\s*:\s*(\d+)\s*(?:[-–~]\s*(\d+))?\s*$")
+# Line numbers of at most 9 digits: a longer one is no line of any document, and Python
+# refuses to read an integer of more than 4,300 digits (the fuzz corpus has one).
+_CITE = re.compile(r"^\s*([^:\s]+)\s*:\s*(\d{1,9})\s*(?:[-–~]\s*(\d{1,9}))?\s*$")
 _doc_lines: dict[str, int | None] = {}
 COUNTABLE = ("enum", "bool", "integer", "string")
 
