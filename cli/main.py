@@ -1,12 +1,13 @@
 """The `fupin` command line: arguments and printing only.
 
-    fupin check POLICY [--strict]
+    fupin check POLICY [--strict] [--show-params]
     fupin eval POLICY FACTS [--on DATE] [--variant V] [--entity E] [--only a,b] [--format json|text]
                             [--allow-unknown-fields]
     fupin explain POLICY FACTS --output NAME [--id ID] [--on DATE] [--lang zh|en] [--format text|json]
                                [--allow-unknown-fields]
     fupin test PATH [--min-coverage N]
     fupin compile POLICY --emit-python [--on DATE] [--variant V]
+    fupin schema rules|facts [POLICY] [--entity E] [-o FILE]
 """
 from __future__ import annotations
 
@@ -47,21 +48,71 @@ def _policy(path: str, lang: str):
 @click.argument("policy", type=click.Path())
 @click.option("--strict", is_flag=True, help="Warnings fail too / 警告也算失败")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--show-params", is_flag=True,
+              help="Also print the timelines of parameters variants override, merged by date / 显示变体合并后的参数时间线")
 @LANG
-def check(policy, strict, fmt, lang):
+def check(policy, strict, fmt, show_params, lang):
     """Check a policy folder: schema, syntax, names, types, cycles, tables, sources."""
     from ..dsl.checker import check_all
     from ..dsl.loader import load_source
 
-    diags, _ = check_all(load_source(policy))
+    src = load_source(policy)
+    diags, results = check_all(src)
+    if show_params:
+        from ..dsl.checker.timeline import render, timelines
+
+        click.echo(render(timelines(src, results), lang) + "\n")
     if fmt == "json":
         from ..engine.reports.jsonout import dumps
 
         click.echo(dumps([d.to_json(lang) for d in diags]))
     else:
         click.echo(render_all(diags, lang))
-    failing = [d for d in diags if d.severity == "error" or strict]
+    failing = [d for d in diags if d.severity == "error" or (strict and d.severity == "warning")]
     sys.exit(1 if failing else 0)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["rules", "facts"]))
+@click.argument("policy", type=click.Path(), required=False)
+@click.option("--entity", default=None, help="facts: the entity of the file (default: the policy's default entity)")
+@click.option("-o", "--output", "output", type=click.Path(), default=None, help="Write to this file / 写入文件")
+@LANG
+def schema(kind, policy, entity, output, lang):
+    """Write a JSON Schema for rule files or for a policy's facts files (for editors)."""
+    import json
+
+    from ..dsl.schema import facts_schema, rules_schema
+
+    checked = _checked(policy, lang) if policy else None
+    if kind == "facts":
+        if checked is None:
+            raise click.UsageError("fupin schema facts POLICY: the facts schema comes from the policy's entities")
+        name = entity or checked.default_entity
+        if name not in checked.entities:
+            raise click.UsageError(f"--entity: one of {', '.join(checked.entities)}")
+        out = facts_schema(checked, name)
+    else:
+        out = rules_schema(checked)
+    text = json.dumps(out, ensure_ascii=False, indent=2) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _checked(policy: str, lang: str):
+    """The base's checked declarations (built even when rules have errors)."""
+    from ..dsl.checker import check_all
+    from ..dsl.loader import load_source
+
+    _, results = check_all(load_source(policy))
+    checked = results["base"].checked
+    if checked is None or not checked.entities:
+        click.echo(render_all([*load_source(policy).diagnostics], lang), err=True)
+        sys.exit(1)
+    return checked
 
 
 ENCODING = click.option("--encoding", default=None,

@@ -47,7 +47,8 @@ class Diagnostic:
 
     @property
     def severity(self) -> str:
-        return "warning" if self.code.startswith("W") else "error"
+        """``error``, ``warning``, or ``info`` (I9xx: a declared reading, listed for audit)."""
+        return {"W": "warning", "I": "info"}.get(self.code[:1], "error")
 
     def message(self, lang: str = "zh") -> str:
         return _fill(CODES[self.code].message[lang], self.args, lang)
@@ -123,12 +124,13 @@ def render_all(diags: list[Diagnostic], lang: str = "zh") -> str:
     """Sorted, rendered, separated by blank lines, with a closing count."""
     ordered = sorted(diags, key=Diagnostic.sort_key)
     errors = sum(d.severity == "error" for d in ordered)
-    warnings = len(ordered) - errors
+    warnings = sum(d.severity == "warning" for d in ordered)
+    infos = len(ordered) - errors - warnings
     body = "\n\n".join(d.render(lang) for d in ordered)
     if lang == "zh":
-        tail = f"{errors} 个错误，{warnings} 个警告"
+        tail = f"{errors} 个错误，{warnings} 个警告" + (f"，{infos} 处声明的解读" if infos else "")
     else:
-        tail = f"{errors} error(s), {warnings} warning(s)"
+        tail = f"{errors} error(s), {warnings} warning(s)" + (f", {infos} declared reading(s)" if infos else "")
     return f"{body}\n\n{tail}" if body else tail
 
 

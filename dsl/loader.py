@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import Bilingual, Diagnostic, FupinError, Span, error
 from .model import (DefaultsDef, DocumentDef, EntityDef, EnumDef, ExceptionDef, ParameterDef, RuleDef,
                     RuleFile, VariantFile)
+from .slips import schema_problem
 from .yamlsrc import Positions, load_yaml_file
 
 MAX_FILE_BYTES = 2_000_000
@@ -61,6 +62,10 @@ class PolicySource:
     reports: dict = field(default_factory=dict)  # entity -> ReportsDef (top-level ``reports:``)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # Checking one file of a policy: the file asked for (as displayed). The whole policy
+    # is loaded, so that its names, entities and documents are known, and only the
+    # diagnostics located in this file are reported.
+    focus: str | None = None
 
 
 def policy_files(root: Path) -> list[Path]:
@@ -79,11 +84,40 @@ def load_source(path: str | os.PathLike) -> PolicySource:
     root = Path(path)
     src = PolicySource(root=root)
     if not root.exists():
-        src.diagnostics.append(error("E107", Span(str(root), 1, 1), path=str(root), detail="not found"))
+        src.diagnostics.append(error("E107", Span(str(root), 1, 1), path=str(root),
+                                     detail=_bi("不存在", "not found")))
         return src
+    if root.is_file():
+        folder = policy_root(root)
+        if folder is not None:
+            src.root, src.focus = folder, _display(root)
+            root = folder
     for file in policy_files(root):
         _load_file(src, file)
     return src
+
+
+def policy_root(file: Path) -> Path | None:
+    """The policy folder a rule file belongs to: the nearest folder above it (up to four
+    levels) with a YAML file that declares the policy's entities (a top-level
+    ``entities:`` key), or None for a file on its own."""
+    folder = file.resolve().parent
+    for _ in range(4):
+        if any(_declares_entities(f) for f in sorted(folder.glob("*.y*ml"))):
+            return Path(_display(folder))
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return None
+
+
+def _declares_entities(file: Path) -> bool:
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            return False
+        return any(line.startswith("entities:") for line in file.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _load_file(src: PolicySource, file: Path) -> None:
@@ -91,7 +125,8 @@ def _load_file(src: PolicySource, file: Path) -> None:
     src.files.append(name)
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
-            src.diagnostics.append(error("E107", Span(name, 1, 1), path=name, detail=f"larger than {MAX_FILE_BYTES} bytes"))
+            src.diagnostics.append(error("E107", Span(name, 1, 1), path=name,
+                                         detail=_bi(f"大于 {MAX_FILE_BYTES} 字节", f"larger than {MAX_FILE_BYTES} bytes")))
             return
         data, pos = load_yaml_file(name)
     except FupinError as exc:
@@ -106,7 +141,7 @@ def _load_file(src: PolicySource, file: Path) -> None:
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
-        src.diagnostics.extend(_schema_errors(exc, pos, model))
+        src.diagnostics.extend(_schema_errors(exc, pos, model, data))
         return
     loc = Loc(pos, ())
     if isinstance(parsed, VariantFile):
@@ -167,39 +202,48 @@ def _bi(zh: str, en: str) -> Bilingual:
     return Bilingual(zh, en)
 
 
-def _schema_errors(exc: ValidationError, pos: Positions, model) -> list[Diagnostic]:
+def _schema_errors(exc: ValidationError, pos: Positions, model, data=None) -> list[Diagnostic]:
+    """pydantic's errors as located E103 diagnostics in fupin's words (never its prose)."""
     out = []
     seen = set()
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        loc = _strip_union_tags(loc)
-        key = (loc, err["type"])
+        loc = _data_path(data, tuple(err["loc"])) if data is not None else _strip_union_tags(tuple(err["loc"]))
+        key = (loc, err["loc"][-1] if err["type"] == "missing" and err["loc"] else None)
         if key in seen:
-            continue
+            continue  # a union's members each fail at the same place: one message
         seen.add(key)
-        path = ".".join(str(p) for p in loc)
-        if err["type"] == "extra_forbidden":
+        path = ".".join(str(p) for p in loc) or "/"
+        if err["type"] == "extra_forbidden" and loc:
             span = pos.key_span(loc)
             allowed = _allowed_keys(model, loc)
             guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             hint = _bi(f"是否想写 `{guess[0]}`？", f"did you mean `{guess[0]}`?") if guess else \
                 _bi("可用的键：" + "、".join(allowed), "allowed keys: " + ", ".join(allowed)) if allowed else None
             out.append(error("E103", span, detail=_bi(f"未知的键 `{loc[-1]}`", f"unknown key `{loc[-1]}`"), hint=hint))
-        elif err["type"] == "missing":
-            span = pos.span(loc[:-1])
-            parent = ".".join(str(p) for p in loc[:-1]) or "/"
-            out.append(error("E103", span, detail=_bi(f"`{parent}` 缺少必填键 `{loc[-1]}`", f"`{parent}`: missing key `{loc[-1]}`")))
+        elif err["type"] == "missing" and err["loc"]:
+            key = err["loc"][-1]
+            span = pos.key_span(loc) if loc else pos.span(loc)
+            out.append(error("E103", span, detail=_bi(f"`{path}` 缺少必填键 `{key}`", f"`{path}`: missing key `{key}`")))
         else:
-            span = pos.span(loc)
-            out.append(error("E103", span, detail=_bi(f"`{path}`：{err['msg']}", f"`{path}`: {err['msg']}")))
+            problem = schema_problem(err)
+            out.append(error("E103", pos.span(loc), detail=_bi(f"`{path}`：{problem['zh']}", f"`{path}`: {problem['en']}")))
     return out
 
 
-def _strip_union_tags(loc: tuple) -> tuple:
-    # pydantic adds the union member's name ("TableInputDef", "str") to the path.
-    names = {"TableInputDef", "str", "int", "bool", "decimal", "Decimal", "dict", "list",
-             "function-after", "lax-or-strict", "union"}
-    return tuple(p for p in loc if not (isinstance(p, str) and (p in names or p.startswith("function"))))
+def _data_path(data, loc: tuple) -> tuple:
+    """The part of pydantic's error path that names places in the data: pydantic adds
+    the names of union members and validators (``str``, ``function-after[...]``), which
+    a key may also look like (``"a[b]"``), so the path is walked in the data itself. A
+    missing key's own name is left out: the error is located at its parent."""
+    out, current = [], data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            out.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            out.append(part)
+            current = current[part]
+    return tuple(out)
 
 
 def _allowed_keys(model, loc: tuple) -> list[str]:
@@ -228,4 +272,4 @@ def _inner_model(annotation):
     return None
 
 
-__all__ = ["load_source", "PolicySource", "Loc", "policy_files"]
+__all__ = ["load_source", "PolicySource", "Loc", "policy_files", "policy_root"]

@@ -130,12 +130,26 @@ class EntityDef(_Strict):
     note: str | None = None
 
 
+class ReadingDef(_Strict):
+    """A declared interpretation: where the text leaves a gap or is ambiguous, the
+    reading the pack chose, why (``reason``) and on what (``source``). ``fupin check``
+    lists every one at info level (I950–I952), so an auditor sees each choice."""
+
+    reason: Union[str, Labels]
+    source: str
+
+    def text(self, lang: str = "zh") -> str:
+        return self.reason if isinstance(self.reason, str) else self.reason.get(lang)
+
+
 class ParameterDef(_Strict):
     type: str
     unit: str | None = None
     labels: Labels | None = None
     source: str | None = None
     note: str | None = None
+    reading: ReadingDef | None = None  # the values are one reading of the text (I950)
+    gap: ReadingDef | None = None  # the values settle a gap the text leaves (I951)
     values: dict[str, Any]
 
 
@@ -160,6 +174,7 @@ class TableDef(_Strict):
     priority: list[str] | None = None
     inputs: dict[str, Union[Scalar, TableInputDef]]
     rows: list[dict[str, Any]]
+    gap: ReadingDef | None = None  # the text leaves the inputs no row matches open: no E601 (I952)
     note: str | None = None
 
 
@@ -172,6 +187,8 @@ class RuleDef(_Strict):
     source: str | None = None
     note: str | None = None
     internal: bool = False
+    reading: ReadingDef | None = None  # the rule is one reading of an ambiguous text (I950)
+    gap: ReadingDef | None = None  # the rule settles a gap the text leaves (I951)
     expr: Scalar | None = None
     table: TableDef | None = None
     exceptions: list[ExceptionDef] = []
@@ -204,4 +221,4 @@ class VariantFile(_Strict):
     exceptions: dict[str, list[ExceptionDef]] = {}
 
 
-ROW_KEYS = ("then", "reason", "source", "id", "note")
+ROW_KEYS = ("then", "reason", "source", "id", "note", "reading", "gap")

@@ -13,8 +13,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from . import ast
+from .errors import Bilingual
 from .fastparse import Unsure, parse_fast
-from .syntax import MAX_DEPTH, MAX_LENGTH, ParseFailure
+from .slips import text_slip
+from .syntax import MAX_DEPTH, MAX_LENGTH, MAX_NODES, ParseFailure
 
 
 def parse_expression(text: str) -> ast.Node:
@@ -36,12 +38,30 @@ def _parse(text: str, test: bool) -> ast.Node:
     to the text, so the base policy and every variant share the same nodes."""
     if len(text) > MAX_LENGTH:
         raise ParseFailure("E206", MAX_LENGTH, detail=f"{len(text)} > {MAX_LENGTH} characters")
-    _check_brackets(text)
     try:
-        return parse_fast(text, test)
-    except Unsure:
-        pass
-    return _parse_lark(text, test)  # Lark decides: the result, or the located error
+        _check_characters(text)
+        _check_brackets(text)
+        try:
+            node = parse_fast(text, test)
+        except Unsure:
+            node = _parse_lark(text, test)  # Lark decides: the result, or the located error
+    except ParseFailure as exc:
+        hint = text_slip(text)
+        if hint is not None and exc.code in ("E201", "E202"):
+            exc.details["hint"] = hint
+        raise
+    _check_size(node, text)
+    return node
+
+
+def _check_size(node: ast.Node, text: str) -> None:
+    """The documented limit: at most MAX_NODES nodes of the language's own tree."""
+    count = 0
+    for current in ast.walk(node):
+        count += 1
+        if count > MAX_NODES:
+            raise ParseFailure("E206", current.start if current.start is not None else 0,
+                               detail=f"> {MAX_NODES} nodes")
 
 
 def _parse_lark(text: str, test: bool) -> ast.Node:
@@ -49,6 +69,31 @@ def _parse_lark(text: str, test: bool) -> ast.Node:
     from .larkparse import parse
 
     return parse(text, test)
+
+
+@lru_cache(maxsize=4096)
+def referenceable(name: str) -> bool:
+    """Whether an expression can name ``name``: it reads as that one name (not a
+    keyword such as ``且`` or ``true``, not ``a-b``, ``2020x`` or ``has space``)."""
+    try:
+        node = _parse(name, test=False)
+    except ParseFailure:
+        return False
+    return isinstance(node, ast.Name) and node.id == name and name not in RESERVED
+
+
+# Words an expression reads as operators wherever they stand after an operand (a name
+# spelt so parses alone, but never inside a longer expression), and the infinities.
+RESERVED = frozenset(("and", "or", "not", "in", "where", "then", "else", "且", "或", "非", "则", "否则", "inf", "∞"))
+
+
+def _check_characters(text: str) -> None:
+    """Control characters (NUL, escape, …) are in no token of the language; NUL is also
+    the marker Lark's path puts before a table cell, so it must never reach the grammar."""
+    for i, ch in enumerate(text):
+        if ch < " " and ch not in "\t\n\r" or ch == "\x7f":
+            raise ParseFailure("E201", i, found=f"U+{ord(ch):04X}",
+                               expected=Bilingual("可见字符（删去这个控制字符）", "a visible character (delete this control character)"))
 
 
 def _check_brackets(text: str) -> None:
@@ -62,4 +107,4 @@ def _check_brackets(text: str) -> None:
             depth = max(depth - 1, 0)
 
 
-__all__ = ["parse_expression", "parse_unary_test", "ParseFailure"]
+__all__ = ["parse_expression", "parse_unary_test", "referenceable", "ParseFailure"]

@@ -29,7 +29,8 @@ from yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent, D
                          SequenceEndEvent, SequenceStartEvent)
 
 from .coerce import MAX_NUMBER_TEXT
-from .errors import Diagnostic, FupinError, Span, error
+from .errors import Bilingual, Diagnostic, FupinError, Span, error
+from .slips import text_slip, yaml_problem
 
 MAX_DEPTH = 64
 
@@ -203,17 +204,38 @@ def load_yaml(text: str, file: str) -> tuple[object, Positions]:
         raise FupinError(error("E821", _span(file, exc.mark), tag=_show_tag(exc.tag))) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        detail = exc.problem or str(exc)
-        raise FupinError(error("E101", _span(file, mark), detail=detail)) from None
+        raise FupinError(_syntax_error(file, mark, raw_lines, exc.problem, exc.context)) from None
     except yaml.YAMLError as exc:
-        raise FupinError(error("E101", Span(file, 1, 1), detail=str(exc))) from None
+        raise FupinError(_syntax_error(file, None, raw_lines, str(exc), None)) from None
     except RecursionError:
-        raise FupinError(error("E101", Span(file, 1, 1), detail=f"nesting deeper than {MAX_DEPTH}")) from None
+        raise FupinError(error("E101", Span(file, 1, 1), detail=_nesting())) from None
     if _FAST is not None:
         return _build(events, loader, pos)
     if node is None:
         return None, pos
     return _convert(node, (), pos, 0), pos
+
+
+def _syntax_error(file: str, mark, raw_lines: tuple, problem, context) -> Diagnostic:
+    """PyYAML's complaint in fupin's words, with a hint for a slip on the line or the
+    few lines before it (where a full-width colon or a tab usually is: YAML notices it
+    only later)."""
+    span = _span(file, mark)
+    line = raw_lines[span.line - 1] if 0 < span.line <= len(raw_lines) else ""
+    at = line[span.col - 1] if 0 < span.col <= len(line) else ""
+    detail = yaml_problem(problem, context, at)
+    lines = [raw_lines[i] for i in range(span.line - 1, span.line - 5, -1) if 0 <= i < len(raw_lines)]
+    hint = next((h for h in map(text_slip, lines) if h is not None), None)
+    args = {"hint": hint} if hint is not None else {}
+    return error("E101", span, detail=detail, **args)
+
+
+def _nesting() -> Bilingual:
+    return Bilingual(f"嵌套超过 {MAX_DEPTH} 层", f"nesting deeper than {MAX_DEPTH}")
+
+
+def _plain_keys() -> Bilingual:
+    return Bilingual("键须为简单的值（文本、数字、日期）", "keys must be plain values (text, numbers, dates)")
 
 
 def _events(text: str) -> tuple[list, object]:
@@ -320,10 +342,10 @@ def _build(events: list, loader, pos: Positions):
         if top is not None and top[2] and top[3] is _NO_KEY:
             # a mapping key
             if cls is not ScalarEvent:
-                raise FupinError(error("E101", _span(file, event.start_mark), detail="keys must be plain values"))
+                raise FupinError(error("E101", _span(file, event.start_mark), detail=_plain_keys()))
             key = scalar(event)
             if key is None or isinstance(key, (list, dict)):
-                raise FupinError(error("E101", _span(file, event.start_mark), detail="keys must be plain values"))
+                raise FupinError(error("E101", _span(file, event.start_mark), detail=_plain_keys()))
             key = key.isoformat() if isinstance(key, dt.date) else key
             container, path = top[0], top[1]
             if key in container:
@@ -381,14 +403,14 @@ _constructor = yaml.SafeLoader("")
 
 def _convert(node, path: tuple, pos: Positions, depth: int):
     if depth > MAX_DEPTH:
-        raise FupinError(error("E101", _span(pos.file, node.start_mark), detail=f"nesting deeper than {MAX_DEPTH}"))
+        raise FupinError(error("E101", _span(pos.file, node.start_mark), detail=_nesting()))
     pos.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1, getattr(node, "style", None))
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node, pos) if isinstance(key_node, yaml.ScalarNode) else None
             if key is None or isinstance(key, (list, dict)):
-                raise FupinError(error("E101", _span(pos.file, key_node.start_mark), detail="keys must be plain values"))
+                raise FupinError(error("E101", _span(pos.file, key_node.start_mark), detail=_plain_keys()))
             key = key.isoformat() if isinstance(key, dt.date) else key
             if key in out:
                 raise FupinError(error("E104", _span(pos.file, key_node.start_mark), name=key,
@@ -414,9 +436,9 @@ def _scalar(node, pos: Positions):
             return _timestamp(node)
         return _constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
-        raise FupinError(error("E101", _span(pos.file, node.start_mark), detail=str(exc.problem))) from None
-    except (ValueError, KeyError, TypeError) as exc:  # !!int x, !!bool x, !!float x
-        detail = f"`{node.value[:40]}` is not {_show_tag(tag)}"
+        raise FupinError(error("E101", _span(pos.file, node.start_mark), detail=yaml_problem(exc.problem))) from None
+    except (ValueError, KeyError, TypeError, OverflowError):  # !!int x, !!bool x, !!float x
+        detail = Bilingual(f"`{node.value[:40]}` 不是 {_show_tag(tag)}", f"`{node.value[:40]}` is not {_show_tag(tag)}")
         raise FupinError(error("E101", _span(pos.file, node.start_mark), detail=detail)) from None
 
 
@@ -461,7 +483,9 @@ def load_yaml_file(path: str) -> tuple[object, Positions]:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise FupinError(error("E107", Span(path, 1, 1), path=path, detail=str(exc))) from None
+        detail = Bilingual("不是 UTF-8 编码的文本", "not UTF-8 text") if isinstance(exc, UnicodeDecodeError) else \
+            Bilingual("无法打开此文件", "the file cannot be opened")
+        raise FupinError(error("E107", Span(path, 1, 1), path=path, detail=detail)) from None
     return load_yaml(text, path)
 
 

@@ -34,7 +34,7 @@ GOLDEN = ROOT / "tests" / "golden"
 
 @pytest.mark.parametrize("stages, names", [
     (C.STAGES, ["ApplyVariant", "CheckDeclarations", "CheckParameters", "DeclareRuleTypes", "CheckRules",
-                "FindCycles", "AnalyseTables", "BuildPolicy"]),
+                "CheckBounds", "FindCycles", "AnalyseTables", "BuildPolicy"]),
     (C.POLICY_STAGES, ["CheckViews", "Lint", "Collect"]),
 ])
 def test_stage_names_in_order(stages, names):
@@ -57,7 +57,8 @@ WRITES = {
     "CheckDeclarations": {"decls", "quiet_decls", "diags"},
     "CheckParameters": {"params", "quiet_params", "diags"},
     "DeclareRuleTypes": {"symbols", "diags"},
-    "CheckRules": {"rules", "reads", "quiet_rules", "taken", "params_used", "diags"},
+    "CheckRules": {"rules", "reads", "quiet_rules", "taken", "erred", "params_used", "diags"},
+    "CheckBounds": {"quiet_rules", "erred", "diags"},
     "FindCycles": {"has_cycle", "diags"},
     "AnalyseTables": {"quiet_rules", "diags"},
     "BuildPolicy": {"checked"},
@@ -100,7 +101,8 @@ CASES = [
      and sorted(s.decls.entities) == ["household", "member", "village"] and s.quiet_decls),
     ("CheckParameters", "strict", None,
      lambda s, n: sorted(s.params) == ["aid_amount", "red_line"]
-     and s.params["red_line"].periods == [(dt.date(2020, 1, 1), Decimal(6000))]
+     # issue 13: a variant's dated values merge with the base's by date (the base's 2016 value stays)
+     and s.params["red_line"].periods == [(dt.date(2016, 1, 1), Decimal(5000)), (dt.date(2020, 1, 1), Decimal(6000))]
      and s.params["red_line"].origin == "strict"),
     ("DeclareRuleTypes", None, None,
      lambda s, n: s.symbols.rule_types["household"]["tier"].name == "tier"

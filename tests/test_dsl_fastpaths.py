@@ -47,11 +47,11 @@ def _reference(text: str, file: str):
         raise FupinError(Y.error("E821", Y._span(file, exc.mark), tag=Y._show_tag(exc.tag))) from None
     except Y.yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise FupinError(Y.error("E101", Y._span(file, mark), detail=exc.problem or str(exc))) from None
+        raise FupinError(Y._syntax_error(file, mark, pos.raw_lines, exc.problem, exc.context)) from None
     except Y.yaml.YAMLError as exc:
-        raise FupinError(Y.error("E101", Y.Span(file, 1, 1), detail=str(exc))) from None
+        raise FupinError(Y._syntax_error(file, None, pos.raw_lines, str(exc), None)) from None
     except RecursionError:
-        raise FupinError(Y.error("E101", Y.Span(file, 1, 1), detail=f"nesting deeper than {Y.MAX_DEPTH}")) from None
+        raise FupinError(Y.error("E101", Y.Span(file, 1, 1), detail=Y._nesting())) from None
     if node is None:
         return None, pos
     return Y._convert(node, (), pos, 0), pos

@@ -8,7 +8,7 @@ It is two lists of named stages, run in order (as OPA's compiler is):
   diagnostic once, sorted by place);
 * :data:`~fupin.dsl.checker.stages.STAGES` check one view: ``ApplyVariant``,
   ``CheckDeclarations``, ``CheckParameters``, ``DeclareRuleTypes``, ``CheckRules``,
-  ``FindCycles``, ``AnalyseTables``, ``BuildPolicy`` (see :mod:`.stages`).
+  ``CheckBounds``, ``FindCycles``, ``AnalyseTables``, ``BuildPolicy`` (see :mod:`.stages`).
 
 ``check(src, variant)`` checks one view and returns a :class:`CheckResult`;
 ``check_all(src)`` checks the base and every variant and returns every diagnostic once,
@@ -16,6 +16,7 @@ sorted, with the result of each view.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from ..errors import Diagnostic
@@ -97,9 +98,13 @@ def lint_views(state: PolicyState) -> None:
 
 
 def collect(state: PolicyState) -> None:
-    """Every diagnostic once (the base's and a variant's may coincide), sorted by place."""
+    """Every diagnostic once (the base's and a variant's may coincide), sorted by place;
+    when one file of the policy was asked for (``src.focus``), those in that file."""
     seen, out = set(), []
+    focus = getattr(state.src, "focus", None)
     for d in [*state.lint_diags, *(d for r in state.results.values() for d in r.diagnostics)]:
+        if focus is not None and os.path.normpath(d.span.file) != os.path.normpath(focus):
+            continue
         key = (d.code, d.span, d.message("en"))
         if key not in seen:
             seen.add(key)

@@ -200,6 +200,7 @@ class CTable:
     # parameter date: some row always matches (and, for ``unique``, only one). The
     # evaluators then may decide a row whose inputs are partly unknown (decisions.py).
     proven: bool = False
+    gap: Any = None  # model.ReadingDef: the text leaves the inputs no row matches open (I952)
 
 
 @dataclass

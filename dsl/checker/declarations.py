@@ -11,7 +11,9 @@ from ..errors import Bilingual, error
 from ..types import Type, parse_type
 from .checked import CEntity, CEnum, CField, CIncidence, Citation, CParam, CReport, Gap
 
-_CITE = re.compile(r"^\s*([^:\s]+)\s*:\s*(\d+)\s*(?:[-–~]\s*(\d+))?\s*$")
+# Line numbers of at most 9 digits: a longer one is no line of any document, and Python
+# refuses to read an integer of more than 4,300 digits (the fuzz corpus has one).
+_CITE = re.compile(r"^\s*([^:\s]+)\s*:\s*(\d{1,9})\s*(?:[-–~]\s*(\d{1,9}))?\s*$")
 _doc_lines: dict[str, int | None] = {}
 COUNTABLE = ("enum", "bool", "integer", "string")
 NUMERIC = ("integer", "decimal", "money", "ratio")
@@ -332,10 +334,15 @@ def _guess(name: str, choices) -> str:
 
 
 def _line_count(path: Path) -> int | None:
-    key = str(path.resolve()) if path.exists() else str(path)
+    """Lines of a document's text, or None when it cannot be read (a NUL in the
+    declared file name is a ValueError of the path, not an OSError)."""
+    try:
+        key = str(path.resolve()) if path.exists() else str(path)
+    except (OSError, ValueError):
+        return None
     if key not in _doc_lines:
         try:
             _doc_lines[key] = len(path.read_text(encoding="utf-8").splitlines())
-        except (OSError, UnicodeDecodeError):
+        except (OSError, UnicodeDecodeError, ValueError):
             _doc_lines[key] = None
     return _doc_lines[key]

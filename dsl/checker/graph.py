@@ -72,6 +72,10 @@ def lint(checked, params_used: set, rules_used: set, view, diags: list, base=Non
             diags.append(error("W904", rule.span, name=name))
         if not rule.sources and (inherited is None or inherited.sources):
             diags.append(error("W903", rule.span, kind=Bilingual("规则", "rule"), name=name))
+        if rule.table is not None and (inherited is None or inherited.table is not rule.table):
+            for row in rule.table.rows:
+                if not row.sources:
+                    diags.append(error("W910", row.span, name=name, row=row.id or row.index))
 
 
 def _param_loc(view, name):

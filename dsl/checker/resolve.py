@@ -53,6 +53,7 @@ class Resolver:
         self.rules_used: set[str] = set()
         self.params_used: set[str] = set()
         self.names: set[str] = set()  # every name looked up (what the result depends on)
+        self.column: t.T | None = None  # a table cell: its input's typed expression (for units)
 
     # --- helpers
 
@@ -216,6 +217,8 @@ class Resolver:
                 self.err("E401", node, detail=Bilingual(f"{current} {op} {right.type} 没有意义",
                                                          f"{current} {op} {right.type} is meaningless"))
                 return self.bad(node)
+            if op in "+-" and not self.units_agree_sum(operands[0] if len(steps) == 0 else None, right, current, node):
+                return self.bad(node)
             steps.append(result)
             current = result
         return t.TArith(**self.base(node, current), operands=operands, ops=list(node.ops), steps=steps)
@@ -247,6 +250,8 @@ class Resolver:
             if not comparable(left.type, right.type, op):
                 self.err("E404", node, left=str(left.type), right=str(right.type))
                 return self.bad(node)
+            if not self.units_agree(left, right, node):
+                return self.bad(node)
         return t.TCompare(**self.base(node, BOOL), operands=operands, ops=list(node.ops))
 
     def r_In(self, node, entity, expected):
@@ -260,6 +265,8 @@ class Resolver:
             for item, inode in zip(items, node.items):
                 if not comparable(subject_type, item.type, "=="):
                     self.err("E404", inode, left=str(subject_type), right=str(item.type))
+                elif self.column is not None:
+                    self.units_agree(self.column, item, inode)
             return t.TSet(**self.base(node, subject_type), items=items)
         lo = self.bound(node.lo, entity, subject_type)
         hi = self.bound(node.hi, entity, subject_type)
@@ -274,6 +281,8 @@ class Resolver:
             return out
         if not (subject_type.ordered or subject_type == ANY) or not comparable(subject_type, out.type, "<"):
             self.err("E404", node, left=str(subject_type), right=str(out.type))
+        elif self.column is not None:
+            self.units_agree(self.column, out, node)
         return out
 
     def r_If(self, node, entity, expected):
@@ -381,6 +390,33 @@ class Resolver:
             return None
         return of.type
 
+    # --- units
+
+    def units_agree(self, left: t.T, right: t.T, node: ast.Node) -> bool:
+        """Whether two comparable numbers also agree in unit (E407 when not): a count
+        (integer) is not money or a ratio (``age >= 80元``, ``age < 80%``), and a ratio
+        compared with a bare number above 1 is a percent written without ``%``."""
+        clash = unit_clash(left, right) or unit_clash(right, left)
+        if clash is None:
+            return True
+        self.err("E407", node, left=left.text, ltype=str(left.type), right=right.text, rtype=str(right.type),
+                 hint=clash)
+        return False
+
+    def units_agree_sum(self, first, right: t.T, current: Type, node: ast.Node) -> bool:
+        """``age + 80元``: a count added to an amount written with a unit (E407); a bare
+        number takes the other side's unit, and ``+`` of like units is fine."""
+        left = first if first is not None else t.TLit(type=current, span=right.span, text=self.snippet(node), value=None)
+        written = [o for o in (first, right) if isinstance(o, t.TLit) and o.type.kind in _UNITS]
+        if not written:
+            return True  # two quantities without a written unit: their declared types decide (arith)
+        clash = unit_clash(left, right) if first is not None else None
+        clash = clash or unit_clash(right, left)
+        if clash is None:
+            return True
+        self.err("E407", node, left=left.text, ltype=str(left.type), right=right.text, rtype=str(right.type), hint=clash)
+        return False
+
     # --- decision-table cells
 
     def test(self, node: ast.Node, entity: str, input_type: Type) -> t.T:
@@ -397,7 +433,38 @@ class Resolver:
         value = self.expr(node.value, entity, input_type)
         if not comparable(input_type, value.type, op):
             self.err("E404", node, left=str(input_type), right=str(value.type))
+        elif self.column is not None:
+            self.units_agree(self.column, value, node)
         return t.TTestCompare(**self.base(node, BOOL), op=op, value=value)
+
+
+_UNITS = ("money", "ratio")
+
+
+def _plain_constant(node: t.T) -> bool:
+    """A number written without a unit (``5000``, ``-3``): it takes the other side's unit."""
+    if isinstance(node, t.TNeg):
+        return _plain_constant(node.operand)
+    return isinstance(node, t.TLit) and node.type.kind in ("integer", "decimal") and "%" not in node.text \
+        and "元" not in node.text
+
+
+def unit_clash(a: t.T, b: t.T) -> Bilingual | None:
+    """Why ``a`` (money or a ratio) cannot be compared with ``b``, or None."""
+    if a.type.kind not in _UNITS or b.type.kind in _UNITS or b.type.kind not in ("integer", "decimal"):
+        return None
+    if _plain_constant(b):
+        value = b.value if isinstance(b, t.TLit) else None
+        if a.type.kind == "ratio" and isinstance(value, (int, Decimal)) and not isinstance(value, bool) and abs(value) > 1:
+            return Bilingual(f"比率以 1 为整体：`{b.text}` 大概是想写 `{b.text}%`",
+                             f"a ratio is a fraction of 1: `{b.text}` probably means `{b.text}%`")
+        return None
+    if b.type.kind == "integer":
+        unit = "金额（元）" if a.type.kind == "money" else "比率（%）"
+        unit_en = "money (元)" if a.type.kind == "money" else "a ratio (%)"
+        return Bilingual(f"`{b.text}` 是个数（整数），不是{unit}；去掉 `{a.text}` 的单位，或比较同一单位的量",
+                         f"`{b.text}` is a count (integer), not {unit_en}: drop the unit of `{a.text}`, or compare like with like")
+    return None
 
 
 def unify(a: Type, b: Type) -> Type | None:

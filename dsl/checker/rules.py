@@ -8,8 +8,9 @@ from pydantic import ValidationError
 
 from .. import ast
 from ..errors import Bilingual, error
-from ..model import ROW_KEYS, Labels, TableInputDef
+from ..model import ROW_KEYS, Labels, ReadingDef, TableInputDef
 from ..parser import ParseFailure, parse_expression, parse_unary_test
+from ..slips import schema_problem
 from ..types import ANY, BOOL, INTEGER, Type, assignable
 from .checked import CException, CRow, CRule, CTable, CTableInput
 from .resolve import INF, Resolver
@@ -63,8 +64,12 @@ class RuleChecker:
         loc = r.loc
         entity = r.entity
         if entity not in self.sym.entities:
+            hint = None if self.sym.entities else Bilingual(
+                "政策中没有声明任何实体：实体声明在政策文件夹的其他文件里（如 entities.yaml），检查整个文件夹",
+                "the policy declares no entity: entities are declared in other files of the policy folder "
+                "(such as entities.yaml); check the whole folder")
             self.diags.append(error("E302", loc.span("entity") if r.entity else loc.key_span(), name=entity or "?",
-                                    suggestion=_guess(entity or "", self.sym.entities)))
+                                    suggestion=_guess(entity or "", self.sym.entities), hint=hint))
             return None
         typ = self.sym.rule_types[entity][name]
         sources = self.decls.citations(r.source, loc, "source")
@@ -80,6 +85,10 @@ class RuleChecker:
             self.want_type(crule, crule.expr, loc.span("expr"))
         else:
             crule.table = self.table(crule, r.table, loc.child("table"))
+        for key, code in (("reading", "I950"), ("gap", "I951")):
+            declared = getattr(r, key)
+            if declared is not None:
+                self.declared(code, name, "", declared, loc.child(key))
         for i, exc in enumerate(r.exceptions):
             cexc = self.exception(crule, exc)
             if cexc:
@@ -120,7 +129,9 @@ class RuleChecker:
         priority = table.priority
         if table.hit == "priority" and priority is None and crule.type.kind == "enum":
             priority = list(self.sym.enums[crule.type.name].values)  # declaration order
-        return CTable(table.hit, table.aggregate, priority, inputs, rows, loc.span())
+        if table.gap is not None:
+            self.decls.citations(table.gap.source, loc, "gap", "source")
+        return CTable(table.hit, table.aggregate, priority, inputs, rows, loc.span(), gap=table.gap)
 
     def table_input(self, crule, iname, spec, loc) -> CTableInput:
         raw = spec.expr if isinstance(spec, TableInputDef) else spec
@@ -201,10 +212,36 @@ class RuleChecker:
             return None
         if table.aggregate not in ("count", "list"):
             self.want_type(crule, then, loc.span("then"))
+        where = Bilingual(f" 第 {index + 1} 行" + (f"（{row['id']}）" if row.get("id") else ""),
+                          f" row {index + 1}" + (f" ({row['id']})" if row.get("id") else ""))
+        for key, code in (("reading", "I950"), ("gap", "I951")):
+            if key in row:
+                declared = self.reading(row[key], loc.child(key))
+                if declared is not None:
+                    self.declared(code, crule.name, where, declared, loc.child(key))
         reason = self.labels(row.get("reason"), loc.child("reason"))
         sources = self.decls.citations(row.get("source"), loc, "source")
         rid = row.get("id")
         return CRow(index + 1, str(rid) if rid is not None else None, tests, then, reason, sources, loc.span())
+
+    def reading(self, raw, loc) -> ReadingDef | None:
+        """A row's ``reading:``/``gap:`` (rows are free mappings, validated here)."""
+        try:
+            return ReadingDef.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            problem = schema_problem(err)
+            key = ".".join(str(p) for p in err["loc"] if isinstance(p, (str, int)) and p in ("reason", "source"))
+            self.diags.append(error("E103", loc.span(), detail=Bilingual(
+                f"应写成 {{reason: …, source: …}}：{key or '/'} {problem['zh']}",
+                f"write {{reason: …, source: …}}: {key or '/'} {problem['en']}")))
+            return None
+
+    def declared(self, code: str, name: str, where, declared: ReadingDef, loc) -> None:
+        """List a declared interpretation (info), its citations checked."""
+        self.decls.citations(declared.source, loc, "source")
+        reason = Bilingual(declared.text("zh"), declared.text("en"))
+        self.diags.append(error(code, loc.span(), name=name, where=where, reason=reason, source=declared.source))
 
     def labels(self, raw, loc) -> Labels | None:
         if raw is None:
@@ -214,8 +251,9 @@ class RuleChecker:
         try:
             return Labels.model_validate(raw)
         except ValidationError as exc:
+            problem = schema_problem(exc.errors()[0])
             self.diags.append(error("E103", loc.span(), detail=Bilingual(
-                f"reason 应为 {{zh: …, en: …}}：{exc.errors()[0]['msg']}", f"reason must be {{zh: …, en: …}}: {exc.errors()[0]['msg']}")))
+                f"reason 应为 {{zh: …, en: …}}：{problem['zh']}", f"reason must be {{zh: …, en: …}}: {problem['en']}")))
             return None
 
     def cell(self, crule, tinput: CTableInput, cell, loc, key):
@@ -224,6 +262,7 @@ class RuleChecker:
             return None
         itype = tinput.expr.type if tinput.expr is not None else ANY
         res = self.resolver(text, loc, (key,))
+        res.column = tinput.expr
         out = res.test(node, crule.entity, itype)
         self.params_used |= res.params_used
         self.rule_params |= res.params_used

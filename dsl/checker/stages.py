@@ -19,10 +19,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from ..errors import Diagnostic, error
+from ..errors import Bilingual, Diagnostic, error
+from ..parser import referenceable
 from ..types import Type
 from .checked import CheckedPolicy, CParam, CRule
 from .declarations import Declarations
+from .bounds import check_bounds
 from .graph import find_cycles
 from .resolve import Symbols
 from .rules import RuleChecker
@@ -49,6 +51,7 @@ class ViewState:
     reads: dict[str, tuple] = field(default_factory=dict)  # CheckRules: rule -> (names looked up, params used)
     quiet_rules: set[str] = field(default_factory=set)  # CheckRules, AnalyseTables: checked without a word
     taken: set[str] = field(default_factory=set)  # CheckRules: rules taken over from the base
+    erred: set[str] = field(default_factory=set)  # CheckRules, CheckBounds: rules with an error
     params_used: set[str] = field(default_factory=set)  # CheckRules
     has_cycle: bool = False  # FindCycles
     checked: CheckedPolicy | None = None  # BuildPolicy
@@ -84,12 +87,21 @@ def check_declarations(state: ViewState) -> None:
 def check_parameters(state: ViewState) -> None:
     """Each parameter's type, dated values and citations."""
     for name, p in state.view.parameters.items():
+        if not referenceable(name) and (state.variant is None or p.origin == state.variant):
+            state.diags.append(error("E110", p.loc.key_span(), kind=Bilingual("参数", "parameter"), name=name))
         taken = state.base.parameter(name, p) if state.base else None
         if taken is not None:
             state.params[name] = taken
             continue
         before = len(state.diags)
         state.params[name] = state.decls.parameter(name, p, p.origin)
+        for key, code in (("reading", "I950"), ("gap", "I951")):
+            declared = getattr(p, key)
+            if declared is not None:
+                loc = p.loc.child(key)
+                state.decls.citations(declared.source, loc, "source")
+                state.diags.append(error(code, loc.span(), name=name, where="", source=declared.source,
+                                         reason=Bilingual(declared.text("zh"), declared.text("en"))))
         if len(state.diags) == before:
             state.quiet_params.add(name)
 
@@ -99,6 +111,8 @@ def declare_rule_types(state: ViewState) -> None:
     decls = state.decls
     rule_types: dict[str, dict[str, Type]] = {e: {} for e in decls.entities}
     for name, r in state.view.rules.items():
+        if not referenceable(name):
+            state.diags.append(error("E110", r.loc.key_span(), kind=Bilingual("规则", "rule"), name=name))
         if r.entity not in rule_types:
             continue  # CheckRules reports the unknown entity
         ent = decls.entities[r.entity]
@@ -130,7 +144,21 @@ def check_rules(state: ViewState) -> None:
         state.reads[name] = (checker.rule_names | {name}, checker.rule_params)
         if len(state.diags) == before:
             state.quiet_rules.add(name)
+        elif any(d.severity == "error" for d in state.diags[before:]):
+            state.erred.add(name)
     state.params_used = checker.params_used
+
+
+def check_rule_bounds(state: ViewState) -> None:
+    """Arithmetic that declared ranges show can go beyond the number bounds (E703), and
+    ``round`` places outside 0–20 (E208)."""
+    fields = {e: ent.fields for e, ent in state.decls.entities.items()}
+    for name, crule in state.rules.items():
+        before = len(state.diags)
+        check_bounds(crule, fields, state.params, state.diags)
+        if len(state.diags) != before:
+            state.quiet_rules.discard(name)
+            state.erred.add(name)
 
 
 def find_rule_cycles(state: ViewState) -> None:
@@ -144,8 +172,8 @@ def analyse_tables(state: ViewState) -> None:
     decls = state.decls
     fields = {e: ent.fields for e, ent in decls.entities.items()}
     for name, crule in state.rules.items():
-        if name in state.taken:
-            continue
+        if name in state.taken or name in state.erred:
+            continue  # a rule with an error: its table is not what the author meant yet
         before = len(state.diags)
         analyse_table(crule, crule.table, decls.enums, fields, state.params, state.diags)
         if len(state.diags) != before:
@@ -174,6 +202,7 @@ STAGES: list[Stage] = [
     Stage("CheckParameters", "check_stage_parameters", check_parameters),
     Stage("DeclareRuleTypes", "check_stage_rule_types", declare_rule_types),
     Stage("CheckRules", "check_stage_rules", check_rules),
+    Stage("CheckBounds", "check_stage_bounds", check_rule_bounds),
     Stage("FindCycles", "check_stage_cycles", find_rule_cycles),
     Stage("AnalyseTables", "check_stage_tables", analyse_tables),
     Stage("BuildPolicy", "check_stage_build", build_policy),

@@ -6,12 +6,14 @@ each remembering which variant supplied it (``origin``) and where (``loc``).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
 
 from pydantic import ValidationError
 
 from ..errors import Bilingual, error
 from ..model import ParameterDef, RuleDef
+from ..slips import schema_problem
 
 
 def chain(src, name: str, diags: list) -> list:
@@ -102,10 +104,45 @@ def _rule(base, override, rloc, diags):
     return merged
 
 
+REPLACE_KEY = "replace_values"
+
+
 def _merge(base, override, model, loc, diags):
     data = base.model_dump(exclude_none=True)
+    override = dict(override)
+    replace = override.pop(REPLACE_KEY, False)
+    if replace not in (True, False):
+        diags.append(error("E103", loc.key_span(REPLACE_KEY), detail=Bilingual(
+            f"`{REPLACE_KEY}` 应为 true 或 false", f"`{REPLACE_KEY}` should be true or false")))
+        replace = False
+    if "values" in override and isinstance(override["values"], dict) and not replace:
+        override["values"] = merge_timeline(data.get("values") or {}, override["values"])
     data.update(override)
     return _validate(model, data, loc, diags)
+
+
+def merge_timeline(base: dict, variant: dict) -> dict:
+    """A variant's dated values over the base's: from the variant's first date on, the
+    variant's values hold; the base's values dated before it stay, so a date before
+    the variant still has the base's value. (``replace_values: true`` in the variant
+    drops the base's values instead.) Dates that are not ``YYYY-MM-DD`` are kept for
+    the parameter check to report."""
+    dates = sorted(_day(k) for k in variant if _day(k) is not None)
+    if not dates:
+        return dict(variant)
+    first = dates[0]
+    earlier = {k: v for k, v in base.items() if _day(k) is not None and _day(k) < first}
+    return {**earlier, **variant}
+
+
+def _day(key):
+    if isinstance(key, dt.date):
+        return key.isoformat()
+    text = str(key)
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
 
 
 def _validate(model, data, loc, diags):
@@ -113,9 +150,25 @@ def _validate(model, data, loc, diags):
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        diags.append(error("E103", loc.key_span(), detail=Bilingual(f"`{where}`：{first['msg']}", f"`{where}`: {first['msg']}")))
+        where = ".".join(str(p) for p in _in_data(data, first["loc"])) or "/"
+        problem = schema_problem(first)
+        diags.append(error("E103", loc.key_span(), detail=Bilingual(f"`{where}`：{problem['zh']}", f"`{where}`: {problem['en']}")))
         return None
+
+
+def _in_data(data, path) -> tuple:
+    """pydantic's error path without the names it adds for union members (see
+    loader._data_path); a missing key keeps its name."""
+    out, current = [], data
+    for part in path:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        elif part != path[-1]:
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def _missing(diags, loc, zh, en, name, choices) -> None:

@@ -13,10 +13,11 @@ COLUMNS = ("level", "group", "output", "measure", "before", "after", "difference
 
 WORDS = {
     "zh": {"title": "比较 {a} → {b}：{n} {rows}，{changed} {rows}有变化", "changed": "{n} {rows}变化",
-           "total": "合计 {a} → {b} 元（{d}）", "because": "规则中的变化", "groups": "按 {level}：变化最多的 {n} 组（共 {all} 组）", "mean": "平均 {a} → {b}",
+           "total": "合计 {a} → {b} 元（{d}）", "decided": "（仅计已定的 {a} → {b} {rows}，其余未知）", "because": "规则中的变化", "groups": "按 {level}：变化最多的 {n} 组（共 {all} 组）", "mean": "平均 {a} → {b}",
            "group": "{key}：{changed}/{rows} {unit}变化", "nothing": "没有输出变化", "rows": "行"},
     "en": {"title": "Comparing {a} → {b}: {n} {rows}, {changed} changed", "changed": "{n} {rows} changed",
-           "total": "total {a} → {b} yuan ({d})", "mean": "mean {a} → {b}", "because": "what moved in the rules", "groups":
+           "total": "total {a} → {b} yuan ({d})", "decided": " (over the {a} → {b} {rows} decided; the rest unknown)",
+           "mean": "mean {a} → {b}", "because": "what moved in the rules", "groups":
                "by {level}: the {n} groups with the most changes (of {all})", "group": "{key}: {changed}/{rows} {unit} changed",
            "nothing": "no output changed", "rows": "rows"},
 }
@@ -62,8 +63,10 @@ def output_lines(name: str, fig: DiffFigures, job, lang: str, unit: str) -> list
     if moves:
         head += "; " + ", ".join(moves)
     if name in fig.money:
-        before, _, after, _ = fig.money[name]
+        before, nb, after, na = fig.money[name]
         head += "; " + w["total"].format(a=yuan(before), b=yuan(after), d=_signed(after - before))
+        if nb != na:  # a total over fewer decided rows is no saving: say so
+            head += w["decided"].format(a=nb, b=na, rows=unit)
     if name in fig.sums:
         before, nb, after, na = fig.sums[name]
         kind = rule.type.kind
