@@ -464,3 +464,33 @@ def test_a_declared_bound_stands_for_the_values_within(tmp_path):
     result = policy.evaluate({"id": "R", "status": "exited", "risk_event": False}, only=["many_rooms", "some_rooms"])
     assert result.values["many_rooms"] is True and "many_rooms" not in result.unknown
     assert result.unknown["some_rooms"] == ["rooms"] and result.possible["some_rooms"] == [False, True]
+
+
+def test_blank_enum_parameter_beside_enum_literals_settles_in_both(tmp_path):
+    """A blank enum parameter in one branch and enum literals in the other: settling by
+    cases gives the parameter each value; the columnar path once kept those values as
+    text and failed to decode them (ValueError out of a batch)."""
+    import shutil
+
+    dest = tmp_path / "p"
+    shutil.copytree(Path(__file__).resolve().parent / "fixtures" / "mini", dest,
+                    ignore=shutil.ignore_patterns("tests", "variants"))
+    with open(dest / "declarations.yaml", "a", encoding="utf-8") as f:
+        f.write('  payer:\n    type: tier\n    labels: {zh: 付款方, en: payer}\n    source: "001:78"\n'
+                '    values: {2016-01-01: {gap: 空白, source: "001:78"}}\n')
+    with open(dest / "rules.yaml", "a", encoding="utf-8") as f:
+        f.write('  nested_income:\n    type: tier\n    source: "001:78"\n'
+                '    expr: 如果 risk_event 则 payer 否则 (如果 income_per_capita <= 5000元 则 red 否则 green)\n')
+    policy = load_policy(dest)
+    rows = [{"id": "a", "status": "exited", "risk_event": True},
+            {"id": "b", "status": "exited", "risk_event": False},
+            {"id": "c", "status": "poor", "risk_event": False, "income_per_capita": 100}]
+    program, checker = policy.program(), policy.facts_checker()
+    typed = [checker.validate(r, "household")[0] for r in rows]
+    col = ColumnarProgram(program).evaluate(from_records(program.checked, "household", typed), ON,
+                                            ["nested_income"], exact=True)
+    for i, row in enumerate(rows):
+        ev = policy.evaluate(row, only=["nested_income"], on=ON)
+        assert col.decode("nested_income")[i] == ev.values["nested_income"]
+        assert col.possible.get("nested_income", {}).get(i) == ev.possible.get("nested_income")
+    assert col.possible["nested_income"][1] == ["red", "green"]

@@ -391,6 +391,11 @@ def _output(v: V, kind: str, enum: tuple, n: int):
         data = np.array([Decimal(x) for x in data.tolist()] or [], dtype=object)
     elif want == "int" and v.rep == "obj":
         data = np.array([int(x) if x is not None else 0 for x in column(v.data, n).tolist()], dtype=np.int64)
+    elif want == "enum" and v.rep == "obj":
+        # enum values as objects (a blank enum parameter given a value while settling by
+        # cases, beside enum literals in another branch): as the enum's codes
+        data = empty_array(kind, n)
+        data[:] = [enum.index(x) if x in enum else 0 for x in column(v.data, n).tolist()]
     else:
         data = column(v.data, n)
     if data.dtype != object and data.ndim == 1 and not data.flags.writeable:
