@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from fupin.cli.main import main
 
+from conftest import as_installed
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
@@ -34,7 +36,7 @@ def test_the_readme_demo_is_what_the_command_prints_in_one_screen(cli):
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
     assert len(lines) <= 30  # a screenful
-    head = shown.split("    …")[0].rstrip("\n").splitlines()
+    head = as_installed(shown.split("    …")[0]).rstrip("\n").splitlines()
     assert lines[:len(head)] == head
     assert any("因为" in line for line in head) and any("假如" in line for line in head)
     assert "HH10" in lines[1]
