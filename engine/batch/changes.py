@@ -13,12 +13,12 @@ are the rule graph (``CRule.deps``) and the parameters its typed expressions rea
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
-from ...dsl.typed import T, TParam, TRule
+from ...dsl.typed import TParam, walk
+from ..core.exact import cone
 from ..core.values import plain
 
 
@@ -108,7 +108,7 @@ def causes(a: Setting, b: Setting, outputs) -> dict:
     rules = _moved_rules(a, b)
     out = {}
     for name in outputs:
-        rules_used, params_used = _closure(a.checked, name) | _closure(b.checked, name), set()
+        rules_used, params_used = cone(a.checked, name) | cone(b.checked, name), set()
         for side in (a.checked, b.checked):
             params_used |= {p for r in rules_used if r in side.rules for p in _params_of(side.rules[r])}
         out[name] = [params[p] for p in sorted(params_used) if p in params] + \
@@ -175,39 +175,5 @@ def _text(node) -> str:
     return node.text if node is not None else ""
 
 
-def _closure(checked, name: str) -> set:
-    """The rule and every rule it depends on, directly or not."""
-    seen, todo = set(), [name]
-    while todo:
-        rule = todo.pop()
-        if rule in seen or rule not in checked.rules:
-            continue
-        seen.add(rule)
-        todo.extend(checked.rules[rule].deps)
-        todo.extend(_rules_of(checked.rules[rule]))
-    return seen
-
-
 def _params_of(rule) -> set:
-    return {n.name for n in _walk(rule.roots()) if isinstance(n, TParam)}
-
-
-def _rules_of(rule) -> set:
-    return {n.name for n in _walk(rule.roots()) if isinstance(n, TRule)}
-
-
-def _walk(roots):
-    """Every typed node under ``roots``."""
-    todo = [r for r in roots if r is not None]
-    while todo:
-        node = todo.pop()
-        yield node
-        for f in dataclasses.fields(node):
-            value = getattr(node, f.name)
-            if isinstance(value, T):
-                todo.append(value)
-            elif isinstance(value, (list, tuple)):
-                todo.extend(v for v in value if isinstance(v, T))
-                todo.extend(x for v in value if isinstance(v, tuple) for x in v if isinstance(x, T))
-            elif isinstance(value, dict):
-                todo.extend(v for v in value.values() if isinstance(v, T))
+    return {n.name for root in rule.roots() if root is not None for n in walk(root) if isinstance(n, TParam)}

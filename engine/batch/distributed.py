@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from ...dsl.errors import FupinError
 from .outputs import QUARANTINE_COLUMNS
-from .pipeline import Job, Report, Stopped, finish_run, open_writers, stop_reason
+from .pipeline import Job, Report, Stopped, conclude, finish_run, open_writers, stop_reason
 from .readers import DEFAULT_CHUNK, parquet_chunks, table_chunk
 from .source import bad_argument
 from .summary import Summary
@@ -247,13 +247,7 @@ def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress
         if cluster is not None:
             cluster.close()
         finish_run(report, done, writer, quarantined)
-    report.warnings = job.validator.warnings()
-    report.seconds = time.perf_counter() - started
-    if report.stopped is not None:
-        raise Stopped(report)
-    if job.want_summary and report.summary is None:
-        report.summary = Summary(job.entity)
-    return report
+    return conclude(report, job, started)
 
 
 def _tasks(spec, source, columns) -> list:

@@ -235,6 +235,12 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom) -> Report:
     finally:
         _close(behind)
         finish_run(report, done, writer, quarantined)
+    return conclude(report, job, started)
+
+
+def conclude(report: Report, job, started: float) -> Report:
+    """A run's last step, local or on Dask: warnings, wall time, and :class:`Stopped` if
+    it stopped early; an empty summary where one was asked for and no row gave one."""
     report.warnings = job.validator.warnings()
     report.seconds = time.perf_counter() - started
     if report.stopped is not None:
