@@ -8,6 +8,7 @@
     fupin test PATH [--min-coverage N]
     fupin compile POLICY --emit-python [--on DATE] [--variant V]
     fupin schema rules|facts [POLICY] [--entity E] [-o FILE]
+    fupin serve POLICY [--host H] [--port P] [--token-file F] [--reload] [--allow-edit]
 """
 from __future__ import annotations
 
@@ -315,6 +316,8 @@ from .diff import diff  # noqa: E402  (fupin diff: engine/batch/compare.py)
 main.add_command(diff)
 from .compile import compile_cmd  # noqa: E402  (fupin compile --emit-python: engine/scalar/codegen.py)
 main.add_command(compile_cmd)
+from .serve import serve  # noqa: E402  (fupin serve: web/)
+main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

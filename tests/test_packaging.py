@@ -24,7 +24,7 @@ def test_wheel_file_list(tmp_path):
     assert tops == {"fupin", next(t for t in tops if t.endswith(".dist-info"))}
     # Every module of the stage folders ships (a package missing from pyproject.toml's
     # list would leave its folder out of the wheel while an editable install still works).
-    sources = [p.relative_to(ROOT).as_posix() for folder in ("dsl", "engine", "cli") for p in (ROOT / folder).rglob("*.py")]
+    sources = [p.relative_to(ROOT).as_posix() for folder in ("dsl", "engine", "cli", "web") for p in (ROOT / folder).rglob("*.py")]
     missing = sorted(f for f in ["__init__.py", "dsl/grammar.lark", *sources] if f"fupin/{f}" not in names)
     assert not missing
     assert not any(n.startswith(("engine/", "dsl/", "cli/", "tests/", "policy/")) for n in names)
