@@ -274,3 +274,17 @@ def test_upload_names_never_come_from_the_client(name, ok):
     else:
         with pytest.raises(Problem):
             runs.upload_name(name)
+
+
+def test_another_worker_answers_for_a_job_from_the_shared_folder(tmp_path, dataset):
+    policy = load_policy(ROOT / "policy")
+    mine, other = JobStore(Limits(), str(tmp_path)), JobStore(Limits(), str(tmp_path))
+    job = mine.create("batch")
+    shutil.copy(dataset, job.folder / "input.parquet")
+    runs.start_batch(mine, job, policy, job.folder / "input.parquet", lang="en")
+    _wait(job)
+    seen = other.get(job.id)
+    assert (seen.status, seen.rows, sorted(seen.files), seen.result) == (job.status, job.rows, sorted(job.files), job.result)
+    assert seen.files["results"].is_file()
+    with pytest.raises(Problem):
+        other.get("../" + job.id)
