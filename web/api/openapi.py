@@ -26,7 +26,7 @@ ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css
 PROBLEM = {"application/problem+json": {"schema": {"$ref": REF + "Problem"}}}
 # the problem answers any route may give (the guard's 401 and 413, the bounds' 503 …)
 ERRORS = {"400": "请求体不是可用的 JSON / not usable JSON (E871)", "401": "缺少令牌 / no token (E864)",
-          "404": "不存在 / not found (E867)", "405": "方法不对 / wrong method (E868)",
+          "404": "不存在 / not found (E867)", "409": "任务未完成 / job not finished (E874)", "405": "方法不对 / wrong method (E868)",
           "413": "请求体太大 / body too large (E862)", "415": "内容类型不对 / wrong content type (E870)",
           "422": "请求或事实无效 / invalid request or facts", "503": "超时或繁忙 / timed out or busy (E865, E866)"}
 
