@@ -78,11 +78,11 @@ def static_components(checked) -> dict:
                   "properties": {"code": {"type": "string"}, "severity": {"type": "string"},
                                  "file": {"type": "string"}, "line": {"type": "integer"}, "col": {"type": "integer"},
                                  "message": {"type": "string"}, "hint": {"type": ["string", "null"]}}}
-    problem = {"type": "object", "required": ["type", "title", "status", "detail", "code", "diagnostics"],
-               "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                              "detail": {"type": "string"}, "instance": {"type": "string"},
-                              "code": {"type": "string"}, "lang": {"type": "string", "enum": ["zh", "en"]},
-                              "diagnostics": {"type": "array", "items": {"$ref": REF + "Diagnostic"}}}}
+    members = {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+               "detail": {"type": "string"}, "code": {"type": "string"},
+               "diagnostics": {"type": "array", "items": {"$ref": REF + "Diagnostic"}}}
+    problem = {"type": "object", "required": list(members),  # RFC 9457's members, and fupin's
+               "properties": {**members, "instance": {"type": "string"}, "lang": {"type": "string", "enum": ["zh", "en"]}}}
     output_error = {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                                      "location": {"type": "string"}}}
     decision = {"type": "object", "required": ["id", "on", "results", "unknown"], "properties": {
