@@ -22,6 +22,14 @@ from ..problems import Problem, at
 JSON_TYPES = ("application/json", "application/problem+json")
 
 
+def token(key) -> str:
+    """One step of a body path, escaped as a JSON Pointer step (RFC 6901: ``~`` → ``~0``,
+    ``/`` → ``~1``) and with control characters written out: a key from the request can
+    neither add steps nor carry a NUL into a file name."""
+    text = str(key).replace("~", "~0").replace("/", "~1")
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)[:200]
+
+
 class Locator:
     """``where`` for the facts checker: a key path in the facts → a span naming its place
     in the body (``body/facts/0/members/1/age``); line and column 0 (JSON has none to give)."""
@@ -30,7 +38,7 @@ class Locator:
         self.prefix = prefix
 
     def __call__(self, path: tuple) -> Span:
-        return Span("/".join((self.prefix, *map(str, path))), 0, 0)
+        return Span("/".join((self.prefix, *map(token, path))), 0, 0)
 
 
 def _constant(name: str):
@@ -69,7 +77,7 @@ def options(model: type[BaseModel], data) -> BaseModel:
     except ValidationError as exc:
         diags = []
         for err in exc.errors()[:50]:
-            where = "/".join(["body", *map(str, err.get("loc", ()))])
+            where = "/".join(["body", *map(token, err.get("loc", ()))])
             msg = str(err.get("msg", "invalid"))
             diags.append(at(where, "E863", detail=Bilingual(f"请求不符合接口定义：{msg}",
                                                             f"the request does not match the API: {msg}")))
@@ -95,7 +103,7 @@ def _lists(value, where: str, limit: int) -> None:
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):
-            stack.extend((v, f"{path}/{k}") for k, v in node.items() if isinstance(v, (dict, list)))
+            stack.extend((v, f"{path}/{token(k)}") for k, v in node.items() if isinstance(v, (dict, list)))
         elif isinstance(node, list):
             if len(node) > limit:
                 raise Problem(at(path, "E873", path=path.removeprefix("body/"), limit=limit, count=len(node)), 422)
