@@ -16,6 +16,7 @@ spirit of OPA's decision logs; a masked log line is for audit, not for re-explai
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from decimal import Decimal
@@ -42,6 +43,7 @@ class Record(BaseModel):
     input_hash: str
 
 
+@functools.lru_cache(maxsize=1)  # read once: importlib.metadata took ~3 ms of every decision
 def fupin_version() -> str:
     """The installed fupin's version."""
     from importlib.metadata import PackageNotFoundError, version
