@@ -228,6 +228,7 @@ def test_the_decision_log_masks_personal_fields_and_the_access_log_holds_no_fact
     assert len(lines) == 2  # one per decision; an invalid entity has none
     assert {line["id"] for line in lines} == {"***"} and lines[0]["facts"]["id"] == "***"
     assert lines[0]["record"]["decision_id"] == r.json()["decisions"][0]["record"]["decision_id"]
+    assert log.stat().st_mode & 0o077 == 0  # readable by the service's user only
     text = log.read_text(encoding="utf-8")
     assert "ID-3301-SECRET-77" not in text and "HH02" not in text
     access = [rec.getMessage() for rec in caplog.records if rec.name == "fupin.access"]
