@@ -213,6 +213,23 @@ def test_a_reload_with_errors_keeps_the_old_pack_and_reports_them(tmp_path):
     assert call(app, "GET", "/openapi.json").status_code == 200
 
 
+def test_a_clean_reload_serves_the_new_declarations_in_the_openapi(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "mini", pack)
+    served = Served(pack)
+    app = create_app(ServeConfig(policy=str(pack)), served)
+    before = call(app, "GET", "/openapi.json").json()["components"]["schemas"]["Facts_member"]["properties"]
+    decl = pack / "declarations.yaml"
+    text = decl.read_text(encoding="utf-8")
+    decl.write_text(text.replace("      enrolled: {type: bool}\n", "      enrolled: {type: bool}\n      orphan: {type: bool}\n"),
+                    encoding="utf-8")
+    assert served.reload(force=True) is True
+    after = call(app, "GET", "/openapi.json").json()["components"]["schemas"]["Facts_member"]["properties"]
+    assert "orphan" not in before and "orphan" in after
+    got = post(app, "/v1/evaluate", {"facts": {"id": "H1", "members": [{"age": 9, "orphan": True}]}})
+    assert got.status_code == 200, got.text
+
+
 # --- logs
 
 
