@@ -3,6 +3,7 @@ and the interactive docs.
 
     bodies.py     reading a JSON body: exact decimals, no NaN, typed options, bounds
     running.py    evaluation off the event loop, bounded in time (E865) and number (E866)
+    context.py    the dependencies (web/deps.py) as coroutines: no thread hop per request
     evaluate.py   POST /v1/evaluate, /v1/explain, /v1/whatif
     policy.py     GET /v1/policy, /v1/policy/rules/{name}, /v1/policy/parameters/{name}
     files.py      POST /v1/check, /v1/batch, /v1/diff; GET /v1/jobs/{id}[/files/{name}]

@@ -19,17 +19,17 @@ import threading
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ...dsl.errors import Diagnostic, FupinError, Span
+from ...dsl.errors import Bilingual, Diagnostic, FupinError, Span
 from ...engine.api import Evaluated, Policy, is_argument_error
 from ...engine.reports import explain as explaining
 from ...engine.reports.jsonout import dumps, plain_json
 from ...engine.reports.record import log_line
 from .. import deps
 from ..config import ServeConfig
-from ..problems import Problem, respond
+from ..problems import Problem, at, respond
 from ..schemas import EvaluateRequest, ExplainRequest, WhatIfRequest
 from ..state import Loaded
-from . import metrics
+from . import context, metrics
 from .bodies import Locator, bounded, options, read_json
 from .openapi import body_of, answers
 
@@ -39,10 +39,6 @@ LOG_LOCK = threading.Lock()  # one request's decision-log lines at a time from t
 # where an error in the call itself points in the body (they come located at <arguments>)
 ARGUMENT_AT = {"E811": "only", "E812": "variant", "E302": "entity", "E814": "entity", "E804": "on",
                "E819": "on", "E840": "value"}
-
-
-def runner(request: Request):
-    return request.app.state.runner
 
 
 def body_lang(data, request: Request) -> str:
@@ -133,8 +129,8 @@ def _json(data: dict) -> Response:
 
 @router.post("/evaluate", summary="评估一个或多个实体 / Evaluate one entity or a list",
              openapi_extra=body_of("EvaluateRequest"), responses=answers("EvaluateResponse"))
-async def evaluate(request: Request, loaded: Loaded = Depends(deps.snapshot),
-                   config: ServeConfig = Depends(deps.config), run=Depends(runner)):
+async def evaluate(request: Request, loaded: Loaded = Depends(context.snapshot),
+                   config: ServeConfig = Depends(context.config), run=Depends(context.runner)):
     """The decisions on ``facts`` (an object or a list): results, unknowns, the decision
     record of each, the trace with ``trace: true``. An invalid entity of a list is answered
     with ``invalid`` in its place; a single invalid entity is a 422 problem."""
@@ -175,8 +171,8 @@ def _one(opts, only, trace) -> EvaluateRequest:
 
 @router.post("/explain", summary="解释一个输出 / Explain one output",
              openapi_extra=body_of("ExplainRequest"), responses=answers("ExplainResponse"))
-async def explain(request: Request, loaded: Loaded = Depends(deps.snapshot),
-                  config: ServeConfig = Depends(deps.config), run=Depends(runner)):
+async def explain(request: Request, loaded: Loaded = Depends(context.snapshot),
+                  config: ServeConfig = Depends(context.config), run=Depends(context.runner)):
     """Why ``output`` has its value for these facts: the deciding facts, the rule and its
     cited lines (``text`` as ``fupin explain`` prints it, ``parts`` for other renderers),
     and the traced decision."""
@@ -195,9 +191,6 @@ async def explain(request: Request, loaded: Loaded = Depends(deps.snapshot),
 
 
 def _one_entity() -> Diagnostic:
-    from ...dsl.errors import Bilingual
-    from ..problems import at
-
     return at("body/facts", "E863", detail=Bilingual("这里只接受一个实体的事实（对象）", "one entity's facts (an object) only, here"))
 
 
@@ -215,8 +208,8 @@ def _what_if(policy: Policy, opts: WhatIfRequest, lang: str) -> dict:
 
 @router.post("/whatif", summary="改变哪些事实会得到其他结论 / What if: the smallest fact changes",
              openapi_extra=body_of("WhatIfRequest"), responses=answers("WhatIfResponse"))
-async def what_if(request: Request, loaded: Loaded = Depends(deps.snapshot),
-                  config: ServeConfig = Depends(deps.config), run=Depends(runner)):
+async def what_if(request: Request, loaded: Loaded = Depends(context.snapshot),
+                  config: ServeConfig = Depends(context.config), run=Depends(context.runner)):
     """The smallest sets of fact changes (at most ``max_changes``) that give ``output``
     ``value`` (or each other value), each verified by evaluating again."""
     data = await read_json(request)

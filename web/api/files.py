@@ -11,19 +11,21 @@ the names the job lists (``results``, ``quarantine``, ``summary.json`` …), nev
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from ...dsl.errors import Bilingual, FupinError
-from .. import deps, runs
+from .. import runs
 from ..checking import check_file
 from ..config import ServeConfig
 from ..jobs import Job, JobStore
 from ..problems import Problem, at
 from ..state import Loaded
-from .evaluate import problem, runner
+from . import context
+from .evaluate import problem
 
 router = APIRouter(prefix="/v1", tags=["files"])
 MEDIA = {".parquet": "application/vnd.apache.parquet", ".csv": "text/csv; charset=utf-8",
@@ -43,8 +45,8 @@ def _text(raw: bytes) -> str:
 async def check(request: Request, file: UploadFile = File(..., description="规则文件（YAML）/ the rule file"),
                 path: str | None = Form(None, description="它在包中的路径（默认：文件名）/ its path in the pack (default: its name)",
                                         max_length=1000),
-                loaded: Loaded = Depends(deps.snapshot), served=Depends(deps.served),
-                lang: str = Depends(deps.lang), run=Depends(runner)):
+                loaded: Loaded = Depends(context.snapshot), served=Depends(context.served),
+                lang: str = Depends(context.lang), run=Depends(context.runner)):
     """The checker's diagnostics on the served pack with this file in place of the one at
     ``path`` (or added there): every error the edit causes, in this file or elsewhere."""
     try:
@@ -98,8 +100,8 @@ async def batch(request: Request, file: UploadFile = File(..., description="数�
                 joins: list[UploadFile] = JOINS, on: str | None = ON, variant: str | None = VARIANT,
                 entity: str | None = ENTITY, only: str | None = ONLY, encoding: str | None = ENCODING,
                 format: str = Form("parquet", description="结果格式 / results format: parquet, csv, xlsx", max_length=20),
-                loaded: Loaded = Depends(deps.snapshot), config: ServeConfig = Depends(deps.config),
-                store: JobStore = Depends(deps.jobs), lang: str = Depends(deps.lang)):
+                loaded: Loaded = Depends(context.snapshot), config: ServeConfig = Depends(context.config),
+                store: JobStore = Depends(context.jobs), lang: str = Depends(context.lang)):
     """Starts ``fupin batch`` on the upload: 202 with the job; poll ``GET /v1/jobs/{id}``,
     then download ``results``, ``quarantine``, ``summary.json``, ``summary.html``, ``record``."""
     job = None
@@ -123,8 +125,8 @@ async def diff(request: Request, file: UploadFile = File(..., description="数�
                entity: str | None = ENTITY, only: str | None = ONLY, encoding: str | None = ENCODING,
                format: str = Form("csv", description="结果格式 / format of the changed rows: parquet, csv, xlsx",
                                   max_length=20),
-               loaded: Loaded = Depends(deps.snapshot), config: ServeConfig = Depends(deps.config),
-               store: JobStore = Depends(deps.jobs), lang: str = Depends(deps.lang)):
+               loaded: Loaded = Depends(context.snapshot), config: ServeConfig = Depends(context.config),
+               store: JobStore = Depends(context.jobs), lang: str = Depends(context.lang)):
     """Starts ``fupin diff`` on the upload (two dates, or two variants): 202 with the job;
     then download ``changed``, ``quarantine``, ``report.json``, ``report.html``."""
     job = None
@@ -144,20 +146,18 @@ def _forget(store: JobStore, job: Job | None) -> None:
     """A job refused before it was started ends failed at once (its files are removed by
     the store's expiry like any finished job's)."""
     if job is not None and job.status == "queued":
-        import time
-
         job.status, job.finished = "failed", time.time()
         job.save()
 
 
 @router.get("/jobs", summary="任务列表 / Jobs")
-def jobs(store: JobStore = Depends(deps.jobs), lang: str = Depends(deps.lang)):
+def jobs(store: JobStore = Depends(context.jobs), lang: str = Depends(context.lang)):
     """The jobs this process knows, newest first."""
     return JSONResponse([j.to_json(lang) for j in store.all()])
 
 
 @router.get("/jobs/{ident}", summary="任务状态与进度 / A job's status and progress")
-def job(request: Request, ident: str, store: JobStore = Depends(deps.jobs), lang: str = Depends(deps.lang)):
+def job(request: Request, ident: str, store: JobStore = Depends(context.jobs), lang: str = Depends(context.lang)):
     """Status (queued, running, succeeded, failed), rows done of the total, the result's
     counts and summary, the files to download, and the diagnostics of a failed job."""
     try:
@@ -168,8 +168,8 @@ def job(request: Request, ident: str, store: JobStore = Depends(deps.jobs), lang
 
 @router.get("/jobs/{ident}/files/{name}", summary="下载任务文件 / Download a job's file",
             responses={200: {"description": "the file", "content": {"application/octet-stream": {}}}})
-def job_file(request: Request, ident: str, name: str, store: JobStore = Depends(deps.jobs),
-             lang: str = Depends(deps.lang)) -> Response:
+def job_file(request: Request, ident: str, name: str, store: JobStore = Depends(context.jobs),
+             lang: str = Depends(context.lang)) -> Response:
     """One of the files the job lists (``results``, ``quarantine``, …); 409 (E874) before
     the job has succeeded, 404 for a name it does not list."""
     try:

@@ -19,6 +19,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse
 
+from ...dsl.errors import Bilingual
+from ..problems import Problem, at
 from ..schemas import REF, component_name, components
 
 STATIC = Path(__file__).parent / "static"
@@ -136,8 +138,5 @@ def mount_docs(app: FastAPI) -> None:
     @app.get("/static/docs/{name}", include_in_schema=False)
     def asset(name: str):
         if name not in ASSETS:  # a fixed list: no path from the request reaches the disk
-            from ...dsl.errors import Bilingual
-            from ..problems import Problem, at
-
             raise Problem(at("<request>", "E867", kind=Bilingual("文件", "file"), name=name[:80]), 404)
         return FileResponse(STATIC / name, media_type=ASSETS[name], headers={"Cache-Control": "max-age=86400"})

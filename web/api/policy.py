@@ -14,9 +14,9 @@ from fastapi.responses import Response
 
 from ...dsl.errors import Bilingual, FupinError
 from ...engine.reports.jsonout import dumps
-from .. import deps
 from ..problems import Problem, at
 from ..state import Loaded, Served
+from . import context
 from .evaluate import problem
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
@@ -91,8 +91,8 @@ def _missing(kind: Bilingual, name: str) -> Problem:
 
 
 @router.get("", summary="政策包：变体、实体、规则、参数 / The pack: variants, entities, rules, parameters")
-def policy(request: Request, variant: str | None = VARIANT, loaded: Loaded = Depends(deps.snapshot),
-           served: Served = Depends(deps.served), lang: str = Depends(deps.lang)):
+def policy(request: Request, variant: str | None = VARIANT, loaded: Loaded = Depends(context.snapshot),
+           served: Served = Depends(context.served), lang: str = Depends(context.lang)):
     """Everything the served pack declares, its revision, and the errors of a failed reload."""
     try:
         return _json(describe(loaded, served, variant, lang))
@@ -101,8 +101,8 @@ def policy(request: Request, variant: str | None = VARIANT, loaded: Loaded = Dep
 
 
 @router.get("/rules/{name}", summary="一条规则 / One rule")
-def rule(request: Request, name: str, variant: str | None = VARIANT, loaded: Loaded = Depends(deps.snapshot),
-         lang: str = Depends(deps.lang)):
+def rule(request: Request, name: str, variant: str | None = VARIANT, loaded: Loaded = Depends(context.snapshot),
+         lang: str = Depends(context.lang)):
     """A rule's declaration: entity, type, labels, unit, note, cited sources, what it
     depends on, where it is written, and whether a table, an expression or exceptions decide it."""
     try:
@@ -118,8 +118,8 @@ def rule(request: Request, name: str, variant: str | None = VARIANT, loaded: Loa
 
 
 @router.get("/parameters/{name}", summary="一个参数及其分期取值 / One parameter and its dated values")
-def parameter(request: Request, name: str, variant: str | None = VARIANT, loaded: Loaded = Depends(deps.snapshot),
-              lang: str = Depends(deps.lang)):
+def parameter(request: Request, name: str, variant: str | None = VARIANT, loaded: Loaded = Depends(context.snapshot),
+              lang: str = Depends(context.lang)):
     """A parameter: type, labels, unit, note, cited sources, and each value with the date it holds from."""
     try:
         p = loaded.policy.program(variant).checked.params.get(name)
