@@ -448,3 +448,12 @@ def test_job_refusals(served, tmp_path):
     started.wait(2)
     problem(call(app, "GET", f"/v1/jobs/{job.id}/files/results"), 409, "E874")
     problem(call(app, "POST", "/v1/batch", files={"file": ("h.csv", b"id\n1\n")}), 503, "E866")
+
+
+@pytest.mark.parametrize("name, want", [("household", "Facts_household"), ("model_village", "Facts_model_village"),
+                                        ("农户", "Facts____be2453f7")])
+def test_component_names_are_openapi_names_and_the_same_in_every_process(name, want):
+    from fupin.web.schemas import component_name
+
+    got = component_name("Facts", name)
+    assert got == want and all(c.isascii() and (c.isalnum() or c in "._-") for c in got)

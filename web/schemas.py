@@ -14,6 +14,7 @@ diagnostics (E801-E817) rather than pydantic's messages.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from typing import Any, Literal
 
@@ -69,7 +70,10 @@ REQUESTS = {"EvaluateRequest": EvaluateRequest, "ExplainRequest": ExplainRequest
 def component_name(prefix: str, name: str) -> str:
     """An OpenAPI component name (``[A-Za-z0-9._-]``) for a pack name, which may be Chinese."""
     clean = re.sub(r"[^A-Za-z0-9._-]", "_", name)
-    return f"{prefix}_{clean}" if clean == name else f"{prefix}_{clean}_{abs(hash(name)) % 10**6}"
+    if clean == name:
+        return f"{prefix}_{name}"
+    # the same in every worker process (str hash() is salted per process)
+    return f"{prefix}_{clean}_{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
 
 
 def components(checked) -> dict:
