@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from .record import Record
-from .trace import Trace
+from .trace import Recorded, Trace
 
 
 class OutputError(BaseModel):
@@ -38,9 +38,26 @@ class Result(BaseModel):
     unknown: dict[str, list[str]] = {}
     possible: dict[str, list] = {}  # unknown bool/enum output -> the values still possible
     errors: dict[str, OutputError] = {}
-    trace: Trace | None = None
     warnings: list[OutputError] = []  # facts accepted with a warning (W906 under allow_unknown_fields)
     record: Record | None = None  # the decision record: id, policy revision, variant, date, version, input hash
+    _trace: Trace | Recorded | None = PrivateAttr(default=None)
+
+    def __init__(self, trace: Trace | None = None, **data):
+        super().__init__(**data)
+        self._trace = trace
+
+    @property
+    def trace(self) -> Trace | None:
+        """The trace of an evaluation with ``trace=True`` (else None): a pydantic
+        :class:`~fupin.engine.reports.trace.Trace`, built from what was recorded when first
+        read (with the deciding facts of each output, which re-evaluate: reports/reasons.py)."""
+        if isinstance(self._trace, Recorded):
+            self._trace = self._trace.model()
+        return self._trace
+
+    @trace.setter
+    def trace(self, value: Trace | Recorded | None) -> None:
+        self._trace = value
 
     def __getitem__(self, name: str):
         return self.values[name]

@@ -67,17 +67,17 @@ class TracedEnv(Env):
     __slots__ = ()
 
     def rule(self, name: str):
-        tracer = self.ctx.tracer
-        rule = self.ctx.program.checked.rules[name]
-        if name in self.cache:
-            tracer.note_cached(rule, self.path, self.cache[name])
-            return self.cache[name]
-        tracer.enter(rule, self.path)
+        tracer, cache = self.ctx.tracer, self.cache
+        if name in cache:
+            value = cache[name]
+            tracer.note_cached(name, self.path, value)
+            return value
+        tracer.enter(name, self.path)
         try:
             value = self.ctx.rules[name](self)
         except EvalError as exc:
             tracer.exit(None, exc.diagnostic.code)
             raise
         tracer.exit(value)
-        self.cache[name] = value
+        cache[name] = value
         return value

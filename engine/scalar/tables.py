@@ -23,10 +23,11 @@ def _expr(compiler, rule):
     fn = compiler.compile(rule.expr)
     if not compiler.traced:
         return fn
+    decided = {"kind": "expr", "text": rule.expr.text}  # the trace copies it when built
 
     def traced(env):
         value = fn(env)
-        env.ctx.tracer.decide({"kind": "expr", "text": rule.expr.text})
+        env.ctx.tracer.decide(decided)
         return value
 
     return traced
@@ -90,8 +91,7 @@ def compile_table(compiler, rule):
     table = rule.table
     inputs, rows = cells.table_parts(compiler, table, _cell)
     policy = _POLICIES[table.hit]
-    bounds = {row.index: {name: [compiler.compile(b) for b in _bounds(cells.of_test(test))] for name, test in row.tests.items()}
-              for row in table.rows} if compiler.traced else {}
+    bounds = {row.index: _row_bounds(compiler, table, row) for row in table.rows} if compiler.traced else {}
     spec = (rule, table, [compiler.meta.describe(i.expr) for i in table.inputs], bounds)
 
     def decide(env):
@@ -99,6 +99,18 @@ def compile_table(compiler, rule):
         return policy(env, spec, rows, values)
 
     return decide
+
+
+def _row_bounds(compiler, table, row) -> list:
+    """``(input, threshold functions)`` of a row's cells that compare with thresholds, in
+    the table's input order (for the margins a trace shows)."""
+    out = []
+    for tinput in table.inputs:
+        test = row.tests.get(tinput.name)
+        fns = [compiler.compile(b) for b in _bounds(cells.of_test(test))] if test is not None else []
+        if fns:
+            out.append((tinput.name, fns))
+    return out
 
 
 def _cell(compiler, cell):
@@ -267,23 +279,32 @@ def _show(value) -> str:
 
 
 def _row_trace(env, spec, row, values, several=None) -> None:
+    """Tell the tracer (if any) the row that decided: the thresholds' values now (they
+    need the entity), the description of the row's cells when the trace is built."""
     tracer = env.ctx.tracer
     if tracer is None:
         return
-    rule, table, descs, bounds = spec
+    row_bounds = spec[3].get(row.index) if row is not None else None
+    found = {name: _bound_values(env, fns) for name, fns in row_bounds} if row_bounds else {}
+    tracer.decide_with(row_decision, spec, row, values, several, found)
+
+
+def row_decision(spec, row, values, several, bounds) -> dict:
+    """What decided a table's value, for the trace: the row (or rows), its cells with
+    the inputs' values and the thresholds' (``bounds``, by input), its reason and citations."""
+    rule, table, descs, _ = spec
     cells = []
-    row_bounds = bounds.get(row.index, {}) if row is not None else {}
     for tinput, value, desc in zip(table.inputs, values, descs):
         test = row.tests.get(tinput.name) if row is not None else None
         cell = {"input": tinput.name, "expr": tinput.expr.text, "value": value, "label": desc.get("label"),
                 "type": desc.get("type"), "condition": test.text if test is not None else "any"}
-        if row_bounds.get(tinput.name):
-            cell["bounds"] = _bound_values(env, row_bounds[tinput.name])
+        if tinput.name in bounds:
+            cell["bounds"] = bounds[tinput.name]
         cells.append(cell)
-    tracer.decide({"kind": "row", "row": row.index if row else None, "id": row.id if row else None,
-                   "rows": several, "hit": table.hit, "cells": cells,
-                   "reason": row.reason if row else None,
-                   "sources": [str(s) for s in row.sources] if row else []})
+    return {"kind": "row", "row": row.index if row else None, "id": row.id if row else None,
+            "rows": several, "hit": table.hit, "cells": cells,
+            "reason": row.reason if row else None,
+            "sources": [str(s) for s in row.sources] if row else []}
 
 
 def _bounds(cell) -> list:
