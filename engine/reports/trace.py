@@ -11,6 +11,8 @@ in one call), and attribute reads, ``model_dump`` and pickling build it on first
 """
 from __future__ import annotations
 
+from decimal import Decimal
+from collections import deque
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -115,52 +117,36 @@ class Trace(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-# The events of a recorded evaluation (the first item of each tuple).
+# The events of a recorded evaluation, each a tuple whose first item is its kind:
+# (ENTER, rule, path), (EXIT, value, error code), (CACHED, rule, path, value),
+# (READ, path, description, value, when_absent used, aggregate), (PARAM, name, value),
+# (COMPARE, text, descriptions, values, ops, result), (DECIDE, info) and
+# (DECIDE_WITH, describe, args): info = describe(*args), made when the trace is built.
 ENTER, EXIT, CACHED, READ, PARAM, COMPARE, DECIDE, DECIDE_WITH = range(8)
+_DROPPED = deque(maxlen=0).append  # where events go while muted
 
 
 class Recorder:
-    """Collects the events of one evaluation; ``muted`` (a depth) silences everything
-    but rules entered and left while operands are re-read for the record."""
+    """Collects the events of one evaluation in ``log``: the traced closures call
+    ``mark(event)`` when a rule is entered or left, ``note(event)`` for everything else
+    (both are the log's ``append``: no Python call per event). Between ``mute()`` and
+    ``unmute()`` (operands read again for the record) notes are dropped; marks are not."""
 
-    __slots__ = ("log", "muted")
+    __slots__ = ("log", "mark", "note", "muted")
 
     def __init__(self):
         self.log: list = []
+        self.mark = self.note = self.log.append
         self.muted = 0
 
-    def enter(self, name: str, path: str) -> None:
-        self.log.append((ENTER, name, path))
+    def mute(self) -> None:
+        self.muted += 1
+        self.note = _DROPPED
 
-    def exit(self, value, error=None) -> None:
-        self.log.append((EXIT, value, error))
-
-    def note_cached(self, name: str, path: str, value) -> None:
+    def unmute(self) -> None:
+        self.muted -= 1
         if not self.muted:
-            self.log.append((CACHED, name, path, value))
-
-    def read(self, path, describe, value, absent_used, aggregate=False) -> None:
-        if not self.muted:
-            self.log.append((READ, path, describe, value, absent_used, aggregate))
-
-    def param(self, name, value) -> None:
-        if not self.muted:
-            self.log.append((PARAM, name, value))
-
-    def compare(self, text, describe, values, ops, result) -> None:
-        if not self.muted:
-            self.log.append((COMPARE, text, describe, values, ops, result))
-
-    def decide(self, info: dict) -> None:
-        """What decided the current rule's value (the first one said counts)."""
-        if not self.muted:
-            self.log.append((DECIDE, info))
-
-    def decide_with(self, describe, *args) -> None:
-        """As :meth:`decide`, the description ``describe(*args)`` made only when the
-        trace is built (a table row's cells)."""
-        if not self.muted:
-            self.log.append((DECIDE_WITH, describe, args))
+            self.note = self.log.append
 
 
 class Recorded:
@@ -368,9 +354,12 @@ def _labels(labels) -> dict | None:
     return {"zh": labels.zh, "en": labels.en or labels.zh} if labels else None
 
 
-def _json(value):
-    from decimal import Decimal
+_AS_IS = frozenset((str, bool, int, Decimal, dict, type(None)))  # what a trace keeps as it is
 
+
+def _json(value):
+    if type(value) in _AS_IS:
+        return value
     if type(value) is Unknown:
         return None
     if isinstance(value, Decimal):

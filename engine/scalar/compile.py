@@ -12,6 +12,7 @@ from ...dsl import typed as t
 from ..core import cells
 from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY
 from ..core.values import ParamIssue, Unknown, merge
+from ..reports.trace import COMPARE, PARAM, READ
 
 
 class Compiler:
@@ -48,7 +49,7 @@ class Compiler:
             absent_used = value is None and has_absent
             if value is None:
                 value = absent if has_absent else Unknown(frozenset((env.path + name,)))
-            env.ctx.tracer.read(env.path + name, describe, value, absent_used)
+            env.ctx.tracer.note((READ, env.path + name, describe, value, absent_used, False))
             return value
 
         return traced_field
@@ -72,7 +73,7 @@ class Compiler:
             value = ctx.params[name]
             if type(value) is ParamIssue:
                 value = value.value()
-            ctx.tracer.param(name, value)  # its start date is looked up when the trace is built
+            ctx.tracer.note((PARAM, name, value))  # its start date is looked up when the trace is built
             return value
 
         return traced_param
@@ -172,12 +173,12 @@ class Compiler:
                 result = True if unknown is None else unknown
             tracer = env.ctx.tracer
             if len(values) < len(fns):
-                tracer.muted += 1
+                tracer.mute()
                 try:
                     values += [fn(env) for fn in fns[len(values):]]
                 finally:
-                    tracer.muted -= 1
-            tracer.compare(text, describe, values, ops, result)
+                    tracer.unmute()
+            tracer.note((COMPARE, text, describe, values, ops, result))
             return result
 
         return traced
@@ -198,7 +199,7 @@ class Compiler:
         def traced(env):  # in_() keeping the subject's value for the tracer
             value = subject(env)
             result = test(env, value)
-            env.ctx.tracer.compare(text, describe, [value, None], ["not in" if negated else "in"], result)
+            env.ctx.tracer.note((COMPARE, text, describe, [value, None], ["not in" if negated else "in"], result))
             return result
 
         return traced
@@ -254,7 +255,7 @@ class Compiler:
 
         def traced(env):
             value = fn(env)
-            env.ctx.tracer.read(node.text, describe, value, False, aggregate=True)
+            env.ctx.tracer.note((READ, node.text, describe, value, False, True))
             return value
 
         return traced

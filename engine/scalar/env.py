@@ -7,6 +7,7 @@ the tracer. ``path`` prefixes fact names in unknowns (``members[2].age``).
 from __future__ import annotations
 
 from ..core.values import EvalError, Unknown
+from ..reports.trace import CACHED, ENTER, EXIT
 
 
 class Context:
@@ -70,14 +71,14 @@ class TracedEnv(Env):
         tracer, cache = self.ctx.tracer, self.cache
         if name in cache:
             value = cache[name]
-            tracer.note_cached(name, self.path, value)
+            tracer.note((CACHED, name, self.path, value))
             return value
-        tracer.enter(name, self.path)
+        tracer.mark((ENTER, name, self.path))
         try:
             value = self.ctx.rules[name](self)
         except EvalError as exc:
-            tracer.exit(None, exc.diagnostic.code)
+            tracer.mark((EXIT, None, exc.diagnostic.code))
             raise
-        tracer.exit(value)
+        tracer.mark((EXIT, value, None))
         cache[name] = value
         return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..core import cells
 from ..core.operators import FUNCTIONS
 from ..core.values import EvalError, Unknown
+from ..reports.trace import DECIDE, DECIDE_WITH
 
 
 def compile_rule(compiler, rule):
@@ -27,7 +28,7 @@ def _expr(compiler, rule):
 
     def traced(env):
         value = fn(env)
-        env.ctx.tracer.decide(decided)
+        env.ctx.tracer.note((DECIDE, decided))
         return value
 
     return traced
@@ -76,8 +77,8 @@ def _record(env, decided) -> None:
     tracer = env.ctx.tracer
     if tracer is not None:
         exc = decided[0][0]
-        tracer.decide({"kind": "exception", "id": exc.id, "labels": exc.labels, "text": exc.when.text,
-                       "sources": [str(s) for s in exc.sources], "origin": exc.origin})
+        tracer.note((DECIDE, {"kind": "exception", "id": exc.id, "labels": exc.labels, "text": exc.when.text,
+                              "sources": [str(s) for s in exc.sources], "origin": exc.origin}))
 
 
 def _key(value):
@@ -286,7 +287,7 @@ def _row_trace(env, spec, row, values, several=None) -> None:
         return
     row_bounds = spec[3].get(row.index) if row is not None else None
     found = {name: _bound_values(env, fns) for name, fns in row_bounds} if row_bounds else {}
-    tracer.decide_with(row_decision, spec, row, values, several, found)
+    tracer.note((DECIDE_WITH, row_decision, (spec, row, values, several, found)))
 
 
 def row_decision(spec, row, values, several, bounds) -> dict:
@@ -321,7 +322,7 @@ def _bounds(cell) -> list:
 def _bound_values(env, fns) -> list:
     """The thresholds' values for the trace (unknown: None), read without recording."""
     tracer = env.ctx.tracer
-    tracer.muted += 1
+    tracer.mute()
     try:
         out = []
         for fn in fns:
@@ -332,4 +333,4 @@ def _bound_values(env, fns) -> list:
             out.append(None if type(v) is Unknown else v)
         return out
     finally:
-        tracer.muted -= 1
+        tracer.unmute()
