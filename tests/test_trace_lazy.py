@@ -143,3 +143,19 @@ def test_deciding_facts_are_those_of_the_facts_evaluated_whatever_happens_later(
     raw.clear()
     result.values["monitoring_tier"] = "something else"  # the result is the caller's
     assert api_text(result.trace) == want
+
+
+def test_the_tree_of_a_trace_is_the_trace_without_what_explaining_adds():
+    from fupin.engine.tools.cases import covered_items
+
+    pol = policy("small")
+    for raw in small_households(6):
+        result = pol.evaluate(raw, on=ON, trace=True)
+        tree = result.trace_tree()
+        assert all(node.reasons is None for node in tree.roots) and tree.record is None
+        full = pol.evaluate(raw, on=ON, trace=True).trace
+        strip = {"reasons": True}
+        assert [n.model_dump(exclude={"reasons"}) for n in tree.roots] == \
+            [n.model_dump(exclude=strip) for n in full.roots]
+        assert covered_items(tree) == covered_items(full)
+        assert result.trace_tree() is not result.trace and result.trace_tree() is result.trace  # once read

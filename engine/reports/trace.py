@@ -188,6 +188,12 @@ class Recorded:
                 "entity": self.entity, "id": self.ident, "roots": roots, "entity_label": None, "enums": {},
                 "quotes": {}, "documents": {}, "record": None}
 
+    def tree(self) -> Trace:
+        """The pydantic :class:`Trace` without the steps (no deciding facts, labels or
+        record): the rules evaluated and what decided each, for a reader that needs no
+        more (coverage). Not kept: :meth:`model` builds its own."""
+        return self.built if self.built is not None else Trace.model_validate(self.data())
+
     def model(self) -> Trace:
         """The pydantic :class:`Trace` (built once, the steps run on it)."""
         if self.built is None:
