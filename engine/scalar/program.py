@@ -23,7 +23,8 @@ from ..core.values import EvalError, ParamIssue, Unknown
 
 @dataclass
 class Evaluation:
-    """The raw outcome for one entity: values, unknowns (with facts), errors, trace."""
+    """The raw outcome for one entity: values, unknowns (with facts), errors, trace (a
+    reports/trace.py ``Recorded``: read like the pydantic ``Trace`` it builds on first use)."""
 
     entity: str
     id: str | None
