@@ -1,8 +1,8 @@
 """Tracing: an observer that records a tree of decisions while a program evaluates.
 
 :class:`Recorder` is attached to an evaluation only when a trace is asked for; the
-fast path never calls it. It records events as tuples in one list (a rule entered,
-left or found cached, a fact or parameter read, a comparison, what decided a value) and
+fast path never calls it. It records events in one flat list (a rule entered, left or
+found cached, a fact or parameter read, a comparison, what decided a value) and
 nothing else: labels, citations and dates are looked up, and the :class:`Trace` pydantic
 model (the stable, versioned JSON schema of docs/trace-format.md) is built, only when
 someone reads the trace. :class:`Recorded` is that trace in waiting: the events and what
@@ -11,8 +11,8 @@ in one call), and attribute reads, ``model_dump`` and pickling build it on first
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from collections import deque
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
