@@ -9,12 +9,16 @@ shared machine falls on every contender alike:
 - ``closures``: ``Program.evaluate(…, generated=False)``, the evaluator traces run on;
 - ``traced``: ``Program.evaluate(…, trace=True)``: the trace recorded (the issue's
   target, "one household, full trace": everything the trace shows is captured);
-- ``traced_model``: the same, then the pydantic ``Trace`` built (``trace.roots`` read);
+- ``traced_model``: the same, then the pydantic ``Trace`` built (``trace.roots`` read):
+  what every traced evaluation cost when the trace was built at once;
 - ``traced_json``: the same, then the ``fupin.trace/1`` JSON text written;
 - ``api_traced``: ``Policy.evaluate(raw facts, trace=True)``: validation, the trace and
   the decision record (the deciding facts wait until the trace is read);
 - ``api_explained``: the same, then one output's explanation rendered, which needs the
   deciding facts (reports/reasons.py re-evaluates the output without each fact).
+
+The same script runs on the code before lazy traces (the eager builder) for the old
+figures: ``git archive 8ee6efe | tar -x -C /tmp/old/fupin`` and ``PYTHONPATH=/tmp/old``.
 
 Before timing, the traced and untraced evaluations must give the same values, unknowns
 and errors. Times are this process's CPU time (``time.process_time``): other processes on a
