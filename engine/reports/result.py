@@ -2,7 +2,9 @@
 
 ``Result`` is a pydantic model: ``result["monitoring_tier"]``, ``result.unknown``,
 ``result.explain("monitoring_tier", lang="en")`` (on a result evaluated with
-``trace=True``: a result carries what it shows and never calls back into the policy). Money and ratios are ``Decimal``,
+``trace=True``: it renders from the result's own trace, built when first read; until
+then a traced result holds what was recorded and what finding the deciding facts needs).
+Money and ratios are ``Decimal``,
 enums their stored value, undecided outputs ``None`` (listed in ``unknown``; a bool or enum
 one also in ``possible``, with the values some completion of its missing facts gives).
 """
