@@ -5,7 +5,7 @@ the pydantic ``Trace`` is built only when read; the ``fupin.trace/1`` JSON is un
   API (deciding facts, enum labels, quotes; the decision record left out, it names the
   version), as sha256 digests, written by the eager builder before the change
   (``FUPIN_REGOLD=1`` rewrites them: read why first);
-- hypothesis, random households of two rulesets (tests/factsgen.py): the traced
+- hypothesis, random households of three rulesets (tests/factsgen.py): the traced
   evaluation gives the untraced one's values, unknowns and errors; a trace built late
   (after other evaluations) serialises as one built at once, and its data is what
   validating and dumping it gives; ``FUPIN_EXAMPLES`` raises the number of examples;
@@ -35,7 +35,8 @@ GOLDEN = ROOT / "tests" / "golden" / "traces.json"
 ON = dt.date(2020, 6, 30)
 EXAMPLES = int(os.environ.get("FUPIN_EXAMPLES", "30"))
 RULESETS = {"small": (ROOT / "benchmarks" / "small_policy", "contract"),
-            "columnar": (ROOT / "tests" / "fixtures" / "columnar", None)}
+            "columnar": (ROOT / "tests" / "fixtures" / "columnar", None),
+            "pack": (ROOT / "policy", "pack")}
 _POLICIES: dict = {}
 
 
