@@ -43,9 +43,10 @@ class Record(BaseModel):
     input_hash: str
 
 
-@functools.lru_cache(maxsize=1)  # read once: importlib.metadata took ~3 ms of every decision
+@functools.cache
 def fupin_version() -> str:
-    """The installed fupin's version."""
+    """The installed fupin's version (read from the package metadata once a process: the
+    read parses a file, half the time of a traced evaluation through the API)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
