@@ -1,7 +1,7 @@
 """Load test of ``fupin serve``: single-household evaluate over HTTP on loopback.
 
     python benchmarks/serve_load.py [--workers 1,2] [--clients 1,8,32] [--seconds 10]
-                                    [--batch 50] [--json out.json]
+                                    [--batch 50] [--only a,b] [--json out.json]
 
 For each worker count it starts ``fupin serve policy/`` (uvicorn, on a free loopback
 port), waits for ``/healthz``, then drives ``POST /v1/evaluate`` with one household
@@ -70,6 +70,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 FACTS = "generated"
+ONLY: list | None = None  # --only: the outputs asked for (default: every output of the entity)
 
 
 def households(kind: str, n: int) -> list[dict]:
@@ -87,7 +88,8 @@ def households(kind: str, n: int) -> list[dict]:
 def body(trace: bool, batch: int = 0) -> bytes:
     rows = households(FACTS, max(batch, 1))
     facts = [dict(h, id=f"B{i}") for i, h in enumerate(rows)] if batch else rows[0]
-    return json.dumps({"facts": facts, "trace": trace}, ensure_ascii=False, default=str).encode("utf-8")
+    request = {"facts": facts, "trace": trace, **({"only": ONLY} if ONLY else {})}
+    return json.dumps(request, ensure_ascii=False, default=str).encode("utf-8")
 
 
 # --- wrk
@@ -168,11 +170,11 @@ def engine_alone(trace: bool, seconds: float = 3.0) -> dict:
 
     policy = load_policy(ROOT / "policy")
     facts = households(FACTS, 1)[0]
-    policy.evaluate(facts, trace=trace)
+    policy.evaluate(facts, trace=trace, only=ONLY)
     times, end = [], time.perf_counter() + seconds
     while time.perf_counter() < end:
         t = time.perf_counter()
-        policy.evaluate(facts, trace=trace)
+        policy.evaluate(facts, trace=trace, only=ONLY)
         times.append(time.perf_counter() - t)
     q = statistics.quantiles(times, n=100) if len(times) > 1 else times * 99
     return {"workers": 0, "route": "Policy.evaluate", "trace": trace, "clients": 1, "batch": 1,
@@ -188,10 +190,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--batch", type=int, default=50, help="households per request for the batched figure (0: none)")
     ap.add_argument("--facts", choices=["generated", "readme"], default="generated")
+    ap.add_argument("--only", default=None, help="comma-separated outputs to ask for (default: all of them)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
-    global FACTS
+    global FACTS, ONLY
     FACTS = args.facts
+    ONLY = [s.strip() for s in args.only.split(",") if s.strip()] if args.only else None
     rows = [engine_alone(False), engine_alone(True)]
     for row in rows:
         print(json.dumps(row), flush=True)
