@@ -81,11 +81,16 @@ def canonical(facts) -> str:
 
 
 def _canon(value):
+    kind = type(value)
+    if kind is str or kind is bool or value is None:  # the common cases first, by exact type
+        return value
+    if kind is int and -10**27 < value < 10**27:  # within the context's 28 digits
+        return {"$n": str(value)}  # what the Decimal path gives an int (5000, not 5E+3), cheaper
     if isinstance(value, dict):
         return {str(k): _canon(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_canon(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, bool) or isinstance(value, str):
         return value
     if isinstance(value, (int, float, Decimal)):
         d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
