@@ -56,17 +56,17 @@ def stacked(rows: list, values: list, title: str, width: int = 720) -> str:
 
 
 def bars(items: list, title: str, unit: str = "", width: int = 720) -> str:
-    """Horizontal bars: ``items`` of (label, number, text, href or None)."""
+    """Horizontal bars: ``items`` of (label, number, text, href or None[, colour])."""
     if not items:
         return ""
     label_w, row_h = 130, 22
-    top = max(abs(v) for _, v, _, _ in items) or 1
+    top = max(abs(item[1]) for item in items) or 1
     scale = (width - label_w - 110) / top
     out = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{row_h * len(items) + 6}" '
            f'role="img" aria-label="{_e(title)}" style="font-family:{_e(FONT)};font-size:12px"><title>{_e(title)}</title>']
-    for r, (label, value, text, href) in enumerate(items):
+    for r, (label, value, text, href, *rest) in enumerate(items):
         y, w = r * row_h, abs(value) * scale
-        fill = "#2f6fb0" if value >= 0 else "#c0392b"
+        fill = rest[0] if rest else ("#2f6fb0" if value >= 0 else "#c0392b")
         rect = (f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row_h - 6}" fill="{fill}">'
                 f'<title>{_e(label)}: {_e(text)}{_e(unit)}</title></rect>')
         out.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{_e(label)}</text>')

@@ -168,8 +168,9 @@ def summary_view(job: Job, policy, lang: str) -> dict:
     for output, counter in summary.get("counts", {}).items():
         label = pick(checked.rules[output].labels, lang) if output in checked.rules else output
         values = [(k, value_label(checked, output, k, lang)) for k, v in counter.items() if v or k not in ("unknown", "error")]
-        whole = charts.bars([(value_label(checked, output, k, lang), v, str(v), link(output, k))
-                             for k, v in counter.items() if v], label)
+        order = [k for k, _ in values]
+        whole = charts.bars([(value_label(checked, output, k, lang), v, str(v), link(output, k),
+                              charts.colour(order.index(k))) for k, v in counter.items() if v], label)
         levels = []
         for level, groups in summary.get("levels", {}).items():
             rows = [(g or "∅", {k: (n, link(output, k, level, g)) for k, n in data["counts"].get(output, {}).items()})
