@@ -31,7 +31,7 @@ def edit_page(request: Request, file: str = "", loaded: Loaded = Depends(deps.sn
     lang = page_lang(request)
     report = check_file(root, file, text).to_json(lang) if file else None
     mine = [d for d in (report or {}).get("diagnostics", []) if d.get("file") == file]
-    return render(request, "edit.html", "edit", files=files, file=file, text=text, diagnostics=mine,
+    return render(request, "edit.html", "/edit", files=files, file=file, text=text, diagnostics=mine,
                   allow_edit=request.app.state.config.allow_edit)
 
 

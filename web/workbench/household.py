@@ -12,12 +12,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .i18n import pick
 
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
 INPUTS = {"bool": "bool", "enum": "enum", "date": "date", "string": "text",
           "money": "number", "integer": "number", "decimal": "number", "ratio": "number"}
 
@@ -115,6 +117,8 @@ def _entity_facts(form: EntityForm, get) -> dict:
             out[spec.name] = {"true": True, "false": False}.get(text, text)
         elif spec.kind == "integer" and text.lstrip("-").isdigit():
             out[spec.name] = int(text)
+        elif spec.input == "number" and NUMBER.fullmatch(text):
+            out[spec.name] = Decimal(text)   # exact; anything else goes to the checker as typed
         else:
             out[spec.name] = text
     return out

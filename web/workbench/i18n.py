@@ -78,7 +78,7 @@ WORDS = {
         "upload": "Upload a dataset", "upload_label": "Data file (Parquet, CSV, xlsx; CSV may be GBK)",
         "members_file": "Members file (optional, one member a row)", "encoding": "Encoding", "auto": "detect",
         "run": "Run", "progress": "Progress", "rows": "rows", "status": "Status", "jobs": "Recent jobs",
-        "queued": "queued", "running": "running", "succeeded": "done", "failed": "failed",
+        "queued": "queued", "running": "running", "succeeded": "finished", "failed": "failed",
         "summary": "Summary", "by_level": "By {level}", "incidence": "Poverty incidence", "money": "Money totals",
         "quarantine": "Quarantined rows", "quarantine_intro": "These rows have invalid facts and were not evaluated:",
         "reason": "Reason", "downloads": "Downloads", "households_in": "Households in {group} with {value}",

@@ -50,7 +50,7 @@ def _settings_of(form, suffix: str = "") -> tuple:
 def dataset_page(request: Request, loaded: Loaded = Depends(deps.snapshot), store: JobStore = Depends(deps.jobs)):
     lang = page_lang(request)
     policy = loaded.policy
-    return render(request, "dataset.html", "dataset", jobs=[j for j in store.all() if j.kind == "batch"][:10],
+    return render(request, "dataset.html", "/dataset", jobs=[j for j in store.all() if j.kind == "batch"][:10],
                   variants=_variants(policy, lang), on=str(policy.default_date() or ""), encodings=ENCODINGS)
 
 
@@ -90,7 +90,7 @@ async def _inputs(request: Request, job: Job, form, policy) -> tuple:
         from ..problems import at
         raise Problem(at("<request>", "E863", detail=Bilingual("没有上传数据文件", "no dataset was uploaded")), 422)
     joins = {}
-    members = await _save(request, job, form, "members", "members")
+    members = await _save(request, job, form, "children", "children")
     if members is not None:
         checked = policy.program().checked
         entity = policy.entity(None)
@@ -136,7 +136,7 @@ def dataset_job(ident: str, request: Request, loaded: Loaded = Depends(deps.snap
     view = None
     if job.status == "succeeded" and "summary" in job.result:
         view = summary_view(job, loaded.policy, lang)
-    return render(request, "job.html", "dataset", job=job, view=view, lines=job.result.get("lines", []),
+    return render(request, "job.html", "/dataset", job=job, view=view, lines=job.result.get("lines", []),
                   quarantine=_quarantine(job), problems=[d.message(lang) for d in job.diagnostics])
 
 
@@ -269,7 +269,7 @@ def dataset_households(ident: str, request: Request, output: str, value: str, le
     label = pick(checked.rules[output].labels, lang) if output in checked.rules else output
     title = words(lang)("households_in", group=group or ("全部" if lang == "zh" else "all"),
                         value=f"{label} = {value_label(checked, output, value, lang)}")
-    return render(request, "households.html", "dataset", job=job, title=title, links=links, found=found)
+    return render(request, "households.html", "/dataset", job=job, title=title, links=links, found=found)
 
 
 def _record(policy, folder: Path, meta: dict, key: str, on, variant):
@@ -332,7 +332,7 @@ def impact_page(request: Request, loaded: Loaded = Depends(deps.snapshot), store
 
     lang = page_lang(request)
     policy = loaded.policy
-    return render(request, "impact.html", "impact", variants=_variants(policy, lang),
+    return render(request, "impact.html", "/impact", variants=_variants(policy, lang),
                   on=str(policy.default_date() or ""), encodings=ENCODINGS,
                   datasets=[j for j in store.all() if j.kind == "batch" and j.meta.get("input")][:10],
                   jobs=[j for j in store.all() if j.kind == "diff"][:10],
@@ -400,7 +400,7 @@ def impact_job(ident: str, request: Request, loaded: Loaded = Depends(deps.snaps
     if job.status == "succeeded":
         report = _report_body(job)
         changed = _changed_rows(job, loaded.policy, lang)
-    return render(request, "impact_job.html", "impact", job=job, report=report, changed=changed,
+    return render(request, "impact_job.html", "/impact", job=job, report=report, changed=changed,
                   lines=job.result.get("lines", []), problems=[d.message(lang) for d in job.diagnostics],
                   quarantine=_quarantine(job))
 

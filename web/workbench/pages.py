@@ -22,12 +22,12 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request):
-    return render(request, "index.html", "home")
+    return render(request, "index.html", "/")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/"):
-    return render(request, "login.html", "login", next=_local(next), error=False)
+    return render(request, "login.html", "/login", next=_local(next), error=False)
 
 
 @router.post("/login")
@@ -37,7 +37,7 @@ async def login(request: Request):
     token, target = str(form.get("token") or ""), _local(str(form.get("next") or "/"))
     expected = request.app.state.config.token
     if expected is not None and not token_ok(expected, token):
-        return render(request, "login.html", "login", status=401, next=target, error=True)
+        return render(request, "login.html", "/login", status=401, next=target, error=True)
     response = RedirectResponse(target, status_code=303)
     if expected is not None:
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", path="/")
@@ -67,7 +67,7 @@ def policy_page(request: Request, q: str = "", file: str = "", variant: str = ""
     if variant in policy.variants and variant != "base":
         view = _variant_view(policy, variant, root, lang, every)
     found = [i for i in every if policydoc.matches(i, q)] if q else grouped.get(file, [])
-    return render(request, "policy.html", "policy", q=q, file=file, files=files, found=found,
+    return render(request, "policy.html", "/policy", q=q, file=file, files=files, found=found,
                   variants=variants, variant=variant, variant_view=view)
 
 
@@ -160,7 +160,7 @@ async def household_load(request: Request, loaded: Loaded = Depends(deps.snapsho
     suffix = suffix if suffix in (".yaml", ".yml", ".json") else ".yaml"
     on = variant = output = ""
     with tempfile.TemporaryDirectory(prefix="fupin-load-") as tmp:
-        path = Path(tmp) / f"household{suffix}"
+        path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
         try:
             if _is_record(data):
@@ -203,7 +203,7 @@ async def household_record(request: Request, loaded: Loaded = Depends(deps.snaps
     output = output if output in policy.program(variant).checked.rules else _default_output(policy, variant)
     result = policy.evaluate(facts, on=on, variant=variant, only=[output], trace=True)
     body = {**result.trace.model_dump(mode="python", by_alias=True), "facts": facts}
-    name = f"decision-{policy.key_of(facts) or 'household'}-{output}.json"
+    name = f"decision-{policy.key_of(facts) or 'record'}-{output}.json"
     return Response(dumps(body), media_type="application/json",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
@@ -252,7 +252,7 @@ def _household(request: Request, policy, facts: dict, on, variant, output, evalu
         {"invalid": [], "output": output or _default_output(policy, variant), "decisions": [], "explanation": None,
          "whatif": [], "permalink": ""}
     variants = [{"name": v, "label": _variant_label(policy, v, lang) if v != "base" else None} for v in policy.variants]
-    return render(request, "household.html", "household", form=spec, values=hh.form_values(spec, facts),
+    return render(request, "household.html", "/household", form=spec, values=hh.form_values(spec, facts),
                   rows=rows or hh.children_count(spec, facts), on=on, variant=variant or "", variants=variants,
                   outputs=[(n, pick(r.labels, lang) or n) for n, r in checked.rules.items()
                            if r.entity == spec.entity and not r.internal],

@@ -29,7 +29,7 @@ def render(request: Request, template: str, page: str, status: int = 200, **cont
     """The page ``template`` in the request's language; sets the language cookie when
     the request chose one with ``?lang=``."""
     lang = page_lang(request)
-    loaded = request.app.state.served.current if page != "login" else None
+    loaded = request.app.state.served.current if page != "/login" else None
     html = ENV.get_template(template).render(
         lang=lang, t=words(lang), page=page, switch_url=switch_url(request, lang),
         revision=loaded.policy.revision if loaded else "", loaded_at=loaded.loaded_at if loaded else "", **context)
