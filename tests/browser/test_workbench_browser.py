@@ -125,6 +125,9 @@ def test_rule_typo_is_marked_on_its_line_then_goes(page, server, shots):
     assert "risk_evnt" in error.inner_text() and "E301" in error.inner_text()
     assert "^" in error.locator("pre.caret").inner_text()
     assert page.locator(f".gutter #L{line}.mark.error").count() == 1
+    assert page.locator("#diagnostics li").first.get_attribute("data-line") == str(line)   # errors first
+    error.locator("a").click()                      # the line is selected in the text
+    assert page.evaluate("document.activeElement.id") == "editor"
     shot(page, shots, "edit-typo-zh")
     area.fill(original)
     error.wait_for(state="detached")

@@ -32,6 +32,7 @@ WORDS = {
         "load_button": "载入", "permalink": "本决策的固定链接", "download_record": "下载决策记录（JSON）",
         "unknown": "未知", "needs": "缺少", "immutable": "（不可改变）", "show_output": "查看说明的输出",
         "more_fields": "其他事实", "main_fields": "主要事实",
+        "fill_in": "填写或修改左边的事实，决策和原因会随即显示在这里；也可以从文件或数据集中载入一户。",
         "upload": "上传数据集", "upload_label": "数据文件（Parquet、CSV、xlsx；CSV 可为 GBK 编码）",
         "members_file": "成员文件（可选，每行一名成员）", "encoding": "编码", "auto": "自动识别",
         "run": "开始计算", "progress": "进度", "rows": "行", "status": "状态", "jobs": "最近的任务",
@@ -47,7 +48,7 @@ WORDS = {
         "open_file": "打开规则文件", "file": "文件", "check": "检查", "run_tests": "运行该文件的测试",
         "download": "下载", "save": "保存到政策包", "save_disabled": "服务以 --allow-edit 启动时才能保存",
         "no_problems": "没有发现问题", "diagnostics": "检查结果", "line": "行", "tests": "测试结果", "saved": "已保存",
-        "editor_label": "规则文件内容", "passed": "通过", "failed_tests": "未通过",
+        "editor_label": "规则文件内容", "counts": "（{e} 个错误，{w} 个警告）", "passed": "通过", "failed_tests": "未通过",
     },
     "en": {
         "app": "Poverty-alleviation policy workbench", "home": "Home", "policy": "Policy", "household": "Household",
@@ -75,6 +76,8 @@ WORDS = {
         "permalink": "Permalink to this decision", "download_record": "Download the decision record (JSON)",
         "unknown": "unknown", "needs": "needs", "immutable": "(cannot change)", "show_output": "Output to explain",
         "more_fields": "Other facts", "main_fields": "Main facts",
+        "fill_in": "Fill in or change the facts on the left: the decisions and their reasons appear here as you type. "
+                   "Or load a household from a file or a dataset.",
         "upload": "Upload a dataset", "upload_label": "Data file (Parquet, CSV, xlsx; CSV may be GBK)",
         "members_file": "Members file (optional, one member a row)", "encoding": "Encoding", "auto": "detect",
         "run": "Run", "progress": "Progress", "rows": "rows", "status": "Status", "jobs": "Recent jobs",
@@ -93,7 +96,7 @@ WORDS = {
         "open_file": "Open a rule file", "file": "File", "check": "Check", "run_tests": "Run this file's tests",
         "download": "Download", "save": "Save into the pack", "save_disabled": "Saving needs fupin serve --allow-edit",
         "no_problems": "No problems found", "diagnostics": "Diagnostics", "line": "line", "tests": "Tests",
-        "saved": "Saved", "editor_label": "Rule file text", "passed": "passed", "failed_tests": "failed",
+        "saved": "Saved", "editor_label": "Rule file text", "counts": "({e} errors, {w} warnings)", "passed": "passed", "failed_tests": "failed",
     },
 }
 

@@ -112,7 +112,7 @@ def household_page(request: Request, f: str = "", on: str = "", variant: str = "
 @router.post("/household", response_class=HTMLResponse)
 async def household_post(request: Request, loaded: Loaded = Depends(deps.snapshot)):
     form = await request.form()
-    policy = loaded.policy
+    policy = _policy_of(request, loaded, form)
     variant, on, output = str(form.get("variant") or ""), str(form.get("on") or ""), str(form.get("output") or "")
     spec = hh.entity_form(policy.program(variant if variant in policy.variants else None).checked,
                           policy.entity(None), page_lang(request))
@@ -122,7 +122,19 @@ async def household_post(request: Request, loaded: Loaded = Depends(deps.snapsho
         rows = hh.children_count(spec, facts)
         for name in rows:
             rows[name] += 1
-    return _household(request, policy, facts, on, variant, output, evaluate=form.get("action") != "add", rows=rows)
+    return _household(request, policy, facts, on, variant, output, evaluate=form.get("action") != "add", rows=rows,
+                      job=str(form.get("job") or ""), side=str(form.get("side") or "a"))
+
+
+def _policy_of(request: Request, loaded: Loaded, form):
+    """The policy a household form evaluates with: the served pack, or side b of the
+    impact job it was opened from (the pack with an uploaded edited file)."""
+    job, side = str(form.get("job") or ""), str(form.get("side") or "a")
+    if job and side == "b":
+        from .jobpages import side_policy
+
+        return side_policy(loaded, request.app.state.jobs.get(job), side)
+    return loaded.policy
 
 
 @router.post("/household/fragment", response_class=HTMLResponse)
@@ -130,7 +142,7 @@ async def household_fragment(request: Request, loaded: Loaded = Depends(deps.sna
     """The results part of the page for the form as it stands (the page's script swaps it
     in as a fact changes)."""
     form = await request.form()
-    policy = loaded.policy
+    policy = _policy_of(request, loaded, form)
     variant, on, output = str(form.get("variant") or ""), str(form.get("on") or ""), str(form.get("output") or "")
     lang = page_lang(request)
     spec = hh.entity_form(policy.program(variant if variant in policy.variants else None).checked,
@@ -195,7 +207,7 @@ async def household_record(request: Request, loaded: Loaded = Depends(deps.snaps
     from ...engine.reports.jsonout import dumps
 
     form = await request.form()
-    policy = loaded.policy
+    policy = _policy_of(request, loaded, form)
     variant, on, output = str(form.get("variant") or ""), str(form.get("on") or ""), str(form.get("output") or "")
     on, variant = _settings(policy, on, variant)
     spec = hh.entity_form(policy.program(variant).checked, policy.entity(None), page_lang(request))
@@ -243,7 +255,7 @@ def _evaluated(policy, facts: dict, on: str, variant: str, output: str, lang: st
 
 
 def _household(request: Request, policy, facts: dict, on, variant, output, evaluate: bool, rows=None,
-               problem: str | None = None, **extra):
+               problem: str | None = None, job: str = "", key: str = "", side: str = "a"):
     lang = page_lang(request)
     on, variant = _settings(policy, on or None, variant or None)
     checked = policy.program(variant).checked
@@ -256,4 +268,4 @@ def _household(request: Request, policy, facts: dict, on, variant, output, evalu
                   rows=rows or hh.children_count(spec, facts), on=on, variant=variant or "", variants=variants,
                   outputs=[(n, pick(r.labels, lang) or n) for n, r in checked.rules.items()
                            if r.entity == spec.entity and not r.internal],
-                  problem=problem, **context)
+                  problem=problem, job=job, side=side, **context)

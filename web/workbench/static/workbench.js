@@ -105,16 +105,24 @@ function editorPage(form) {
     gutter.innerHTML = out.join("\n");
     gutter.scrollTop = area.scrollTop;
   }
+  // a CJK character takes two columns in a monospace font: the caret must count them so
+  function displayWidth(text) {
+    let n = 0;
+    for (const ch of text) n += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+    return n;
+  }
   function escapeHtml(s) { return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c])); }
   function show(diagnostics) {
     marks = new Map();
-    for (const d of diagnostics) { if (d.line && !marks.has(d.line)) marks.set(d.line, d); }
+    for (const d of diagnostics) { if (d.line && d.severity !== "info" && !marks.has(d.line)) marks.set(d.line, d); }
     drawGutter();
     const lines = area.value.split("\n");
     if (!diagnostics.length) { list.innerHTML = `<li class="ok">${escapeHtml(list.dataset.none)}</li>`; return; }
+    const rank = { error: 0, warning: 1, info: 2 };
+    diagnostics = [...diagnostics].sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3) || a.line - b.line);
     list.innerHTML = diagnostics.map((d) => {
       const source = lines[d.line - 1] ?? "";
-      const caret = " ".repeat(Math.max(0, (d.col || 1) - 1)) + "^";
+      const caret = " ".repeat(displayWidth(source.slice(0, Math.max(0, (d.col || 1) - 1)))) + "^";
       return `<li class="diag ${d.severity}" data-line="${d.line}" data-col="${d.col}"><a href="#L${d.line}">${escapeHtml(list.dataset.line)} ${d.line}:${d.col}</a> <code>${escapeHtml(d.code)}</code> ${escapeHtml(d.message)}${d.hint ? " — " + escapeHtml(d.hint) : ""}` +
         `<pre class="caret">${escapeHtml(source)}\n${caret}</pre></li>`;
     }).join("");
@@ -125,7 +133,7 @@ function editorPage(form) {
     const response = await fetch("/edit/check", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ file, text: area.value }) });
     const data = await response.json();
     if (mine !== asked) return;
-    state.textContent = response.ok ? `(${data.errors} / ${data.warnings})` : "";
+    state.textContent = response.ok ? state.dataset.counts.replace("{e}", data.errors).replace("{w}", data.warnings) : "";
     show(response.ok ? data.diagnostics.concat(data.elsewhere || []) : (data.diagnostics || []));
     list.dataset.checked = String(mine);
   }
@@ -141,6 +149,9 @@ function editorPage(form) {
     for (let i = 0; i < line - 1 && i < lines.length; i++) at += lines[i].length + 1;
     area.focus();
     area.setSelectionRange(at, at + (lines[line - 1] || "").length);
+    const height = parseFloat(getComputedStyle(area).lineHeight) || 19.5;
+    area.scrollTop = Math.max(0, (line - 6) * height);
+    gutter.scrollTop = area.scrollTop;
   });
   document.getElementById("check-button").addEventListener("click", check);
   document.getElementById("test-button").addEventListener("click", async () => {
@@ -161,7 +172,7 @@ function editorPage(form) {
   });
   drawGutter();
   const existing = [...list.querySelectorAll(".diag")].map((li) => ({ line: Number(li.dataset.line), severity: li.className.split(" ")[1], message: li.textContent }));
-  existing.forEach((d) => marks.set(d.line, d));
+  existing.filter((d) => d.severity !== "info").forEach((d) => marks.set(d.line, d));
   drawGutter();
 }
 
