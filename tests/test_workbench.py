@@ -232,6 +232,10 @@ def test_gbk_dataset_charts_link_to_households_and_explanations(client):
     explained = client.get(household).text
     assert '<h2 class="decision">' in explained
     ident = location.rsplit("/", 1)[1]
+    loader = client.get("/household").text                   # a row of the dataset, by its id
+    assert f'<option value="{ident}"' in loader and 'id="load-key"' in loader
+    row = client.get("/household", params={"job": ident, "key": "H000000001"}).text
+    assert 'value="H000000001"' in row and '<h2 class="decision">' in row
     results = client.get(f"/jobs/{ident}/files/results")
     assert results.status_code == 200 and b"monitoring_tier" in results.content
 

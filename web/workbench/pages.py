@@ -268,4 +268,6 @@ def _household(request: Request, policy, facts: dict, on, variant, output, evalu
                   rows=rows or hh.children_count(spec, facts), on=on, variant=variant or "", variants=variants,
                   outputs=[(n, pick(r.labels, lang) or n) for n, r in checked.rules.items()
                            if r.entity == spec.entity and not r.internal],
-                  problem=problem, job=job, side=side, **context)
+                  problem=problem, job=job, side=side, key=key,
+                  datasets=[j for j in request.app.state.jobs.all() if j.kind == "batch" and j.status == "succeeded"][:10],
+                  **context)
