@@ -101,9 +101,11 @@ async def _inputs(request: Request, job: Job, form, policy) -> tuple:
 
 
 def _failed(request: Request, job: Job, exc, page: str):
-    """A job refused before it started: the page again, with the diagnostics."""
-    lang = page_lang(request)
-    job.status, job.diagnostics = "failed", list(exc.diagnostics)
+    """A job refused before it started: the page again, with the diagnostics (the job
+    is finished, so it expires like any other)."""
+    import time
+
+    job.status, job.diagnostics, job.finished = "failed", list(exc.diagnostics), time.time()
     job.save()
     return RedirectResponse(f"/{page}/{job.id}", status_code=303)
 

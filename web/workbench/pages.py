@@ -1,7 +1,6 @@
 """The routes of the home, login, policy and household pages."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -15,7 +14,7 @@ from ..state import Loaded
 from . import household as hh
 from . import policydoc
 from .i18n import page_lang, pick
-from .render import fragment, remember, render
+from .render import fragment, render
 
 router = APIRouter(include_in_schema=False)
 

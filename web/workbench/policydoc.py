@@ -174,7 +174,7 @@ def timeline_svg(periods: list, until: dt.date | None = None, width: int = 560) 
     start = points[0][0]
     span = max((end - start).days, 1)
     top = max(n for _, n, _ in points) or 1.0
-    left, right, height = 10, width - 10, 70
+    left, right, height = 10, width - 10, (70 if len(points) > 1 else 36)
 
     def x(day):
         return left + (right - left) * (day - start).days / span
