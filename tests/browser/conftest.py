@@ -37,7 +37,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``fupin serve policy/`` (with a token) on a free port, in a thread: its base URL."""
     import uvicorn
@@ -61,7 +61,9 @@ def server(tmp_path_factory):
     thread.join(10)
 
 
-@pytest.fixture(scope="session")
+# module scope, not session: Playwright's sync API keeps an event loop running in this
+# thread while it is open, and later tests that call asyncio.run() must not find it
+@pytest.fixture(scope="module")
 def browser():
     path = chromium_path()
     if path is None:
@@ -81,7 +83,7 @@ def shots() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def context(browser, server):
     """One signed-in browser context (the login form sets the token cookie), recording
     every request so a test can assert that no page reaches beyond the server."""
