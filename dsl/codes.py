@@ -258,6 +258,11 @@ CODES: dict[str, Code] = {
     "E873": _c("too-many-members", "`{path}` 至多 {limit} 项，实际 {count} 项", "`{path}` may hold at most {limit} items, not {count}"),
     "E874": _c("job-not-ready", "任务 `{name}` 尚未完成（{status}）", "job `{name}` is not finished ({status})",
                "查询任务状态，完成后再下载", "poll the job's status and download when it has finished"),
+    # the workbench's rule editor (web/workbench/editor.py)
+    "E880": _c("edit-not-allowed", "不能保存：服务启动时没有 --allow-edit", "cannot save: the service was started without --allow-edit",
+               "下载修改后的文件，或用 fupin serve --allow-edit 启动服务", "download the changed file, or start fupin serve --allow-edit"),
+    "E881": _c("edit-has-errors", "不能保存 {name}：检查发现 {count} 个错误", "cannot save {name}: the checker finds {count} error(s)",
+               "先改正页面上标出的错误", "fix the errors the page marks first"),
     "W930": _c("diff-one-side", "输出 `{name}` 只在{side}中有，未比较", "output `{name}` exists only in {side}; not compared"),
     "W931": _c("diff-fact-bounds", "事实 `{path}` 的约束在两套政策中不同（{first}，对 {second}）：按第一个设置校验",
                "the fact `{path}` is constrained differently by the two policies ({first}, against {second}): "
