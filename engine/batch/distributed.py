@@ -285,7 +285,7 @@ def _gather(client, tasks, job, writer, quarantined, report, progress) -> None:
             futures.append(client.compute(tasks[i + ahead]))
         report.rows_in += outcome.rows_in
         for batch in outcome.results.to_batches():  # chunk by chunk, as the local run writes them:
-            # each chunk's compact unknown column has its own dictionary (unknowns.py)
+            # each chunk's compact unknown items keep their own dictionary page (unknowns.py)
             writer.write(pa.Table.from_batches([batch], schema=outcome.results.schema))
         quarantined.write(outcome.quarantine)
         report.rows_out += outcome.rows_out
