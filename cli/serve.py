@@ -40,6 +40,10 @@ def serve(policy, host, port, token_file, reload_, allow_edit, decision_log, wor
     from ..web.config import ENV, ServeConfig, check_bind, read_token
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if workers > 1 and work_dir is None:
+        import tempfile
+
+        work_dir = tempfile.mkdtemp(prefix="fupin-serve-")  # one folder for all workers: any answers for a job
     try:
         token = read_token(token_file) if token_file else None
         config = ServeConfig(policy=os.path.abspath(policy), host=host, port=port, token=token, reload=reload_,

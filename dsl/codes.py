@@ -47,6 +47,9 @@ CODES: dict[str, Code] = {
     "E110": _c("name-form", "{kind}名 `{name}` 无法在表达式中引用", "the {kind} name `{name}` cannot be used in an expression",
                "名称须以字母或汉字开头，只含字母、数字、汉字和下划线，且不是关键字（and、且、true、是、in、where…）",
                "a name starts with a letter or a Chinese character, holds only letters, digits, Chinese characters and _, and is no keyword (and, 且, true, 是, in, where, …)"),
+    "E111": _c("title-field", "实体 `{entity}` 的 title（{lang}）{detail}", "the title ({lang}) of entity `{entity}` {detail}",
+               "title 里的 {{…}} 只能写本实体声明的字段名，例如 \"{{age}} 岁\"；字面的花括号写成 {{{{ 和 }}}}",
+               "a {{…}} in a title names a field the entity declares, as in \"aged {{age}}\"; write literal braces as {{{{ and }}}}"),
     # --- expression syntax and limits
     "E201": _c("syntax", "表达式语法错误：意外的 {found}", "syntax error: unexpected {found}",
                "此处应为 {expected}", "expected {expected}"),

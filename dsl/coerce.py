@@ -20,6 +20,7 @@ import re
 import unicodedata
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 
+from .errors import Bilingual
 from .types import Type
 
 MAX_MAGNITUDE = 10 ** 15
@@ -101,7 +102,7 @@ def int_or_text(text: str):
 def to_decimal(raw) -> Decimal:
     """A bounded number from int, Decimal, float (via its text) or a numeric string."""
     if isinstance(raw, bool):
-        raise CoerceError("number")
+        raise CoerceError(Bilingual("数字", "number"))
     if isinstance(raw, Decimal):
         value = raw
     elif isinstance(raw, int):
@@ -112,9 +113,9 @@ def to_decimal(raw) -> Decimal:
     elif isinstance(raw, str):
         value = _from_text(raw)
     else:
-        raise CoerceError("number")
+        raise CoerceError(Bilingual("数字", "number"))
     if not value.is_finite():
-        raise CoerceError("finite number")
+        raise CoerceError(Bilingual("有限的数", "finite number"))
     return check_bounds(value)
 
 
@@ -133,7 +134,7 @@ def _from_text(raw: str) -> Decimal:
     if percent:
         text = text[:-1]
     if not _NUMBER.fullmatch(text):
-        raise CoerceError("number")
+        raise CoerceError(Bilingual("数字", "number"))
     value = Decimal(text)
     if scale == 1 and not percent:
         return value
@@ -155,17 +156,17 @@ def coerce(raw, typ: Type, enum_values=()):
             return raw
         if isinstance(raw, str) and raw.strip().lower() in _BOOL_TEXT:
             return _BOOL_TEXT[raw.strip().lower()]
-        raise CoerceError("bool (true/false)")
+        raise CoerceError(Bilingual("是或否（true/false）", "bool (true/false)"))
     if kind == "integer":
         if isinstance(raw, int) and not isinstance(raw, bool):
             return check_bounds(raw)
         value = to_decimal(raw)  # bounded first: int() of 9e999999 would take a minute
         if value != value.to_integral_value():
-            raise CoerceError("integer")
+            raise CoerceError(Bilingual("整数", "integer"))
         return int(value)
     if kind in ("decimal", "money"):
         if isinstance(raw, str) and raw.strip().endswith(("%", "％")) and len(raw) <= MAX_NUMBER_TEXT:
-            raise CoerceError(f"{typ} (not a percentage)")
+            raise CoerceError(Bilingual(f"{typ}（写成小数，不是百分数）", f"{typ} (not a percentage)"))
         return to_decimal(raw)
     if kind == "ratio":
         return to_decimal(raw)
@@ -179,17 +180,17 @@ def coerce(raw, typ: Type, enum_values=()):
                 return dt.date.fromisoformat(raw.strip())
             except ValueError:
                 pass
-        raise CoerceError("date (YYYY-MM-DD)")
+        raise CoerceError(Bilingual("日期（YYYY-MM-DD）", "date (YYYY-MM-DD)"))
     if kind == "string":
         if isinstance(raw, str):
             return raw
         if isinstance(raw, int) and not isinstance(raw, bool):
             return str(raw)
-        raise CoerceError("string")
+        raise CoerceError(Bilingual("文本", "string"))
     if kind == "enum":
         if isinstance(raw, str) and raw in enum_values:
             return raw
-        raise CoerceError("one of " + ", ".join(enum_values))
+        raise CoerceError(Bilingual("以下之一：" + "、".join(enum_values), "one of " + ", ".join(enum_values)))
     raise CoerceError(str(typ))
 
 

@@ -18,7 +18,7 @@ from .errors import Bilingual, Diagnostic, FupinError, Span, error
 from .model import (DefaultsDef, DocumentDef, EntityDef, EnumDef, ExceptionDef, ParameterDef, RuleDef,
                     RuleFile, VariantFile)
 from .slips import schema_problem
-from .yamlsrc import Positions, load_yaml_file
+from .yamlsrc import Positions, load_yaml, load_yaml_file
 
 MAX_FILE_BYTES = 2_000_000
 
@@ -79,8 +79,13 @@ def policy_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def load_source(path: str | os.PathLike) -> PolicySource:
-    """Read every rule and variant file under ``path`` into a PolicySource."""
+def load_source(path: str | os.PathLike, texts: dict | None = None) -> PolicySource:
+    """Read every rule and variant file under ``path`` into a PolicySource.
+
+    ``texts`` maps a file's resolved path to the text to read instead of the file's (an
+    edited copy checked before it is saved, or a new file: one under the folder that does
+    not exist yet is read too); the files keep their names in diagnostics."""
+    texts = {str(Path(k).resolve()): v for k, v in (texts or {}).items()}
     root = Path(path)
     src = PolicySource(root=root)
     if not root.exists():
@@ -92,8 +97,11 @@ def load_source(path: str | os.PathLike) -> PolicySource:
         if folder is not None:
             src.root, src.focus = folder, _display(root)
             root = folder
-    for file in policy_files(root):
-        _load_file(src, file)
+    files = policy_files(root)
+    on_disk = {str(f.resolve()) for f in files}
+    files += [Path(_display(Path(k))) for k in sorted(texts) if k not in on_disk and Path(k).is_relative_to(root.resolve())]
+    for file in files:
+        _load_file(src, file, texts.get(str(file.resolve())))
     return src
 
 
@@ -120,15 +128,16 @@ def _declares_entities(file: Path) -> bool:
         return False
 
 
-def _load_file(src: PolicySource, file: Path) -> None:
+def _load_file(src: PolicySource, file: Path, text: str | None = None) -> None:
     name = _display(file)
     src.files.append(name)
     try:
-        if file.stat().st_size > MAX_FILE_BYTES:
+        size = len(text.encode("utf-8")) if text is not None else file.stat().st_size
+        if size > MAX_FILE_BYTES:
             src.diagnostics.append(error("E107", Span(name, 1, 1), path=name,
                                          detail=_bi(f"大于 {MAX_FILE_BYTES} 字节", f"larger than {MAX_FILE_BYTES} bytes")))
             return
-        data, pos = load_yaml_file(name)
+        data, pos = load_yaml_file(name) if text is None else load_yaml(text, name)
     except FupinError as exc:
         src.diagnostics.extend(exc.diagnostics)
         return

@@ -27,20 +27,24 @@ from .reports.reasons import annotate
 from .reports.result import OutputError, Result
 
 
-def load_policy(path: str | Path) -> "Policy":
-    """Load, check and prepare a policy folder; raise FupinError on any error."""
-    src = load_source(path)
+def load_policy(path: str | Path, texts: dict | None = None) -> "Policy":
+    """Load, check and prepare a policy folder; raise FupinError on any error.
+
+    ``texts`` maps files of the folder (paths) to text read instead of the file's: a
+    pack as edited but not saved (the workbench's impact of an edit); its revision
+    hashes that text."""
+    src = load_source(path, texts)
     diags, results = check_all(src)
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         raise FupinError(errors)
-    return Policy(src, results, diags)
+    return Policy(src, results, diags, texts)
 
 
 class Policy:
     """A checked policy with its variants; compiles a Program per variant on demand."""
 
-    def __init__(self, src, results: dict, diagnostics: list[Diagnostic]):
+    def __init__(self, src, results: dict, diagnostics: list[Diagnostic], texts: dict | None = None):
         self.source = src
         self._checked = {name: r.policy for name, r in results.items()}
         self.warnings = [d for d in diagnostics if d.severity == "warning"]
@@ -48,7 +52,7 @@ class Policy:
         self._compiled: dict = {}  # fast closures by checked rule, shared by the variants' programs
         self._facts: dict[str, FactsChecker] = {}
         root = Path(src.root)
-        self.revision = record.revision(policy_files(root), root)  # content hash of the pack's files
+        self.revision = record.revision(policy_files(root), root, texts)  # content hash of the pack's files
 
     @property
     def variants(self) -> list[str]:

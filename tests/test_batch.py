@@ -255,10 +255,10 @@ def test_parquet_matches_eval_and_quarantines(pack, tmp_path):
     report, rows, quarantine = run(pack, tmp_path / "in.parquet", tmp_path / "out.parquet", chunk_size=5)
     assert (report.rows_in, report.rows_out, report.rows_quarantined) == (33, 29, 4)
     assert quarantine.splitlines()[1:] == [
-        "11,P1,income_per_capita,E803,\"农户 `P1`: field `income_per_capita` value `Decimal('-1.00')` is outside [0, ∞]\"",
-        "12,P2,status,E802,\"农户 `P2`: field `status` should be one of poor, exited, edge, monitored, ordinary, got `rich`\"",
-        "13,,id,E801,农户 `None`: required field `id` is missing",
-        "14,P4,members[1].age,E803,\"家庭成员 `P4`: field `members[1].age` value `-5` is outside [0, ∞]\"",
+        "11,P1,income_per_capita,E803,\"household `P1`: field `income_per_capita` value `Decimal('-1.00')` is outside [0, ∞]\"",
+        "12,P2,status,E802,\"household `P2`: field `status` should be one of poor, exited, edge, monitored, ordinary, got `rich`\"",
+        "13,,id,E801,household `None`: required field `id` is missing",
+        "14,P4,members[1].age,E803,\"household member `P4`: field `members[1].age` value `-5` is outside [0, ∞]\"",
     ]
     assert_matches_eval(rows, eval_json(pack, typed))
 
@@ -334,10 +334,10 @@ def test_villages_jsonl_and_csv(pack, tmp_path):
     report, rows, quarantine = from_jsonl
     assert (report.rows_in, report.rows_out, report.rows_quarantined) == (7, 5, 2)
     assert quarantine.splitlines()[1:] == [
-        "3,VB1,households[1].status,E802,\"农户 `VB1`: field `households[1].status` should be one of poor, "
+        "3,VB1,households[1].status,E802,\"household `VB1`: field `households[1].status` should be one of poor, "
         "exited, edge, monitored, ordinary, got `rich`\"",
-        "7,VB2,population,E803,\"行政村 `VB2`: field `population` value `-5` is outside [0, ∞]\"",
-        "7,VB2,households[0].members[1].age,E803,\"家庭成员 `VB2`: field `households[0].members[1].age` "
+        "7,VB2,population,E803,\"administrative village `VB2`: field `population` value `-5` is outside [0, ∞]\"",
+        "7,VB2,households[0].members[1].age,E803,\"household member `VB2`: field `households[0].members[1].age` "
         "value `-2` is outside [0, ∞]\"",
     ]
     records = valid(pack, jsonl_records(FIX / "villages.jsonl"), "village")

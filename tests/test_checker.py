@@ -149,3 +149,32 @@ def _lint(tmp_path, monkeypatch, variant: str) -> list:
     diags, _ = check_all(load_source("."))
     assert [d for d in diags if d.severity == "error"] == []
     return [(d.code, d.span.file, d.span.line) for d in diags]
+
+
+TITLE = '{zh: "{age} 岁", en: "aged {age}"}'
+
+
+@pytest.mark.parametrize("title, expected", [
+    (TITLE, None),
+    ('{zh: "{{age}} 岁，{age} 岁"}', None),
+    ('{zh: "{agee} 岁", en: "aged {age}"}',
+     "policy/entities.yaml:109:17: error[E111]: the title (zh) of entity `member` names `agee`, which the entity "
+     "does not declare (did you mean `age`?)"),
+    ('{zh: "{age} 岁", en: "aged {age"}',
+     "policy/entities.yaml:109:32: error[E111]: the title (en) of entity `member` has an unmatched brace"),
+    ('{zh: "{age:>3} 岁"}',
+     "policy/entities.yaml:109:17: error[E111]: the title (zh) of entity `member` formats {age…}: write the field name alone"),
+    ('{zh: "第 {0} 位"}',
+     "policy/entities.yaml:109:17: error[E111]: the title (zh) of entity `member` names `0`, which the entity does not declare (did you mean `age`?)"),
+])
+def test_a_title_names_declared_fields(at_root, title, expected):
+    """An entity's ``title`` is filled with the child's facts in explanations: every
+    placeholder must be a declared field, written bare (E111, at the title's text)."""
+    from fupin.dsl.checker import check_all
+    from fupin.dsl.loader import load_source
+
+    text = (ROOT / "policy" / "entities.yaml").read_text(encoding="utf-8")
+    assert TITLE in text
+    diags, _ = check_all(load_source("policy", {"policy/entities.yaml": text.replace(TITLE, title)}))
+    got = [d.render("en").splitlines()[0] for d in diags if d.code == "E111"]
+    assert got == ([expected] if expected else [])

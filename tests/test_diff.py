@@ -277,3 +277,13 @@ def test_diff_on_dask_is_the_local_diff(data):
         *args)
     for name in ("{}.csv", "{}.json", "{}.quarantine.csv"):
         assert (data / name.format("dask")).read_bytes() == (data / name.format("local")).read_bytes(), name
+
+
+def test_what_moved_reads_in_the_language_asked(tmp_path, mini):
+    """The causes on screen and in the HTML report are in the report's language; the
+    changed-rows file's ``because`` column stays in English (data, the same on every run)."""
+    comparison = mini.compare(FIX / "households.jsonl", tmp_path / "c.csv", on="2017-06-30", vs_on="2018-06-30",
+                              only=["aid_total"])
+    (cause,) = comparison.job.causes["aid_total"]
+    assert cause.text("zh") == "参数 aid_amount：3000（自 2016-01-01 起） → 3500（自 2018-01-01 起）"
+    assert cause.text("en") == "parameter aid_amount: 3000 (from 2016-01-01) → 3500 (from 2018-01-01)"

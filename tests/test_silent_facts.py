@@ -45,8 +45,9 @@ def test_unknown_field_is_an_error_with_a_guess(pack, facts, path, guess):
         pack.evaluate(facts)
     d = info.value.diagnostics[0]
     assert d.code == "E815"
-    assert d.message("en") == f"农户 `H`: field `{path}` is not declared by the entity".replace(
-        "农户", "家庭成员" if "[" in path else "农户")
+    who = "household member" if "[" in path else "household"
+    assert d.message("en") == f"{who} `H`: field `{path}` is not declared by the entity"
+    assert d.message("zh") == f"{'家庭成员' if '[' in path else '农户'} `H`：字段 `{path}` 未在实体中声明"
     assert d.hint("en") == f"did you mean `{guess}`? (to ignore undeclared fields: --allow-unknown-fields)"
 
 
@@ -59,7 +60,7 @@ def test_unknown_field_without_a_guess_lists_the_fields(mini):
 def test_allowed_unknown_field_is_a_warning_on_the_result(pack):
     result = pack.evaluate({"id": "H", "registerd": True}, allow_unknown_fields=True, only=["monitoring_tier"])
     assert [w.code for w in result.warnings] == ["W906"]
-    assert result.warnings[0].message_en == ("农户 `H`: field `registerd` is not declared by the entity; "
+    assert result.warnings[0].message_en == ("household `H`: field `registerd` is not declared by the entity; "
                                              "ignored (did you mean `registered`?)")
 
 
@@ -131,7 +132,7 @@ def test_village_facts_as_household(pack):
     with pytest.raises(FupinError) as info:
         pack.evaluate(village)
     assert _rendered(info.value).splitlines()[0] == (
-        "<facts>:0:0: error[E817]: 农户 `V1`: these facts look like `village` "
+        "<facts>:0:0: error[E817]: household `V1`: these facts look like `village` "
         "(`population`, `road_hardened`, `households`), not `household`")
     assert pack.evaluate(village, entity="village").on == "2020-06-30"
 
@@ -227,7 +228,7 @@ def test_csv_without_members_is_an_error(batch, tmp_path):
     (tmp_path / "h.csv").write_text(HOUSEHOLDS, encoding="utf-8")
     res = batch("policy", str(tmp_path / "h.csv"), "-o", str(tmp_path / "out.csv"), "--lang", "en")
     assert res.exit_code == 1
-    assert res.stderr.splitlines()[0] == ("<arguments>:0:0: error[E816]: no `members` given (家庭成员): "
+    assert res.stderr.splitlines()[0] == ("<arguments>:0:0: error[E816]: no `members` given (household member): "
                                           "the child rows of a CSV input come in a file of their own")
     assert not (tmp_path / "out.csv").exists()
 
@@ -239,7 +240,7 @@ def test_csv_batch_reads_labels_warns_per_column_and_states_the_date(batch, tmp_
     res = batch("policy", str(tmp_path / "h.csv"), "--members", str(tmp_path / "m.csv"), "-o", str(out),
                 "--only", "monitoring_tier", "--lang", "en")
     assert res.exit_code == 0, res.output
-    assert ("warning[W906]: 农户 `*`: field `registerd` is not declared by the entity; ignored "
+    assert ("warning[W906]: household `*`: field `registerd` is not declared by the entity; ignored "
             "(did you mean `registered`?)") in res.stderr
     assert "as of 2020-06-30 (the policy's default date)" in res.stderr
     assert "rows quarantined 0" in res.stderr
@@ -263,7 +264,7 @@ def test_jsonl_without_any_members_is_an_error(batch, tmp_path):
     (tmp_path / "h.jsonl").write_text('{"id": "H1", "status": "poor"}\n{"id": "H2"}\n', encoding="utf-8")
     res = batch("policy", str(tmp_path / "h.jsonl"), "-o", str(tmp_path / "out.csv"), "--lang", "en")
     assert res.exit_code == 1
-    assert res.stderr.splitlines()[0] == ("<arguments>:0:0: error[E816]: no `members` given (家庭成员): "
+    assert res.stderr.splitlines()[0] == ("<arguments>:0:0: error[E816]: no `members` given (household member): "
                                           "no row of the input's first chunk has it")
     (tmp_path / "h.jsonl").write_text('{"id": "H1", "status": "poor", "members": []}\n{"id": "H2"}\n', encoding="utf-8")
     assert batch("policy", str(tmp_path / "h.jsonl"), "-o", str(tmp_path / "out.csv")).exit_code == 0

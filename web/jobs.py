@@ -9,7 +9,9 @@ renames them only on success).
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -46,11 +48,45 @@ class Job:
     def progress(self, done: int) -> None:
         """The callback a batch run calls with the rows done so far."""
         self.rows = done
+        if time.time() - self.meta.get("_saved", 0) > 0.5:
+            self.save()
+
+    def save(self) -> None:
+        """Write the job's state to ``job.json`` in its folder (atomically), so that the
+        other workers of ``fupin serve --workers N`` sharing the work folder can answer
+        for it."""
+        self.meta["_saved"] = time.time()
+        temp = self.folder / f".job.json.{os.getpid()}.part"
+        try:
+            temp.write_text(json.dumps(self.state(), ensure_ascii=False, default=str), encoding="utf-8")
+            os.replace(temp, self.folder / "job.json")
+        except OSError:  # the folder was expired under a late progress call
+            temp.unlink(missing_ok=True)
+
+    def state(self) -> dict:
+        """Everything about the job, as JSON data (diagnostics in both languages' data)."""
+        return {"id": self.id, "kind": self.kind, "status": self.status, "rows": self.rows, "total": self.total,
+                "created": self.created, "finished": self.finished,
+                "files": {k: v.name for k, v in self.files.items()}, "result": self.result,
+                "meta": {k: v for k, v in self.meta.items() if not k.startswith("_")},
+                "diagnostics": [{"code": d.code, "file": d.span.file, "line": d.span.line, "col": d.span.col,
+                                 "args": d.args} for d in self.diagnostics]}
+
+    @classmethod
+    def load(cls, folder: Path) -> "Job":
+        """A job another worker runs or ran, from its ``job.json``."""
+        from ..dsl.errors import Diagnostic, Span
+
+        data = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+        diags = [Diagnostic(d["code"], Span(d["file"], d["line"], d["col"]), d["args"]) for d in data["diagnostics"]]
+        return cls(data["id"], data["kind"], folder, data["status"], data["rows"], data["total"], data["created"],
+                   data["finished"], {k: folder / v for k, v in data["files"].items()}, data["result"], diags,
+                   data["meta"])
 
     def to_json(self, lang: str = "zh") -> dict:
         return {"id": self.id, "kind": self.kind, "status": self.status, "rows": self.rows, "total": self.total,
                 "created": self.created, "finished": self.finished, "files": sorted(self.files),
-                "result": self.result, "meta": self.meta,
+                "result": self.result, "meta": {k: v for k, v in self.meta.items() if not k.startswith("_")},
                 "diagnostics": [d.to_json(lang) for d in self.diagnostics]}
 
 
@@ -77,6 +113,7 @@ class JobStore:
             folder = self.root / ident
             folder.mkdir()
             job = self._jobs[ident] = Job(ident, kind, folder, meta=dict(meta or {}))
+        job.save()
         return job
 
     def start(self, job: Job, work) -> None:
@@ -85,6 +122,7 @@ class JobStore:
         logged and ends it ``failed`` with E869."""
         def run():
             job.status = "running"
+            job.save()
             try:
                 work(job)
                 job.status = "succeeded"
@@ -98,11 +136,18 @@ class JobStore:
                 job.diagnostics, job.status = [at("<job>", "E869", incident=incident)], "failed"
             finally:
                 job.finished = time.time()
+                job.save()
         self._pool.submit(run)
 
     def get(self, ident: str) -> Job:
-        """The job, or 404 (E867)."""
+        """The job (this worker's, or another's from its ``job.json`` in the shared work
+        folder), or 404 (E867)."""
         job = self._jobs.get(ident)
+        if job is None and ident.isalnum() and (self.root / ident / "job.json").is_file():
+            try:
+                return Job.load(self.root / ident)
+            except (OSError, ValueError, KeyError):
+                pass
         if job is None:
             from ..dsl.errors import Bilingual
             raise Problem(at("<request>", "E867", kind=Bilingual("任务", "job"), name=ident), 404)

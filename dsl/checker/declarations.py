@@ -101,6 +101,33 @@ class Declarations:
                 self.diags.append(error("E818", e.loc.key_span("values", second), enum=name, label=text,
                                         first=first, second=second))
 
+    def _title(self, entity: str, title, fields: dict, loc) -> None:
+        """E111 for a title that names a field the entity does not declare, or that a
+        renderer cannot fill (a stray brace, an index, a format spec)."""
+        import string
+
+        for lang in ("zh", "en"):
+            text = getattr(title, lang)
+            if text is None:
+                continue
+            try:
+                names = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
+            except ValueError:
+                names, bad = [], Bilingual("的花括号不成对", "has an unmatched brace")
+            else:
+                bad = None
+            for fname, spec, conv in names:
+                if fname not in fields:
+                    guess = _guess(fname, fields) if fname else None
+                    bad = Bilingual(f"引用了未声明的字段 `{fname}`" + (f"（是否想写 `{guess}`？）" if guess else ""),
+                                    f"names `{fname}`, which the entity does not declare" + (f" (did you mean `{guess}`?)" if guess else ""))
+                    break
+                if spec or conv:
+                    bad = Bilingual(f"中的 {{{fname}…}} 带有格式说明，只能写字段名", f"formats {{{fname}…}}: write the field name alone")
+                    break
+            if bad is not None:
+                self.diags.append(error("E111", loc.span("title", lang), entity=entity, lang=lang, detail=bad))
+
     def type_of(self, text: str, loc, *sub) -> Type:
         typ = parse_type(text, self.enums)
         if typ is None and text != "list":
@@ -118,6 +145,8 @@ class Declarations:
                 fields[fname] = self._field(name, fname, f, ent.loc.child("fields", fname))
             self.entities[name] = CEntity(name, ent.labels, ent.parent, ent.key, fields, ent.loc.key_span(),
                                           default=ent.default, title=ent.title)
+            if ent.title is not None:
+                self._title(name, ent.title, fields, ent.loc)
         for name, ent in self.entities.items():
             loc = self.src.entities[name].loc
             if ent.parent and ent.parent not in self.entities:

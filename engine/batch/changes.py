@@ -37,12 +37,20 @@ class Cause:
 
     kind: str  # "parameter" or "rule"
     name: str
-    before: str
-    after: str
+    before: str | Bilingual
+    after: str | Bilingual
 
-    def text(self) -> str:
-        """``parameter red_line: 5000 → 5000.01`` / ``rule tier: base → anhui-2020``."""
-        return f"{self.kind} {self.name}: {self.before} → {self.after}"
+    def text(self, lang: str = "en") -> str:
+        """``parameter red_line: 5000 (from 2020-01-01) → 5000.01 (from 2020-01-01)`` /
+        ``rule tier: base → anhui-2020``; in zh ``参数 red_line：5000（自 2020-01-01 起）→ …``."""
+        def pick(value):
+            return value[lang] if isinstance(value, dict) else value
+        if lang == "zh":
+            return f"{_KINDS[self.kind]} {self.name}：{pick(self.before)} → {pick(self.after)}"
+        return f"{self.kind} {self.name}: {pick(self.before)} → {pick(self.after)}"
+
+
+_KINDS = {"parameter": "参数", "rule": "规则"}
 
 
 def check_compatible(a: Setting, b: Setting) -> list:
@@ -131,15 +139,21 @@ def _param_value(side: Setting, name: str) -> tuple:
     p = side.checked.params.get(name)
     picked = p.value_on(side.day) if p is not None else None
     if picked is None:
-        return ("absent" if p is None else None, None)
+        return (Bilingual("未声明", "absent") if p is None else None, None)
     start, value = picked
-    return (value if not hasattr(value, "text") else f"gap: {value.text}", start)
+    return (value if not hasattr(value, "text") else Bilingual(f"缺口：{value.text}", f"gap: {value.text}"), start)
 
 
-def _shown(pair: tuple) -> str:
+def _shown(pair: tuple) -> Bilingual:
+    """A parameter's value in force and since when, in both languages (— : none in force)."""
     value, start = pair
-    text = "—" if value is None else str(plain(value)) if not isinstance(value, str) else value
-    return f"{text} (from {start.isoformat()})" if start is not None else text
+    if isinstance(value, dict):
+        zh, en = value["zh"], value["en"]
+    else:
+        zh = en = "—" if value is None else str(plain(value)) if not isinstance(value, str) else value
+    if start is None:
+        return Bilingual(zh, en)
+    return Bilingual(f"{zh}（自 {start.isoformat()} 起）", f"{en} (from {start.isoformat()})")
 
 
 def _moved_rules(a: Setting, b: Setting) -> dict:

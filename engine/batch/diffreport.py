@@ -73,7 +73,7 @@ def output_lines(name: str, fig: DiffFigures, job, lang: str, unit: str) -> list
         head += "; " + w["mean"].format(a=mean(before, nb, kind), b=mean(after, na, kind))
     lines = [head]
     for cause in job.causes.get(name, ()):
-        lines.append(f"      {w['because']}: {cause.text()}")
+        lines.append(f"      {w['because']}: {cause.text(lang)}")
     return lines
 
 

@@ -211,7 +211,7 @@ def read_csv_ddf(source):
     if source.fmt != "csv" or source.joins():
         raise bad_argument("--engine dask 读取 Parquet 或（不带 --join 的）CSV",
                            "--engine dask reads Parquet, or CSV without --join")
-    return dd.read_csv(source.text_path, dtype=str, keep_default_na=False, na_values=[""], on_bad_lines="error",
+    return dd.read_csv(shared_path(source.text_path), dtype=str, keep_default_na=False, na_values=[""], on_bad_lines="error",
                        encoding="utf-8-sig" if source.encoding == "utf-8" else source.encoding)
 
 
@@ -259,9 +259,16 @@ def _tasks(spec, source, columns) -> list:
     kept = source.kept_columns()
     if source.fmt == "parquet":
         process = delayed(process_part, pure=True)
-        parts = parquet_parts(source.text_path, max(PART_ROWS // DEFAULT_CHUNK * source.chunk_size, 1))
+        parts = parquet_parts(shared_path(source.text_path), max(PART_ROWS // DEFAULT_CHUNK * source.chunk_size, 1))
         return [process(spec, part, source.chunk_size, kept, tuple(columns)) for part in parts]
     return partition_tasks(spec, read_csv_ddf(source), kept)
+
+
+def shared_path(path: str) -> str:
+    """The input as the workers must open it: absolute (a worker on another machine, or
+    started in another folder, resolves a relative path against its own folder); a URL
+    (``s3://…``) as it is."""
+    return path if "://" in path else str(Path(path).resolve())
 
 
 def _client(scheduler):

@@ -154,7 +154,7 @@ def _output_section(name: str, whole, job, lang: str, unit: str) -> list:
     out = [f"<h2>{esc(rule.label(lang))} ({esc(name)}): {whole.outputs[name]} {esc(unit)}</h2>"]
     causes = job.causes.get(name, ())
     if causes:
-        out.append("<ul>" + "".join(f"<li>{esc(c.text())}</li>" for c in causes) + "</ul>")
+        out.append("<ul>" + "".join(f"<li>{esc(c.text(lang))}</li>" for c in causes) + "</ul>")
     moves = whole.moves.get(name)
     if moves:
         before = _order([a for a, _ in moves])

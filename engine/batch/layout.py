@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..columnar.frame import EPOCH, enum_values
+from ..facts.names import entity_label
 from ..facts.validate import max_children
 
 
@@ -39,7 +40,7 @@ class Layout:
 
     entity: str
     key: str
-    label: str
+    label: dict  # Bilingual: how messages name the entity
     parent_key: str | None = None  # flat files: the column naming the parent (declared)
     fields: dict = field(default_factory=dict)  # name -> FieldSpec
     lists: dict = field(default_factory=dict)  # name -> Layout of the child entity
@@ -61,7 +62,7 @@ class Layout:
 def layout_of(checked, entity: str) -> Layout:
     """The layout of ``entity`` and its descendants in a checked policy."""
     ent = checked.entities[entity]
-    label = ent.labels.zh if ent.labels else entity
+    label = entity_label(ent, entity)
     out = Layout(entity, ent.key, label, ent.parent_key)
     required_lists = []
     for name, fld in ent.fields.items():

@@ -65,7 +65,7 @@ class Source:
         self._joins = join_specs(self.layout, self._paths)
         unused = sorted(set(self.joined) - _named(self._joins))
         if unused:
-            raise bad_argument(f"--join `{unused[0]}`：不是{self.layout.label}或其关联下级的列表字段（可选：{_lists(self.layout)}）",
+            raise bad_argument(f"--join `{unused[0]}`：不是{self.layout.label['zh']}或其关联下级的列表字段（可选：{_lists(self.layout)}）",
                                f"--join `{unused[0]}`: not a list field of {self.layout.entity} or of a joined child "
                                f"(lists: {_lists(self.layout)})")
         if self.fmt == "csv":

@@ -27,7 +27,16 @@ def guess_field(name, ent) -> str | None:
     return found[0] if found else None
 
 
-def undeclared(code: str, span: Span, ent, name, path: str, ident, label: str):
+def entity_label(ent, name: str) -> Bilingual:
+    """How messages name an entity: its declared labels in each language (the English one,
+    or the name, where it declares none)."""
+    labels = ent.labels if ent is not None else None
+    if labels is None:
+        return Bilingual(name, name)
+    return Bilingual(labels.zh, labels.en or name)
+
+
+def undeclared(code: str, span: Span, ent, name, path: str, ident, label):
     """E815 (an error) or W906 (a warning) for an undeclared field, with a did-you-mean."""
     guess = guess_field(name, ent)
     if code == "W906":
@@ -35,7 +44,7 @@ def undeclared(code: str, span: Span, ent, name, path: str, ident, label: str):
     if guess is not None:
         return error("E815", span, entity=label, id=ident, path=path, suggestion=guess)
     return error("E815", span, entity=label, id=ident, path=path, hint=Bilingual(
-        f"{label}的字段：{_some(ent.fields)}（确需忽略未声明字段时用 --allow-unknown-fields）",
+        f"{label['zh'] if isinstance(label, dict) else label}的字段：{_some(ent.fields)}（确需忽略未声明字段时用 --allow-unknown-fields）",
         f"fields of {ent.name}: {_some(ent.fields)} (to ignore undeclared fields: --allow-unknown-fields)"))
 
 
@@ -74,7 +83,7 @@ def looks_like(checked, entity: str, names) -> tuple[str, list] | None:
     return best, matched
 
 
-def wrong_entity(span: Span, ent, ident, label: str, other: str, matched: list):
+def wrong_entity(span: Span, ent, ident, label, other: str, matched: list):
     """E817: the facts look like another entity's."""
     return error("E817", span, entity=label, id=ident, name=other, expected=ent.name,
                  fields=", ".join(f"`{n}`" for n in matched[:4]) + (", …" if len(matched) > 4 else ""))

@@ -12,8 +12,8 @@ value make the entity invalid: it is reported, not evaluated, and the other enti
 from __future__ import annotations
 
 from ...dsl.coerce import CoerceError, coerce
-from ...dsl.errors import Span, error
-from .names import looks_like, read_enum, undeclared, wrong_entity
+from ...dsl.errors import Bilingual, Span, error
+from .names import entity_label, looks_like, read_enum, undeclared, wrong_entity
 
 DEFAULT_MAX_CHILDREN = 10_000  # children a list field may hold when it declares no ``max``
 MONEY_TO_THE_FEN = {"zh": "精确到分的金额（至多两位小数）", "en": "money to the fen (at most two decimals)"}
@@ -42,7 +42,7 @@ class FactsChecker:
         if isinstance(raw, dict):
             other = looks_like(self.checked, entity, list(raw))
             if other is not None:
-                label = ent.labels.zh if ent.labels else entity
+                label = entity_label(ent, entity)
                 return None, [wrong_entity(self._span(where, base), ent, ident, label, *other)]
         unknown = "W906" if allow_unknown else "E815"
         out = self._entity(raw, entity, "", ident, where, base, diags, unknown)
@@ -61,10 +61,10 @@ class FactsChecker:
 
     def _entity(self, raw, entity, prefix, ident, where, path, diags, unknown="W906"):
         ent = self.checked.entities[entity]
-        label = ent.labels.zh if ent.labels else entity
+        label = entity_label(ent, entity)
         if not isinstance(raw, dict):
             diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=prefix.rstrip(".") or entity,
-                               expected="object", value=_short(raw)))
+                               expected=Bilingual("对象（键: 值）", "object"), value=_short(raw)))
             return None
         out = {}
         for name, value in raw.items():
@@ -128,7 +128,7 @@ class FactsChecker:
     def _children(self, fld, value, fpath, ident, label, where, path, diags, unknown):
         if not isinstance(value, list):
             diags.append(error("E802", self._span(where, path), entity=label, id=ident, path=fpath,
-                               expected=f"list of {fld.child}", value=_short(value)))
+                               expected=Bilingual(f"{fld.child} 的列表", f"list of {fld.child}"), value=_short(value)))
             return None
         limit = max_children(fld)
         if len(value) > limit:

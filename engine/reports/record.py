@@ -52,14 +52,18 @@ def fupin_version() -> str:
         return "0+unknown"
 
 
-def revision(files, root: Path) -> str:
+def revision(files, root: Path, texts: dict | None = None) -> str:
     """``sha256:…`` over the pack's files (their paths relative to ``root`` and their
-    bytes, in sorted order): any edit to a rule, parameter or declaration changes it."""
+    bytes, in sorted order): any edit to a rule, parameter or declaration changes it.
+    ``texts`` (resolved path → text) stands for files as edited but not saved."""
+    texts = {str(Path(k).resolve()): v for k, v in (texts or {}).items()}
     h = hashlib.sha256()
-    for path in sorted(Path(f) for f in files):
-        rel = path.relative_to(root).as_posix() if path != root and root.is_dir() else path.name
+    base = root.resolve()
+    for path in sorted({Path(f).resolve() for f in files} | {Path(k) for k in texts}):
+        full = str(path)
+        rel = path.relative_to(base).as_posix() if path != base and root.is_dir() else path.name
         h.update(rel.encode("utf-8") + b"\0")
-        h.update(path.read_bytes() + b"\0")
+        h.update((texts[full].encode("utf-8") if full in texts else path.read_bytes()) + b"\0")
     return "sha256:" + h.hexdigest()
 
 

@@ -79,8 +79,12 @@ class Writer:
         for name in checked.rules:
             self.functions[name] = self._ident("rule_", name)
         uses = _uses(checked)
-        self.once = {name for name, n in uses.items() if n == 1}
-        self.shared = {name for name, n in uses.items() if n > 1}  # read through the cache
+        # An output read by another rule of its entity is computed for the outputs function
+        # too: a second use, so it is kept in the cache rather than computed twice (a rule
+        # read only from a parent's aggregate stays inlined in the parent's loop).
+        also_output = {name for name in _uses(checked, same_entity=True) if not checked.rules[name].internal}
+        self.once = {name for name, n in uses.items() if n == 1 and name not in also_output}
+        self.shared = {name for name, n in uses.items() if n > 1 or name in also_output}  # read through the cache
 
     # --- names
 
@@ -695,13 +699,14 @@ def _literal_values(test):
     return None
 
 
-def _uses(checked) -> dict:
-    """How many places in the policy read each rule."""
+def _uses(checked, same_entity: bool = False) -> dict:
+    """How many places in the policy read each rule (``same_entity``: only the places in
+    rules of the rule's own entity)."""
     uses: dict = {}
     for rule in checked.rules.values():
         for root in rule.roots():
             for node in t.walk(root):
-                if isinstance(node, t.TRule):
+                if isinstance(node, t.TRule) and (not same_entity or checked.rules[node.name].entity == rule.entity):
                     uses[node.name] = uses.get(node.name, 0) + 1
     return uses
 
