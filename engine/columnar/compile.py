@@ -538,11 +538,11 @@ def _fen_times_decimals(fen: V, factor: V, n: int, bad):
     d = factor.data
     if not isinstance(d, np.ndarray) or d.dtype != object or d.ndim != 1 or not n:
         return None
-    index: dict = {}
     cells = d.tolist()
-    codes = np.fromiter((index.setdefault(x, len(index)) for x in cells), dtype=np.int64, count=len(cells))
+    index = {x: i for i, x in enumerate(dict.fromkeys(cells))}  # hashing in C, not a Python loop
     if len(index) > max(64, n // 4):
         return None
+    codes = np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells))
     nums, dens, usable = [], [], []
     for x in index:  # in code order
         ok = type(x) is Decimal and x.is_finite() and -x.as_tuple().exponent <= 12
