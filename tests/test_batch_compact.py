@@ -1,4 +1,5 @@
-"""The ``unknown`` column's encodings (engine/batch/unknowns.py).
+"""The compact batch: the ``unknown`` column's encodings (engine/batch/unknowns.py) and
+decimal outputs written as text once per distinct value (outputs.decimal_texts).
 
 The compact column (per row the ids of dictionary-encoded ``"output": [facts]`` items)
 decodes to exactly the JSON text column, on random entities whatever way the facts of
@@ -24,7 +25,7 @@ from factsgen import facts
 from fupin.cli.main import main
 from fupin.engine.api import as_date, load_policy
 from fupin.engine.batch import decode_unknown
-from fupin.engine.batch.outputs import ResultWriter, explanations
+from fupin.engine.batch.outputs import ResultWriter, decimal_texts, explanations
 from fupin.engine.batch.unknowns import COMPACT, as_json
 from fupin.engine.columnar.frame import from_records, take
 from fupin.engine.columnar.program import ColumnarProgram
@@ -154,3 +155,20 @@ def test_off_keeps_every_other_column(tmp_path):
     _batch(tmp_path, "j.parquet", "--unknown", "json", "--three-valued")
     _batch(tmp_path, "n.parquet", "--unknown", "off", "--three-valued")
     assert pq.read_table(tmp_path / "j.parquet").drop(["unknown"]).equals(pq.read_table(tmp_path / "n.parquet"))
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.decimals(allow_nan=False, allow_infinity=False, places=None), st.booleans()),
+                max_size=40))
+def test_decimal_texts_are_each_values_text(cells):
+    """Each row's text is ``decimal_text`` of its value (null where masked), whatever the
+    exponents of equal values (0.5 and 0.50, 1E+1 and 10)."""
+    from decimal import Decimal
+
+    from fupin.engine.reports.jsonout import decimal_text
+
+    cells = cells + [(Decimal("0.50"), False), (Decimal("0.5"), False), (Decimal("1E+1"), False), (Decimal(10), False)]
+    data = np.empty(len(cells), dtype=object)
+    data[:] = [value for value, _ in cells]
+    mask = np.array([masked for _, masked in cells], dtype=bool)
+    assert decimal_texts(data, mask).to_pylist() == [None if m else decimal_text(v) for v, m in cells]
