@@ -248,6 +248,16 @@ CODES: dict[str, Code] = {
     "E868": _c("method-not-allowed", "{name} 不接受 {method} 请求", "{name} does not accept {method}"),
     "E869": _c("internal", "服务内部错误（事件编号 {incident}）", "internal error (incident {incident})",
                "这是 fupin 的缺陷，不是输入的问题：请把事件编号告诉管理员", "this is a fault in fupin, not in the input: give the incident id to the administrator"),
+    # --- the HTTP API's routes (web/api/, issue 15)
+    "E870": _c("unsupported-media-type", "请求体应为 {expected}，实际为 `{got}`", "the request body should be {expected}, not `{got}`",
+               "设置 Content-Type 头", "set the Content-Type header"),
+    "E871": _c("request-json", "请求体不是可用的 JSON：{detail}", "the request body is not usable JSON: {detail}",
+               "发送 UTF-8 编码的 JSON；数字不能是 NaN 或 Infinity", "send UTF-8 JSON; numbers may not be NaN or Infinity"),
+    "E872": _c("too-many-entities", "一次请求至多 {limit} 个实体，实际 {count} 个", "at most {limit} entities per request, not {count}",
+               "分几次请求，或上传文件作为批量任务", "split the request, or upload a file as a batch job"),
+    "E873": _c("too-many-members", "`{path}` 至多 {limit} 项，实际 {count} 项", "`{path}` may hold at most {limit} items, not {count}"),
+    "E874": _c("job-not-ready", "任务 `{name}` 尚未完成（{status}）", "job `{name}` is not finished ({status})",
+               "查询任务状态，完成后再下载", "poll the job's status and download when it has finished"),
     "W930": _c("diff-one-side", "输出 `{name}` 只在{side}中有，未比较", "output `{name}` exists only in {side}; not compared"),
     "W931": _c("diff-fact-bounds", "事实 `{path}` 的约束在两套政策中不同（{first}，对 {second}）：按第一个设置校验",
                "the fact `{path}` is constrained differently by the two policies ({first}, against {second}): "

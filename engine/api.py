@@ -133,10 +133,10 @@ class Policy:
                                                             allow_unknown_fields)
         evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
         made = record.make(self.revision, program.checked.variant, day.isoformat(), entity, facts)
-        if trace:
-            evaluation.trace = annotate(evaluation.trace, program.checked, entity, typed,
-                                        self._same(program, typed, day, entity, evaluation))
-            evaluation.trace = evaluation.trace.model_copy(update={"record": made.model_dump()})
+        if trace:  # the deciding facts are found when the trace is first read (they re-evaluate)
+            same, checked, kept = self._same(program, typed, day, entity, evaluation), program.checked, made.model_dump()
+            evaluation.trace.then(lambda built: annotate(built, checked, entity, typed, same))
+            evaluation.trace.then(lambda built: built.model_copy(update={"record": kept}))
         result = to_result(evaluation, [d for d in diags if d.severity == "warning"])
         result.record = made
         return result
@@ -203,8 +203,10 @@ class Policy:
     def _same(program, typed, day, entity, evaluation):
         """``output -> (facts -> bool)``: whether the output keeps its value on other
         facts (the test that finds the deciding facts, reports/reasons.py)."""
+        values = dict(evaluation.values)  # as evaluated, whatever a caller does to the result later
+
         def same_for(output):
-            want = evaluation.values.get(output)
+            want = values.get(output)
 
             def same(facts) -> bool:
                 ev = program.evaluate(facts, day, entity, outputs=[output])
@@ -319,9 +321,11 @@ def as_date(on, default: dt.date | None = None) -> dt.date:
 def to_result(ev: Evaluation, warnings=()) -> Result:
     """Wrap a raw evaluation (and the facts' warnings) into the pydantic Result."""
     errors = {k: _reported(d) for k, d in ev.errors.items()}
-    return Result.model_construct(id=ev.id, entity=ev.entity, on=ev.on.isoformat(), variant=ev.variant,
-                                  values=ev.values, unknown=ev.unknown, possible=ev.possible, errors=errors,
-                                  trace=ev.trace, warnings=[_reported(d) for d in warnings])
+    result = Result.model_construct(id=ev.id, entity=ev.entity, on=ev.on.isoformat(), variant=ev.variant,
+                                    values=ev.values, unknown=ev.unknown, possible=ev.possible, errors=errors,
+                                    warnings=[_reported(d) for d in warnings])
+    result.trace = ev.trace  # a recorded trace stays unbuilt until read (reports/trace.py)
+    return result
 
 
 def _reported(d: Diagnostic) -> OutputError:

@@ -68,7 +68,8 @@ def looks_like(checked, entity: str, names) -> tuple[str, list] | None:
     ``entity`` does, and at least half of all the names.
     """
     ent = checked.entities[entity]
-    names = [n for n in names if n != ent.key and n not in checked.parent_keys(entity)]
+    skip = {ent.key, *checked.parent_keys(entity)}  # once, not once per name
+    names = [n for n in names if n not in skip]
     mine = sum(1 for n in names if n in ent.fields)
     if mine == len(names):
         return None

@@ -2,7 +2,9 @@
 
 ``Result`` is a pydantic model: ``result["monitoring_tier"]``, ``result.unknown``,
 ``result.explain("monitoring_tier", lang="en")`` (on a result evaluated with
-``trace=True``: a result carries what it shows and never calls back into the policy). Money and ratios are ``Decimal``,
+``trace=True``: it renders from the result's own trace, built when first read; until
+then a traced result holds what was recorded and what finding the deciding facts needs).
+Money and ratios are ``Decimal``,
 enums their stored value, undecided outputs ``None`` (listed in ``unknown``; a bool or enum
 one also in ``possible``, with the values some completion of its missing facts gives).
 """
@@ -10,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from .record import Record
-from .trace import Trace
+from .trace import Recorded, Trace
 
 
 class OutputError(BaseModel):
@@ -38,9 +40,35 @@ class Result(BaseModel):
     unknown: dict[str, list[str]] = {}
     possible: dict[str, list] = {}  # unknown bool/enum output -> the values still possible
     errors: dict[str, OutputError] = {}
-    trace: Trace | None = None
     warnings: list[OutputError] = []  # facts accepted with a warning (W906 under allow_unknown_fields)
     record: Record | None = None  # the decision record: id, policy revision, variant, date, version, input hash
+    _trace: Trace | Recorded | None = PrivateAttr(default=None)
+
+    def __init__(self, trace: Trace | None = None, **data):
+        super().__init__(**data)
+        self._trace = trace
+
+    @property
+    def trace(self) -> Trace | None:
+        """The trace of an evaluation with ``trace=True`` (else None): a pydantic
+        :class:`~fupin.engine.reports.trace.Trace`, built from what was recorded when first
+        read (with the deciding facts of each output, which re-evaluate: reports/reasons.py)."""
+        if isinstance(self._trace, Recorded):
+            self._trace = self._trace.model()
+        return self._trace
+
+    @trace.setter
+    def trace(self, value: Trace | Recorded | None) -> None:
+        self._trace = value
+
+    def trace_tree(self) -> Trace | None:
+        """The trace's tree of rules, values and what decided each, without what an
+        explanation adds (each output's deciding facts, which re-evaluate it once per
+        fact; labels; quotes; the record) when ``trace`` has not been read yet: much
+        cheaper, for readers such as coverage that need no more."""
+        if isinstance(self._trace, Recorded):
+            return self._trace.tree()
+        return self._trace
 
     def __getitem__(self, name: str):
         return self.values[name]

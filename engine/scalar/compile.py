@@ -12,6 +12,7 @@ from ...dsl import typed as t
 from ..core import cells
 from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY
 from ..core.values import ParamIssue, Unknown, merge
+from ..reports.trace import COMPARE, PARAM, READ
 
 
 class Compiler:
@@ -43,9 +44,12 @@ class Compiler:
         if not self.traced:
             return field
 
-        def traced_field(env):
-            value = field(env)
-            env.ctx.tracer.read(env.path + name, describe, value, has_absent and env.facts.get(name) is None)
+        def traced_field(env):  # field() with the read told to the tracer
+            value = env.facts.get(name)
+            absent_used = value is None and has_absent
+            if value is None:
+                value = absent if has_absent else Unknown(frozenset((env.path + name,)))
+            env.ctx.tracer.note((READ, env.path + name, describe, value, absent_used, False))
             return value
 
         return traced_field
@@ -64,9 +68,12 @@ class Compiler:
         if not self.traced:
             return param
 
-        def traced_param(env):
-            value = param(env)
-            env.ctx.tracer.param(name, value, env.ctx.param_starts.get(name))
+        def traced_param(env):  # param() with the read told to the tracer
+            ctx = env.ctx
+            value = ctx.params[name]
+            if type(value) is ParamIssue:
+                value = value.value()
+            ctx.tracer.note((PARAM, name, value))  # its start date is looked up when the trace is built
             return value
 
         return traced_param
@@ -142,19 +149,36 @@ class Compiler:
         return self._traced_compare(node, fns, compare)
 
     def _traced_compare(self, node, fns, compare):
+        """``compare`` that also tells the tracer every operand's value. The operands it
+        evaluated are kept; those a false comparison left are read now with the tracer
+        muted (an operand read again would be a cached rule or a leaf, recording nothing)."""
         describe = [self.meta.describe(o) for o in node.operands]
         ops, text = node.ops, node.text
+        pairs = [(COMPARISONS[op].py, fn) for op, fn in zip(node.ops, fns[1:])]
+        first = fns[0]
 
         def traced(env):
-            result = compare(env)
-            # Re-read the operands for the record; they are cached or cheap leaves.
+            left = first(env)
+            values, unknown, result = [left], None, None
+            for op, fn in pairs:  # compare(), keeping the values
+                right = fn(env)
+                values.append(right)
+                if type(left) is Unknown or type(right) is Unknown:
+                    unknown = _only_unknown(unknown, left, right)
+                elif not op(left, right):
+                    result = False
+                    break
+                left = right
+            if result is None:
+                result = True if unknown is None else unknown
             tracer = env.ctx.tracer
-            tracer.muted += 1
-            try:
-                values = [fn(env) for fn in fns]
-            finally:
-                tracer.muted -= 1
-            tracer.compare(text, describe, values, ops, result)
+            if len(values) < len(fns):
+                tracer.mute()
+                try:
+                    values += [fn(env) for fn in fns[len(values):]]
+                finally:
+                    tracer.unmute()
+            tracer.note((COMPARE, text, describe, values, ops, result))
             return result
 
         return traced
@@ -172,15 +196,10 @@ class Compiler:
         describe = [self.meta.describe(node.subject), {"text": node.container.text}]
         text = node.text
 
-        def traced(env):
-            result = in_(env)
-            tracer = env.ctx.tracer
-            tracer.muted += 1
-            try:
-                value = subject(env)
-            finally:
-                tracer.muted -= 1
-            tracer.compare(text, describe, [value, None], ["not in" if negated else "in"], result)
+        def traced(env):  # in_() keeping the subject's value for the tracer
+            value = subject(env)
+            result = test(env, value)
+            env.ctx.tracer.note((COMPARE, text, describe, [value, None], ["not in" if negated else "in"], result))
             return result
 
         return traced
@@ -236,7 +255,7 @@ class Compiler:
 
         def traced(env):
             value = fn(env)
-            env.ctx.tracer.read(node.text, describe, value, False, aggregate=True)
+            env.ctx.tracer.note((READ, node.text, describe, value, False, True))
             return value
 
         return traced

@@ -7,6 +7,7 @@ the tracer. ``path`` prefixes fact names in unknowns (``members[2].age``).
 from __future__ import annotations
 
 from ..core.values import EvalError, Unknown
+from ..reports.trace import CACHED, ENTER, EXIT
 
 
 class Context:
@@ -67,17 +68,17 @@ class TracedEnv(Env):
     __slots__ = ()
 
     def rule(self, name: str):
-        tracer = self.ctx.tracer
-        rule = self.ctx.program.checked.rules[name]
-        if name in self.cache:
-            tracer.note_cached(rule, self.path, self.cache[name])
-            return self.cache[name]
-        tracer.enter(rule, self.path)
+        tracer, cache = self.ctx.tracer, self.cache
+        if name in cache:
+            value = cache[name]
+            tracer.note((CACHED, name, self.path, value))
+            return value
+        tracer.mark((ENTER, name, self.path))
         try:
             value = self.ctx.rules[name](self)
         except EvalError as exc:
-            tracer.exit(None, exc.diagnostic.code)
+            tracer.mark((EXIT, None, exc.diagnostic.code))
             raise
-        tracer.exit(value)
-        self.cache[name] = value
+        tracer.mark((EXIT, value, None))
+        cache[name] = value
         return value

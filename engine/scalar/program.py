@@ -16,14 +16,15 @@ from .compile import Compiler
 from .generated import GEnv, Missing
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
-from ..reports.trace import Recorder, settle as settle_trace, to_model
+from ..reports.trace import Recorded, Recorder, TraceParts
 from ..core import exact
 from ..core.values import EvalError, ParamIssue, Unknown
 
 
 @dataclass
 class Evaluation:
-    """The raw outcome for one entity: values, unknowns (with facts), errors, trace."""
+    """The raw outcome for one entity: values, unknowns (with facts), errors, trace (a
+    reports/trace.py ``Recorded``: read like the pydantic ``Trace`` it builds on first use)."""
 
     entity: str
     id: str | None
@@ -89,6 +90,7 @@ class Program:
                 found = shared[id(r)] = (r, compile_rule(fast, r))  # keeps r, so its id stays its own
             self.fast_rules[n] = found[1]
         self._traced_rules: dict | None = None
+        self._trace_parts: TraceParts | None = None
         self._dated: dict = {}
         self._generated: dict = {}
         self._untraced: dict = {}  # as-of date -> untraced evaluations before its code was generated
@@ -104,6 +106,13 @@ class Program:
             traced = Compiler(self._meta, True)
             self._traced_rules = {n: compile_rule(traced, r) for n, r in self.checked.rules.items()}
         return self._traced_rules
+
+    @property
+    def trace_parts(self) -> TraceParts:
+        """What this program's traces share when built (labels, citations; reports/trace.py)."""
+        if self._trace_parts is None:
+            self._trace_parts = TraceParts(self)
+        return self._trace_parts
 
     # --- structure
 
@@ -180,7 +189,7 @@ class Program:
         if not trace and (self._worth_generating(on) if generated is None else generated):
             return self._generated_first(facts, on, entity, names, exact, result, every=not outputs)
         values, starts = self.params_on(on)
-        recorder = Recorder(self) if trace else None
+        recorder = Recorder() if trace else None
         ctx = Context(self, values, starts, self.traced_rules if trace else self.fast_rules, recorder)
         env = (TracedEnv if trace else Env)(facts, "", None, ctx, entity)
         settled: dict = {}
@@ -192,9 +201,8 @@ class Program:
                 result.errors[name] = exc.diagnostic
                 continue
             self._note(facts, on, entity, name, value, exact, result, settled)
-        if recorder is not None:
-            result.trace = settle_trace(to_model(recorder, on, entity, result.id, self.checked.variant), self,
-                                        settled, result.possible)
+        if recorder is not None:  # built into the pydantic Trace when read (reports/trace.py)
+            result.trace = Recorded(self, recorder, on, entity, result.id, settled, dict(result.possible))
         return result
 
     def _generated_first(self, facts: dict, on: dt.date, entity: str, names, exact: bool, result: Evaluation,

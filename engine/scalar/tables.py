@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..core import cells
 from ..core.operators import FUNCTIONS
 from ..core.values import EvalError, Unknown
+from ..reports.trace import DECIDE, DECIDE_WITH
 
 
 def compile_rule(compiler, rule):
@@ -23,10 +24,11 @@ def _expr(compiler, rule):
     fn = compiler.compile(rule.expr)
     if not compiler.traced:
         return fn
+    decided = {"kind": "expr", "text": rule.expr.text}  # the trace copies it when built
 
     def traced(env):
         value = fn(env)
-        env.ctx.tracer.decide({"kind": "expr", "text": rule.expr.text})
+        env.ctx.tracer.note((DECIDE, decided))
         return value
 
     return traced
@@ -75,8 +77,8 @@ def _record(env, decided) -> None:
     tracer = env.ctx.tracer
     if tracer is not None:
         exc = decided[0][0]
-        tracer.decide({"kind": "exception", "id": exc.id, "labels": exc.labels, "text": exc.when.text,
-                       "sources": [str(s) for s in exc.sources], "origin": exc.origin})
+        tracer.note((DECIDE, {"kind": "exception", "id": exc.id, "labels": exc.labels, "text": exc.when.text,
+                              "sources": [str(s) for s in exc.sources], "origin": exc.origin}))
 
 
 def _key(value):
@@ -90,8 +92,7 @@ def compile_table(compiler, rule):
     table = rule.table
     inputs, rows = cells.table_parts(compiler, table, _cell)
     policy = _POLICIES[table.hit]
-    bounds = {row.index: {name: [compiler.compile(b) for b in _bounds(cells.of_test(test))] for name, test in row.tests.items()}
-              for row in table.rows} if compiler.traced else {}
+    bounds = {row.index: _row_bounds(compiler, table, row) for row in table.rows} if compiler.traced else {}
     spec = (rule, table, [compiler.meta.describe(i.expr) for i in table.inputs], bounds)
 
     def decide(env):
@@ -99,6 +100,18 @@ def compile_table(compiler, rule):
         return policy(env, spec, rows, values)
 
     return decide
+
+
+def _row_bounds(compiler, table, row) -> list:
+    """``(input, threshold functions)`` of a row's cells that compare with thresholds, in
+    the table's input order (for the margins a trace shows)."""
+    out = []
+    for tinput in table.inputs:
+        test = row.tests.get(tinput.name)
+        fns = [compiler.compile(b) for b in _bounds(cells.of_test(test))] if test is not None else []
+        if fns:
+            out.append((tinput.name, fns))
+    return out
 
 
 def _cell(compiler, cell):
@@ -267,23 +280,32 @@ def _show(value) -> str:
 
 
 def _row_trace(env, spec, row, values, several=None) -> None:
+    """Tell the tracer (if any) the row that decided: the thresholds' values now (they
+    need the entity), the description of the row's cells when the trace is built."""
     tracer = env.ctx.tracer
     if tracer is None:
         return
-    rule, table, descs, bounds = spec
+    row_bounds = spec[3].get(row.index) if row is not None else None
+    found = {name: _bound_values(env, fns) for name, fns in row_bounds} if row_bounds else {}
+    tracer.note((DECIDE_WITH, row_decision, (spec, row, values, several, found)))
+
+
+def row_decision(spec, row, values, several, bounds) -> dict:
+    """What decided a table's value, for the trace: the row (or rows), its cells with
+    the inputs' values and the thresholds' (``bounds``, by input), its reason and citations."""
+    rule, table, descs, _ = spec
     cells = []
-    row_bounds = bounds.get(row.index, {}) if row is not None else {}
     for tinput, value, desc in zip(table.inputs, values, descs):
         test = row.tests.get(tinput.name) if row is not None else None
         cell = {"input": tinput.name, "expr": tinput.expr.text, "value": value, "label": desc.get("label"),
                 "type": desc.get("type"), "condition": test.text if test is not None else "any"}
-        if row_bounds.get(tinput.name):
-            cell["bounds"] = _bound_values(env, row_bounds[tinput.name])
+        if tinput.name in bounds:
+            cell["bounds"] = bounds[tinput.name]
         cells.append(cell)
-    tracer.decide({"kind": "row", "row": row.index if row else None, "id": row.id if row else None,
-                   "rows": several, "hit": table.hit, "cells": cells,
-                   "reason": row.reason if row else None,
-                   "sources": [str(s) for s in row.sources] if row else []})
+    return {"kind": "row", "row": row.index if row else None, "id": row.id if row else None,
+            "rows": several, "hit": table.hit, "cells": cells,
+            "reason": row.reason if row else None,
+            "sources": [str(s) for s in row.sources] if row else []}
 
 
 def _bounds(cell) -> list:
@@ -300,7 +322,7 @@ def _bounds(cell) -> list:
 def _bound_values(env, fns) -> list:
     """The thresholds' values for the trace (unknown: None), read without recording."""
     tracer = env.ctx.tracer
-    tracer.muted += 1
+    tracer.mute()
     try:
         out = []
         for fn in fns:
@@ -311,4 +333,4 @@ def _bound_values(env, fns) -> list:
             out.append(None if type(v) is Unknown else v)
         return out
     finally:
-        tracer.muted -= 1
+        tracer.unmute()

@@ -165,7 +165,7 @@ def run_case(policy, case: Case) -> Outcome:
         out.failures.extend(_failure(d) for d in exc.diagnostics)
         return out
     _compare(out, result)
-    out.covered = covered_items(result.trace)
+    out.covered = covered_items(result.trace_tree())  # the rules, rows and exceptions used: no deciding facts needed
     return out
 
 
