@@ -41,6 +41,11 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--three-valued", "three_valued", is_flag=True,
               help="Skip settling unknown outputs by cases: faster where unknowns are common; some outputs "
                    "fupin eval decides stay unknown / 不按情形穷举未知输出（更快，部分输出保持未知）")
+@click.option("--unknown", "unknown", type=click.Choice(["compact", "json", "off"]), default="compact",
+              show_default=True,
+              help="The unknown column in Parquet: compact (per row the ids of dictionary-encoded \"output\": "
+                   "[facts] items), json (one JSON text per row, as CSV and .xlsx always hold), or off (no column; "
+                   "with --three-valued the facts of unknowns are not tracked) / 未知列的编码")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")
 @click.option("--encoding", default=None,
               help="Encoding of CSV input (e.g. gb18030, utf-8; default: detected) / CSV 输入的编码（默认自动识别）")
@@ -48,7 +53,7 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
 def batch(policy, input_path, output, on, variant, entity, only, summary, summary_file, summary_fmt, top, quarantine, joins, members, households,
-          explain_id, chunk_size, engine_name, scheduler, three_valued, timings, encoding, bom, lang):
+          explain_id, chunk_size, engine_name, scheduler, three_valued, unknown, timings, encoding, bom, lang):
     """Evaluate every row of a Parquet, CSV, JSONL or .xlsx dataset; quarantine invalid rows.
 
     INPUT may name a sheet of a workbook (`book.xlsx#农户`); a joined file may be a CSV,
@@ -60,7 +65,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
         pol = eb.load(policy)
         summary_path = _summary_path(summary_file, summary_fmt, output)
         job = eb.Job(pol, entity, variant, on, outputs, lang, summary or summary_path is not None,
-                     exact=not three_valued)
+                     exact=not three_valued, unknown=unknown)
         given = joined(joins, members=members, households=households)
         source = eb.Source(input_path, job.layout, given, chunk_size, encoding=encoding, kept=job.carried)
         if explain_id is not None:

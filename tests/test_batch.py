@@ -24,6 +24,7 @@ from click.testing import CliRunner
 
 from fupin.cli.main import main
 from fupin.engine import batch as eb
+from fupin.engine.batch import decode_unknown
 from fupin.engine.batch.projection import project
 from fupin.engine.reports.jsonout import decimal_text, dumps
 
@@ -64,7 +65,8 @@ def read_rows(path) -> list:
     if path.suffix == ".csv":
         with open(path, encoding="utf-8", newline="") as f:
             return list(csv.DictReader(f))
-    return [{k: as_text(v) for k, v in row.items()} for row in pq.read_table(path).to_pylist()]
+    # a compact unknown column (the Parquet default) read as the JSON text it encodes
+    return [{k: as_text(v) for k, v in row.items()} for row in decode_unknown(pq.read_table(path)).to_pylist()]
 
 
 def as_text(value) -> str:

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from fupin.cli.main import main
 from fupin.engine import batch as eb
+from fupin.engine.batch import decode_unknown
 from fupin.engine.batch.distributed import parquet_parts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +67,10 @@ def test_dask_run_is_the_local_run(cluster, households, tmp_path, suffix, flags)
     for name in (f"{{}}{suffix}", "{}.quarantine.csv"):
         a, b = tmp_path / name.format("local"), tmp_path / name.format("dask")
         if suffix == ".parquet" and "quarantine" not in name:
-            assert pq.read_table(a).equals(pq.read_table(b))
+            # the same columns; the compact unknown column's dictionaries are per chunk
+            # (a Dask partition holds several), so rows are compared by what they decode to
+            assert pq.read_schema(a) == pq.read_schema(b)
+            assert decode_unknown(pq.read_table(a)).equals(decode_unknown(pq.read_table(b)))
             assert "village_id" in pq.read_table(b).column_names  # the key is carried
         else:
             assert a.read_bytes() == b.read_bytes()

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from fupin.cli.main import main
 from fupin.engine.api import load_policy
+from fupin.engine.batch import decode_unknown
 from fupin.engine.tools.generate import write_households
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +120,7 @@ def test_diff_matches_two_batch_runs(data, setting):
         rest = [] if extra and extra[0] == "--policy" else extra
         b = cli("batch", policy, data / "hh.parquet", "-o", data / f"{tag}.{i}.parquet", "--only", only, *rest,
                 "--lang", "en")
-        batches.append((pq.read_table(data / f"{tag}.{i}.parquet").to_pylist(), b.stderr))
+        batches.append((decode_unknown(pq.read_table(data / f"{tag}.{i}.parquet")).to_pylist(), b.stderr))
     (rows_a, err_a), (rows_b, _) = batches
     checked = load_policy(PACK).program().checked
     kinds = {n: checked.rules[n].type.kind for n in OUTPUTS}
@@ -186,7 +187,7 @@ def test_two_dates_of_one_pack(tmp_path, mini):
     for day in ("2017-06-30", "2018-06-30"):
         cli("batch", MINI, FIX / "households.jsonl", "-o", tmp_path / f"{day}.parquet", "--on", day,
             "--only", "aid_total,tier")
-        sides.append(pq.read_table(tmp_path / f"{day}.parquet").to_pylist())
+        sides.append(decode_unknown(pq.read_table(tmp_path / f"{day}.parquet")).to_pylist())
     pairs = list(zip(*sides))
     changed = sum(state(a, "aid_total") != state(b, "aid_total") for a, b in pairs)
     assert comparison.diff.whole.outputs["aid_total"] == changed > 0

@@ -98,8 +98,11 @@ class DiffJob:
             return Outcome(self.schema.empty_table(), entries, chunk.level.n + len(chunk.broken), 0, quarantined,
                            Diff(self.entity))
         with self.clock("evaluate"):
-            ra = job.columnar.evaluate(frame, self.a.day, self.outputs, exact=self.exact)
-            rb = self.second.evaluate(frame, self.b.day, self.outputs, exact=self.exact)
+            # the facts of unknowns are tracked only where settling by cases needs them:
+            # a diff writes no unknown column
+            why = "auto" if self.exact else False
+            ra = job.columnar.evaluate(frame, self.a.day, self.outputs, why=why, exact=self.exact)
+            rb = self.second.evaluate(frame, self.b.day, self.outputs, why=why, exact=self.exact)
         with self.clock("compare"):
             keys = job.level_keys(chunk, good)
             index_of = {k: gr.encode(keys[k]) for k in self.levels}

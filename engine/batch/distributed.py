@@ -57,6 +57,7 @@ class JobSpec:
     lang: str = "zh"
     summary: bool = False
     exact: bool = True
+    unknown: str = "json"  # the Python API's dataframes keep the JSON text (unknowns.py)
 
     def job(self) -> Job:
         """The compiled job, made once per process."""
@@ -64,7 +65,8 @@ class JobSpec:
             from ..api import load_policy
 
             _JOBS[self] = Job(load_policy(self.root), self.entity, self.variant, self.on,
-                              list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact)
+                              list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact,
+                              self.unknown)
         return _JOBS[self]
 
 
@@ -165,13 +167,13 @@ def _quarantine(outcome: PartOutcome) -> pd.DataFrame:
 
 
 def spec_of(policy_or_path, entity=None, variant=None, on=None, outputs=None, lang="zh",
-            summary=False, exact=True) -> JobSpec:
+            summary=False, exact=True, unknown="json") -> JobSpec:
     """A JobSpec from a Policy (its folder) or a policy path."""
     source = getattr(policy_or_path, "source", None)
     root = str(source.root) if source is not None else str(policy_or_path)
     on_text = on.isoformat() if hasattr(on, "isoformat") else on
     return JobSpec(str(Path(root).resolve()), entity, variant, on_text, tuple(outputs) if outputs else None, lang,
-                   summary, exact)
+                   summary, exact, unknown)
 
 
 def partition_tasks(spec: JobSpec, ddf, kept=None) -> list:
@@ -232,7 +234,7 @@ def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress
         report.stopped = exc.diagnostics[0]
         raise Stopped(report) from None
     spec = spec or spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang,
-                           job.want_summary, job.exact)
+                           job.want_summary, job.exact, job.unknown)
     writer, quarantined = open_writers(job, output, fmt, quarantine, bom)
     done, client, cluster = False, None, None
     try:
@@ -289,7 +291,9 @@ def _gather(client, tasks, job, writer, quarantined, report, progress) -> None:
         if i + ahead < len(tasks):
             futures.append(client.compute(tasks[i + ahead]))
         report.rows_in += outcome.rows_in
-        writer.write(outcome.results)
+        for batch in outcome.results.to_batches():  # chunk by chunk, as the local run writes them:
+            # each chunk's compact unknown items keep their own dictionary page (unknowns.py)
+            writer.write(pa.Table.from_batches([batch], schema=outcome.results.schema))
         quarantined.write(outcome.quarantine)
         report.rows_out += outcome.rows_out
         report.rows_quarantined += outcome.rows_quarantined

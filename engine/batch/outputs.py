@@ -1,8 +1,9 @@
 """The result table of a chunk, and the writers of results and quarantine.
 
 One row per evaluated input row, in input order: the id, every selected output (null
-when it is unknown or an error), then ``unknown`` (JSON text: output → the facts it
-waits for), ``possible`` (JSON text: an unknown bool or enum output → the values still
+when it is unknown or an error), then ``unknown`` (output → the facts it waits for:
+compact dictionary-encoded items in Parquet by default, JSON text in CSV and .xlsx and
+with ``--unknown json``, left out with ``--unknown off``; unknowns.py), ``possible`` (JSON text: an unknown bool or enum output → the values still
 possible) and ``errors`` (JSON text: output → ``"CODE message"``). Types in Parquet:
 bool, int64, money ``decimal128(18,2)``, enum values as text, dates ``date32``, ratios
 and decimals as exact decimal text. CSV writes the same columns as text, money like the
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 from ...dsl.errors import FupinError, Span, error
 from ..reports.jsonout import decimal_text, dumps, plain_json
 from ..columnar.frame import enum_values
+from . import unknowns
 
 MONEY = pa.decimal128(18, 2)
 ARROW = {"bool": pa.bool_(), "integer": pa.int64(), "money": MONEY, "date": pa.date32()}
@@ -35,12 +37,14 @@ QUARANTINE_COLUMNS = ("row", "id", "field", "code", "reason")
 DETAILS_AT_ONCE = 2048  # undecided rows re-evaluated (ColumnarResult.details) per call
 
 
-def output_schema(checked, key: str, outputs: list, carried=()) -> pa.Schema:
-    """The result columns: id, the carried key columns (keys.py), each output, unknown,
-    possible, errors."""
+def output_schema(checked, key: str, outputs: list, carried=(), unknown: str = "json") -> pa.Schema:
+    """The result columns: id, the carried key columns (keys.py), each output, unknown
+    (in its encoding, unknowns.py; none for ``"off"``), possible, errors."""
     fields = [pa.field(key, pa.string())] + [pa.field(name, pa.string()) for name in carried]
     fields += [pa.field(name, ARROW.get(checked.rules[name].type.kind, pa.string())) for name in outputs]
-    fields += [pa.field(name, pa.string()) for name in ("unknown", "possible", "errors")]
+    if unknowns.column_type(unknown) is not None:
+        fields.append(pa.field("unknown", unknowns.column_type(unknown)))
+    fields += [pa.field(name, pa.string()) for name in ("possible", "errors")]
     return pa.schema(fields)
 
 
@@ -71,8 +75,19 @@ def output_array(data: np.ndarray, mask: np.ndarray, rtype, checked) -> pa.Array
         values = pa.array(list(enum_values(checked, rtype)), pa.string())
         return values.take(pa.array(data.astype(np.int32), mask=mask))
     if kind in ("decimal", "ratio"):
-        return pa.array([None if mask[i] else decimal_text(data[i]) for i in range(n)], pa.string())
+        return decimal_texts(data, mask)
     return pa.array([None if mask[i] else dumps(plain_json(data[i]), indent=None) for i in range(n)], pa.string())
+
+
+def decimal_texts(data: np.ndarray, mask: np.ndarray) -> pa.Array:
+    """Exact decimal text per row (null where ``mask``), each distinct value's text made
+    once: an output's decimals (shares, floor areas) take few values. Equal Decimals
+    have one text (``decimal_text`` drops trailing zeros), so ``0.5`` and ``0.50`` share it."""
+    cells = data.tolist()
+    index = {x: i for i, x in enumerate(dict.fromkeys(cells))}  # hashing in C
+    codes = np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells))
+    texts = pa.array([decimal_text(x) if x is not None else "" for x in index], pa.string())
+    return texts.take(pa.array(codes, mask=np.asarray(mask, dtype=bool)))
 
 
 def money_array(fen: np.ndarray, mask: np.ndarray) -> pa.Array:
@@ -85,16 +100,32 @@ def money_array(fen: np.ndarray, mask: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(MONEY, n, [validity, pa.py_buffer(words)], null_count=int(mask.sum()))
 
 
-def explanations(result, lang: str):
-    """The ``unknown``, ``possible`` and ``errors`` columns: JSON texts, ``{}`` where all
-    is decided (``possible``: an unknown bool or enum output → the values still possible,
-    as settling by cases found them, engine/core/exact.py).
+def explanations(result, lang: str, unknown: str = "json") -> list:
+    """The ``unknown`` (in its encoding, unknowns.py; left out for ``"off"``),
+    ``possible`` and ``errors`` columns: JSON texts, ``{}`` where all is decided
+    (``possible``: an unknown bool or enum output → the values still possible, as
+    settling by cases found them, engine/core/exact.py).
 
     The facts an unknown output waits on come from the columnar evaluation (``why``
-    ids): each output's ``"name": [facts]`` text is made once per distinct id and the
-    texts of a row are joined by Arrow. Only rows with an error (for its diagnostic) or
-    with facts not tracked there are re-evaluated by the scalar evaluator (``details``).
+    ids): each output's ``"name": [facts]`` text is made once per distinct id. Only rows
+    with an error (for its diagnostic) or with facts not tracked there are re-evaluated
+    by the scalar evaluator (``details``).
     """
+    n = result.n
+    waits, fails = _explained_rows(result, lang, unknown != "off")
+    errors = pa.repeat(pa.scalar("{}"), n)
+    if fails:
+        errors = _replaced(errors, n, {row: json.dumps(f, ensure_ascii=False) for row, f in fails.items()})
+    columns = [possible_column(result), errors]
+    if unknown == "compact":
+        return [unknowns.compact_column(result, waits), *columns]
+    if unknown == "json":
+        return [_json_unknown(result, waits), *columns]
+    return columns
+
+
+def _json_unknown(result, waits: dict) -> pa.Array:
+    """The ``json`` encoding: per row the text of ``{output: facts}``."""
     n = result.n
     # outputs decided on every row add nothing (with the benchmark ruleset: all of them)
     parts = [_waits_column(result, name) for name in result.outputs if result.unknown[name].any()]
@@ -104,24 +135,30 @@ def explanations(result, lang: str):
         unknown = pc.binary_join_element_wise("{", inner, "}", "")
     else:
         unknown = pa.repeat(pa.scalar("{}"), n)
-    errors = pa.repeat(pa.scalar("{}"), n)
-    possible = possible_column(result)
-    rows = result.rows_to_explain()
-    if not len(rows):
-        return unknown, possible, errors
-    texts_unknown, texts_errors = [], []
+    if not waits:
+        return unknown
+    return _replaced(unknown, n, {row: json.dumps(w, ensure_ascii=False) for row, w in waits.items()})
+
+
+def _replaced(column, n: int, texts: dict) -> pa.Array:
+    """``column`` with the rows of ``texts`` (row → text, in row order) replaced."""
+    mask = np.zeros(n, dtype=bool)
+    mask[list(texts)] = True
+    return pc.replace_with_mask(column, pa.array(mask), pa.array(list(texts.values()), pa.string()))
+
+
+def _explained_rows(result, lang: str, want_waits: bool) -> tuple:
+    """``(waits, fails)``: row → ``{output: facts}`` and row → ``{output: "CODE
+    message"}`` for the rows the scalar evaluator explains (their errors' diagnostics,
+    facts not tracked by the columnar evaluation), in row order."""
+    rows = result.rows_to_explain() if want_waits else result.error_rows()
+    waits, fails = {}, {}
     for start in range(0, len(rows), DETAILS_AT_ONCE):  # bounded: an Evaluation per row is large
         part = rows[start:start + DETAILS_AT_ONCE]
         details = result.details(part)
         for row in part.tolist():
-            waits, fails = _explain_row(result, details[row], row, lang)
-            texts_unknown.append(json.dumps(waits, ensure_ascii=False))
-            texts_errors.append(json.dumps(fails, ensure_ascii=False))
-    mask = np.zeros(n, dtype=bool)
-    mask[rows] = True
-    mask = pa.array(mask)
-    return (pc.replace_with_mask(unknown, mask, pa.array(texts_unknown, pa.string())), possible,
-            pc.replace_with_mask(errors, mask, pa.array(texts_errors, pa.string())))
+            waits[row], fails[row] = _explain_row(result, details[row], row, lang)
+    return (waits if want_waits else {}), fails
 
 
 def possible_column(result) -> pa.Array:
@@ -268,6 +305,9 @@ class ResultWriter(_Atomic):
             # dictionary pages for the repetitive text columns (enums, unknown, errors),
             # not for the ids, which are all distinct: trying costs more than it saves
             repetitive = [f.name for f in list(self.schema)[1:] if f.type == pa.string()]
+            # the compact unknown column's items keep each chunk's dictionary (its leaf
+            # named: a list's own name would turn the dictionary into plain text)
+            repetitive += [f"{f.name}.list.element" for f in self.schema if f.type == unknowns.COMPACT]
             return pq.ParquetWriter(self.temp, self.schema, compression="zstd", use_dictionary=repetitive)
         if self.fmt == "xlsx":
             from .excel import SheetWriter
@@ -279,7 +319,9 @@ class ResultWriter(_Atomic):
         return pcsv.CSVWriter(self._file, self._text_schema())
 
     def write(self, table: pa.Table) -> None:
-        """Append one chunk's rows."""
+        """Append one chunk's rows (a compact ``unknown`` column as JSON text in CSV and .xlsx)."""
+        if self.fmt != "parquet":
+            table = unknowns.decoded(table)
         if self.fmt == "csv":
             table = self._as_text(table)
         self.guarded(self._writer.write_table, table)
@@ -293,7 +335,8 @@ class ResultWriter(_Atomic):
             file.close()
 
     def _text_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(f.name, pa.string()) if f.type == MONEY else f for f in self.schema])
+        return pa.schema([pa.field(f.name, pa.string()) if f.type in (MONEY, unknowns.COMPACT) else f
+                          for f in self.schema])
 
     def _as_text(self, table: pa.Table) -> pa.Table:
         for name in self.money:

@@ -30,6 +30,7 @@ from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema
 from .overlap import WriteBehind, read_ahead
 from .source import bad_argument, unreadable
 from .summary import Summary, summarise
+from .unknowns import ENCODINGS
 from .validate import Validator
 
 
@@ -83,11 +84,16 @@ class Job:
     """What is fixed for one batch run; :meth:`process` does one chunk."""
 
     def __init__(self, policy, entity: str | None = None, variant=None, on=None, outputs=None,
-                 lang: str = "zh", summary: bool = False, exact: bool = True):
+                 lang: str = "zh", summary: bool = False, exact: bool = True, unknown: str = "compact"):
         """``exact``: settle unknown outputs by cases, as ``fupin eval`` does (False: the
         three-valued evaluation alone, much faster where unknowns are common, and some
-        outputs that ``eval`` decides stay unknown; docs/performance.md)."""
-        self.exact = exact
+        outputs that ``eval`` decides stay unknown; docs/performance.md). ``unknown``:
+        the encoding of the ``unknown`` column (unknowns.py: ``compact``, ``json``, or
+        ``off``, which also spares tracking the facts of unknowns where settling by
+        cases does not need them)."""
+        if unknown not in ENCODINGS:
+            raise ValueError(f"unknown encoding {unknown!r}: one of {', '.join(ENCODINGS)}")
+        self.exact, self.unknown = exact, unknown
         self.program = policy.program(variant)
         checked = self.program.checked
         entity = policy.entity(entity, variant)  # None: the policy's default entity
@@ -103,13 +109,19 @@ class Job:
         self.columnar = ColumnarProgram(self.program)
         self.carried = carried_keys(checked, entity)  # declared key columns, kept when the input has them
         self.carry: tuple = ()
-        self.schema = output_schema(checked, self.layout.key, self.outputs)
+        self.schema = output_schema(checked, self.layout.key, self.outputs, unknown=unknown)
         self.timings: dict = {}  # stage -> seconds spent, over the chunks this job processed
 
     def use_columns(self, names) -> None:
         """Carry to the output the declared key columns that the input has (keys.py)."""
         self.carry = tuple(k for k in self.carried if k in names and k != self.layout.key)
-        self.schema = output_schema(self.program.checked, self.layout.key, self.outputs, self.carry)
+        self.schema = output_schema(self.program.checked, self.layout.key, self.outputs, self.carry, self.unknown)
+
+    def why(self):
+        """How the columnar evaluation tracks the facts of unknowns (ColumnarProgram.evaluate):
+        as it sees fit where they are written or settling by cases needs them, not at all
+        for a three-valued run without an ``unknown`` column."""
+        return "auto" if self.exact or self.unknown != "off" else False
 
     @contextmanager
     def clock(self, stage: str):
@@ -154,9 +166,9 @@ class Job:
         if frame.n == 0:
             return self.schema.empty_table(), (Summary(self.entity) if self.want_summary else None)
         with self.clock("evaluate"):
-            result = self.columnar.evaluate(frame, self.day, self.outputs, exact=self.exact)
+            result = self.columnar.evaluate(frame, self.day, self.outputs, why=self.why(), exact=self.exact)
         with self.clock("details"):
-            explained = explanations(result, self.lang)
+            explained = explanations(result, self.lang, self.unknown)
         with self.clock("tabulate"):
             ids = self.row_ids(chunk, good, frame)
             carried = [key_column(chunk.extra.get(k), good, chunk.level.n) for k in self.carry]

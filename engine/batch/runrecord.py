@@ -4,7 +4,8 @@ A row of a batch is defended by the run that made it, as a single decision is by
 record (engine/reports/record.py): the policy revision (the same content hash of the
 pack's files), the variant, the as-of date, the entity and outputs, the fupin version,
 the sha256 of every input file read, and the sha256 of the results and quarantine files
-written, with the accounting line's counts. A row is cited as ``(run_id, key)``.
+written, with the accounting line's counts, and the encoding of the ``unknown`` column
+(``compact``, ``json`` or ``off``; unknowns.py). A row is cited as ``(run_id, key)``.
 
 The record is written last, under a temporary name renamed when complete, and only for a
 run that finished: a record always describes whole files, and a stopped or killed run
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from ..reports.record import fupin_version
 from .outputs import temp_name, write_failed
+from .source import output_format
+from .unknowns import effective
 
 SCHEMA = "fupin.batch-record/1"
 
@@ -55,6 +58,8 @@ def run_record(job, inputs, output, quarantine, report) -> dict:
         "entity": job.entity,
         "outputs": list(job.outputs),
         "exact": job.exact,
+        # how the results file holds the facts of unknowns (unknowns.py): compact, json or off
+        "unknown": effective(job.unknown, output_format(output)),
         "fupin_version": fupin_version(),
         "inputs": files,
         **written,

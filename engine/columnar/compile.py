@@ -472,6 +472,8 @@ def _arith_known(op, a: V, b: V, step, node, n) -> V:
     if op == "*" and kind == "money" and {a.rep, b.rep} == {"fen", "dec"}:
         fen, factor = (a, b) if a.rep == "fen" else (b, a)
         scaled = _fen_times_constant(fen, factor, n)
+        if scaled is None:
+            scaled = _fen_times_decimals(fen, factor, n, bad)
         if scaled is not None:
             return _bounded(scaled, "fen", unk, err, n, why)
     meaning = arithmetic.py
@@ -525,6 +527,38 @@ def _fen_times_constant(fen: V, factor: V, n: int):
     return fen_quotient(x * num, den)
 
 
+def _fen_times_decimals(fen: V, factor: V, n: int, bad):
+    """money × a column of decimals (a ratio fact: few distinct values), half-up to the
+    fen, in exact integer arithmetic: each distinct decimal ``p/10**k`` once, then
+    ``fen_quotient(fen * p, 10**k)`` per row. None (go row by row) for more than n/4
+    distinct values, more than 12 decimals, a product that could pass 2^62, or a row
+    to compute that holds no Decimal."""
+    from decimal import Decimal
+
+    d = factor.data
+    if not isinstance(d, np.ndarray) or d.dtype != object or d.ndim != 1 or not n:
+        return None
+    cells = d.tolist()
+    index = {x: i for i, x in enumerate(dict.fromkeys(cells))}  # hashing in C, not a Python loop
+    if len(index) > max(64, n // 4):
+        return None
+    codes = np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells))
+    nums, dens, usable = [], [], []
+    for x in index:  # in code order
+        ok = type(x) is Decimal and x.is_finite() and -x.as_tuple().exponent <= 12
+        places = max(0, -x.as_tuple().exponent) if ok else 0
+        nums.append(int(x.scaleb(places)) if ok else 0)
+        dens.append(10 ** places)
+        usable.append(ok)
+    if not all(usable) and (~np.array(usable)[codes] & ~full(bad, n)).any():
+        return None  # a filler (None) only where the row is unknown or an error
+    num, den = np.array(nums, dtype=np.int64)[codes], np.array(dens, dtype=np.int64)[codes]
+    x = np.broadcast_to(np.asarray(fen.data, dtype=np.int64), (n,))
+    if int(np.abs(x).max()) * int(np.abs(num).max()) >= 2 ** 62:
+        return None
+    return fen_quotient(x * num, den)
+
+
 def _fast_call(function, args, n):
     """A function's ufunc (core/operators.py) on int64 arrays, where it declares one for
     the arguments' kinds; None: go row by row."""
@@ -557,6 +591,9 @@ def objects_apply(fn, args: list, n: int, out_kind: str, enum: tuple, skip) -> V
         if type(value) is not Unknown:
             data, out = encode_literal(value, out_kind, enum)
             return V(data, out, enum=enum)
+    found = _apply_distinct(fn, args, n, rep, enum, skip)
+    if found is not None:
+        return found
     cols = [as_objects(a, n).tolist() for a in args]
     skip_list = full(skip, n).tolist()
     out, errs = [], np.zeros(n, dtype=bool)
@@ -582,6 +619,51 @@ def objects_apply(fn, args: list, n: int, out_kind: str, enum: tuple, skip) -> V
     unk = andnot(unk, err)
     data = _encode_list(out, rep, enum)
     return V(data, data_rep(data, rep), squeeze(unk), squeeze(err), enum, _why_of(args, n))
+
+
+def _apply_distinct(fn, args, n: int, rep: str, enum: tuple, skip):
+    """:func:`objects_apply` computed once per distinct combination of the arguments'
+    values, where every column is a numpy array of ints, bools, enum codes, fen or days
+    (equal cells decode to equal values, and the meaning is a function of them) and the
+    rows to compute have at most a quarter as many combinations (``decimal × household
+    size``); None otherwise. Rows in ``skip`` get the filler and are not computed."""
+    arrays = [a.data for a in args if isinstance(a.data, np.ndarray) and a.data.ndim == 1]
+    if rep == "obj" or not arrays or any(x.dtype == object for x in arrays):  # lists: one object per row
+        return None
+    rows = np.flatnonzero(~full(skip, n))
+    if len(rows) < 256:
+        return None
+    key, size = np.zeros(len(rows), dtype=np.int64), 1
+    for x in arrays:  # one int64 key per row: the combination of each column's dense rank
+        values, rank = np.unique(x[rows], return_inverse=True)
+        size *= len(values)
+        if size > len(rows):
+            return None
+        key = key * len(values) + rank.reshape(-1)
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if 4 * len(uniq) > len(rows):
+        return None
+    picked = rows[first]
+    cols = [as_objects(V(a.data[picked], a.rep, enum=a.enum) if a.data is not None and np.ndim(a.data) == 1
+                       else a, len(picked)).tolist() for a in args]
+    filler = _FILLER.get(rep)
+    values, errs = [], np.zeros(len(picked) + 1, dtype=bool)
+    for j in range(len(picked)):
+        try:
+            value = fn(*(c[j] for c in cols))
+        except EvalError:
+            errs[j] = True
+            value = filler
+        values.append(filler if type(value) is Unknown else value)
+    which = np.full(n, len(picked), dtype=np.int64)  # the last entry: the filler of skipped rows
+    which[rows] = inverse.reshape(-1)
+    encoded = _encode_list(values + [filler], rep, enum)
+    data = encoded[which]
+    err = orm(_err_of(args), squeeze(errs[which]))
+    unk = None
+    for a in args:
+        unk = orm(unk, a.unk)
+    return V(data, data_rep(data, rep), squeeze(andnot(unk, err)), squeeze(err), enum, _why_of(args, n))
 
 
 def _why_of(args, n):

@@ -83,6 +83,10 @@ class ColumnarResult:
         or unknown for want of facts not tracked here."""
         return np.flatnonzero(self._some(lambda name: self.error[name] | (self.unknown[name] & (self.why[name] < 0))))
 
+    def error_rows(self) -> np.ndarray:
+        """Rows where some output is an error (their diagnostics need the scalar evaluator)."""
+        return np.flatnonzero(self._some(lambda name: self.error[name]))
+
     def undecided_rows(self) -> np.ndarray:
         """Rows where some output is unknown or an error (these need ``details``)."""
         return np.flatnonzero(self._some(lambda name: self.unknown[name] | self.error[name]))

@@ -1,0 +1,144 @@
+"""The I/O floor of a ``fupin batch`` run: pyarrow alone reading the input and writing an
+output of the same shape, beside ``fupin batch`` itself, Parquet → Parquet.
+
+    python benchmarks/io_floor.py benchmarks/data/households_1000000_seed0.parquet \
+        --run small:benchmarks/small_policy --run pack:policy:--three-valued --reps 3
+
+For each ``--run LABEL:POLICY[:FLAG,FLAG…]``: one untimed ``fupin batch`` writes the
+result file; then, alternating, ``--reps`` times each:
+
+- *floor*: in a fresh interpreter (``import pyarrow`` only), read the columns fupin
+  decodes for that policy (engine/batch/projection.py: its declared fields and carried
+  keys) batch by batch, as the batch reader does, then write the rows of fupin's own
+  result file (read before the timer) with the batch writer's settings (zstd, dictionary
+  pages for the text columns), chunk by chunk; plus ``import pyarrow`` (fupin's wall
+  time has its imports too);
+- *fupin*: ``fupin batch`` in a subprocess, wall clock, start-up included.
+
+Reports medians, the ratio fupin / floor (the median of per-pair ratios, from
+alternating runs), the load average before and after, and writes ``--json``.
+Issue 17's targets: small ruleset ≤ 1.15× the floor; the whole pack, every output and
+the unknown column, ≤ 2× the floor and ≥ 150,000 households/s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+FLOOR = r'''
+import sys, time, json
+t0 = time.perf_counter()
+import pyarrow as pa, pyarrow.parquet as pq
+imported = time.perf_counter() - t0
+source, result, target, columns, chunk = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), int(sys.argv[5])
+out = pq.read_table(result)
+unknown = [f"{f.name}.list.element" for f in out.schema if pa.types.is_list(f.type) and pa.types.is_dictionary(f.type.value_type)]
+repetitive = [f.name for f in list(out.schema)[1:] if f.type == pa.string()] + unknown
+batches = out.to_batches(max_chunksize=chunk)
+start = time.perf_counter()
+pf = pq.ParquetFile(source, pre_buffer=False)
+rows = 0
+for batch in pf.iter_batches(batch_size=chunk, columns=columns):
+    rows += batch.num_rows
+read = time.perf_counter() - start
+writer = pq.ParquetWriter(target, out.schema, compression="zstd", use_dictionary=repetitive)
+for b in batches:
+    writer.write_table(pa.Table.from_batches([b], schema=out.schema))
+writer.close()
+total = time.perf_counter() - start
+print(json.dumps({"import": imported, "read": read, "write": total - read, "seconds": imported + total, "rows": rows}))
+'''
+
+
+def main(argv=None) -> int:
+    args = _args(argv)
+    data = Path(args.input)
+    out = {"input": str(data), "reps": args.reps, "runs": {}, "loadavg_before": os.getloadavg(),
+           "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in args.run:
+            label, policy, *rest = spec.split(":")
+            flags = [f for f in (rest[0].split(",") if rest else []) if f]
+            out["runs"][label] = _measure(label, Path(policy), flags, data, Path(tmp), args)
+    out["loadavg_after"] = os.getloadavg()
+    print(json.dumps(out, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2), encoding="utf-8")
+    return 0
+
+
+def _measure(label, policy, flags, data, tmp, args) -> dict:
+    result = tmp / f"{label}.parquet"
+    _fupin(policy, data, result, flags)  # untimed: the output whose shape the floor writes
+    columns = _columns(policy, data)
+    floors, runs = [], []
+    for _ in range(args.reps):
+        floors.append(_floor(data, result, tmp / f"{label}.floor.parquet", columns, args.chunk_size))
+        runs.append(_fupin(policy, data, tmp / f"{label}.again.parquet", flags))
+    ratios = [r / f["seconds"] for r, f in zip(runs, floors)]
+    import pyarrow.parquet as pq
+
+    n = pq.ParquetFile(data).metadata.num_rows
+    row = {"policy": str(policy), "flags": flags, "households": n,
+           "floor_s": statistics.median(f["seconds"] for f in floors),
+           "floor_read_s": statistics.median(f["read"] for f in floors),
+           "floor_write_s": statistics.median(f["write"] for f in floors),
+           "fupin_s": statistics.median(runs), "ratio": statistics.median(ratios),
+           "households_per_s": n / statistics.median(runs), "floors": floors, "fupin_runs": runs,
+           "output_mib": result.stat().st_size / 2 ** 20, "loadavg": os.getloadavg()}
+    print(f"{label}: floor {row['floor_s']:.2f} s (read {row['floor_read_s']:.2f}, write {row['floor_write_s']:.2f}), "
+          f"fupin {row['fupin_s']:.2f} s = {row['ratio']:.2f}× the floor, {row['households_per_s']:,.0f} households/s",
+          file=sys.stderr)
+    return row
+
+
+def _columns(policy: Path, data: Path) -> list:
+    """The Parquet leaves fupin decodes for this policy (its projection)."""
+    import pyarrow.parquet as pq
+
+    from fupin.engine import batch as eb
+    from fupin.engine.batch.projection import project
+
+    job = eb.Job(eb.load(str(policy)))
+    pf = pq.ParquetFile(data)
+    job.use_columns(pf.schema_arrow.names)
+    return project(pf.schema, job.layout, job.carried).columns
+
+
+def _floor(data, result, target, columns, chunk) -> dict:
+    res = subprocess.run([sys.executable, "-c", FLOOR, str(data), str(result), str(target), json.dumps(columns),
+                          str(chunk)], capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _fupin(policy, data, target, flags) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "fupin.cli", "batch", str(policy), str(data), "-o", str(target),
+                    "--quarantine", str(target.with_suffix(".q.csv")), *flags], check=True, cwd=ROOT,
+                   capture_output=True)
+    return time.perf_counter() - start
+
+
+def _args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("input", help="a Parquet file of households (fupin generate)")
+    ap.add_argument("--run", action="append", required=True, metavar="LABEL:POLICY[:FLAGS]",
+                    help="a fupin batch run; FLAGS comma-separated, e.g. pack:policy:--three-valued,--unknown,json")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--chunk-size", type=int, default=32_768)
+    ap.add_argument("--json", default=None, help="write the figures here too")
+    return ap.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

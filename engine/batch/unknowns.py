@@ -1,0 +1,111 @@
+"""The ``unknown`` result column: what each row's undecided outputs wait for.
+
+Three encodings (``fupin batch --unknown``; the run record names the one used):
+
+- ``compact`` (the default for Parquet): per row a list of dictionary-encoded items,
+  ``list<dictionary<int32, string>>``. An item is one output and the facts it waits
+  for, written as the JSON object member ``"name": ["fact", …]``; the dictionary of a
+  chunk (a Parquet row group's dictionary page) is the small lookup table of the
+  distinct (output, fact set) pairs, and a row stores only their int32 ids. The row's
+  JSON text is ``"{" + ", ".join(items) + "}"`` (:func:`as_json`), byte for byte the
+  ``json`` column.
+- ``json``: one JSON text per row (``{"name": ["fact", …], …}``, ``{}`` when all is
+  decided), as fupin wrote it before; CSV and .xlsx results always hold this.
+- ``off``: no ``unknown`` column, and (with ``--three-valued``) no tracking of the
+  facts unknowns wait for, which costs about as much as the evaluation itself.
+
+Building the compact column needs no text per row: per output, one item per distinct
+fact-set id (columnar why.py), then one int32 matrix of item ids flattened row-major.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ENCODINGS = ("compact", "json", "off")
+COMPACT = pa.list_(pa.dictionary(pa.int32(), pa.string()))
+
+
+def column_type(encoding: str):
+    """The arrow type of the ``unknown`` column in an encoding (None: no column)."""
+    return {"compact": COMPACT, "json": pa.string()}.get(encoding)
+
+
+def effective(encoding: str, fmt: str) -> str:
+    """The encoding a results file gets: text formats (CSV, .xlsx) hold JSON text."""
+    return "json" if encoding == "compact" and fmt != "parquet" else encoding
+
+
+class Items:
+    """The items of one chunk's compact column: ``"name": [facts]`` texts by id."""
+
+    def __init__(self):
+        self.texts: list = []
+        self._ids: dict = {}
+
+    def add(self, name: str, facts) -> int:
+        """The id of an item (interned: one text per distinct output and fact list)."""
+        text = f"{json.dumps(name, ensure_ascii=False)}: {json.dumps(list(facts), ensure_ascii=False)}"
+        found = self._ids.get(text)
+        if found is None:
+            found = self._ids[text] = len(self.texts)
+            self.texts.append(text)
+        return found
+
+
+def compact_column(result, explained: dict) -> pa.Array:
+    """The compact ``unknown`` column of a columnar result.
+
+    ``explained``: row → ``{output: facts}`` for the rows whose facts came from the
+    scalar evaluator (outputs.explanations); those rows take exactly these items."""
+    names = [name for name in result.outputs if result.unknown[name].any()]
+    items = Items()
+    matrix = np.full((result.n, len(names)), -1, dtype=np.int32)
+    for col, name in enumerate(names):
+        matrix[:, col] = _item_ids(result, name, items)
+    if explained:
+        where = {name: col for col, name in enumerate(names)}
+        rows = np.fromiter(explained, dtype=np.int64, count=len(explained))
+        matrix[rows] = -1
+        for row, waits in explained.items():
+            for name, facts in waits.items():
+                matrix[row, where[name]] = items.add(name, facts)
+    present = matrix >= 0
+    offsets = np.zeros(result.n + 1, dtype=np.int32)
+    np.cumsum(np.count_nonzero(present, axis=1), out=offsets[1:])
+    values = pa.DictionaryArray.from_arrays(pa.array(matrix[present], pa.int32()),
+                                            pa.array(items.texts, pa.string()))
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
+
+
+def _item_ids(result, name: str, items: Items) -> np.ndarray:
+    """Per row, the item id of output ``name`` (-1 where it is not unknown, or its facts
+    are not tracked: those rows are explained by the scalar evaluator)."""
+    ids = np.where(result.unknown[name], result.why[name], 0) + 1  # untracked -1 → 0, known → 1
+    seen = np.flatnonzero(np.bincount(ids))  # fact-set ids are small: a lookup, not a sort
+    lookup = np.full(int(seen[-1]) + 1, -1, dtype=np.int32)
+    for i in seen.tolist():
+        if i > 1:
+            lookup[i] = items.add(name, result.whys.facts(i - 1))
+    return lookup[ids]
+
+
+def as_json(column) -> pa.Array:
+    """A compact ``unknown`` column as its JSON texts (the ``json`` encoding's column)."""
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array([as_json(c) for c in column.chunks], pa.string())
+    items = column.cast(pa.list_(pa.string()))
+    inner = pc.binary_join(items, ", ")
+    return pc.binary_join_element_wise("{", inner, "}", "")
+
+
+def decoded(table: pa.Table) -> pa.Table:
+    """A results table with a compact ``unknown`` column turned into JSON text
+    (unchanged otherwise): what ``--unknown json`` would have written."""
+    i = table.schema.get_field_index("unknown")
+    if i < 0 or table.schema.field(i).type != COMPACT:
+        return table
+    return table.set_column(i, pa.field("unknown", pa.string()), as_json(table.column(i)))
