@@ -190,13 +190,14 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--batch", type=int, default=50, help="households per request for the batched figure (0: none)")
     ap.add_argument("--facts", choices=["generated", "readme"], default="generated")
+    ap.add_argument("--untraced-only", action="store_true", help="skip the traced runs (they are slow)")
     ap.add_argument("--only", default=None, help="comma-separated outputs to ask for (default: all of them)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     global FACTS, ONLY
     FACTS = args.facts
     ONLY = [s.strip() for s in args.only.split(",") if s.strip()] if args.only else None
-    rows = [engine_alone(False), engine_alone(True)]
+    rows = [engine_alone(False)] + ([] if args.untraced_only else [engine_alone(True)])
     for row in rows:
         print(json.dumps(row), flush=True)
     for workers in [int(w) for w in args.workers.split(",")]:
@@ -211,7 +212,7 @@ def main() -> None:
             # traced runs last: requests a client gave up on are still evaluated (a
             # started evaluation cannot be stopped), and that backlog must not fall on
             # the next run
-            for trace in (False, True):
+            for trace in (False,) if args.untraced_only else (False, True):
                 for clients in [int(c) for c in args.clients.split(",")]:
                     row = {"workers": workers, **measure(port, trace, clients, args.seconds)}
                     rows.append(row)
