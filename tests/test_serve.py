@@ -457,3 +457,35 @@ def test_component_names_are_openapi_names_and_the_same_in_every_process(name, w
 
     got = component_name("Facts", name)
     assert got == want and all(c.isascii() and (c.isalnum() or c in "._-") for c in got)
+
+
+def test_a_diff_against_an_edited_rule_file(served, tmp_path, dataset):
+    """The second setting may be the served pack with one rule file as uploaded (a version
+    not saved): raising the red line moves households; a broken edit is a 422 located in
+    the edited file, before any job starts."""
+    import json as _json
+
+    app = make(served, work_dir=str(tmp_path / "work"))
+    params = (POLICY / "household" / "monitoring.yaml").read_text(encoding="utf-8")
+    assert "      2020-01-01: 5000\n" in params  # the red line
+    edited = params.replace("      2020-01-01: 5000\n", "      2020-01-01: 6000\n", 1)
+    r = call(app, "POST", "/v1/diff?lang=en", data={"only": "monitoring_tier", "edited_path": "household/monitoring.yaml"},
+             files=[("file", ("h.parquet", dataset.read_bytes())), ("edited", ("monitoring.yaml", edited.encode()))])
+    assert r.status_code == 202, r.text
+    got = _finished(app, r.json()["id"])
+    assert got["status"] == "succeeded", got["diagnostics"]
+    assert got["meta"]["revision"] != got["meta"]["vs_revision"]
+    report = _json.loads(call(app, "GET", f"/v1/jobs/{got['id']}/files/report.json").text)
+    assert report == got["result"]["report"]
+    assert report["outputs"]["monitoring_tier"] > 0  # households at 5000-5999 turn red
+    assert report["because"]["monitoring_tier"] == [{"kind": "parameter", "name": "monitoring_red_income_line",
+                                                     "before": "5000 (from 2020-01-01)", "after": "6000 (from 2020-01-01)"}]
+    broken = params.replace("expr:", "expr: (", 1)
+    body = problem(call(app, "POST", "/v1/diff?lang=en", data={"edited_path": "household/monitoring.yaml"},
+                        files=[("file", ("h.parquet", dataset.read_bytes())), ("edited", ("m.yaml", broken.encode()))]),
+                   422, "E202")
+    assert body["diagnostics"][0]["file"].endswith("household/monitoring.yaml")
+    assert call(app, "GET", "/v1/jobs").json() == [] or all(j["kind"] != "diff" or j["status"] != "queued"
+                                                             for j in call(app, "GET", "/v1/jobs").json())
+    problem(call(app, "POST", "/v1/diff", data={"edited_path": "../outside.yaml"},
+                 files=[("file", ("h.parquet", dataset.read_bytes())), ("edited", ("m.yaml", b"rules: {}\n"))]), 422, "E863")

@@ -117,6 +117,11 @@ def diff_rows(diff: Diff, job) -> list:
     return rows
 
 
+def _in(text, lang: str) -> str:
+    """A cause's side as text in ``lang`` (a parameter's value is written in both)."""
+    return text.get(lang, text["en"]) if isinstance(text, dict) else text
+
+
 def diff_json(diff: Diff, job) -> dict:
     """The comparison as JSON-ready data (money in yuan text)."""
     def one(fig: DiffFigures) -> dict:
@@ -128,7 +133,7 @@ def diff_json(diff: Diff, job) -> dict:
                          for n, (b, nb, a, na) in fig.sums.items()}}
 
     return {"entity": diff.entity, "before": job.a.name, "after": job.b.name,
-            "because": {n: [{"kind": c.kind, "name": c.name, "before": c.before, "after": c.after}
+            "because": {n: [{"kind": c.kind, "name": c.name, "before": _in(c.before, job.lang), "after": _in(c.after, job.lang)}
                             for c in job.causes.get(n, ())] for n in job.outputs if job.causes.get(n)},
             **one(diff.whole),
             "levels": {level: {k: one(g[k]) for k in sorted(g)} for level, g in diff.levels.items()}}
