@@ -51,9 +51,12 @@ def digest(text: str) -> str:
 
 
 def api_text(trace) -> str:
-    """An API trace's JSON without its decision record (which names the fupin version)."""
+    """An API trace's JSON without its decision record (which names the fupin version) and
+    without the cited lines' quotes (there only where the installation has the documents,
+    ../shared beside the repository: the same digests in a clone without them)."""
     data = trace.model_dump(mode="python", by_alias=True)
     data["record"] = None
+    data["quotes"] = {}
     return dumps(data)
 
 
