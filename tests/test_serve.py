@@ -489,3 +489,28 @@ def test_a_diff_against_an_edited_rule_file(served, tmp_path, dataset):
                                                              for j in call(app, "GET", "/v1/jobs").json())
     problem(call(app, "POST", "/v1/diff", data={"edited_path": "../outside.yaml"},
                  files=[("file", ("h.parquet", dataset.read_bytes())), ("edited", ("m.yaml", b"rules: {}\n"))]), 422, "E863")
+
+
+def test_check_can_run_the_cases_of_the_file(tmp_path):
+    """``tests=true``: a clean edit's cases run against the edited pack (the mini fixture
+    pack: its one case file names the edited rule); a second run meanwhile is 503 E866."""
+    from fupin.web import checking
+
+    mini = ROOT / "tests" / "fixtures" / "mini"
+    app = create_app(ServeConfig(policy=str(mini)), Served(mini))
+    text = (mini / "rules.yaml").read_text(encoding="utf-8")
+    ok = call(app, "POST", "/v1/check?lang=en", data={"path": "rules.yaml", "tests": "true"},
+              files={"file": ("rules.yaml", text.encode())}).json()
+    assert ok["errors"] == 0 and ok["tests"]["passed"] and ok["tests"]["files"] == ["cases.yaml"]
+    wrong = text.replace("income_per_capita < red_line", "income_per_capita > red_line")
+    bad = call(app, "POST", "/v1/check?lang=en", data={"path": "rules.yaml", "tests": "true"},
+               files={"file": ("rules.yaml", wrong.encode())}).json()
+    assert bad["errors"] == 0 and not bad["tests"]["passed"] and "failed" in bad["tests"]["output"]
+    plain = call(app, "POST", "/v1/check", data={"path": "rules.yaml"}, files={"file": ("rules.yaml", text.encode())}).json()
+    assert "tests" not in plain
+    assert checking.TEST_RUNS.acquire(blocking=False)
+    try:
+        problem(call(app, "POST", "/v1/check", data={"path": "rules.yaml", "tests": "true"},
+                     files={"file": ("rules.yaml", text.encode())}), 503, "E866")
+    finally:
+        checking.TEST_RUNS.release()

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,10 +107,23 @@ class TestReport:
                 "output": self.output}
 
 
+TEST_RUNS = threading.BoundedSemaphore(1)  # one child process of cases at a time, per service process
+
+
 def run_file_tests(root: Path, relpath: str, text: str, lang: str = "zh", timeout: float = 120) -> TestReport:
     """Run, in a child process on a copy of the pack with ``relpath`` replaced by
     ``text``, the case files of ``root/tests`` that name a rule defined in that file.
-    The child's time is bounded by ``timeout`` (a timeout is reported, not raised)."""
+    The child's time is bounded by ``timeout`` (a timeout is reported, not raised); one
+    run at a time: another asked meanwhile is refused with 503 E866."""
+    if not TEST_RUNS.acquire(blocking=False):
+        raise Problem(at("<request>", "E866", limit=1), 503, headers={"Retry-After": "30"})
+    try:
+        return _run_file_tests(root, relpath, text, lang, timeout)
+    finally:
+        TEST_RUNS.release()
+
+
+def _run_file_tests(root: Path, relpath: str, text: str, lang: str, timeout: float) -> TestReport:
     target = pack_path(root, relpath, must_exist=False)
     names = _rules_in(root, target, text)
     tests = root / "tests"

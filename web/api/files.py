@@ -45,17 +45,30 @@ def _text(raw: bytes) -> str:
 async def check(request: Request, file: UploadFile = File(..., description="规则文件（YAML）/ the rule file"),
                 path: str | None = Form(None, description="它在包中的路径（默认：文件名）/ its path in the pack (default: its name)",
                                         max_length=1000),
+                tests: bool = Form(False, description="无错误时再运行提到该文件规则的用例 / when it checks clean, "
+                                   "also run the pack's cases that name its rules"),
                 loaded: Loaded = Depends(context.snapshot), served=Depends(context.served),
                 lang: str = Depends(context.lang), run=Depends(context.runner)):
     """The checker's diagnostics on the served pack with this file in place of the one at
-    ``path`` (or added there): every error the edit causes, in this file or elsewhere."""
+    ``path`` (or added there): every error the edit causes, in this file or elsewhere.
+    ``tests``: when there is no error, the pack's cases that name a rule of the file run
+    against the edited pack in a child process (one at a time, 503 E866 meanwhile; at
+    most 120 s), and ``tests`` in the answer says how they went."""
     try:
         text = _text(await file.read())
         relpath = path or Path(file.filename or "").name
         report = await run.run(lambda: check_file(served.root, relpath, text))
+        ran = None
+        if tests and report.errors == 0:
+            import anyio
+
+            from ..checking import run_file_tests
+
+            ran = await anyio.to_thread.run_sync(lambda: run_file_tests(served.root, relpath, text, lang))
     except (Problem, FupinError) as exc:
         return problem(exc, lang, request)
-    return JSONResponse({**report.to_json(lang), "revision": loaded.policy.revision})
+    return JSONResponse({**report.to_json(lang), "revision": loaded.policy.revision,
+                         **({"tests": ran.to_json()} if ran is not None else {})})
 
 
 def _only(text: str | None) -> list[str] | None:
