@@ -44,3 +44,15 @@ def mini():
 def pack():
     """The real policy pack."""
     return policy_at(str(ROOT / "policy"))
+
+
+def generated_parquet(folder: Path, n: int, seed: int) -> Path:
+    """``fupin generate N`` households (5 % malformed) into ``folder/households.parquet``."""
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
+    out = folder / "households.parquet"
+    r = CliRunner().invoke(main, ["generate", str(n), "-o", str(out), "--malformed-rate", "0.05", "--seed", str(seed)])
+    assert r.exit_code == 0, r.output
+    return out

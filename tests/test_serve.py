@@ -370,14 +370,9 @@ def test_check_a_changed_rule_file_and_a_new_one(app):
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    from click.testing import CliRunner
+    from conftest import generated_parquet
 
-    from fupin.cli.main import main
-
-    out = tmp_path_factory.mktemp("data") / "households.parquet"
-    r = CliRunner().invoke(main, ["generate", "120", "-o", str(out), "--malformed-rate", "0.05", "--seed", "7"])
-    assert r.exit_code == 0, r.output
-    return out
+    return generated_parquet(tmp_path_factory.mktemp("data"), 120, 7)
 
 
 def _finished(app, ident: str) -> dict:

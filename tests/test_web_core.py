@@ -205,14 +205,9 @@ def _wait(job, seconds=60):
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    from click.testing import CliRunner
+    from conftest import generated_parquet
 
-    from fupin.cli.main import main
-
-    out = tmp_path_factory.mktemp("data") / "households.parquet"
-    r = CliRunner().invoke(main, ["generate", "300", "-o", str(out), "--malformed-rate", "0.05", "--seed", "4"])
-    assert r.exit_code == 0, r.output
-    return out
+    return generated_parquet(tmp_path_factory.mktemp("data"), 300, 4)
 
 
 def test_a_batch_job_accounts_for_every_row(tmp_path, dataset):

@@ -44,18 +44,19 @@ class Job:
     result: dict = field(default_factory=dict)       # what the job reports (counts, summary)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     meta: dict = field(default_factory=dict)         # what the job was asked (kind-specific)
+    saved: float = field(default=0.0, compare=False)  # when job.json was last written
 
     def progress(self, done: int) -> None:
         """The callback a batch run calls with the rows done so far."""
         self.rows = done
-        if time.time() - self.meta.get("_saved", 0) > 0.5:
+        if time.time() - self.saved > 0.5:
             self.save()
 
     def save(self) -> None:
         """Write the job's state to ``job.json`` in its folder (atomically), so that the
         other workers of ``fupin serve --workers N`` sharing the work folder can answer
         for it."""
-        self.meta["_saved"] = time.time()
+        self.saved = time.time()
         temp = self.folder / f".job.json.{os.getpid()}.part"
         try:
             temp.write_text(json.dumps(self.state(), ensure_ascii=False, default=str), encoding="utf-8")
@@ -68,7 +69,7 @@ class Job:
         return {"id": self.id, "kind": self.kind, "status": self.status, "rows": self.rows, "total": self.total,
                 "created": self.created, "finished": self.finished,
                 "files": {k: v.name for k, v in self.files.items()}, "result": self.result,
-                "meta": {k: v for k, v in self.meta.items() if not k.startswith("_")},
+                "meta": self.meta,
                 "diagnostics": [{"code": d.code, "file": d.span.file, "line": d.span.line, "col": d.span.col,
                                  "args": d.args} for d in self.diagnostics]}
 
@@ -84,10 +85,8 @@ class Job:
                    data["meta"])
 
     def to_json(self, lang: str = "zh") -> dict:
-        return {"id": self.id, "kind": self.kind, "status": self.status, "rows": self.rows, "total": self.total,
-                "created": self.created, "finished": self.finished, "files": sorted(self.files),
-                "result": self.result, "meta": {k: v for k, v in self.meta.items() if not k.startswith("_")},
-                "diagnostics": [d.to_json(lang) for d in self.diagnostics]}
+        """The job as the API answers it: its state, file names listed, diagnostics rendered."""
+        return {**self.state(), "files": sorted(self.files), "diagnostics": [d.to_json(lang) for d in self.diagnostics]}
 
 
 class JobStore:

@@ -11,10 +11,11 @@ JSON; ``job.files`` the downloads.
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
-from ..dsl.errors import Bilingual
+from ..dsl.errors import Bilingual, FupinError
 from ..engine import batch as eb
 from ..engine.api import Policy
 from .jobs import Job, JobStore
@@ -137,15 +138,11 @@ def _counts(report, lang: str) -> dict:
             "seconds": round(report.seconds, 3), "lines": eb.report_lines(report, lang)}
 
 
-def _stopped(report):
-    from ..dsl.errors import FupinError
-
+def _stopped(report) -> FupinError:
     return FupinError([report.stopped])
 
 
 def _read_json(path: Path) -> dict:
-    import json
-
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -176,14 +176,21 @@ async def explain(request: Request, loaded: Loaded = Depends(context.snapshot),
     """Why ``output`` has its value for these facts: the deciding facts, the rule and its
     cited lines (``text`` as ``fupin explain`` prints it, ``parts`` for other renderers),
     and the traced decision."""
+    return await _one_entity_call(request, ExplainRequest, config, run,
+                                  lambda opts, lang: _explained(loaded.policy, opts, lang, config.decision_log))
+
+
+async def _one_entity_call(request: Request, model, config: ServeConfig, run, work):
+    """Read a body of ``model`` about one entity (a list of facts is E863), bounded as
+    evaluate's, and answer ``work(opts, lang)`` run by the bounded runner."""
     data = await read_json(request)
     lang = body_lang(data, request)
     try:
-        opts = options(ExplainRequest, data)
+        opts = options(model, data)
         bounded(opts.facts, config.limits)
         if isinstance(opts.facts, list):
             raise Problem(_one_entity(), 422)
-        out = await run.run(lambda: _explained(loaded.policy, opts, lang, config.decision_log))
+        out = await run.run(lambda: work(opts, lang))
     except (Problem, FupinError) as exc:
         return problem(exc, lang, request)
     metrics.count("evaluations", 1)
@@ -212,15 +219,5 @@ async def what_if(request: Request, loaded: Loaded = Depends(context.snapshot),
                   config: ServeConfig = Depends(context.config), run=Depends(context.runner)):
     """The smallest sets of fact changes (at most ``max_changes``) that give ``output``
     ``value`` (or each other value), each verified by evaluating again."""
-    data = await read_json(request)
-    lang = body_lang(data, request)
-    try:
-        opts = options(WhatIfRequest, data)
-        bounded(opts.facts, config.limits)
-        if isinstance(opts.facts, list):
-            raise Problem(_one_entity(), 422)
-        out = await run.run(lambda: _what_if(loaded.policy, opts, lang))
-    except (Problem, FupinError) as exc:
-        return problem(exc, lang, request)
-    metrics.count("evaluations", 1)
-    return _json(out)
+    return await _one_entity_call(request, WhatIfRequest, config, run,
+                                  lambda opts, lang: _what_if(loaded.policy, opts, lang))
