@@ -255,7 +255,7 @@ def test_parquet_matches_eval_and_quarantines(pack, tmp_path):
     report, rows, quarantine = run(pack, tmp_path / "in.parquet", tmp_path / "out.parquet", chunk_size=5)
     assert (report.rows_in, report.rows_out, report.rows_quarantined) == (33, 29, 4)
     assert quarantine.splitlines()[1:] == [
-        "11,P1,income_per_capita,E803,\"household `P1`: field `income_per_capita` value `Decimal('-1.00')` is outside [0, ∞]\"",
+        "11,P1,income_per_capita,E803,\"household `P1`: field `income_per_capita` value `-1.00` is outside [0, ∞]\"",
         "12,P2,status,E802,\"household `P2`: field `status` should be one of poor, exited, edge, monitored, ordinary, got `rich`\"",
         "13,,id,E801,household `None`: required field `id` is missing",
         "14,P4,members[1].age,E803,\"household member `P4`: field `members[1].age` value `-5` is outside [0, ∞]\"",

@@ -11,6 +11,8 @@ value make the entity invalid: it is reported, not evaluated, and the other enti
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ...dsl.coerce import CoerceError, coerce
 from ...dsl.errors import Bilingual, Span, error
 from .names import entity_label, looks_like, read_enum, undeclared, wrong_entity
@@ -154,7 +156,9 @@ def _to_the_fen(amount) -> bool:
 
 
 def _short(value) -> str:
-    text = repr(value) if not isinstance(value, str) else value
+    """A value as a message shows it: text as written, a decimal as its digits (a body
+    read with exact decimals gives ``1E+300``, not ``Decimal('1E+300')``), else its repr."""
+    text = value if isinstance(value, str) else str(value) if isinstance(value, Decimal) else repr(value)
     return text if len(text) <= 40 else text[:37] + "…"
 
 
