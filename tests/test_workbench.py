@@ -240,6 +240,20 @@ def test_gbk_dataset_charts_link_to_households_and_explanations(client):
     assert results.status_code == 200 and b"monitoring_tier" in results.content
 
 
+def test_dataset_page_names_groups_and_downloads_in_the_readers_language(client):
+    """Group headings name the declared entity (village_id -> 行政村), not the column;
+    downloads carry a label in the page's language beside the file name."""
+    location = _upload(client)
+    page = _finish(client, location)
+    assert "<h4>按行政村分组</h4>" in page and "按village_id分组" not in page
+    assert '>计算结果</a> <span class="muted"><code>results.csv</code>' in page
+    assert ">隔离的行（含原因）</a>" in page
+    english = client.get(location, params={"lang": "en"}).text
+    client.get(location, params={"lang": "zh"})                 # the cookie back to Chinese
+    assert "<h4>By administrative village</h4>" in english and ">Results</a>" in english
+    assert "Monetary" not in english and "<h4>按" not in english
+
+
 def test_a_malformed_upload_says_why(client):
     r = client.post("/dataset", files={"file": ("notes.txt", b"hello")}, follow_redirects=False)
     page = client.get(r.headers["location"]).text

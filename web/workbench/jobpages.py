@@ -155,6 +155,20 @@ def value_label(checked, output: str, key: str, lang: str) -> str:
     return key
 
 
+def level_label(checked, level: str, lang: str) -> str:
+    """The reader's name of a summary level column: the entity a ``parent_key`` names
+    (``village_id`` -> 行政村 / administrative village), else the field's label, else the
+    column itself (a carried column the pack does not declare)."""
+    for entity in checked.entities.values():
+        if entity.parent_key == level and entity.parent in checked.entities:
+            return pick(checked.entities[entity.parent].labels, lang) or level
+    for entity in checked.entities.values():
+        found = entity.fields.get(level)
+        if found is not None and found.labels:
+            return pick(found.labels, lang) or level
+    return level
+
+
 def summary_view(job: Job, policy, lang: str) -> dict:
     """Charts and tables of a finished batch: counts per output (whole and per group,
     each bar linked to its households), money totals, incidence."""
@@ -177,7 +191,8 @@ def summary_view(job: Job, policy, lang: str) -> dict:
         for level, groups in summary.get("levels", {}).items():
             rows = [(g or "∅", {k: (n, link(output, k, level, g)) for k, n in data["counts"].get(output, {}).items()})
                     for g, data in sorted(groups.items())[:40]]
-            levels.append({"level": level, "svg": charts.stacked(rows, values, f"{label} · {level}")})
+            named = level_label(checked, level, lang)
+            levels.append({"level": named, "svg": charts.stacked(rows, values, f"{label} · {named}")})
         outputs.append({"name": output, "label": label, "whole": whole, "levels": levels})
     totals = [(pick(checked.rules[n].labels, lang) if n in checked.rules else n, n, v["yuan"], v["decided"])
               for n, v in summary.get("totals", {}).items()]
@@ -187,13 +202,13 @@ def summary_view(job: Job, policy, lang: str) -> dict:
             items = sorted(((g or "∅", float(d["totals"][name]["yuan"]), d["totals"][name]["yuan"], None)
                             for g, d in groups.items() if name in d.get("totals", {})), key=lambda x: -x[1])[:20]
             label = pick(checked.rules[name].labels, lang) if name in checked.rules else name
-            money.append({"title": f"{label} · {level}", "svg": charts.bars(items, label, " 元" if lang == "zh" else " yuan")})
+            money.append({"title": f"{label} · {level_label(checked, level, lang)}", "svg": charts.bars(items, label, " 元" if lang == "zh" else " yuan")})
     incidence = []
     for level, groups in summary.get("levels", {}).items():
         for g, d in sorted(groups.items()):
             if d.get("incidence"):
                 inc = d["incidence"]
-                incidence.append((level, g or "∅", inc.get("counted"), inc.get("people"), inc.get("percent")))
+                incidence.append((level_label(checked, level, lang), g or "∅", inc.get("counted"), inc.get("people"), inc.get("percent")))
     report = checked.entities[summary["entity"]].report
     inc_label = pick(report.incidence.labels, lang) if report is not None and report.incidence else t("incidence")
     return {"rows": summary.get("rows"), "outputs": outputs, "totals": totals, "money": money,
