@@ -36,10 +36,10 @@ def _seconds(mini, n: int) -> float:
     program = mini.program()
     typed, _ = mini.facts_checker().validate(facts, "village")
     best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
+    for _ in range(5):  # this process's CPU time, the best of five: other processes' load does not count
+        start = time.process_time()
         program.evaluate(typed, dt.date(2020, 6, 30), "village", outputs=["village_poor_people"])
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 

@@ -63,7 +63,7 @@ def _id(raw) -> str:
 
 @pytest.mark.parametrize("raw, kind, expected", COERCE, ids=[f"{k}:{_id(r)}" for r, k, _ in COERCE])
 def test_coerce_bounds_every_number_before_conversion(raw, kind, expected):
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a number expanded digit by digit would take it; a busy machine does not
     if isinstance(expected, str) and expected.startswith("E"):
         with pytest.raises(CoerceError) as info:
             coerce(raw, Type(kind))
@@ -72,7 +72,7 @@ def test_coerce_bounds_every_number_before_conversion(raw, kind, expected):
     else:
         value = coerce(raw, Type(kind))
         assert value == expected and type(value) is type(expected)
-    assert time.perf_counter() - start < 0.05
+    assert time.process_time() - start < 0.05
 
 
 @pytest.mark.parametrize("value, ok", [
@@ -203,11 +203,11 @@ def pack():
 
 @pytest.mark.parametrize("value", HOSTILE, ids=[str(v)[:12] for v in HOSTILE])
 def test_api_raises_only_located_fupin_errors(pack, value):
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(FupinError) as info:
         pack.evaluate(_household(0, value))
     assert info.value.code in ("E802", "E820")
-    assert time.perf_counter() - start < 1
+    assert time.process_time() - start < 1
 
 
 def test_eval_refuses_a_file_with_a_tag_at_the_tag(tmp_path, monkeypatch):
