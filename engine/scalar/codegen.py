@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import itertools
 import keyword
 import operator
 import unicodedata
 
 from ...dsl import typed as t
-from ..core import cells
+from ..core import cells, exact
 from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY
 from ..core.values import ParamIssue
 from .generated import Generated
@@ -76,6 +77,7 @@ class Writer:
         self._constants: list[str] = []
         self._params_read: dict = {}  # parameter name -> its module-level name
         self.outputs_functions: dict = {}  # entity -> its outputs function
+        self._tables: dict = {}  # id(table) -> the name of its lookup dict (Writer.lookup)
         for name in checked.rules:
             self.functions[name] = self._ident("rule_", name)
         uses = _uses(checked)
@@ -295,6 +297,10 @@ class Writer:
         return ind
 
     def hit_first(self, rule, table, values) -> None:
+        found = self.lookup(rule, table, values, 1)
+        if found is not None:
+            self.line(1, f"return {found}")
+            return
         for row in table.rows:
             depth = self.match(row, table, values, 1)
             self.line(depth, f"return {self.x(row.then, 'e', depth)}")
@@ -351,6 +357,9 @@ class Writer:
         positions = {i.name: n for n, i in enumerate(table.inputs)}
         if table.hit == "unique":
             self.line(ind, "# proven unique and complete (dsl/checker/tables.py): the first match is the only one")
+        found = self.lookup(rule, table, values, ind)
+        if found is not None:
+            return found
         for n, row in enumerate(table.rows):
             conds = [self.cell(cells.of_test(test), values[positions[name]], env, ind)
                      for name, test in row.tests.items()]
@@ -360,6 +369,142 @@ class Writer:
         self.line(ind, "else:")
         self.line(ind + 1, self._no_row(rule, table, values))
         return out
+
+    # --- a table decided by its first matching row, every cell a literal test of a bool
+    # or enum input, every outcome a constant: one dict lookup on the tested inputs
+
+    LOOKUP_MAX = 512  # combinations of the tested inputs' values a lookup may list
+
+    def lookup(self, rule, table, values, ind: int) -> str | None:
+        """The value of a first-hit (or proven unique) table as a lookup in a module-level
+        dict from the tested inputs' values to the first matching row's outcome, or None
+        when the table does not qualify. Its cells read nothing and raise nothing, so
+        testing them all at once changes nothing but the time; a combination no row
+        matches is absent, and raises E808 with the same values as the rows would."""
+        plan = self._lookup_plan(table)
+        if plan is None:
+            return None
+        if len(plan[0]) > 1:
+            return self.decision_tree(rule, table, values, ind, *plan)
+        name = self._tables.get(id(table))
+        if name is None:
+            name = self._tables[id(table)] = self._lookup_constant(rule, table, *plan)
+        keyed = plan[0]
+        key = values[keyed[0]] if len(keyed) == 1 else f"({', '.join(values[n] for n in keyed)})"
+        columns = ", ".join(table.inputs[n].name for n in keyed)
+        out = self.assign(ind, f"{name}.get({key})", f"the first row matching {columns}")
+        self.line(ind, f"if {out} is None:")
+        self.line(ind + 1, self._no_row(rule, table, values))
+        return out
+
+    TREE_LEAVES = 64  # a larger decision tree is written as the rows' if/elif chain
+
+    def decision_tree(self, rule, table, values, ind: int, tested: list, domains: list) -> str | None:
+        """A table of several tested inputs (``lookup``'s kind) as nested ``if``s: each
+        test splits the values an input can still have into groups that leave the same
+        rows in play, until the first row in play holds for all of them (its outcome) or
+        none is left (E808). Every input is tested at most once on a path, where the
+        rows' chain tests the same cell again for each row. None if it grows too large."""
+        positions = {i.name: n for n, i in enumerate(table.inputs)}
+        rows = [(row, {positions[name]: cells.of_test(test) for name, test in row.tests.items()})
+                for row in table.rows]
+        leaves = [0]
+        tree = self._decide(rows, dict(zip(tested, domains)), tested, leaves)
+        if tree is None:
+            return None
+        out = self.temp()
+        columns = ", ".join(table.inputs[n].name for n in tested)
+        self.line(ind, f"# rows as a decision tree on {columns} (every cell tests a literal)")
+        self._emit_tree(tree, rule, table, values, out, ind)
+        return out
+
+    def _decide(self, rows, possible: dict, tested: list, leaves: list):
+        """("leaf", row or None) or ("split", input position, [(values, subtree)])."""
+        if not rows:
+            leaves[0] += 1
+            return None if leaves[0] > self.TREE_LEAVES else ("leaf", None)
+        first = rows[0][1]
+        for pos in tested:
+            cell = first.get(pos)
+            if cell is None or all(_accepts(cell, v) for v in possible[pos]):
+                continue
+            groups: dict = {}  # the rows a value leaves in play -> the values that do
+            for v in possible[pos]:
+                kept = tuple(i for i, (_, c) in enumerate(rows) if pos not in c or _accepts(c[pos], v))
+                groups.setdefault(kept, []).append(v)
+            branches = []
+            for kept, vals in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+                sub = self._decide([rows[i] for i in kept], {**possible, pos: tuple(vals)}, tested, leaves)
+                if sub is None:
+                    return None
+                branches.append((tuple(vals), sub))
+            return ("split", pos, branches)
+        leaves[0] += 1
+        return None if leaves[0] > self.TREE_LEAVES else ("leaf", rows[0][0])
+
+    def _emit_tree(self, tree, rule, table, values, out: str, ind: int) -> None:
+        if tree[0] == "leaf":
+            row = tree[1]
+            if row is None:
+                self.line(ind, self._no_row(rule, table, values))
+            else:
+                self.line(ind, f"{out} = {self.x(row.then, 'e', ind)}  # row {row.index}"
+                          + (f" ({row.id})" if row.id else ""))
+            return
+        _, pos, branches = tree
+        value, name = values[pos], table.inputs[pos].name
+        is_bool = table.inputs[pos].expr.type.kind == "bool"
+        for k, (vals, sub) in enumerate(branches):
+            shown = f"{name} in {{{', '.join(str(v) for v in vals)}}}"
+            if k == len(branches) - 1:  # the values left: every value of the type is in a group
+                self.line(ind, f"else:  # {shown}")
+            else:
+                if is_bool:
+                    cond = value if vals == (True,) else f"not {value}"
+                elif len(vals) == 1:
+                    cond = f"{value} == {self.constant(vals[0])}"
+                else:
+                    cond = f"{value} in {self.constant(frozenset(vals))}"
+                self.line(ind, f"{'if' if k == 0 else 'elif'} {cond}:  # {shown}")
+            self._emit_tree(sub, rule, table, values, out, ind + 1)
+
+    def _lookup_plan(self, table):
+        """(positions of the tested inputs, their values, each row's outcome) or None."""
+        positions = {i.name: n for n, i in enumerate(table.inputs)}
+        tested = sorted({positions[name] for row in table.rows for name, test in row.tests.items()
+                         if not isinstance(cells.of_test(test), cells.Always)})
+        if not tested:
+            return None
+        domains = [exact.type_values(self.checked, table.inputs[n].expr.type) for n in tested]
+        if any(d is None for d in domains) or _product(len(d) for d in domains) > self.LOOKUP_MAX:
+            return None
+        outcomes = [_constant_value(row.then, self.params) for row in table.rows]
+        if any(o is None or o[0] is None for o in outcomes):
+            return None
+        if not all(_literal_cell(cells.of_test(test)) for row in table.rows for test in row.tests.values()):
+            return None
+        return tested, domains
+
+    def _lookup_constant(self, rule, table, tested: list, domains: list) -> str:
+        """The module-level dict of a table's lookup, one line per combination."""
+        positions = {i.name: n for n, i in enumerate(table.inputs)}
+        entries = []
+        for combo in itertools.product(*domains):
+            given = dict(zip(tested, combo))
+            for row in table.rows:
+                if all(_accepts(cells.of_test(test), given[positions[name]])
+                       for name, test in row.tests.items() if positions[name] in given):
+                    key = combo[0] if len(combo) == 1 else combo
+                    entries.append((key, self.x(row.then, "e", 0), row))
+                    break
+        name = self._ident("LOOKUP_", rule.name)
+        columns = ", ".join(table.inputs[n].name for n in tested)
+        self._constants.append(f"# {rule.name}: ({columns}) -> the outcome of the first matching row")
+        self._constants.append(f"{name} = {{")
+        for key, out, row in entries:
+            self._constants.append(f"    {key!r}: {out},  # row {row.index}" + (f" ({row.id})" if row.id else ""))
+        self._constants.append("}")
+        return name
 
     def _issues_in(self, table) -> bool:
         """Whether a cell of ``table`` reads a parameter with no usable value on the date."""
@@ -505,6 +650,12 @@ class Writer:
 
     def x_TUp(self, node, env, ind):
         if isinstance(env, Raw):  # a child's parent is the instance the loop runs on
+            held = env.hoisted.get(node.target.name) if node.levels == 1 and isinstance(node.target, t.TField) else None
+            if held is not None:  # read once before the loop; still unknown only where a child reads it
+                if not node.target.has_absent:
+                    self.line(ind, f"if {held} is None:")
+                    self.line(ind + 1, f"raise Missing({node.target.name!r})")
+                return held
             if node.levels == 1:
                 return self.x(node.target, env.parent, ind)
             above = self.assign(ind, f"up({env.parent}, {node.levels - 1})")
@@ -595,6 +746,7 @@ class Writer:
             self.line(ind, f"if {kids} is None:")
             self.line(ind + 1, f"raise Missing({node.field!r})")
             child = Raw(self.temp("c"), env)
+            child.hoisted = self.hoist(node, env, ind)
         else:
             kids = self.assign(ind, f"children({env}, {node.field!r})", node.text)
             child = self.temp("c")
@@ -615,6 +767,32 @@ class Writer:
             return out
         value = self.x(node.of, child, body)
         getattr(self, "agg_" + node.fn)(node, out, value, body)
+        return out
+
+    def hoist(self, node, env: str, ind: int) -> dict:
+        """The parent's facts that the children of a loop over facts read (``household.x``
+        in a member rule), read once before the loop: field name -> local name. Reading a
+        dict raises nothing, so only where a child reads it does a missing one raise
+        Missing, as before (with no child, never); a field with a value when absent takes
+        it here."""
+        out: dict = {}
+        stack = [r for r in (node.where, node.of) if r is not None]
+        while stack:  # the roots and the rules inlined in them (_reads_facts_only's walk)
+            item = stack.pop()
+            if isinstance(item, t.TUp) and item.levels == 1 and isinstance(item.target, t.TField):
+                field = item.target
+                if field.name not in out:
+                    out[field.name] = held = self.assign(ind, f"{self._facts_of(env)}.get({field.name!r})",
+                                                         f"{field.entity}.{field.name}, read once for every child")
+                    if field.has_absent:
+                        self.line(ind, f"if {held} is None:")
+                        self.line(ind + 1, f"{held} = {self.constant(field.when_absent)}")
+                continue
+            if isinstance(item, t.TUp):  # another instance's reads: not this loop's parent's facts
+                continue
+            if isinstance(item, t.TRule):  # a child rule inlined in the loop
+                stack.extend(self.checked.rules[item.name].roots())
+            stack.extend(t.subnodes(item))
         return out
 
     def _facts_of(self, env: str) -> str:
@@ -642,7 +820,15 @@ class Writer:
         return True
 
     def agg_sum(self, node, out, value, body):
-        self.line(body, f"{out} += {value}")
+        if node.type.kind == "integer":
+            self.line(body, f"{out} += {value}")
+        else:
+            # Adding the zero the total starts from (this very object) changes neither its
+            # value nor its digits: the total's exponent is never above 0 (it starts at 0,
+            # and a sum takes the smaller one), it is never -0 (a sum reaching zero is +0),
+            # and its digits are a sum's (within the context's precision): skipped.
+            self.line(body, f"if {value} is not {self.constant(decimal.Decimal(0))}:")
+            self.line(body + 1, f"{out} += {value}")
         # bounded() returns a total within its bound unchanged: called only for one beyond
         # it, which is E720 (core/operators.py; LIMIT is its bound)
         self.line(body - 1, f"if not -LIMIT <= {out} <= LIMIT:")
@@ -676,6 +862,7 @@ class Raw:
 
     def __init__(self, facts: str, parent: str):
         self.facts, self.parent = facts, parent
+        self.hoisted: dict = {}  # the parent's fields read once before the loop (Writer.hoist)
 
 
 def _constant_value(node, params):
@@ -697,6 +884,36 @@ def _literal_values(test):
     if isinstance(cell, cells.Member) and cells.literal_members(cell) is not None:
         return tuple(i.value for i in cell.items)
     return None
+
+
+def _literal_cell(cell) -> bool:
+    """A cell that compares the value with literals only, by equality or membership."""
+    if isinstance(cell, cells.Negated):
+        return _literal_cell(cell.inner)
+    if isinstance(cell, cells.Compare):
+        return cell.op in ("==", "!=") and isinstance(cell.operand, t.TLit)
+    if isinstance(cell, cells.Member):
+        return cells.literal_members(cell) is not None
+    return isinstance(cell, cells.Always)
+
+
+def _accepts(cell, value) -> bool:
+    """Whether a literal cell (``_literal_cell``) holds for a known ``value``: the meaning
+    the generated tests have (core/operators.py's comparisons, membership by hashing)."""
+    if isinstance(cell, cells.Negated):
+        return not _accepts(cell.inner, value)
+    if isinstance(cell, cells.Compare):
+        return bool(COMPARISONS[cell.op].py(value, cell.operand.value))
+    if isinstance(cell, cells.Member):
+        return value in cells.literal_members(cell)
+    return True
+
+
+def _product(sizes) -> int:
+    out = 1
+    for n in sizes:
+        out *= n
+    return out
 
 
 def _uses(checked, same_entity: bool = False) -> dict:
