@@ -96,6 +96,12 @@ CASES = [
     ("a negated cell that does not hold",
      {"status": "exited", "risk": False, "registered": False},
      {"status_risk": ("error", "E808")}),
+    ("an interval's lower point", {"income": "5000", "risk": False}, {"income_band": 2}),
+    ("just below it", {"income": "4999.99", "risk": True}, {"income_band": 1}),
+    ("an interval's upper point", {"income": "100000", "risk": True}, {"income_band": 3}),
+    ("beyond the declared domain, one row", {"income": "100000.01", "risk": False}, {"income_band": 4}),
+    ("beyond the declared domain, two rows (unique)", {"income": "200000", "risk": True},
+     {"income_band": ("error", "E809")}),
     ("a several-input table's first matching row",
      {"status": "poor", "risk": True, "registered": True},
      {"status_word": 1, "status_risk": 1}),
@@ -126,9 +132,11 @@ def test_the_generated_code_has_each_shape():
     assert {f"rule_{name}" for name in checked.rules} <= functions
     assert "v3 = f.get('registered')  # household.registered, read once for every child" in source
     assert "household.bonus_level, read once for every child" in source
-    assert "# rows as a decision tree on 阶段, 建档, 在校 (every cell tests a literal)" in source
+    assert "# rows as a decision tree on 阶段, 建档, 在校 (every cell compares with constants)" in source
     assert "LOOKUP_status_word = {" in source and "    'exited': 2,  # row 2" in source
     assert "# rows as a decision tree on 状态, 风险, 建档" in source
+    assert "elif v47 <= 100000:  # 收入 in [5000, 100000]" in source
+    assert "raise several_rows(RULE_14, [3, 4])" in source
     # the member loops read the parent's facts before the loop, never inside it
     loop = source[source.index("def rule_aid_total"):source.index("def rule_pay_total")]
     assert loop.count("f.get('registered')") == 1 and loop.index("f.get('registered')") < loop.index("for ")
@@ -163,11 +171,21 @@ def test_the_outcome_compares_digits():
 
 # --- a planted bug in a new shape must be caught by the checks above
 
-ORIGINAL = {"accepts": codegen._accepts, "agg_sum": codegen.Writer.agg_sum}
+ORIGINAL = {"accepts": codegen._accepts, "agg_sum": codegen.Writer.agg_sum, "lookup": codegen.Writer.lookup,
+            "rep": codegen._Axis.rep}
 
 
-def _negation_ignored(cell, value):
-    return True if isinstance(cell, cells.Negated) else ORIGINAL["accepts"](cell, value)
+def _negation_ignored(cell, value, params):
+    return True if isinstance(cell, cells.Negated) else ORIGINAL["accepts"](cell, value, params)
+
+
+def _unique_as_first(self, rule, table, values, ind, unique=False):
+    return ORIGINAL["lookup"](self, rule, table, values, ind)  # never looks for a second matching row (E809)
+
+
+def _boundary_moved(axis, region):
+    # an open interval's value taken at the point below it: ``< 5000`` then holds at 5000
+    return ORIGINAL["rep"](axis, region - 1 if not axis.discrete and region % 2 == 0 and region > 0 else region)
 
 
 def _falsy_skipped(self, node, out, value, body):
@@ -178,7 +196,10 @@ def _falsy_skipped(self, node, out, value, body):
 
 
 @pytest.mark.parametrize("target,bug", [(codegen, ("_accepts", _negation_ignored)),
-                                        (codegen.Writer, ("agg_sum", _falsy_skipped))], ids=["tree", "sum"])
+                                        (codegen.Writer, ("lookup", _unique_as_first)),
+                                        (codegen._Axis, ("rep", _boundary_moved)),
+                                        (codegen.Writer, ("agg_sum", _falsy_skipped))],
+                         ids=["negation", "unique", "boundary", "sum"])
 def test_a_planted_bug_in_a_shape_is_caught(monkeypatch, target, bug):
     monkeypatch.setattr(target, *bug)
     program = Program(policy().program().checked)  # generates its code anew, with the bug

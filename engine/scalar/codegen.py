@@ -315,6 +315,10 @@ class Writer:
             self.line(1, "# proven unique and complete (dsl/checker/tables.py): the first match is the only one")
             self.hit_first(rule, table, values)
             return
+        found = self.lookup(rule, table, values, 1, unique=True)
+        if found is not None:
+            self.line(1, f"return {found}")
+            return
         self.line(1, "hits = []")
         split = self._split(table)
         if split is None:
@@ -370,141 +374,146 @@ class Writer:
         self.line(ind + 1, self._no_row(rule, table, values))
         return out
 
-    # --- a table decided by its first matching row, every cell a literal test of a bool
-    # or enum input, every outcome a constant: one dict lookup on the tested inputs
+    # --- a table whose cells compare with constants and whose outcomes are constants: its
+    # matching rows are known for every region of its inputs' values, so it is written as
+    # one dict lookup (one bool or enum input) or a decision tree (each input tested once
+    # on a path, where the rows' code tests the same cell again for each row)
 
-    LOOKUP_MAX = 512  # combinations of the tested inputs' values a lookup may list
+    TREE_LEAVES = 64  # a larger decision tree is written as the rows' code
+    TREE_REGIONS = 64  # regions of one input's values a tree may tell apart
 
-    def lookup(self, rule, table, values, ind: int) -> str | None:
-        """The value of a first-hit (or proven unique) table as a lookup in a module-level
-        dict from the tested inputs' values to the first matching row's outcome, or None
-        when the table does not qualify. Its cells read nothing and raise nothing, so
-        testing them all at once changes nothing but the time; a combination no row
-        matches is absent, and raises E808 with the same values as the rows would."""
-        plan = self._lookup_plan(table)
-        if plan is None:
+    def lookup(self, rule, table, values, ind: int, unique: bool = False) -> str | None:
+        """The table's value as a lookup or a decision tree (``unique``: every matching
+        row found, E809 for several), or None when it does not qualify. Its cells read
+        constants only and raise nothing, so deciding them at generation time for each
+        region of values changes nothing but the time; no row is E808, with the values
+        the rows' code gives."""
+        axes = self._axes(table)
+        if axes is None:
             return None
-        if len(plan[0]) > 1:
-            return self.decision_tree(rule, table, values, ind, *plan)
-        name = self._tables.get(id(table))
-        if name is None:
-            name = self._tables[id(table)] = self._lookup_constant(rule, table, *plan)
-        keyed = plan[0]
-        key = values[keyed[0]] if len(keyed) == 1 else f"({', '.join(values[n] for n in keyed)})"
-        columns = ", ".join(table.inputs[n].name for n in keyed)
-        out = self.assign(ind, f"{name}.get({key})", f"the first row matching {columns}")
-        self.line(ind, f"if {out} is None:")
-        self.line(ind + 1, self._no_row(rule, table, values))
-        return out
-
-    TREE_LEAVES = 64  # a larger decision tree is written as the rows' if/elif chain
-
-    def decision_tree(self, rule, table, values, ind: int, tested: list, domains: list) -> str | None:
-        """A table of several tested inputs (``lookup``'s kind) as nested ``if``s: each
-        test splits the values an input can still have into groups that leave the same
-        rows in play, until the first row in play holds for all of them (its outcome) or
-        none is left (E808). Every input is tested at most once on a path, where the
-        rows' chain tests the same cell again for each row. None if it grows too large."""
+        tested = sorted(axes)
+        if len(tested) == 1 and axes[tested[0]].discrete and not unique:
+            return self._dict_lookup(rule, table, values, ind, tested[0], axes[tested[0]])
         positions = {i.name: n for n, i in enumerate(table.inputs)}
         rows = [(row, {positions[name]: cells.of_test(test) for name, test in row.tests.items()})
                 for row in table.rows]
         leaves = [0]
-        tree = self._decide(rows, dict(zip(tested, domains)), tested, leaves)
+        tree = self._decide(rows, {n: axes[n].regions for n in tested}, tested, axes, unique, leaves)
         if tree is None:
             return None
         out = self.temp()
         columns = ", ".join(table.inputs[n].name for n in tested)
-        self.line(ind, f"# rows as a decision tree on {columns} (every cell tests a literal)")
-        self._emit_tree(tree, rule, table, values, out, ind)
+        self.line(ind, f"# rows as a decision tree on {columns} (every cell compares with constants)")
+        self._emit_tree(tree, rule, table, values, axes, out, ind)
         return out
 
-    def _decide(self, rows, possible: dict, tested: list, leaves: list):
-        """("leaf", row or None) or ("split", input position, [(values, subtree)])."""
-        if not rows:
-            leaves[0] += 1
-            return None if leaves[0] > self.TREE_LEAVES else ("leaf", None)
-        first = rows[0][1]
+    def _axes(self, table) -> dict | None:
+        """Input position -> its ``_Axis``, for every input some row tests; None when a
+        cell compares with anything but constants, an outcome is not a constant, or an
+        input's regions are too many to tell apart."""
+        if not all(o is not None and o[0] is not None for o in (_constant_value(r.then, self.params) for r in table.rows)):
+            return None
+        positions = {i.name: n for n, i in enumerate(table.inputs)}
+        tested: dict = {}
+        for row in table.rows:
+            for name, test in row.tests.items():
+                cell = cells.of_test(test)
+                if isinstance(cell, cells.Always):
+                    continue
+                operands = [_constant_value(o, self.params) for o in cells.operands(cell)]
+                if any(o is None for o in operands):
+                    return None
+                tested.setdefault(positions[name], []).append((cell, cells.operands(cell)))
+        if not tested:
+            return None
+        out = {}
+        for n, found in tested.items():
+            axis = _Axis.of(self, table.inputs[n].expr.type, found)
+            if axis is None or len(axis.regions) > self.TREE_REGIONS:
+                return None
+            out[n] = axis
+        return out
+
+    def _dict_lookup(self, rule, table, values, ind: int, n: int, axis) -> str:
+        """One tested bool or enum input: a module-level dict from its values to the first
+        matching row's outcome, one line per value."""
+        name = self._tables.get(id(table))
+        if name is None:
+            name = self._tables[id(table)] = self._ident("LOOKUP_", rule.name)
+            entries = []
+            for v in axis.regions:
+                row = next((r for r in table.rows if all(
+                    _accepts(cells.of_test(test), v, self.params) for test in r.tests.values())), None)
+                if row is not None:
+                    entries.append((v, self.x(row.then, "e", 0), row))
+            self._constants.append(f"# {rule.name}: {table.inputs[n].name} -> the outcome of the first matching row")
+            self._constants.append(f"{name} = {{")
+            for v, text, row in entries:
+                self._constants.append(f"    {v!r}: {text},  # row {row.index}" + (f" ({row.id})" if row.id else ""))
+            self._constants.append("}")
+        out = self.assign(ind, f"{name}.get({values[n]})", f"the first row matching {table.inputs[n].name}")
+        self.line(ind, f"if {out} is None:")
+        self.line(ind + 1, self._no_row(rule, table, values))
+        return out
+
+    def _decide(self, rows, possible: dict, tested: list, axes: dict, unique: bool, leaves: list):
+        """("leaf", [matching rows]) or ("split", input position, [(regions, subtree)]):
+        split on an input where a row still in play (the first, or for ``unique`` any)
+        holds for some of the input's regions left and not others; a leaf when none does."""
+        rows = [(row, c) for row, c in rows  # a row none of whose regions left an input holds is out
+                if all(pos not in c or any(_accepts(c[pos], axes[pos].rep(r), self.params) for r in possible[pos])
+                       for pos in tested)]
+        undecided = rows[:1] if not unique else rows
         for pos in tested:
-            cell = first.get(pos)
-            if cell is None or all(_accepts(cell, v) for v in possible[pos]):
+            if not any(pos in c and len({_accepts(c[pos], axes[pos].rep(r), self.params) for r in possible[pos]}) > 1
+                       for _, c in undecided):
                 continue
-            groups: dict = {}  # the rows a value leaves in play -> the values that do
-            for v in possible[pos]:
-                kept = tuple(i for i, (_, c) in enumerate(rows) if pos not in c or _accepts(c[pos], v))
-                groups.setdefault(kept, []).append(v)
+            runs = []  # (the rows a region leaves in play, its regions): consecutive regions alike
+            for r in possible[pos]:
+                rep = axes[pos].rep(r)
+                kept = tuple(i for i, (_, c) in enumerate(rows) if pos not in c or _accepts(c[pos], rep, self.params))
+                if runs and runs[-1][0] == kept and not axes[pos].discrete:
+                    runs[-1][1].append(r)
+                else:
+                    runs.append((kept, [r]))
+            if axes[pos].discrete:  # values alike in one branch, the largest group first
+                groups: dict = {}
+                for kept, rs in runs:
+                    groups.setdefault(kept, []).extend(rs)
+                runs = sorted(groups.items(), key=lambda kv: -len(kv[1]))
             branches = []
-            for kept, vals in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-                sub = self._decide([rows[i] for i in kept], {**possible, pos: tuple(vals)}, tested, leaves)
+            for kept, rs in runs:
+                sub = self._decide([rows[i] for i in kept], {**possible, pos: tuple(rs)}, tested, axes, unique, leaves)
                 if sub is None:
                     return None
-                branches.append((tuple(vals), sub))
+                branches.append((tuple(rs), sub))
             return ("split", pos, branches)
         leaves[0] += 1
-        return None if leaves[0] > self.TREE_LEAVES else ("leaf", rows[0][0])
+        if leaves[0] > self.TREE_LEAVES:
+            return None
+        return ("leaf", [row for row, _ in (rows if unique else rows[:1])])
 
-    def _emit_tree(self, tree, rule, table, values, out: str, ind: int) -> None:
+    def _emit_tree(self, tree, rule, table, values, axes, out: str, ind: int) -> None:
         if tree[0] == "leaf":
-            row = tree[1]
-            if row is None:
+            matched = tree[1]
+            if not matched:
                 self.line(ind, self._no_row(rule, table, values))
+            elif len(matched) > 1:
+                self.line(ind, f"raise several_rows({self.bind(rule, 'RULE_')}, {[r.index for r in matched]})")
             else:
+                row = matched[0]
                 self.line(ind, f"{out} = {self.x(row.then, 'e', ind)}  # row {row.index}"
                           + (f" ({row.id})" if row.id else ""))
             return
         _, pos, branches = tree
-        value, name = values[pos], table.inputs[pos].name
-        is_bool = table.inputs[pos].expr.type.kind == "bool"
-        for k, (vals, sub) in enumerate(branches):
-            shown = f"{name} in {{{', '.join(str(v) for v in vals)}}}"
-            if k == len(branches) - 1:  # the values left: every value of the type is in a group
+        axis, value, name = axes[pos], values[pos], table.inputs[pos].name
+        for k, (regions, sub) in enumerate(branches):
+            shown = f"{name} {axis.describe(regions)}"
+            if k == len(branches) - 1:  # the regions left: every value of the input is in one
                 self.line(ind, f"else:  # {shown}")
             else:
-                if is_bool:
-                    cond = value if vals == (True,) else f"not {value}"
-                elif len(vals) == 1:
-                    cond = f"{value} == {self.constant(vals[0])}"
-                else:
-                    cond = f"{value} in {self.constant(frozenset(vals))}"
-                self.line(ind, f"{'if' if k == 0 else 'elif'} {cond}:  # {shown}")
-            self._emit_tree(sub, rule, table, values, out, ind + 1)
-
-    def _lookup_plan(self, table):
-        """(positions of the tested inputs, their values, each row's outcome) or None."""
-        positions = {i.name: n for n, i in enumerate(table.inputs)}
-        tested = sorted({positions[name] for row in table.rows for name, test in row.tests.items()
-                         if not isinstance(cells.of_test(test), cells.Always)})
-        if not tested:
-            return None
-        domains = [exact.type_values(self.checked, table.inputs[n].expr.type) for n in tested]
-        if any(d is None for d in domains) or _product(len(d) for d in domains) > self.LOOKUP_MAX:
-            return None
-        outcomes = [_constant_value(row.then, self.params) for row in table.rows]
-        if any(o is None or o[0] is None for o in outcomes):
-            return None
-        if not all(_literal_cell(cells.of_test(test)) for row in table.rows for test in row.tests.values()):
-            return None
-        return tested, domains
-
-    def _lookup_constant(self, rule, table, tested: list, domains: list) -> str:
-        """The module-level dict of a table's lookup, one line per combination."""
-        positions = {i.name: n for n, i in enumerate(table.inputs)}
-        entries = []
-        for combo in itertools.product(*domains):
-            given = dict(zip(tested, combo))
-            for row in table.rows:
-                if all(_accepts(cells.of_test(test), given[positions[name]])
-                       for name, test in row.tests.items() if positions[name] in given):
-                    key = combo[0] if len(combo) == 1 else combo
-                    entries.append((key, self.x(row.then, "e", 0), row))
-                    break
-        name = self._ident("LOOKUP_", rule.name)
-        columns = ", ".join(table.inputs[n].name for n in tested)
-        self._constants.append(f"# {rule.name}: ({columns}) -> the outcome of the first matching row")
-        self._constants.append(f"{name} = {{")
-        for key, out, row in entries:
-            self._constants.append(f"    {key!r}: {out},  # row {row.index}" + (f" ({row.id})" if row.id else ""))
-        self._constants.append("}")
-        return name
+                self.line(ind, f"{'if' if k == 0 else 'elif'} {axis.test(self, value, regions)}:  # {shown}")
+            self._emit_tree(sub, rule, table, values, axes, out, ind + 1)
 
     def _issues_in(self, table) -> bool:
         """Whether a cell of ``table`` reads a parameter with no usable value on the date."""
@@ -886,34 +895,95 @@ def _literal_values(test):
     return None
 
 
-def _literal_cell(cell) -> bool:
-    """A cell that compares the value with literals only, by equality or membership."""
+def _accepts(cell, value, params) -> bool:
+    """Whether a cell whose operands are constants holds for a known ``value``: the
+    meaning of the generated tests (core/operators.py's comparisons, membership by
+    equality, both bounds of an interval)."""
+    if isinstance(cell, cells.Always):
+        return True
     if isinstance(cell, cells.Negated):
-        return _literal_cell(cell.inner)
+        return not _accepts(cell.inner, value, params)
     if isinstance(cell, cells.Compare):
-        return cell.op in ("==", "!=") and isinstance(cell.operand, t.TLit)
+        return bool(COMPARISONS[cell.op].py(value, _constant_value(cell.operand, params)[0]))
     if isinstance(cell, cells.Member):
-        return cells.literal_members(cell) is not None
-    return isinstance(cell, cells.Always)
+        return any(value == _constant_value(i, params)[0] for i in cell.items)
+    lo, hi = _constant_value(cell.lo, params)[0], _constant_value(cell.hi, params)[0]
+    return bool(COMPARISONS[cell.lo_op].py(value, lo)) and bool(COMPARISONS[cell.hi_op].py(value, hi))
 
 
-def _accepts(cell, value) -> bool:
-    """Whether a literal cell (``_literal_cell``) holds for a known ``value``: the meaning
-    the generated tests have (core/operators.py's comparisons, membership by hashing)."""
-    if isinstance(cell, cells.Negated):
-        return not _accepts(cell.inner, value)
-    if isinstance(cell, cells.Compare):
-        return bool(COMPARISONS[cell.op].py(value, cell.operand.value))
-    if isinstance(cell, cells.Member):
-        return value in cells.literal_members(cell)
-    return True
+class _Axis:
+    """The regions of one table input's values that its cells cannot tell apart: each
+    value of a bool or enum type, or for a number or a date the points its cells compare
+    with and the open intervals between them (regions 0, 1, 2, …: below the first
+    point, the first point, between the first two, …)."""
 
+    ORDERED = ("integer", "money", "decimal", "ratio", "date")
 
-def _product(sizes) -> int:
-    out = 1
-    for n in sizes:
-        out *= n
-    return out
+    def __init__(self, discrete: bool, regions: tuple, points: list = (), texts: list = (), kind: str = ""):
+        self.discrete, self.regions, self.points, self.texts, self.kind = discrete, regions, points, texts, kind
+
+    @classmethod
+    def of(cls, writer, rtype, found: list):
+        """The axis of an input of type ``rtype`` tested by ``found`` [(cell, operands)]."""
+        values = exact.type_values(writer.checked, rtype)
+        if values is not None:
+            return cls(True, tuple(values))
+        if rtype.kind not in cls.ORDERED:
+            return None
+        by_value: dict = {}
+        for _, operands in found:
+            for o in operands:
+                v = _constant_value(o, writer.params)[0]
+                if rtype.kind == "date" and not isinstance(v, datetime.date):
+                    return None
+                if v not in by_value:
+                    by_value[v] = writer.x(o, "e", 0)
+        points = sorted(by_value)
+        if rtype.kind == "integer" and not all(type(v) is int for v in points):
+            return None  # an integer between two fractional points would have no region
+        axis = cls(False, (), points, [by_value[v] for v in points], rtype.kind)
+        axis.regions = tuple(r for r in range(2 * len(points) + 1) if axis.rep(r) is not None)
+        return axis
+
+    def rep(self, region):
+        """A value in ``region`` (its value, for a bool or enum); None if it has none."""
+        if self.discrete:
+            return region
+        points = self.points
+        if region % 2:
+            return points[region // 2]
+        k = region // 2
+        step = datetime.timedelta(days=1) if self.kind == "date" else 1
+        if k == 0:
+            return points[0] - step
+        if k == len(points):
+            return points[-1] + step
+        lo, hi = points[k - 1], points[k]
+        if self.kind in ("integer", "date"):
+            return lo + step if lo + step < hi else None
+        return (decimal.Decimal(lo) + decimal.Decimal(hi)) / 2
+
+    def test(self, writer, value: str, regions) -> str:
+        """The condition of a branch; for a number or a date the branches come in
+        increasing order, so only the upper end of a run of regions is tested."""
+        if not self.discrete:
+            last = regions[-1]
+            return f"{value} {'<=' if last % 2 else '<'} {self.texts[last // 2]}"
+        if regions == (True,):
+            return value
+        if regions == (False,):
+            return f"not {value}"
+        if len(regions) == 1:
+            return f"{value} == {writer.constant(regions[0])}"
+        return f"{value} in {writer.constant(frozenset(regions))}"
+
+    def describe(self, regions) -> str:
+        if self.discrete:
+            return f"in {{{', '.join(str(v) for v in regions)}}}"
+        first, last = regions[0], regions[-1]
+        lo = "(-inf" if first == 0 else ("[" if first % 2 else "(") + self.texts[(first - 1) // 2 if first % 2 == 0 else first // 2]
+        hi = "inf)" if last == 2 * len(self.points) else self.texts[last // 2] + ("]" if last % 2 else ")")
+        return f"in {lo}, {hi}"
 
 
 def _uses(checked, same_entity: bool = False) -> dict:
