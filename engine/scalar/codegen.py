@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import itertools
 import keyword
 import operator
 import unicodedata
@@ -395,7 +394,10 @@ class Writer:
         if len(tested) == 1 and axes[tested[0]].discrete and not unique:
             return self._dict_lookup(rule, table, values, ind, tested[0], axes[tested[0]])
         positions = {i.name: n for n, i in enumerate(table.inputs)}
-        rows = [(row, {positions[name]: cells.of_test(test) for name, test in row.tests.items()})
+        # each row: input position -> the regions its cell holds for (decided once, here)
+        rows = [(row, {n: frozenset(r for r in axes[n].regions
+                                    if _accepts(cells.of_test(test), axes[n].rep(r), self.params))
+                       for n, test in ((positions[name], test) for name, test in row.tests.items()) if n in axes})
                 for row in table.rows]
         leaves = [0]
         tree = self._decide(rows, {n: axes[n].regions for n in tested}, tested, axes, unique, leaves)
@@ -457,21 +459,19 @@ class Writer:
         return out
 
     def _decide(self, rows, possible: dict, tested: list, axes: dict, unique: bool, leaves: list):
-        """("leaf", [matching rows]) or ("split", input position, [(regions, subtree)]):
+        """``rows``: [(row, input position -> the regions its cell holds for)]. ("leaf",
+        [matching rows]) or ("split", input position, [(regions, subtree)]):
         split on an input where a row still in play (the first, or for ``unique`` any)
         holds for some of the input's regions left and not others; a leaf when none does."""
-        rows = [(row, c) for row, c in rows  # a row none of whose regions left an input holds is out
-                if all(pos not in c or any(_accepts(c[pos], axes[pos].rep(r), self.params) for r in possible[pos])
-                       for pos in tested)]
+        rows = [(row, c) for row, c in rows  # a row whose cell holds for none of an input's regions left is out
+                if all(pos not in c or not c[pos].isdisjoint(possible[pos]) for pos in tested)]
         undecided = rows[:1] if not unique else rows
         for pos in tested:
-            if not any(pos in c and len({_accepts(c[pos], axes[pos].rep(r), self.params) for r in possible[pos]}) > 1
-                       for _, c in undecided):
+            if not any(pos in c and not c[pos].issuperset(possible[pos]) for _, c in undecided):
                 continue
             runs = []  # (the rows a region leaves in play, its regions): consecutive regions alike
             for r in possible[pos]:
-                rep = axes[pos].rep(r)
-                kept = tuple(i for i, (_, c) in enumerate(rows) if pos not in c or _accepts(c[pos], rep, self.params))
+                kept = tuple(i for i, (_, c) in enumerate(rows) if pos not in c or r in c[pos])
                 if runs and runs[-1][0] == kept and not axes[pos].discrete:
                     runs[-1][1].append(r)
                 else:
