@@ -487,23 +487,29 @@ class Writer:
                 if sub is None:
                     return None
                 branches.append((tuple(rs), sub))
+            outcomes = {_outcome_key(sub[1], self.params) if sub[0] == "one" else None for _, sub in branches}
+            if len(outcomes) == 1 and None not in outcomes:  # one value whichever branch: no test
+                return ("one", branches[0][1][1], [i for _, sub in branches for i in sub[2] if i])
             return ("split", pos, branches)
         leaves[0] += 1
         if leaves[0] > self.TREE_LEAVES:
             return None
-        return ("leaf", [row for row, _ in (rows if unique else rows[:1])])
+        matched = [row for row, _ in (rows if unique else rows[:1])]
+        return ("one", matched[0], [matched[0].index]) if len(matched) == 1 else ("leaf", matched)
 
     def _emit_tree(self, tree, rule, table, values, axes, out: str, ind: int) -> None:
+        if tree[0] == "one":  # one matching row, or rows of one value (the branches merged)
+            row, indices = tree[1], list(dict.fromkeys(tree[2]))
+            which = f"row {row.index}" + (f" ({row.id})" if row.id else "") if len(indices) == 1 else \
+                "rows " + ", ".join(str(i) for i in indices)
+            self.line(ind, f"{out} = {self.x(row.then, 'e', ind)}  # {which}")
+            return
         if tree[0] == "leaf":
             matched = tree[1]
             if not matched:
                 self.line(ind, self._no_row(rule, table, values))
-            elif len(matched) > 1:
-                self.line(ind, f"raise several_rows({self.bind(rule, 'RULE_')}, {[r.index for r in matched]})")
             else:
-                row = matched[0]
-                self.line(ind, f"{out} = {self.x(row.then, 'e', ind)}  # row {row.index}"
-                          + (f" ({row.id})" if row.id else ""))
+                self.line(ind, f"raise several_rows({self.bind(rule, 'RULE_')}, {[r.index for r in matched]})")
             return
         _, pos, branches = tree
         axis, value, name = axes[pos], values[pos], table.inputs[pos].name
@@ -909,6 +915,12 @@ def _accepts(cell, value, params) -> bool:
         return any(value == _constant_value(i, params)[0] for i in cell.items)
     lo, hi = _constant_value(cell.lo, params)[0], _constant_value(cell.hi, params)[0]
     return bool(COMPARISONS[cell.lo_op].py(value, lo)) and bool(COMPARISONS[cell.hi_op].py(value, hi))
+
+
+def _outcome_key(row, params):
+    """A row's constant outcome, compared by type and digits (Decimal 1 is not 1.00)."""
+    value = _constant_value(row.then, params)[0]
+    return type(value), repr(value)
 
 
 class _Axis:

@@ -210,7 +210,7 @@ class Program:
                     return result
         ident = facts.get(self.checked.entities[entity].key)
         result = Evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
-        names = outputs or self.outputs(entity)
+        names = outputs or self._outputs.get(entity, ())  # read only: no copy
         if not trace and (self._worth_generating(on) if generated is None else generated):
             return self._generated_first(facts, on, entity, names, exact, result, every=not outputs)
         values, starts = self.params_on(on)
