@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def test_the_generated_code_has_each_shape():
     assert "LOOKUP_status_word = {" in source and "    'exited': 2,  # row 2" in source
     assert "# rows as a decision tree on 状态, 风险, 建档" in source
     assert "elif v47 <= 100000:  # 收入 in [5000, 100000]" in source
-    assert "raise several_rows(RULE_14, [3, 4])" in source
+    assert re.search(r"raise several_rows\(RULE_\d+, \[3, 4\]\)", source)
     # the member loops read the parent's facts before the loop, never inside it
     loop = source[source.index("def rule_aid_total"):source.index("def rule_pay_total")]
     assert loop.count("f.get('registered')") == 1 and loop.index("f.get('registered')") < loop.index("for ")
