@@ -38,14 +38,16 @@ class Evaluation:
 
     # Written out rather than made of default factories: one household evaluates in a few
     # microseconds, and the generated __init__ with four factories cost a tenth of that.
-    def __init__(self, entity: str, id: str | None, on: dt.date, variant: str, values: dict | None = None,
-                 unknown: dict | None = None, errors: dict | None = None, trace: object | None = None,
-                 possible: dict | None = None):
-        self.entity, self.id, self.on, self.variant, self.trace = entity, id, on, variant, trace
-        self.values = {} if values is None else values
-        self.unknown = {} if unknown is None else unknown
-        self.errors = {} if errors is None else errors
-        self.possible = {} if possible is None else possible
+    def __init__(self, entity: str, id: str | None, on: dt.date, variant: str):
+        self.entity = entity
+        self.id = id
+        self.on = on
+        self.variant = variant
+        self.values = {}
+        self.unknown = {}
+        self.errors = {}
+        self.trace = None
+        self.possible = {}
 
 
 class Meta:
@@ -194,20 +196,22 @@ class Program:
         ``False`` the closures alone; None (default) the generated code once the date has
         been evaluated ``GENERATE_AFTER`` times (``GENERATED``: at all). The results are
         the same."""
-        if outputs is None and not trace and generated is not False:
-            # The common call (every output, untraced, code already generated) in as few
+        if not trace and generated is not False:
+            # The common call (untraced, the date's code already generated) in as few
             # steps as possible: it costs about as much as the generated code itself.
             fast = self._generated.get(on)
             if fast is not None and (generated or GENERATED):
-                whole = fast.outputs.get(entity)
+                ident = facts.get(self._keys[entity])
+                result = Evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
+                genv, missing = GEnv(facts), []
+                whole = None if outputs else fast.outputs.get(entity)
                 if whole is not None:
-                    ident = facts.get(self._keys[entity])
-                    result = Evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
-                    missing: list = []
-                    whole(GEnv(facts), result.values, result.errors, missing)
-                    if missing:
-                        self._closures_for(missing, facts, on, entity, exact, result, self._outputs[entity])
-                    return result
+                    whole(genv, result.values, result.errors, missing)
+                elif outputs:
+                    self._each(fast, genv, outputs, result, missing)
+                if missing:
+                    self._closures_for(missing, facts, on, entity, exact, result, outputs or self._outputs[entity])
+                return result
         ident = facts.get(self.checked.entities[entity].key)
         result = Evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
         names = outputs or self._outputs.get(entity, ())  # read only: no copy
