@@ -222,18 +222,25 @@ class Writer:
             return
         fn = self._ident("outputs_", entity)
         self.outputs_functions[entity] = fn
+        self._facts_local = []
         self.line(0, "")
-        self.line(0, f"# every output of {entity}, in declaration order")
-        self.line(0, f"def {fn}(e, values, errors, missing):")
+        self.line(0, f"# every output of {entity}, in declaration order (an output no other rule reads,")
+        self.line(0, "# and whose code needs no function of its own, is written out here: one call less)")
+        self.define(f"def {fn}(e, values, errors, missing):")
         if any(name in self.shared for name in names):
             self.line(1, "c = e.c")
         for name in names:
+            rule = self.checked.rules[name]
             self.line(1, "try:")
             if name in self.shared:  # other rules read it through the cache
                 self.line(2, f"v = c.get({name!r})")
                 self.line(2, "if v is None:")
                 self.line(3, f"v = c[{name!r}] = {self.functions[name]}(e)")
                 self.line(2, f"values[{name!r}] = v")
+            elif self._inlinable(rule):
+                self.line(2, f"# {name}: the code of {self.functions[name]}")
+                value = self.x(rule.expr, "e", 2) if rule.table is None else self.chain(rule, "e", 2)
+                self.line(2, f"values[{name!r}] = {value}")
             else:
                 self.line(2, f"values[{name!r}] = {self.functions[name]}(e)")
             self.line(1, "except Missing:")
@@ -242,6 +249,8 @@ class Writer:
             self.line(1, "except EvalError as exc:")
             self.line(2, f"values[{name!r}] = None")
             self.line(2, f"errors[{name!r}] = exc.diagnostic")
+        for at in self._facts_local:
+            self.lines.insert(at + 1, "    f = e.f")
 
     def exceptions(self, rule, base: str) -> None:
         """Every exception's condition first, then the values of those that hold
