@@ -5,8 +5,12 @@ each held equal to the closure evaluator on tests/fixtures/codegen:
   a member rule inlined in a sum, ``any`` or ``all``): with no member it is never
   needed, with a member that does not read it it is never unknown;
 - a sum of money that skips adding the zero it starts from (exact digits kept);
-- a table of one tested input as a dict lookup, of several as a decision tree, each
-  with combinations no row matches (E808 with the closures' location and text).
+- a table whose cells compare with constants as a dict lookup (one bool or enum input)
+  or a decision tree (enum and bool values, numbers cut at their points), with
+  combinations no row matches (E808) and, for an unproven ``unique`` table, several rows
+  that match (E809), with the closures' location and text.
+
+Planted bugs in the tree and the sum must be caught by the same checks.
 
 FUPIN_EXAMPLES raises the number of random examples.
 """
