@@ -422,7 +422,8 @@ class Writer:
         """Input position -> its ``_Axis``, for every input some row tests; None when a
         cell compares with anything but constants, an outcome is not a constant, or an
         input's regions are too many to tell apart."""
-        if not all(o is not None and o[0] is not None for o in (_constant_value(r.then, self.params) for r in table.rows)):
+        outcomes = [_constant_value(row.then, self.params) for row in table.rows]
+        if not all(o is not None and o[0] is not None for o in outcomes):
             return None
         positions = {i.name: n for n, i in enumerate(table.inputs)}
         tested: dict = {}
@@ -1007,7 +1008,10 @@ class _Axis:
         if self.discrete:
             return f"in {{{', '.join(str(v) for v in regions)}}}"
         first, last = regions[0], regions[-1]
-        lo = "(-inf" if first == 0 else ("[" if first % 2 else "(") + self.texts[(first - 1) // 2 if first % 2 == 0 else first // 2]
+        if first == 0:
+            lo = "(-inf"
+        else:  # a point is closed; an open interval starts after the point below it
+            lo = "[" + self.texts[first // 2] if first % 2 else "(" + self.texts[first // 2 - 1]
         hi = "inf)" if last == 2 * len(self.points) else self.texts[last // 2] + ("]" if last % 2 else ")")
         return f"in {lo}, {hi}"
 
