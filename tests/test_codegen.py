@@ -101,6 +101,8 @@ PLANTED = [
 @pytest.mark.parametrize("method,bug", PLANTED, ids=[p[0] for p in PLANTED])
 def test_a_planted_bug_in_the_generator_is_caught(monkeypatch, method, bug):
     monkeypatch.setattr(codegen.Writer, method, bug)
+    if method == "grouped":  # the tables it writes are decision trees unless those are off
+        monkeypatch.setattr(codegen.Writer, "lookup", lambda *a, **k: None)
     with pytest.raises(AssertionError, match="generated code differs"):
         for path in ("tests/fixtures/columnar", "tests/fixtures/bounds"):
             p = policy(path)

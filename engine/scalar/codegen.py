@@ -24,8 +24,8 @@ import operator
 import unicodedata
 
 from ...dsl import typed as t
-from ..core import cells
-from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY
+from ..core import cells, exact
+from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, LIMIT, UNARY
 from ..core.values import ParamIssue
 from .generated import Generated
 
@@ -76,6 +76,7 @@ class Writer:
         self._constants: list[str] = []
         self._params_read: dict = {}  # parameter name -> its module-level name
         self.outputs_functions: dict = {}  # entity -> its outputs function
+        self._tables: dict = {}  # id(table) -> the name of its lookup dict (Writer.lookup)
         for name in checked.rules:
             self.functions[name] = self._ident("rule_", name)
         uses = _uses(checked)
@@ -221,18 +222,25 @@ class Writer:
             return
         fn = self._ident("outputs_", entity)
         self.outputs_functions[entity] = fn
+        self._facts_local = []
         self.line(0, "")
-        self.line(0, f"# every output of {entity}, in declaration order")
-        self.line(0, f"def {fn}(e, values, errors, missing):")
+        self.line(0, f"# every output of {entity}, in declaration order (an output no other rule reads,")
+        self.line(0, "# and whose code needs no function of its own, is written out here: one call less)")
+        self.define(f"def {fn}(e, values, errors, missing):")
         if any(name in self.shared for name in names):
             self.line(1, "c = e.c")
         for name in names:
+            rule = self.checked.rules[name]
             self.line(1, "try:")
             if name in self.shared:  # other rules read it through the cache
                 self.line(2, f"v = c.get({name!r})")
                 self.line(2, "if v is None:")
                 self.line(3, f"v = c[{name!r}] = {self.functions[name]}(e)")
                 self.line(2, f"values[{name!r}] = v")
+            elif self._inlinable(rule):
+                self.line(2, f"# {name}: the code of {self.functions[name]}")
+                value = self.x(rule.expr, "e", 2) if rule.table is None else self.chain(rule, "e", 2)
+                self.line(2, f"values[{name!r}] = {value}")
             else:
                 self.line(2, f"values[{name!r}] = {self.functions[name]}(e)")
             self.line(1, "except Missing:")
@@ -241,6 +249,8 @@ class Writer:
             self.line(1, "except EvalError as exc:")
             self.line(2, f"values[{name!r}] = None")
             self.line(2, f"errors[{name!r}] = exc.diagnostic")
+        for at in self._facts_local:
+            self.lines.insert(at + 1, "    f = e.f")
 
     def exceptions(self, rule, base: str) -> None:
         """Every exception's condition first, then the values of those that hold
@@ -295,6 +305,10 @@ class Writer:
         return ind
 
     def hit_first(self, rule, table, values) -> None:
+        found = self.lookup(rule, table, values, 1)
+        if found is not None:
+            self.line(1, f"return {found}")
+            return
         for row in table.rows:
             depth = self.match(row, table, values, 1)
             self.line(depth, f"return {self.x(row.then, 'e', depth)}")
@@ -308,6 +322,10 @@ class Writer:
             # them skips no error either (no parameter of theirs lacks a value on this date).
             self.line(1, "# proven unique and complete (dsl/checker/tables.py): the first match is the only one")
             self.hit_first(rule, table, values)
+            return
+        found = self.lookup(rule, table, values, 1, unique=True)
+        if found is not None:
+            self.line(1, f"return {found}")
             return
         self.line(1, "hits = []")
         split = self._split(table)
@@ -351,6 +369,9 @@ class Writer:
         positions = {i.name: n for n, i in enumerate(table.inputs)}
         if table.hit == "unique":
             self.line(ind, "# proven unique and complete (dsl/checker/tables.py): the first match is the only one")
+        found = self.lookup(rule, table, values, ind)
+        if found is not None:
+            return found
         for n, row in enumerate(table.rows):
             conds = [self.cell(cells.of_test(test), values[positions[name]], env, ind)
                      for name, test in row.tests.items()]
@@ -360,6 +381,155 @@ class Writer:
         self.line(ind, "else:")
         self.line(ind + 1, self._no_row(rule, table, values))
         return out
+
+    # --- a table whose cells compare with constants and whose outcomes are constants: its
+    # matching rows are known for every region of its inputs' values, so it is written as
+    # one dict lookup (one bool or enum input) or a decision tree (each input tested once
+    # on a path, where the rows' code tests the same cell again for each row)
+
+    TREE_LEAVES = 64  # a larger decision tree is written as the rows' code
+    TREE_REGIONS = 64  # regions of one input's values a tree may tell apart
+
+    def lookup(self, rule, table, values, ind: int, unique: bool = False) -> str | None:
+        """The table's value as a lookup or a decision tree (``unique``: every matching
+        row found, E809 for several), or None when it does not qualify. Its cells read
+        constants only and raise nothing, so deciding them at generation time for each
+        region of values changes nothing but the time; no row is E808, with the values
+        the rows' code gives."""
+        axes = self._axes(table)
+        if axes is None:
+            return None
+        tested = sorted(axes)
+        if len(tested) == 1 and axes[tested[0]].discrete and not unique:
+            return self._dict_lookup(rule, table, values, ind, tested[0], axes[tested[0]])
+        positions = {i.name: n for n, i in enumerate(table.inputs)}
+        # each row: input position -> the regions its cell holds for (decided once, here)
+        rows = [(row, {n: frozenset(r for r in axes[n].regions
+                                    if _accepts(cells.of_test(test), axes[n].rep(r), self.params))
+                       for n, test in ((positions[name], test) for name, test in row.tests.items()) if n in axes})
+                for row in table.rows]
+        leaves = [0]
+        tree = self._decide(rows, {n: axes[n].regions for n in tested}, tested, axes, unique, leaves)
+        if tree is None:
+            return None
+        out = self.temp()
+        columns = ", ".join(table.inputs[n].name for n in tested)
+        self.line(ind, f"# rows as a decision tree on {columns} (every cell compares with constants)")
+        self._emit_tree(tree, rule, table, values, axes, out, ind)
+        return out
+
+    def _axes(self, table) -> dict | None:
+        """Input position -> its ``_Axis``, for every input some row tests; None when a
+        cell compares with anything but constants, an outcome is not a constant, or an
+        input's regions are too many to tell apart."""
+        outcomes = [_constant_value(row.then, self.params) for row in table.rows]
+        if not all(o is not None and o[0] is not None for o in outcomes):
+            return None
+        positions = {i.name: n for n, i in enumerate(table.inputs)}
+        tested: dict = {}
+        for row in table.rows:
+            for name, test in row.tests.items():
+                cell = cells.of_test(test)
+                if isinstance(cell, cells.Always):
+                    continue
+                operands = [_constant_value(o, self.params) for o in cells.operands(cell)]
+                if any(o is None for o in operands):
+                    return None
+                tested.setdefault(positions[name], []).append((cell, cells.operands(cell)))
+        if not tested:
+            return None
+        out = {}
+        for n, found in tested.items():
+            axis = _Axis.of(self, table.inputs[n].expr.type, found)
+            if axis is None or len(axis.regions) > self.TREE_REGIONS:
+                return None
+            out[n] = axis
+        return out
+
+    def _dict_lookup(self, rule, table, values, ind: int, n: int, axis) -> str:
+        """One tested bool or enum input: a module-level dict from its values to the first
+        matching row's outcome, one line per value."""
+        name = self._tables.get(id(table))
+        if name is None:
+            name = self._tables[id(table)] = self._ident("LOOKUP_", rule.name)
+            entries = []
+            for v in axis.regions:
+                row = next((r for r in table.rows if all(
+                    _accepts(cells.of_test(test), v, self.params) for test in r.tests.values())), None)
+                if row is not None:
+                    entries.append((v, self.x(row.then, "e", 0), row))
+            self._constants.append(f"# {rule.name}: {table.inputs[n].name} -> the outcome of the first matching row")
+            self._constants.append(f"{name} = {{")
+            for v, text, row in entries:
+                self._constants.append(f"    {v!r}: {text},  # row {row.index}" + (f" ({row.id})" if row.id else ""))
+            self._constants.append("}")
+        out = self.assign(ind, f"{name}.get({values[n]})", f"the first row matching {table.inputs[n].name}")
+        self.line(ind, f"if {out} is None:")
+        self.line(ind + 1, self._no_row(rule, table, values))
+        return out
+
+    def _decide(self, rows, possible: dict, tested: list, axes: dict, unique: bool, leaves: list):
+        """``rows``: [(row, input position -> the regions its cell holds for)]. ("leaf",
+        [matching rows]) or ("split", input position, [(regions, subtree)]):
+        split on an input where a row still in play (the first, or for ``unique`` any)
+        holds for some of the input's regions left and not others; a leaf when none does."""
+        rows = [(row, c) for row, c in rows  # a row whose cell holds for none of an input's regions left is out
+                if all(pos not in c or not c[pos].isdisjoint(possible[pos]) for pos in tested)]
+        undecided = rows[:1] if not unique else rows
+        for pos in tested:
+            if not any(pos in c and not c[pos].issuperset(possible[pos]) for _, c in undecided):
+                continue
+            runs = []  # (the rows a region leaves in play, its regions): consecutive regions alike
+            for r in possible[pos]:
+                kept = tuple(i for i, (_, c) in enumerate(rows) if pos not in c or r in c[pos])
+                if runs and runs[-1][0] == kept and not axes[pos].discrete:
+                    runs[-1][1].append(r)
+                else:
+                    runs.append((kept, [r]))
+            if axes[pos].discrete:  # values alike in one branch, the largest group first
+                groups: dict = {}
+                for kept, rs in runs:
+                    groups.setdefault(kept, []).extend(rs)
+                runs = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+            branches = []
+            for kept, rs in runs:
+                sub = self._decide([rows[i] for i in kept], {**possible, pos: tuple(rs)}, tested, axes, unique, leaves)
+                if sub is None:
+                    return None
+                branches.append((tuple(rs), sub))
+            outcomes = {_outcome_key(sub[1], self.params) if sub[0] == "one" else None for _, sub in branches}
+            if len(outcomes) == 1 and None not in outcomes:  # one value whichever branch: no test
+                return ("one", branches[0][1][1], [i for _, sub in branches for i in sub[2] if i])
+            return ("split", pos, branches)
+        leaves[0] += 1
+        if leaves[0] > self.TREE_LEAVES:
+            return None
+        matched = [row for row, _ in (rows if unique else rows[:1])]
+        return ("one", matched[0], [matched[0].index]) if len(matched) == 1 else ("leaf", matched)
+
+    def _emit_tree(self, tree, rule, table, values, axes, out: str, ind: int) -> None:
+        if tree[0] == "one":  # one matching row, or rows of one value (the branches merged)
+            row, indices = tree[1], list(dict.fromkeys(tree[2]))
+            which = f"row {row.index}" + (f" ({row.id})" if row.id else "") if len(indices) == 1 else \
+                "rows " + ", ".join(str(i) for i in indices)
+            self.line(ind, f"{out} = {self.x(row.then, 'e', ind)}  # {which}")
+            return
+        if tree[0] == "leaf":
+            matched = tree[1]
+            if not matched:
+                self.line(ind, self._no_row(rule, table, values))
+            else:
+                self.line(ind, f"raise several_rows({self.bind(rule, 'RULE_')}, {[r.index for r in matched]})")
+            return
+        _, pos, branches = tree
+        axis, value, name = axes[pos], values[pos], table.inputs[pos].name
+        for k, (regions, sub) in enumerate(branches):
+            shown = f"{name} {axis.describe(regions)}"
+            if k == len(branches) - 1:  # the regions left: every value of the input is in one
+                self.line(ind, f"else:  # {shown}")
+            else:
+                self.line(ind, f"{'if' if k == 0 else 'elif'} {axis.test(self, value, regions)}:  # {shown}")
+            self._emit_tree(sub, rule, table, values, axes, out, ind + 1)
 
     def _issues_in(self, table) -> bool:
         """Whether a cell of ``table`` reads a parameter with no usable value on the date."""
@@ -505,6 +675,12 @@ class Writer:
 
     def x_TUp(self, node, env, ind):
         if isinstance(env, Raw):  # a child's parent is the instance the loop runs on
+            held = env.hoisted.get(node.target.name) if node.levels == 1 and isinstance(node.target, t.TField) else None
+            if held is not None:  # read once before the loop; still unknown only where a child reads it
+                if not node.target.has_absent:
+                    self.line(ind, f"if {held} is None:")
+                    self.line(ind + 1, f"raise Missing({node.target.name!r})")
+                return held
             if node.levels == 1:
                 return self.x(node.target, env.parent, ind)
             above = self.assign(ind, f"up({env.parent}, {node.levels - 1})")
@@ -595,6 +771,7 @@ class Writer:
             self.line(ind, f"if {kids} is None:")
             self.line(ind + 1, f"raise Missing({node.field!r})")
             child = Raw(self.temp("c"), env)
+            child.hoisted = self.hoist(node, env, ind)
         else:
             kids = self.assign(ind, f"children({env}, {node.field!r})", node.text)
             child = self.temp("c")
@@ -615,6 +792,32 @@ class Writer:
             return out
         value = self.x(node.of, child, body)
         getattr(self, "agg_" + node.fn)(node, out, value, body)
+        return out
+
+    def hoist(self, node, env: str, ind: int) -> dict:
+        """The parent's facts that the children of a loop over facts read (``household.x``
+        in a member rule), read once before the loop: field name -> local name. Reading a
+        dict raises nothing, so only where a child reads it does a missing one raise
+        Missing, as before (with no child, never); a field with a value when absent takes
+        it here."""
+        out: dict = {}
+        stack = [r for r in (node.where, node.of) if r is not None]
+        while stack:  # the roots and the rules inlined in them (_reads_facts_only's walk)
+            item = stack.pop()
+            if isinstance(item, t.TUp) and item.levels == 1 and isinstance(item.target, t.TField):
+                field = item.target
+                if field.name not in out:
+                    out[field.name] = held = self.assign(ind, f"{self._facts_of(env)}.get({field.name!r})",
+                                                         f"{field.entity}.{field.name}, read once for every child")
+                    if field.has_absent:
+                        self.line(ind, f"if {held} is None:")
+                        self.line(ind + 1, f"{held} = {self.constant(field.when_absent)}")
+                continue
+            if isinstance(item, t.TUp):  # another instance's reads: not this loop's parent's facts
+                continue
+            if isinstance(item, t.TRule):  # a child rule inlined in the loop
+                stack.extend(self.checked.rules[item.name].roots())
+            stack.extend(t.subnodes(item))
         return out
 
     def _facts_of(self, env: str) -> str:
@@ -642,10 +845,23 @@ class Writer:
         return True
 
     def agg_sum(self, node, out, value, body):
-        self.line(body, f"{out} += {value}")
+        if node.type.kind == "integer":
+            self.line(body, f"{out} += {value}")
+        else:
+            # Adding the zero the total starts from (this very object) changes neither its
+            # value nor its digits: the total's exponent is never above 0 (it starts at 0,
+            # and a sum takes the smaller one), it is never -0 (a sum reaching zero is +0),
+            # and its digits are a sum's (within the context's precision): skipped.
+            self.line(body, f"if {value} is not {self.constant(decimal.Decimal(0))}:")
+            self.line(body + 1, f"{out} += {value}")
         # bounded() returns a total within its bound unchanged: called only for one beyond
-        # it, which is E720 (core/operators.py; LIMIT is its bound)
-        self.line(body - 1, f"if not -LIMIT <= {out} <= LIMIT:")
+        # it, which is E720 (core/operators.py; LIMIT is its bound). A Decimal total is
+        # compared with the bound as a Decimal: as exact, and much faster than with an int.
+        if node.type.kind == "integer":
+            low, high = "-LIMIT", "LIMIT"
+        else:
+            low, high = self.constant(-decimal.Decimal(LIMIT)), self.constant(decimal.Decimal(LIMIT))
+        self.line(body - 1, f"if not {low} <= {out} <= {high}:")
         self.line(body, f"bounded({out}, {self.bind(node, 'N')})")
 
     def agg_any(self, node, out, value, body):
@@ -676,6 +892,7 @@ class Raw:
 
     def __init__(self, facts: str, parent: str):
         self.facts, self.parent = facts, parent
+        self.hoisted: dict = {}  # the parent's fields read once before the loop (Writer.hoist)
 
 
 def _constant_value(node, params):
@@ -697,6 +914,106 @@ def _literal_values(test):
     if isinstance(cell, cells.Member) and cells.literal_members(cell) is not None:
         return tuple(i.value for i in cell.items)
     return None
+
+
+def _accepts(cell, value, params) -> bool:
+    """Whether a cell whose operands are constants holds for a known ``value``: the
+    meaning of the generated tests (core/operators.py's comparisons, membership by
+    equality, both bounds of an interval)."""
+    if isinstance(cell, cells.Always):
+        return True
+    if isinstance(cell, cells.Negated):
+        return not _accepts(cell.inner, value, params)
+    if isinstance(cell, cells.Compare):
+        return bool(COMPARISONS[cell.op].py(value, _constant_value(cell.operand, params)[0]))
+    if isinstance(cell, cells.Member):
+        return any(value == _constant_value(i, params)[0] for i in cell.items)
+    lo, hi = _constant_value(cell.lo, params)[0], _constant_value(cell.hi, params)[0]
+    return bool(COMPARISONS[cell.lo_op].py(value, lo)) and bool(COMPARISONS[cell.hi_op].py(value, hi))
+
+
+def _outcome_key(row, params):
+    """A row's constant outcome, compared by type and digits (Decimal 1 is not 1.00)."""
+    value = _constant_value(row.then, params)[0]
+    return type(value), repr(value)
+
+
+class _Axis:
+    """The regions of one table input's values that its cells cannot tell apart: each
+    value of a bool or enum type, or for a number or a date the points its cells compare
+    with and the open intervals between them (regions 0, 1, 2, …: below the first
+    point, the first point, between the first two, …)."""
+
+    ORDERED = ("integer", "money", "decimal", "ratio", "date")
+
+    def __init__(self, discrete: bool, regions: tuple, points: list = (), texts: list = (), kind: str = ""):
+        self.discrete, self.regions, self.points, self.texts, self.kind = discrete, regions, points, texts, kind
+
+    @classmethod
+    def of(cls, writer, rtype, found: list):
+        """The axis of an input of type ``rtype`` tested by ``found`` [(cell, operands)]."""
+        values = exact.type_values(writer.checked, rtype)
+        if values is not None:
+            return cls(True, tuple(values))
+        if rtype.kind not in cls.ORDERED:
+            return None
+        by_value: dict = {}
+        for _, operands in found:
+            for o in operands:
+                v = _constant_value(o, writer.params)[0]
+                if rtype.kind == "date" and not isinstance(v, datetime.date):
+                    return None
+                if v not in by_value:
+                    by_value[v] = writer.x(o, "e", 0)
+        points = sorted(by_value)
+        if rtype.kind == "integer" and not all(type(v) is int for v in points):
+            return None  # an integer between two fractional points would have no region
+        axis = cls(False, (), points, [by_value[v] for v in points], rtype.kind)
+        axis.regions = tuple(r for r in range(2 * len(points) + 1) if axis.rep(r) is not None)
+        return axis
+
+    def rep(self, region):
+        """A value in ``region`` (its value, for a bool or enum); None if it has none."""
+        if self.discrete:
+            return region
+        points = self.points
+        if region % 2:
+            return points[region // 2]
+        k = region // 2
+        step = datetime.timedelta(days=1) if self.kind == "date" else 1
+        if k == 0:
+            return points[0] - step
+        if k == len(points):
+            return points[-1] + step
+        lo, hi = points[k - 1], points[k]
+        if self.kind in ("integer", "date"):
+            return lo + step if lo + step < hi else None
+        return (decimal.Decimal(lo) + decimal.Decimal(hi)) / 2
+
+    def test(self, writer, value: str, regions) -> str:
+        """The condition of a branch; for a number or a date the branches come in
+        increasing order, so only the upper end of a run of regions is tested."""
+        if not self.discrete:
+            last = regions[-1]
+            return f"{value} {'<=' if last % 2 else '<'} {self.texts[last // 2]}"
+        if regions == (True,):
+            return value
+        if regions == (False,):
+            return f"not {value}"
+        if len(regions) == 1:
+            return f"{value} == {writer.constant(regions[0])}"
+        return f"{value} in {writer.constant(frozenset(regions))}"
+
+    def describe(self, regions) -> str:
+        if self.discrete:
+            return f"in {{{', '.join(str(v) for v in regions)}}}"
+        first, last = regions[0], regions[-1]
+        if first == 0:
+            lo = "(-inf"
+        else:  # a point is closed; an open interval starts after the point below it
+            lo = "[" + self.texts[first // 2] if first % 2 else "(" + self.texts[first // 2 - 1]
+        hi = "inf)" if last == 2 * len(self.points) else self.texts[last // 2] + ("]" if last % 2 else ")")
+        return f"in {lo}, {hi}"
 
 
 def _uses(checked, same_entity: bool = False) -> dict:
