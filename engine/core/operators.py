@@ -108,6 +108,7 @@ UNARY = {
 # error E720 of that output, at the expression (never an exception out of evaluate).
 LIMIT = MAX_MAGNITUDE
 LIMIT_FEN = MAX_MAGNITUDE * 100
+_LIMIT_DECIMAL, _LIMIT_DECIMAL_LOW = Decimal(LIMIT), Decimal(-LIMIT)
 _LIMIT_TEXT = "|x| ≤ 10^15"
 
 
@@ -115,9 +116,15 @@ def bounded(value, where):
     """``value`` if ``|value| <= LIMIT`` (ints and Decimals; other values pass), else
     the runtime error E720 at ``where`` (a typed node: its span and text)."""
     kind = type(value)
-    if kind is not int and kind is not Decimal:
-        return value
-    if -LIMIT <= value <= LIMIT:  # exact for both (an infinity fails it; NaN cannot arise)
+    if kind is int:
+        if -LIMIT <= value <= LIMIT:
+            return value
+    elif kind is Decimal:
+        # compared with Decimal bounds: exact as with the int, and a Decimal-to-int
+        # comparison costs twice as much (an infinity fails it; NaN cannot arise)
+        if _LIMIT_DECIMAL_LOW <= value <= _LIMIT_DECIMAL:
+            return value
+    else:
         return value
     raise overflow(where)
 

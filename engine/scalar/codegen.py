@@ -54,11 +54,16 @@ def _source_literal(value) -> str | None:
     if type(value) in (bool, int, str) or value is None:
         return repr(value)
     text = repr(value)
+    plain_set = type(value) is frozenset and all(type(v) in (bool, int, str) for v in value)
+    if plain_set:
+        # sorted: a set's repr follows string hashing, which differs from process to
+        # process, and `fupin compile --emit-python` should print the same text each time
+        text = "frozenset({" + ", ".join(repr(v) for v in sorted(value, key=lambda v: (type(v).__name__, v))) + "})"
     try:
         back = eval(text, dict(_REPR_SCOPE))  # noqa: S307 — the repr of a value we hold
     except Exception:  # noqa: BLE001 — not readable back: bound as an object instead
         return None
-    return text if type(back) is type(value) and back == value and repr(back) == text else None
+    return text if type(back) is type(value) and back == value and (plain_set or repr(back) == text) else None
 
 
 class Writer:
