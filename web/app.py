@@ -41,7 +41,7 @@ def create_app(config: ServeConfig, served: Served | None = None) -> FastAPI:
     app.add_middleware(Guard, config=config)
 
     @app.get("/healthz", tags=["service"], summary="Liveness and the served revision")
-    def healthz(loaded: Loaded = Depends(deps.snapshot)) -> dict:
+    async def healthz(loaded: Loaded = Depends(deps.snapshot)) -> dict:  # on the event loop: no thread hop
         failure = served.failure
         return {"status": "ok", "revision": loaded.policy.revision, "loaded_at": loaded.loaded_at,
                 "reload_errors": len(failure.diagnostics) if failure else 0}

@@ -44,7 +44,7 @@ ARGUMENT_AT = {"E811": "only", "E812": "variant", "E302": "entity", "E814": "ent
 def body_lang(data, request: Request) -> str:
     """The body's ``lang`` when it names zh or en, else the request's (query, header, default)."""
     lang = data.get("lang") if isinstance(data, dict) else None
-    return lang if lang in ("zh", "en") else deps.lang(request)
+    return lang if lang in ("zh", "en") else deps.language(request)
 
 
 def problem(exc: Exception, lang: str, request: Request) -> Response:
