@@ -15,8 +15,9 @@ from ..dsl.errors import FupinError, render_all
 @click.command()
 @click.argument("policy", type=click.Path())
 @click.argument("input_path", metavar="INPUT", type=click.Path())
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
-              help="Results file (.parquet, .csv or .xlsx) / 结果文件")
+@click.option("-o", "--output", default=None, type=click.Path(),
+              help="Results file (.parquet, .csv or .xlsx), or with --engine dask a folder DIR/ of Parquet parts "
+                   "written by the workers / 结果文件（或 --engine dask 时的数据集文件夹 DIR/）")
 @click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default: the date the policy declares)")
 @click.option("--variant", default=None, help="Variant name / 变体")
 @click.option("--entity", default=None, help="Entity of the rows (default: the policy's default entity)")
@@ -74,6 +75,10 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
         if output is None:
             raise eb.bad_argument("缺少 -o OUTPUT", "missing -o OUTPUT")
         fmt, qpath = eb.output_format(output), eb.quarantine_path(output, quarantine)
+        if engine_name != "dask" and eb.is_dataset(output):
+            raise eb.bad_argument(f"输出文件夹 `{output}`（Parquet 数据集）由 Dask 工作进程写出：需要 --engine dask",
+                                  f"an output folder `{output}` (a Parquet dataset) is written by Dask workers: "
+                                  f"it needs --engine dask")
         with Progress(source.total(), lang) as progress:
             if engine_name == "dask":
                 report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom)
