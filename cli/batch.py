@@ -39,6 +39,8 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--chunk-size", default=32_768, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
+@click.option("--partition-rows", "part_rows", default=None, type=click.IntRange(min=1),
+              help="Dask: rows per Parquet partition at least, whole row groups (default: 4 x --chunk-size) / 每个分区的最少行数")
 @click.option("--three-valued", "three_valued", is_flag=True,
               help="Skip settling unknown outputs by cases: faster where unknowns are common; some outputs "
                    "fupin eval decides stay unknown / 不按情形穷举未知输出（更快，部分输出保持未知）")
@@ -54,7 +56,7 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
 def batch(policy, input_path, output, on, variant, entity, only, summary, summary_file, summary_fmt, top, quarantine, joins, members, households,
-          explain_id, chunk_size, engine_name, scheduler, three_valued, unknown, timings, encoding, bom, lang):
+          explain_id, chunk_size, engine_name, scheduler, part_rows, three_valued, unknown, timings, encoding, bom, lang):
     """Evaluate every row of a Parquet, CSV, JSONL or .xlsx dataset; quarantine invalid rows.
 
     INPUT may name a sheet of a workbook (`book.xlsx#农户`); a joined file may be a CSV,
@@ -81,7 +83,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
                                   f"it needs --engine dask")
         with Progress(source.total(), lang) as progress:
             if engine_name == "dask":
-                report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom)
+                report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom, part_rows)
             else:
                 report = eb.run_batch(job, source, output, fmt, qpath, progress, bom)
         eb.write_record(job, source.input_files(), output, qpath, report)  # written last: whole files only

@@ -198,3 +198,11 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
     assert exc.value.diagnostics[0].code == "E831"
     writer.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_partition_rows_sets_the_parts(cluster, households, tmp_path):
+    res = run(households, "-o", f"{tmp_path / 'out'}/", "--engine", "dask", "--scheduler", cluster,
+              "--partition-rows", "20")
+    assert res.exit_code == 0, res.output
+    # row groups of 7 rows: partitions of 21, 21 and 18 rows
+    assert sorted(p.name for p in (tmp_path / "out").glob("part-*")) == [f"part-{i:05d}.parquet" for i in range(3)]

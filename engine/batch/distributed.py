@@ -61,14 +61,28 @@ class JobSpec:
     unknown: str = "json"  # the Python API's dataframes keep the JSON text (unknowns.py)
 
     def job(self) -> Job:
-        """The compiled job, made once per process."""
+        """The compiled job, made once per process (the time it took: its ``load`` stage)."""
         if self not in _JOBS:
             from ..api import load_policy
 
+            started = time.perf_counter()
             _JOBS[self] = Job(load_policy(self.root), self.entity, self.variant, self.on,
                               list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact,
                               self.unknown)
+            _JOBS[self].timings["load"] = time.perf_counter() - started
         return _JOBS[self]
+
+
+def worker_timings(reset: bool = True) -> dict:
+    """Seconds per stage spent by this process's jobs (``client.run(worker_timings)`` asks
+    each worker; benchmarks/dask_scaling.py), then zeroed if ``reset``."""
+    total: dict = {}
+    for job in _JOBS.values():
+        for stage, seconds in job.timings.items():
+            total[stage] = total.get(stage, 0.0) + seconds
+        if reset:
+            job.timings.clear()
+    return total
 
 
 @dataclass
@@ -138,8 +152,14 @@ def _run_part(spec, chunks, columns, target) -> PartOutcome:
         return process_chunks(spec, chunks, columns)
     job = spec.job()
     job.use_columns(list(columns))  # the part's schema carries the input's key columns
-    return write_part(target.folder, target.index, target.count, job.schema,
-                      lambda sink: process_chunks(spec, chunks, columns, sink))
+
+    def fill(write):
+        def sink(table):
+            with job.clock("write"):
+                write(table)
+        return process_chunks(spec, chunks, columns, sink)
+
+    return write_part(target.folder, target.index, target.count, job.schema, fill)
 
 
 @dataclass(frozen=True)
@@ -171,8 +191,19 @@ def process_part(spec, part: Part, chunk_size: int, kept: tuple, columns, target
     """A Parquet partition read on the worker (declared and carried columns only), its
     results written to ``target`` (a :class:`PartTarget`) or returned."""
     job = spec.job()
-    return _run_part(spec, parquet_chunks(part.path, job.layout, chunk_size, kept, part.row_groups, part.start),
-                     columns, target)
+    chunks = parquet_chunks(part.path, job.layout, chunk_size, kept, part.row_groups, part.start)
+    return _run_part(spec, _timed_reads(job, chunks), columns, target)
+
+
+def _timed_reads(job, chunks):
+    """The chunks, the time spent reading them added to the job's ``read`` stage."""
+    chunks = iter(chunks)
+    while True:
+        with job.clock("read"):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
 
 
 def quarantine_frame(entries: list) -> pd.DataFrame:
@@ -249,14 +280,16 @@ def read_csv_ddf(source):
 
 
 def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None, bom: bool = False,
-             spec=None) -> Report:
+             spec=None, part_rows=None) -> Report:
     """Run a file's batch on a Dask cluster, writing in input order like the local run.
 
     Like ``run_batch``: both files under temporary names, renamed only when every row is
     done; a run that stops early (a task that fails, an unreadable input, a write error)
     removes them and raises :class:`Stopped` with the counts so far and the reason.
     ``spec``: what the workers rebuild the job from (default the batch job's; ``fupin
-    diff`` passes its own, compare.py)."""
+    diff`` passes its own, compare.py). ``part_rows``: rows per Parquet partition at
+    least (default :func:`part_rows_of` the chunk size). ``output`` may be a dataset
+    folder (``DIR/``, dataset.py): each task then writes its part on its worker."""
     report, started = Report(), time.perf_counter()
     try:
         columns = source.columns()
@@ -273,7 +306,7 @@ def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress
     done, client, cluster = False, None, None
     try:
         client, cluster = _client(scheduler)
-        tasks = _tasks(spec, source, columns, folder)
+        tasks = _tasks(spec, source, columns, folder, part_rows)
         if folder is not None:
             writer.parts = len(tasks)
         _gather(client, tasks, job, writer, quarantined, report, progress)
@@ -301,7 +334,12 @@ def _writers(job, output, fmt, quarantine, bom):
         raise
 
 
-def _tasks(spec, source, columns, folder=None) -> list:
+def part_rows_of(chunk_size: int) -> int:
+    """The default partition: :data:`PART_ROWS` at the default chunk size, scaled with it."""
+    return max(PART_ROWS // DEFAULT_CHUNK * chunk_size, 1)
+
+
+def _tasks(spec, source, columns, folder=None, part_rows=None) -> list:
     """One delayed PartOutcome per partition of the input, in input order (each writing
     its part of a dataset in ``folder``, if given)."""
     from dask import delayed
@@ -309,7 +347,7 @@ def _tasks(spec, source, columns, folder=None) -> list:
     kept = source.kept_columns()
     if source.fmt == "parquet":
         process = delayed(process_part, pure=True)
-        parts = parquet_parts(shared_path(source.text_path), max(PART_ROWS // DEFAULT_CHUNK * source.chunk_size, 1))
+        parts = parquet_parts(shared_path(source.text_path), part_rows or part_rows_of(source.chunk_size))
         return [process(spec, part, source.chunk_size, kept, tuple(columns), target)
                 for part, target in zip(parts, _targets(folder, len(parts)))]
     return partition_tasks(spec, read_csv_ddf(source), kept, folder)
