@@ -101,8 +101,15 @@ class DatasetWriter:
             shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
-        """Remove the staging folder and what the tasks wrote in it."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Remove the staging folder and what the tasks wrote in it. Renamed first: a task
+        still running on a worker can then neither add a file to it nor finish a part (its
+        paths name the old folder), so nothing is left once it is removed."""
+        gone = self.folder + ".old"
+        try:
+            os.rename(self.folder, gone)
+        except OSError:
+            gone = self.folder
+        shutil.rmtree(gone, ignore_errors=True)
 
 
 def dataset_hash(folder) -> str:
