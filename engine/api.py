@@ -51,6 +51,7 @@ class Policy:
         self._programs: dict[str, Program] = {}
         self._compiled: dict = {}  # fast closures by checked rule, shared by the variants' programs
         self._facts: dict[str, FactsChecker] = {}
+        self._rule_names: dict = {}  # (variant, entity) -> its rules' names (check_outputs, on every call)
         root = Path(src.root)
         self.revision = record.revision(policy_files(root), root, texts)  # content hash of the pack's files
 
@@ -103,13 +104,15 @@ class Policy:
 
     def check_outputs(self, names, entity: str, variant=None) -> None:
         """Raise E811 for a requested output the entity does not have."""
-        program = self.program(variant)
-        known = [n for n, r in program.checked.rules.items() if r.entity == entity]
+        known = self._rule_names.get((variant, entity))
+        if known is None:
+            rules = self.program(variant).checked.rules
+            known = self._rule_names[(variant, entity)] = {n: None for n, r in rules.items() if r.entity == entity}
         for name in names:
             if name not in known:
-                guess = difflib.get_close_matches(name, known, n=1)
+                guess = difflib.get_close_matches(name, list(known), n=1)
                 raise FupinError(error("E811", Span("<arguments>", 0, 0), name=name,
-                                       suggestion=guess[0] if guess else ", ".join(known[:5])))
+                                       suggestion=guess[0] if guess else ", ".join(list(known)[:5])))
 
     def default_date(self, variant: str | None = None) -> dt.date | None:
         """The as-of date the policy declares for calls that give none (``defaults: {on: …}``)."""

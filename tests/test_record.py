@@ -44,6 +44,25 @@ def test_input_hash_reads_numbers_and_keys_canonically(a, b):
     assert input_hash({"x": "4999"}) != input_hash({"x": 4999})
 
 
+ODD = {1: 2, "a": [1, {"b": 10 ** 30}], "c": Decimal("1.50"), "d": __import__("datetime").date(2020, 1, 1), "e": 1.5,
+       "f": (1, 2), "g": True, "h": None, "i": [[1]], "j": {"k": -0}}
+
+
+@pytest.mark.parametrize("index, want", [
+    (0, "sha256:c2d351c42745994a897a670c60f26911bc0e331beffa70fac5abcc6175c69da2"),
+    (9, "sha256:aa5a82cf54cb97dafbe09d5d816640ee0df6d61e339aa6aa24fccee497c04af6"),
+    (23, "sha256:1d8985c4f749c4625abb93e86e39bfb5a7eaaf880f8b7b12cd7463444d454dc3"),
+    (None, "sha256:a5ac47f3b5c906546d9928be734db18900b9f4c35dddb3a0e877b295aad26d49"),
+])
+def test_input_hash_is_stable_across_releases(index, want):
+    """Stored records are checked against their facts (E842): the canonical form must
+    never change. Golden hashes of example households and of odd values."""
+    import yaml
+
+    facts = ODD if index is None else yaml.safe_load(Path(EXAMPLES).read_text(encoding="utf-8"))[index]
+    assert input_hash(facts) == want
+
+
 def test_revision_follows_the_files(tmp_path, mini):
     copy = tmp_path / "mini"
     shutil.copytree(ROOT / "tests" / "fixtures" / "mini", copy)

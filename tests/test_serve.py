@@ -486,6 +486,38 @@ def test_a_diff_against_an_edited_rule_file(served, tmp_path, dataset):
                  files=[("file", ("h.parquet", dataset.read_bytes())), ("edited", ("m.yaml", b"rules: {}\n"))]), 422, "E863")
 
 
+def test_a_diff_against_a_zip_of_edited_files(served, tmp_path, dataset):
+    """The second setting may be a zip of edited files (a copy of the pack folder, its top
+    folder stripped): two files changed at once both count; a zip reaching outside the
+    pack is a 422 before any job starts."""
+    import io
+    import json as _json
+    import zipfile
+
+    app = make(served, work_dir=str(tmp_path / "work"))
+    params = (POLICY / "household" / "monitoring.yaml").read_text(encoding="utf-8")
+    edited = params.replace("      2020-01-01: 5000\n", "      2020-01-01: 6000\n", 1)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(POLICY.rglob("*.yaml")):
+            rel = path.relative_to(POLICY).as_posix()
+            z.writestr("policy/" + rel, edited if rel == "household/monitoring.yaml" else path.read_text(encoding="utf-8"))
+    r = call(app, "POST", "/v1/diff?lang=en", data={"only": "monitoring_tier"},
+             files=[("file", ("h.parquet", dataset.read_bytes())), ("edited", ("policy.zip", packed.getvalue()))])
+    assert r.status_code == 202, r.text
+    got = _finished(app, r.json()["id"])
+    assert got["status"] == "succeeded", got["diagnostics"]
+    report = _json.loads(call(app, "GET", f"/v1/jobs/{got['id']}/files/report.json").text)
+    assert report["because"]["monitoring_tier"] == [{"kind": "parameter", "name": "monitoring_red_income_line",
+                                                     "before": "5000 (from 2020-01-01)", "after": "6000 (from 2020-01-01)"}]
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("../../outside.yaml", "rules: {}\n")
+    body = problem(call(app, "POST", "/v1/diff?lang=en", files=[("file", ("h.parquet", dataset.read_bytes())),
+                                                                 ("edited", ("e.zip", evil.getvalue()))]), 422, "E863")
+    assert "is not a rule file of the pack" in body["detail"]
+
+
 def test_check_can_run_the_cases_of_the_file(tmp_path):
     """``tests=true``: a clean edit's cases run against the edited pack (the mini fixture
     pack: its one case file names the edited rule); a second run meanwhile is 503 E866."""

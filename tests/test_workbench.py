@@ -33,7 +33,7 @@ PAGES = {"/": ("扶贫政策工作台", "Poverty-alleviation policy workbench"),
          "/policy?q=收入": ("匹配结果", "Matches"),
          "/household": ("预估当年人均纯收入", "estimated per-capita net income this year"),
          "/dataset": ("数据文件（Parquet、CSV、xlsx；CSV 可为 GBK 编码）", "Data file (Parquet, CSV, xlsx; CSV may be GBK)"),
-         "/impact": ("修改后的政策包", "Edited copy of the pack"),
+         "/impact": ("修改后的规则", "Edited rules (optional)"),
          "/edit": ("运行该文件的测试", "Run this file's tests"),
          "/login": ("访问令牌", "Access token")}
 
@@ -240,6 +240,20 @@ def test_gbk_dataset_charts_link_to_households_and_explanations(client):
     assert results.status_code == 200 and b"monitoring_tier" in results.content
 
 
+def test_dataset_page_names_groups_and_downloads_in_the_readers_language(client):
+    """Group headings name the declared entity (village_id -> 行政村), not the column;
+    downloads carry a label in the page's language beside the file name."""
+    location = _upload(client)
+    page = _finish(client, location)
+    assert "<h4>按行政村分组</h4>" in page and "按village_id分组" not in page
+    assert '>计算结果</a> <span class="muted"><code>results.csv</code>' in page
+    assert ">隔离的行（含原因）</a>" in page
+    english = client.get(location, params={"lang": "en"}).text
+    client.get(location, params={"lang": "zh"})                 # the cookie back to Chinese
+    assert "<h4>By administrative village</h4>" in english and ">Results</a>" in english
+    assert "Monetary" not in english and "<h4>按" not in english
+
+
 def test_a_malformed_upload_says_why(client):
     r = client.post("/dataset", files={"file": ("notes.txt", b"hello")}, follow_redirects=False)
     page = client.get(r.headers["location"]).text
@@ -247,6 +261,28 @@ def test_a_malformed_upload_says_why(client):
     r = client.post("/dataset", files={"file": ("bad.csv", b"\xff\xfe\x00garbage,,\n\x00\x01")}, follow_redirects=False)
     page = _finish(client, r.headers["location"])
     assert 'class="error"' in page or "隔离" in page
+
+
+def test_impact_of_a_zip_of_edited_files_explains_side_b_with_the_edit(client):
+    """A zip holding one edited file (the red line raised) is setting B: the page names the
+    edited file, and side B's explanation of a changed household uses the edited pack."""
+    import io
+    import zipfile
+
+    text = (POLICY / "household" / "monitoring.yaml").read_text(encoding="utf-8")
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as z:
+        z.writestr("household/monitoring.yaml", text.replace("      2020-01-01: 5000\n", "      2020-01-01: 9000\n", 1))
+    files = {"file": ("户.csv", (FIXTURES / "households_gbk.csv").read_bytes()),
+             "children": ("成员.csv", (FIXTURES / "members_gbk.csv").read_bytes()),
+             "edited": ("edit.zip", packed.getvalue())}
+    r = client.post("/impact", files=files, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = _finish(client, r.headers["location"])
+    assert '<p class="edited-files">设置 B 中改过的文件: <code>household/monitoring.yaml</code></p>' in page
+    assert 'class="changed"' in page
+    b = re.search(r'href="(/household\?[^"]*side=b[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert "9000" in client.get(b).text
 
 
 def test_impact_of_a_variant_lists_changed_households_under_both(client):

@@ -27,10 +27,36 @@ from decimal import (ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
                      Overflow)
 from typing import Callable
 
-import numpy as np
-
 from ...dsl.coerce import MAX_MAGNITUDE
 from .values import EvalError, Unknown, to_fen
+
+
+class Ufunc:
+    """The numpy ufunc ``name``, imported on first use: checking a pack and evaluating one
+    household (the scalar path) never load numpy, which is a third of ``import fupin``'s
+    time; the columnar path calls it (and reads its attributes, ``nin``) as the ufunc."""
+
+    __slots__ = ("name", "_fn")
+
+    def __init__(self, name: str):
+        self.name, self._fn = name, None
+
+    def resolve(self):
+        fn = self._fn
+        if fn is None:
+            import numpy
+
+            fn = self._fn = getattr(numpy, self.name)
+        return fn
+
+    def __call__(self, *args, **kwargs):
+        return self.resolve()(*args, **kwargs)
+
+    def __getattr__(self, attr: str):
+        return getattr(self.resolve(), attr)
+
+    def __repr__(self) -> str:
+        return f"Ufunc({self.name!r})"
 
 
 @dataclass(frozen=True)
@@ -50,12 +76,12 @@ class Operator:
 
 
 COMPARISONS = {
-    "==": Operator("==", operator.eq, np.equal),
-    "!=": Operator("!=", operator.ne, np.not_equal),
-    "<": Operator("<", operator.lt, np.less),
-    "<=": Operator("<=", operator.le, np.less_equal),
-    ">": Operator(">", operator.gt, np.greater),
-    ">=": Operator(">=", operator.ge, np.greater_equal),
+    "==": Operator("==", operator.eq, Ufunc("equal")),
+    "!=": Operator("!=", operator.ne, Ufunc("not_equal")),
+    "<": Operator("<", operator.lt, Ufunc("less")),
+    "<=": Operator("<=", operator.le, Ufunc("less_equal")),
+    ">": Operator(">", operator.gt, Ufunc("greater")),
+    ">=": Operator(">=", operator.ge, Ufunc("greater_equal")),
 }
 
 
@@ -69,8 +95,8 @@ def interval_ops(lo_closed: bool, hi_closed: bool) -> tuple[str, str]:
 
 
 UNARY = {
-    "-": Operator("-", operator.neg, np.negative),
-    "not": Operator("not", operator.not_, np.logical_not),
+    "-": Operator("-", operator.neg, Ufunc("negative")),
+    "not": Operator("not", operator.not_, Ufunc("logical_not")),
 }
 
 
@@ -142,9 +168,9 @@ def divide(a, b, kind: str, where):
 # ``py(a, b, kind, where)``: ``kind`` is the result's type kind (``money`` rounds to the
 # fen), ``where`` the typed node (its span and text for E807 and E720).
 ARITHMETIC = {
-    "+": Operator("+", add, np.add),
-    "-": Operator("-", subtract, np.subtract),
-    "*": Operator("*", multiply, np.multiply, absorbs=True),
+    "+": Operator("+", add, Ufunc("add")),
+    "-": Operator("-", subtract, Ufunc("subtract")),
+    "*": Operator("*", multiply, Ufunc("multiply"), absorbs=True),
     "/": Operator("/", divide, None),  # money / integer on fen: see fen_quotient
 }
 
@@ -159,6 +185,8 @@ def beyond(data: np.ndarray, rep: str) -> np.ndarray:
 def product_beyond(x: np.ndarray, y: np.ndarray, limit: int) -> np.ndarray:
     """Where ``|x·y| > limit`` for int64 arrays, decided without computing the product
     (which could wrap): ``|x|·|y| <= limit`` exactly when ``|y| <= limit // |x|``."""
+    import numpy as np
+
     ax, ay = np.abs(x), np.abs(y)
     return (ax > 0) & (ay > limit // np.maximum(ax, 1))
 
@@ -169,6 +197,8 @@ def fen_quotient(num: np.ndarray, den) -> np.ndarray:
 
     Money in fen divided by an integer is ``fen_quotient(fen, n)``; money times a
     decimal ``p/10**k`` is ``fen_quotient(fen * p, 10**k)``."""
+    import numpy as np
+
     q = (2 * np.abs(num) + np.abs(den)) // (2 * np.abs(den))
     return q * (np.sign(num) * np.sign(den))
 
@@ -213,6 +243,8 @@ def is_known(x) -> bool:
 
 def _years(days: np.ndarray) -> np.ndarray:
     """``year`` over numpy dates (``datetime64[D]``)."""
+    import numpy as np
+
     return days.astype("datetime64[Y]").astype(np.int64) + 1970
 
 
@@ -234,9 +266,9 @@ class Function:
 _NUMBERS = frozenset({"integer", "money"})
 
 FUNCTIONS = {
-    "min": Function("min", lambda *a: min(a), np.minimum, _NUMBERS),
-    "max": Function("max", lambda *a: max(a), np.maximum, _NUMBERS),
-    "abs": Function("abs", abs, np.abs, _NUMBERS),
+    "min": Function("min", lambda *a: min(a), Ufunc("minimum"), _NUMBERS),
+    "max": Function("max", lambda *a: max(a), Ufunc("maximum"), _NUMBERS),
+    "abs": Function("abs", abs, Ufunc("absolute"), _NUMBERS),
     "round": Function("round", round_half_up),
     "floor": Function("floor", floor),
     "ceil": Function("ceil", ceil),

@@ -138,15 +138,16 @@ async def diff(request: Request, file: UploadFile = File(..., description="数�
                entity: str | None = ENTITY, only: str | None = ONLY, encoding: str | None = ENCODING,
                format: str = Form("csv", description="结果格式 / format of the changed rows: parquet, csv, xlsx",
                                   max_length=20),
-               edited: UploadFile | None = File(None, description="第二个设置：改过的规则文件（YAML）/ the second "
-                                                "setting: an edited rule file of the pack"),
+               edited: UploadFile | None = File(None, description="第二个设置：改过的规则文件（YAML），或改过的文件的 zip（整包或部分）"
+                                                "/ the second setting: an edited rule file of the pack, or a zip of "
+                                                "edited files (the whole pack or some)"),
                edited_path: str | None = Form(None, description="改过的文件在包中的路径（默认：文件名）/ its path in "
                                               "the pack (default: its name)", max_length=1000),
                loaded: Loaded = Depends(context.snapshot), config: ServeConfig = Depends(context.config),
                served=Depends(context.served), store: JobStore = Depends(context.jobs),
                lang: str = Depends(context.lang)):
     """Starts ``fupin diff`` on the upload: two dates, two variants, or the served pack
-    against itself with one rule file replaced by ``edited`` (a pack version not yet saved;
+    against itself with one rule file, or a zip of them, replaced by ``edited`` (a pack version not yet saved;
     its errors are a 422 before anything runs): 202 with the job; then download
     ``changed``, ``quarantine``, ``report.json``, ``report.html``."""
     job = None
@@ -165,16 +166,16 @@ async def diff(request: Request, file: UploadFile = File(..., description="数�
 
 
 async def _edited_pack(root: Path, upload: UploadFile, relpath: str | None):
-    """The served pack with one rule file as uploaded (``edited_path``, default its name),
-    loaded and checked (FupinError with the checker's diagnostics when it has errors)."""
+    """The served pack with the uploaded edit: one rule file (at ``edited_path``, default
+    its name) or a zip of edited files (web/editedpack.py), loaded and checked
+    (FupinError with the checker's diagnostics when it has errors)."""
     import anyio
 
     from ...engine.api import load_policy
-    from ..checking import pack_path
+    from ..editedpack import edited_texts
 
-    text = _text(await upload.read())
-    target = pack_path(root, relpath or Path(upload.filename or "").name, must_exist=False)
-    return await anyio.to_thread.run_sync(lambda: load_policy(root, {str(target): text}))
+    texts = edited_texts(root, upload.filename or "", await upload.read(), relpath)
+    return await anyio.to_thread.run_sync(lambda: load_policy(root, texts))
 
 
 def _forget(store: JobStore, job: Job | None) -> None:

@@ -155,6 +155,20 @@ def value_label(checked, output: str, key: str, lang: str) -> str:
     return key
 
 
+def level_label(checked, level: str, lang: str) -> str:
+    """The reader's name of a summary level column: the entity a ``parent_key`` names
+    (``village_id`` -> 行政村 / administrative village), else the field's label, else the
+    column itself (a carried column the pack does not declare)."""
+    for entity in checked.entities.values():
+        if entity.parent_key == level and entity.parent in checked.entities:
+            return pick(checked.entities[entity.parent].labels, lang) or level
+    for entity in checked.entities.values():
+        found = entity.fields.get(level)
+        if found is not None and found.labels:
+            return pick(found.labels, lang) or level
+    return level
+
+
 def summary_view(job: Job, policy, lang: str) -> dict:
     """Charts and tables of a finished batch: counts per output (whole and per group,
     each bar linked to its households), money totals, incidence."""
@@ -177,7 +191,8 @@ def summary_view(job: Job, policy, lang: str) -> dict:
         for level, groups in summary.get("levels", {}).items():
             rows = [(g or "∅", {k: (n, link(output, k, level, g)) for k, n in data["counts"].get(output, {}).items()})
                     for g, data in sorted(groups.items())[:40]]
-            levels.append({"level": level, "svg": charts.stacked(rows, values, f"{label} · {level}")})
+            named = level_label(checked, level, lang)
+            levels.append({"level": named, "svg": charts.stacked(rows, values, f"{label} · {named}")})
         outputs.append({"name": output, "label": label, "whole": whole, "levels": levels})
     totals = [(pick(checked.rules[n].labels, lang) if n in checked.rules else n, n, v["yuan"], v["decided"])
               for n, v in summary.get("totals", {}).items()]
@@ -187,13 +202,13 @@ def summary_view(job: Job, policy, lang: str) -> dict:
             items = sorted(((g or "∅", float(d["totals"][name]["yuan"]), d["totals"][name]["yuan"], None)
                             for g, d in groups.items() if name in d.get("totals", {})), key=lambda x: -x[1])[:20]
             label = pick(checked.rules[name].labels, lang) if name in checked.rules else name
-            money.append({"title": f"{label} · {level}", "svg": charts.bars(items, label, " 元" if lang == "zh" else " yuan")})
+            money.append({"title": f"{label} · {level_label(checked, level, lang)}", "svg": charts.bars(items, label, " 元" if lang == "zh" else " yuan")})
     incidence = []
     for level, groups in summary.get("levels", {}).items():
         for g, d in sorted(groups.items()):
             if d.get("incidence"):
                 inc = d["incidence"]
-                incidence.append((level, g or "∅", inc.get("counted"), inc.get("people"), inc.get("percent")))
+                incidence.append((level_label(checked, level, lang), g or "∅", inc.get("counted"), inc.get("people"), inc.get("percent")))
     report = checked.entities[summary["entity"]].report
     inc_label = pick(report.incidence.labels, lang) if report is not None and report.incidence else t("incidence")
     return {"rows": summary.get("rows"), "outputs": outputs, "totals": totals, "money": money,
@@ -286,22 +301,24 @@ def _record(policy, folder: Path, meta: dict, key: str, on, variant):
     return find_record(source, key)
 
 
-_EDITED: dict = {}   # job id → the pack with its uploaded edited file (side b of an impact job)
+_EDITED: dict = {}   # job id → the pack with its uploaded edit (side b of an impact job)
+_EDITED_FILE = "edited.upload"  # the upload as received, in the job's folder
 
 
 def side_policy(loaded: Loaded, job: Job, side: str):
     """The policy a side of a job evaluates with: the served pack, or (side b of an
-    impact job with an uploaded file) the pack with that file replaced."""
-    edited = job.meta.get("edited")
-    if side != "b" or not edited:
+    impact job with an uploaded edit) the pack with the edited files."""
+    upload = job.meta.get("edited_upload")
+    if side != "b" or not upload:
         return loaded.policy
     if job.id not in _EDITED:
         from ...engine.api import load_policy
+        from ..editedpack import edited_texts
 
         root = Path(loaded.policy.source.root)
-        text = (job.folder / "edited.yaml").read_text(encoding="utf-8")
+        texts = edited_texts(root, upload["filename"], (job.folder / _EDITED_FILE).read_bytes(), upload["path"])
         _EDITED.clear()  # one at a time: a pack is large
-        _EDITED[job.id] = load_policy(root, {str((root / edited).resolve()): text})
+        _EDITED[job.id] = load_policy(root, texts)
     return _EDITED[job.id]
 
 
@@ -376,9 +393,11 @@ async def impact_run(request: Request, loaded: Loaded = Depends(deps.snapshot), 
 
 
 async def _edited(request: Request, job: Job, form, policy):
-    """The served pack with one rule file replaced by the uploaded one (None if none)."""
+    """The served pack with the uploaded edit: one rule file, or a zip of edited files
+    (web/editedpack.py); None if nothing was uploaded. The upload is kept in the job's
+    folder, so that side b's households can be explained later (``side_policy``)."""
     from ...engine.api import load_policy
-    from ..checking import pack_path
+    from ..editedpack import edited_texts
 
     upload = form.get("edited")
     if upload is None or not getattr(upload, "filename", None):
@@ -386,11 +405,11 @@ async def _edited(request: Request, job: Job, form, policy):
     data = await upload.read(request.app.state.config.limits.upload_bytes + 1)
     relpath = str(form.get("edited_path") or "")
     root = Path(policy.source.root)
-    target = pack_path(root, relpath, must_exist=False)
-    text = data.decode("utf-8")
-    (job.folder / "edited.yaml").write_text(text, encoding="utf-8")
-    job.meta["edited"] = target.relative_to(root.resolve()).as_posix()
-    return load_policy(root, {str(target): text})
+    texts = edited_texts(root, upload.filename, data, relpath)
+    (job.folder / _EDITED_FILE).write_bytes(data)
+    job.meta["edited"] = ", ".join(Path(p).resolve().relative_to(root.resolve()).as_posix() for p in sorted(texts))
+    job.meta["edited_upload"] = {"filename": upload.filename, "path": relpath}
+    return load_policy(root, texts)
 
 
 @router.get("/impact/{ident}", response_class=HTMLResponse)
