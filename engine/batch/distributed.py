@@ -10,9 +10,12 @@ and each partition numbers its rows from its offset.
 partitions of whole row groups (:func:`parquet_parts`, offsets from the footer: no pass
 over the data); each task opens the file *on the worker* and reads its row groups with the
 local path's reader (readers.parquet_chunks: declared and carried columns only), so the
-input never travels through the client and never becomes pandas. Results come back as
-Arrow tables and are written in input order by the same writers as the local run, under
-temporary names; the accounting line and the quarantine are the local run's, including
+input never travels through the client and never becomes pandas. With a single output
+file, results come back as Arrow tables and are written in input order by the same
+writers as the local run, under temporary names. With a dataset folder (``-o out/``,
+dataset.py), each task writes its partition as a part file on its worker and returns
+only counts, quarantine entries and summary: result rows never travel through the
+client. Either way the accounting line and the quarantine are the local run's, including
 a run that stops early. The path must be readable by the workers at the same name (a
 shared filesystem for a multi-machine cluster; docs/batch.md). A CSV input goes through
 ``dask.dataframe.read_csv`` partitions (CSV cannot be split by byte ranges safely: a
