@@ -1,17 +1,27 @@
-"""`fupin batch` locally and on Dask (1 and 2 workers), side by side, Parquet → Parquet.
+"""`fupin batch` locally and on Dask (1 and 2 workers; single file or dataset folder;
+partition sizes; threads per worker), side by side, Parquet → Parquet.
 
-    python benchmarks/dask_scaling.py --households 1000000 --reps 3
+    python benchmarks/dask_scaling.py --households 1000000 --reps 2
 
 Generates the households once (`fupin generate`, row groups of ``--row-group`` rows,
 ``village_id`` carried), starts the clusters once (their start-up is reported apart: a
-long-lived cluster pays it once), then runs local, dask×1 and dask×2 in turn, ``--reps``
-times, and prints the median wall time of each, the ratio to the local run, and the load
-average before and after. Every run's output must be the same table as the local one.
+long-lived cluster pays it once), then runs every configuration in turn, ``--reps``
+rounds (alternating, so that a change of load hits all of them), each a fresh
+`fupin batch` process: policy loading and cluster connection are in every figure.
+
+Printed per configuration: the median wall time, households/s, the ratio to the local
+run of the same round (median of the per-round ratios), the client's CPU seconds (the
+`fupin batch` process: user + sys), the 1-minute load average at the start of each run,
+and for Dask runs the workers' seconds per stage (summed over workers, last round;
+the first round also pays each worker's policy load, ``load``, in the printed round lines). Every output (a file, or a
+dataset's parts in name order) must hold the same rows as the local one.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -22,60 +32,131 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def batch(args: list) -> float:
+def batch(args: list) -> tuple:
+    """Wall seconds and CPU seconds (user + sys) of one `fupin batch` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "fupin.cli.main", "batch", *args], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def configurations(opts) -> list:
+    """(name, workers, threads per worker, output kind, partition rows) of each run."""
+    runs = [("local", 0, 0, "file", None)]
+    for workers in (1, 2):
+        runs += [(f"dask×{workers} file", workers, 1, "file", None),
+                 (f"dask×{workers} dataset", workers, 1, "dataset", None)]
+    for rows in opts.partitions:
+        runs.append((f"dask×2 dataset, partitions ≥{rows:,}", 2, 1, "dataset", rows))
+    if opts.threads > 1:
+        runs.append((f"dask×2 dataset, {opts.threads} threads", 2, opts.threads, "dataset", None))
+    if opts.runs:
+        wanted = [w.strip() for w in opts.runs.split(",")]
+        runs = [r for r in runs if r[0] == "local" or r[0] in wanted]
+    return runs
+
+
+def same_rows(path: Path, reference) -> bool:
+    import pyarrow.parquet as pq
+    from fupin.engine.batch import decode_unknown
+
+    return decode_unknown(pq.read_table(path)).equals(reference)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--households", type=int, default=200_000)
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--row-group", type=int, default=65_536)
+    ap.add_argument("--partitions", default="65536,262144",
+                    help="partition sizes (rows, at least) swept with 2 workers and a dataset; '' for none "
+                         "(the default partition is 4 × --chunk-size = 131,072)")
+    ap.add_argument("--threads", type=int, default=2, help="also run 2 workers of this many threads (1: skip)")
+    ap.add_argument("--runs", default="", help="only these configurations besides local, comma-separated names "
+                    "(e.g. 'dask×2 file,dask×2 dataset')")
     ap.add_argument("--policy", default=str(ROOT / "policy"))
     ap.add_argument("--only", default="guarantees_met,exit_eligible,monitoring_tier,monitoring_measure,"
                     "education_aid_once,public_welfare_job_subsidy_monthly",
                     help="outputs (default: the six contract outputs; '' for all)")
     ap.add_argument("--unknown-rate", default="0", help="facts left missing (settling them by cases dominates)")
+    ap.add_argument("--data", default=None, help="an existing input Parquet file (skips generating)")
+    ap.add_argument("--tmp", default=None, help="folder for the data and outputs (default: the system's)")
     opts = ap.parse_args()
+    opts.partitions = [int(x) for x in opts.partitions.split(",") if x.strip()]
 
     import pyarrow.parquet as pq
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
+    from fupin.engine.batch import decode_unknown
+    from fupin.engine.batch.distributed import worker_timings
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=opts.tmp) as tmp:
         tmp = Path(tmp)
-        raw, data = tmp / "raw.parquet", tmp / "h.parquet"
-        subprocess.run([sys.executable, "-m", "fupin.cli.main", "generate", str(opts.households), "-o", str(raw),
-                        "--seed", "1", "--unknown-rate", opts.unknown_rate], check=True, stdout=subprocess.DEVNULL)
-        pq.write_table(pq.read_table(raw), data, row_group_size=opts.row_group, compression="zstd")
+        data = Path(opts.data) if opts.data else tmp / "h.parquet"
+        if not opts.data:
+            raw = tmp / "raw.parquet"
+            subprocess.run([sys.executable, "-m", "fupin.cli.main", "generate", str(opts.households), "-o", str(raw),
+                            "--seed", "1", "--unknown-rate", opts.unknown_rate], check=True, stdout=subprocess.DEVNULL)
+            pq.write_table(pq.read_table(raw), data, row_group_size=opts.row_group, compression="zstd")
+            raw.unlink()
         only = ["--only", opts.only] if opts.only else []
-        clusters = {}
-        for workers in (1, 2):
+        runs = configurations(opts)
+        clusters, clients = {}, {}
+        for shape in sorted({(w, t) for _, w, t, _, _ in runs if w}):
             started = time.perf_counter()
-            clusters[workers] = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None)
-            print(f"cluster of {workers} started in {time.perf_counter() - started:.1f} s")
-        load_before = os.getloadavg()
-        times: dict = {"local": [], "dask×1": [], "dask×2": []}
+            clusters[shape] = LocalCluster(n_workers=shape[0], threads_per_worker=shape[1], processes=True,
+                                           dashboard_address=None, silence_logs=logging.WARNING)
+            clients[shape] = Client(clusters[shape])
+            print(f"cluster of {shape[0]}×{shape[1]} threads started in {time.perf_counter() - started:.1f} s")
+        figures: dict = {name: [] for name, *_ in runs}
+        reference = None
         for rep in range(opts.reps):
-            times["local"].append(batch([opts.policy, str(data), "-o", str(tmp / "local.parquet"), *only]))
-            for workers in (1, 2):
-                times[f"dask×{workers}"].append(batch([
-                    opts.policy, str(data), "-o", str(tmp / f"dask{workers}.parquet"), *only,
-                    "--engine", "dask", "--scheduler", clusters[workers].scheduler_address]))
-        local = pq.read_table(tmp / "local.parquet")
-        for workers in (1, 2):
-            assert pq.read_table(tmp / f"dask{workers}.parquet").equals(local), workers
-            clusters[workers].close()
-        base = statistics.median(times["local"])
-        print(f"{opts.households:,} households, row groups of {opts.row_group:,}, {opts.reps} reps, "
-              f"load {load_before[0]:.1f} → {os.getloadavg()[0]:.1f}")
-        for name, values in times.items():
-            med = statistics.median(values)
-            print(f"{name:8} median {med:6.2f} s  ({opts.households / med:,.0f} households/s)  "
-                  f"×{med / base:.2f} of local  runs {', '.join(f'{v:.2f}' for v in values)}")
+            for name, workers, threads, kind, rows in runs:
+                out = tmp / ("out" if kind == "dataset" else "out.parquet")
+                args = [opts.policy, str(data), "-o", f"{out}/" if kind == "dataset" else str(out), *only]
+                if workers:
+                    args += ["--engine", "dask", "--scheduler", clusters[(workers, threads)].scheduler_address]
+                if rows:
+                    args += ["--partition-rows", str(rows)]
+                load = os.getloadavg()[0]
+                wall, cpu = batch(args)
+                stages = {}
+                if workers:
+                    per_worker = clients[(workers, threads)].run(worker_timings)
+                    for timings in per_worker.values():
+                        for stage, s in timings.items():
+                            stages[stage] = stages.get(stage, 0.0) + s
+                if reference is None:
+                    reference = decode_unknown(pq.read_table(out))
+                else:
+                    assert same_rows(out, reference), name
+                figures[name].append((wall, cpu, load, stages))
+                print(f"  round {rep + 1} {name:34} {wall:6.2f} s  client cpu {cpu:5.2f} s  load {load:.2f}",
+                      flush=True)
+        for shape in clusters:
+            clients[shape].close()
+            clusters[shape].close()
+        report(opts, figures)
+
+
+def report(opts, figures: dict) -> None:
+    base = [wall for wall, *_ in figures["local"]]
+    print(f"\n{opts.households:,} households, row groups of {opts.row_group:,}, {opts.reps} rounds")
+    print("| run | median s | households/s | × local (per round) | client CPU s | load at start | workers' stages (s, summed) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, runs in figures.items():
+        walls = [w for w, *_ in runs]
+        med = statistics.median(walls)
+        ratios = [w / b for w, b in zip(walls, base)]
+        cpu = statistics.median(c for _, c, _, _ in runs)
+        loads = ", ".join(f"{lo:.1f}" for _, _, lo, _ in runs)
+        last = runs[-1][3]
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in last.items() if v >= 0.05) or "-"
+        print(f"| {name} | {med:.2f} ({', '.join(f'{w:.2f}' for w in walls)}) | {opts.households / med:,.0f} | "
+              f"{statistics.median(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)}) | {cpu:.2f} | {loads} | "
+              f"{stages} |")
 
 
 if __name__ == "__main__":

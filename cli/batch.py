@@ -15,8 +15,9 @@ from ..dsl.errors import FupinError, render_all
 @click.command()
 @click.argument("policy", type=click.Path())
 @click.argument("input_path", metavar="INPUT", type=click.Path())
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
-              help="Results file (.parquet, .csv or .xlsx) / 结果文件")
+@click.option("-o", "--output", default=None, type=click.Path(),
+              help="Results file (.parquet, .csv or .xlsx), or with --engine dask a folder DIR/ of Parquet parts "
+                   "written by the workers / 结果文件（或 --engine dask 时的数据集文件夹 DIR/）")
 @click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default: the date the policy declares)")
 @click.option("--variant", default=None, help="Variant name / 变体")
 @click.option("--entity", default=None, help="Entity of the rows (default: the policy's default entity)")
@@ -38,6 +39,8 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--chunk-size", default=32_768, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
+@click.option("--partition-rows", "part_rows", default=None, type=click.IntRange(min=1),
+              help="Dask: rows per Parquet partition at least, whole row groups (default: 4 x --chunk-size) / 每个分区的最少行数")
 @click.option("--three-valued", "three_valued", is_flag=True,
               help="Skip settling unknown outputs by cases: faster where unknowns are common; some outputs "
                    "fupin eval decides stay unknown / 不按情形穷举未知输出（更快，部分输出保持未知）")
@@ -53,7 +56,7 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
 def batch(policy, input_path, output, on, variant, entity, only, summary, summary_file, summary_fmt, top, quarantine, joins, members, households,
-          explain_id, chunk_size, engine_name, scheduler, three_valued, unknown, timings, encoding, bom, lang):
+          explain_id, chunk_size, engine_name, scheduler, part_rows, three_valued, unknown, timings, encoding, bom, lang):
     """Evaluate every row of a Parquet, CSV, JSONL or .xlsx dataset; quarantine invalid rows.
 
     INPUT may name a sheet of a workbook (`book.xlsx#农户`); a joined file may be a CSV,
@@ -74,9 +77,13 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
         if output is None:
             raise eb.bad_argument("缺少 -o OUTPUT", "missing -o OUTPUT")
         fmt, qpath = eb.output_format(output), eb.quarantine_path(output, quarantine)
+        if engine_name != "dask" and eb.is_dataset(output):
+            raise eb.bad_argument(f"输出文件夹 `{output}`（Parquet 数据集）由 Dask 工作进程写出：需要 --engine dask",
+                                  f"an output folder `{output}` (a Parquet dataset) is written by Dask workers: "
+                                  f"it needs --engine dask")
         with Progress(source.total(), lang) as progress:
             if engine_name == "dask":
-                report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom)
+                report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom, part_rows)
             else:
                 report = eb.run_batch(job, source, output, fmt, qpath, progress, bom)
         eb.write_record(job, source.input_files(), output, qpath, report)  # written last: whole files only

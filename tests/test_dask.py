@@ -5,12 +5,18 @@ Generated households with malformed rows, a `village_id` key to carry, and row g
 7 rows read with `--chunk-size 3`, so a Parquet file is cut into several partitions of
 whole row groups (12 rows at least: four chunks each), read on the workers. The same run
 locally is the reference: results, quarantine (global row numbers), the accounting line,
-`--bom`, and a run that stops early (no file left that looks complete).
+`--bom`, and a run that stops early (no file left that looks complete). A dataset folder
+(`-o out/`, each task writing its part on the worker) read in name order is the local run
+too, and a run that stops leaves no part and no `_SUCCESS` where a reader would look.
 """
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -18,6 +24,8 @@ from click.testing import CliRunner
 from fupin.cli.main import main
 from fupin.engine import batch as eb
 from fupin.engine.batch import decode_unknown
+from fupin.dsl.errors import FupinError
+from fupin.engine.batch.dataset import DatasetWriter, dataset_hash, write_part
 from fupin.engine.batch.distributed import parquet_parts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,3 +111,98 @@ def test_dask_csv_input_is_the_local_run(cluster, tmp_path):
     assert (tmp_path / "local.csv").read_bytes() == (tmp_path / "dask.csv").read_bytes()
     assert (tmp_path / "local.quarantine.csv").read_bytes() == (tmp_path / "dask.quarantine.csv").read_bytes()
     assert "干部0" in (tmp_path / "dask.csv").read_text(encoding="utf-8-sig")
+
+
+# --- a dataset folder (`-o out/`): each task writes its part on the worker (dataset.py)
+
+
+@pytest.mark.parametrize("flags", [[], ["--unknown", "json", "--summary"]])
+def test_dataset_parts_read_in_name_order_are_the_local_run(cluster, households, tmp_path, flags):
+    local = run(households, "-o", tmp_path / "local.parquet", "--chunk-size", "3", *flags)
+    dask = run(households, "-o", f"{tmp_path / 'out'}/", "--chunk-size", "3", "--engine", "dask",
+               "--scheduler", cluster, *flags)
+    assert local.exit_code == 0 and dask.exit_code == 0, (local.output, dask.output)
+    assert [ln for ln in local.stderr.splitlines() if "rows in" in ln] == \
+        [ln for ln in dask.stderr.splitlines() if "rows in" in ln]
+    assert local.stdout == dask.stdout  # the summary, merged from the parts' counts
+    out = tmp_path / "out"
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["_SUCCESS", *(f"part-{i:05d}.parquet" for i in range(5))]  # one part per partition
+    a = pq.read_table(tmp_path / "local.parquet")
+    b = pq.read_table(out)  # pyarrow reads the parts in name order and skips _SUCCESS
+    assert a.schema == b.schema
+    assert decode_unknown(a).equals(decode_unknown(b))
+    assert (tmp_path / "local.quarantine.csv").read_bytes() == (tmp_path / "out.quarantine.csv").read_bytes()
+    record = json.loads((tmp_path / "out.record.json").read_text())
+    assert record["results"]["sha256"] == dataset_hash(out)
+    assert record["rows_in"] == 60
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def _corrupt_row_group(path, group: int) -> None:
+    """Overwrite a row group's column chunks with garbage: the footer still reads, the group does not."""
+    meta = pq.ParquetFile(path).metadata.row_group(group)
+    data = bytearray(path.read_bytes())
+    for j in range(meta.num_columns):
+        col = meta.column(j)
+        start = min(o for o in (col.dictionary_page_offset, col.data_page_offset) if o is not None)
+        data[start:start + col.total_compressed_size] = b"\xff" * col.total_compressed_size
+    path.write_bytes(bytes(data))
+
+
+def test_a_dataset_run_that_stops_leaves_nothing_that_looks_complete(cluster, households, tmp_path):
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(households.read_bytes())
+    _corrupt_row_group(broken, 6)  # the fourth partition: the others write their parts
+    res = run(broken, "-o", f"{tmp_path / 'out'}/", "--chunk-size", "3", "--engine", "dask", "--scheduler", cluster)
+    assert res.exit_code == 1, res.output
+    assert "error[E804]" in res.stderr and "stopped early" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["broken.parquet"]
+    assert not list(tmp_path.rglob("_SUCCESS")) and not list(tmp_path.rglob("part-*.parquet"))
+
+
+def test_a_dataset_output_needs_dask(households, tmp_path):
+    res = run(households, "-o", f"{tmp_path / 'out'}/")
+    assert res.exit_code == 1
+    assert "error[E804]" in res.stderr and "needs --engine dask" in res.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dataset_replaces_only_a_dataset(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "part-00000.parquet").write_bytes(b"old")
+    (out / "_SUCCESS").touch()
+    writer = DatasetWriter(f"{out}/")
+    write_part(writer.folder, 0, 1, pa.schema([("id", pa.string())]), lambda sink: sink(pa.table({"id": ["a"]})))
+    writer.parts = 1
+    writer.commit()
+    assert pq.read_table(out).column("id").to_pylist() == ["a"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(FupinError) as exc:
+        DatasetWriter(out)
+    assert exc.value.diagnostics[0].code == "E804" and "notes.txt" in exc.value.diagnostics[0].message("en")
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".out.{int(dead.stdout)}.part"
+    stale.mkdir()
+    (stale / "part-00000.parquet").write_bytes(b"half")
+    writer = DatasetWriter(tmp_path / "out")
+    assert not stale.exists()
+    writer.parts = 1
+    with pytest.raises(FupinError) as exc:  # part 0 was never written: not committed
+        writer.commit()
+    assert exc.value.diagnostics[0].code == "E831"
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_partition_rows_sets_the_parts(cluster, households, tmp_path):
+    res = run(households, "-o", f"{tmp_path / 'out'}/", "--engine", "dask", "--scheduler", cluster,
+              "--partition-rows", "20")
+    assert res.exit_code == 0, res.output
+    # row groups of 7 rows: partitions of 21, 21 and 18 rows
+    assert sorted(p.name for p in (tmp_path / "out").glob("part-*")) == [f"part-{i:05d}.parquet" for i in range(3)]

@@ -2,7 +2,8 @@
 started from the command line, each worker in a folder of its own (another machine's
 working directory), the data and the policy on storage every process sees at the same
 path. ``fupin batch --scheduler`` must give the local run's files, whatever folder it
-is started from and however the paths are written."""
+is started from and however the paths are written; so must a dataset folder (``-o
+parts/``) whose parts the workers write themselves on the shared storage."""
 from __future__ import annotations
 
 import json
@@ -93,3 +94,11 @@ def test_a_run_on_workers_started_elsewhere_is_the_local_run(scheduler, tmp_path
     lines = [ln for ln in dask.stderr.splitlines() if ln.startswith("rows in")]
     assert lines == [ln for ln in local.stderr.splitlines() if ln.startswith("rows in")]
     assert lines[0].startswith("rows in 400 = ")
+    # a dataset folder on the shared storage: the workers write the parts, the client the rest
+    parts = _batch(here, "../shared/policy", "../shared/households.parquet", "-o", "../shared/parts/", "--chunk-size",
+                   "25", "--engine", "dask", "--scheduler", scheduler)
+    assert parts.returncode == 0, parts.stderr
+    assert [ln for ln in parts.stderr.splitlines() if ln.startswith("rows in")] == lines
+    assert len(list((shared / "parts").glob("part-*.parquet"))) == 4 and (shared / "parts" / "_SUCCESS").exists()
+    assert decode_unknown(pq.read_table(here / "local.parquet")).equals(decode_unknown(pq.read_table(shared / "parts")))
+    assert (here / "local.quarantine.csv").read_bytes() == (shared / "parts.quarantine.csv").read_bytes()

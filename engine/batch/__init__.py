@@ -6,7 +6,8 @@ rows (``levels.py``); ``validate.py`` (with ``columns.py``) types them into a co
 ``Frame``, deciding like ``FactsChecker``; ``pipeline.py`` evaluates each frame with
 ``ColumnarProgram`` and writes results and quarantine (``outputs.py``), accumulating
 ``summary.py``; ``distributed.py`` runs the same per-chunk function on Dask;
-``runrecord.py`` writes a finished run's decision record beside its results;
+``dataset.py`` is the folder of Parquet parts that Dask workers write themselves
+(``-o out/``); ``runrecord.py`` writes a finished run's decision record beside its results;
 ``unknowns.py`` encodes the ``unknown`` column (compact items, JSON text or none).
 ``compare.py`` is ``fupin diff``: a job of the same shape that evaluates each validated
 frame under two settings (``diff.py`` compares, ``changes.py`` says what moved in the
@@ -14,13 +15,14 @@ rules, ``diffreport.py`` and ``htmlreport.py`` render).
 """
 from __future__ import annotations
 
+from .dataset import is_dataset
 from .pipeline import Job, Outcome, Report, Stopped, report_lines, run_batch, timing_lines
 from .runrecord import record_path, write_record
 from .source import Source, bad_argument, output_format, quarantine_path
 from .summary import Summary, render as render_summary
 from .unknowns import decoded as decode_unknown
 
-__all__ = ["render_diff", "write_diff", "write_summary", "Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "decode_unknown", "evaluate_dask", "load",
+__all__ = ["render_diff", "write_diff", "write_summary", "Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "decode_unknown", "evaluate_dask", "is_dataset", "load",
            "output_format", "quarantine_path", "record_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "timing_lines", "write_record"]
 
 
@@ -38,11 +40,11 @@ def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity=None, outpu
     return run(policy_or_path, ddf, on=on, variant=variant, entity=entity, outputs=outputs, lang=lang)
 
 
-def run_dask_file(job, source, output, fmt, quarantine, scheduler=None, progress=None, bom=False):
+def run_dask_file(job, source, output, fmt, quarantine, scheduler=None, progress=None, bom=False, part_rows=None):
     """``fupin batch --engine dask``: the same run on a Dask cluster; see distributed.py."""
     from .distributed import run_file
 
-    return run_file(job, source, output, fmt, quarantine, scheduler, progress, bom)
+    return run_file(job, source, output, fmt, quarantine, scheduler, progress, bom, part_rows=part_rows)
 
 
 def write_summary(summary, checked, path, fmt=None, lang="zh"):

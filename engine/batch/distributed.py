@@ -10,9 +10,12 @@ and each partition numbers its rows from its offset.
 partitions of whole row groups (:func:`parquet_parts`, offsets from the footer: no pass
 over the data); each task opens the file *on the worker* and reads its row groups with the
 local path's reader (readers.parquet_chunks: declared and carried columns only), so the
-input never travels through the client and never becomes pandas. Results come back as
-Arrow tables and are written in input order by the same writers as the local run, under
-temporary names; the accounting line and the quarantine are the local run's, including
+input never travels through the client and never becomes pandas. With a single output
+file, results come back as Arrow tables and are written in input order by the same
+writers as the local run, under temporary names. With a dataset folder (``-o out/``,
+dataset.py), each task writes its partition as a part file on its worker and returns
+only counts, quarantine entries and summary: result rows never travel through the
+client. Either way the accounting line and the quarantine are the local run's, including
 a run that stops early. The path must be readable by the workers at the same name (a
 shared filesystem for a multi-machine cluster; docs/batch.md). A CSV input goes through
 ``dask.dataframe.read_csv`` partitions (CSV cannot be split by byte ranges safely: a
@@ -33,7 +36,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ...dsl.errors import FupinError
-from .outputs import QUARANTINE_COLUMNS
+from .dataset import DatasetWriter, is_dataset, write_part
+from .outputs import QUARANTINE_COLUMNS, QuarantineWriter
 from .pipeline import Job, Report, Stopped, conclude, finish_run, open_writers, stop_reason
 from .readers import DEFAULT_CHUNK, parquet_chunks, table_chunk
 from .source import bad_argument
@@ -60,14 +64,28 @@ class JobSpec:
     unknown: str = "json"  # the Python API's dataframes keep the JSON text (unknowns.py)
 
     def job(self) -> Job:
-        """The compiled job, made once per process."""
+        """The compiled job, made once per process (the time it took: its ``load`` stage)."""
         if self not in _JOBS:
             from ..api import load_policy
 
+            started = time.perf_counter()
             _JOBS[self] = Job(load_policy(self.root), self.entity, self.variant, self.on,
                               list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact,
                               self.unknown)
+            _JOBS[self].timings["load"] = time.perf_counter() - started
         return _JOBS[self]
+
+
+def worker_timings(reset: bool = True) -> dict:
+    """Seconds per stage spent by this process's jobs (``client.run(worker_timings)`` asks
+    each worker; benchmarks/dask_scaling.py), then zeroed if ``reset``."""
+    total: dict = {}
+    for job in _JOBS.values():
+        for stage, seconds in job.timings.items():
+            total[stage] = total.get(stage, 0.0) + seconds
+        if reset:
+            job.timings.clear()
+    return total
 
 
 @dataclass
@@ -83,24 +101,26 @@ class PartOutcome:
     undeclared: list
 
 
-def process_chunks(spec, chunks, columns=None) -> PartOutcome:
+def process_chunks(spec, chunks, columns=None, sink=None) -> PartOutcome:
     """Chunks of one partition through the job's ``process``, gathered into one outcome.
     ``spec``: a :class:`JobSpec` or any object whose ``job()`` has ``process`` (``fupin
     diff``'s); ``columns``: the input's columns, so the job carries the same keys as the
-    local run (``use_columns``)."""
+    local run (``use_columns``); ``sink``: where each chunk's result table goes (a part
+    file's writer, dataset.py) instead of into the outcome (whose ``results`` is then None)."""
     job = spec.job()
     if columns is not None:
         job.use_columns(list(columns))
     tables, entries, counts = [], [], Report()
+    keep = tables.append if sink is None else sink
     for chunk in chunks:
         counts.read(chunk)
         outcome = job.process(chunk)
         counts.rows_out += outcome.rows_out
         counts.rows_quarantined += outcome.rows_quarantined
         counts.summary = _merged(counts.summary, outcome.summary)
-        tables.append(outcome.table)
+        keep(outcome.table)
         entries += outcome.quarantine
-    results = pa.concat_tables(tables) if tables else job.schema.empty_table()
+    results = None if sink is not None else pa.concat_tables(tables) if tables else job.schema.empty_table()
     return PartOutcome(results, entries, counts.rows_in, counts.rows_out, counts.rows_quarantined, counts.summary,
                        list(job.validator.undeclared))
 
@@ -112,10 +132,37 @@ def _merged(total, more):
     return more if total is None else total.merge(more)
 
 
-def process_partition(spec, pdf: pd.DataFrame, start: int, kept=None) -> PartOutcome:
-    """One dataframe partition, its first row being input row ``start + 1``."""
+def process_partition(spec, pdf: pd.DataFrame, start: int, kept=None, target=None) -> PartOutcome:
+    """One dataframe partition, its first row being input row ``start + 1``; ``target``:
+    a :class:`PartTarget` to write its results to."""
     table = pa.Table.from_pandas(pdf, preserve_index=False)
-    return process_chunks(spec, [table_chunk(spec.job().layout, table, start, kept)], list(pdf.columns))
+    return _run_part(spec, [table_chunk(spec.job().layout, table, start, kept)], list(pdf.columns), target)
+
+
+@dataclass(frozen=True)
+class PartTarget:
+    """Where a task writes its results itself: part ``index`` of ``count`` in ``folder``."""
+
+    folder: str
+    index: int
+    count: int
+
+
+def _run_part(spec, chunks, columns, target) -> PartOutcome:
+    """A partition's chunks processed, its results kept in the outcome, or written to
+    ``target`` on the worker (then only counts and quarantine travel back)."""
+    if target is None:
+        return process_chunks(spec, chunks, columns)
+    job = spec.job()
+    job.use_columns(list(columns))  # the part's schema carries the input's key columns
+
+    def fill(write):
+        def sink(table):
+            with job.clock("write"):
+                write(table)
+        return process_chunks(spec, chunks, columns, sink)
+
+    return write_part(target.folder, target.index, target.count, job.schema, fill)
 
 
 @dataclass(frozen=True)
@@ -143,11 +190,23 @@ def parquet_parts(path: str, rows: int = PART_ROWS) -> list:
     return parts
 
 
-def process_part(spec, part: Part, chunk_size: int, kept: tuple, columns) -> PartOutcome:
-    """A Parquet partition read on the worker (declared and carried columns only)."""
+def process_part(spec, part: Part, chunk_size: int, kept: tuple, columns, target=None) -> PartOutcome:
+    """A Parquet partition read on the worker (declared and carried columns only), its
+    results written to ``target`` (a :class:`PartTarget`) or returned."""
     job = spec.job()
-    return process_chunks(spec, parquet_chunks(part.path, job.layout, chunk_size, kept, part.row_groups,
-                                               part.start), columns)
+    chunks = parquet_chunks(part.path, job.layout, chunk_size, kept, part.row_groups, part.start)
+    return _run_part(spec, _timed_reads(job, chunks), columns, target)
+
+
+def _timed_reads(job, chunks):
+    """The chunks, the time spent reading them added to the job's ``read`` stage."""
+    chunks = iter(chunks)
+    while True:
+        with job.clock("read"):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
 
 
 def quarantine_frame(entries: list) -> pd.DataFrame:
@@ -176,14 +235,22 @@ def spec_of(policy_or_path, entity=None, variant=None, on=None, outputs=None, la
                    summary, exact, unknown)
 
 
-def partition_tasks(spec: JobSpec, ddf, kept=None) -> list:
-    """One delayed PartOutcome per partition, numbered from its global offset."""
+def partition_tasks(spec: JobSpec, ddf, kept=None, folder=None) -> list:
+    """One delayed PartOutcome per partition, numbered from its global offset (each
+    writing its part of a dataset in ``folder``, if given)."""
     from dask import delayed
 
     lengths = ddf.map_partitions(len).compute()
     starts = np.concatenate(([0], np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]))
     process = delayed(process_partition, pure=True)
-    return [process(spec, part, int(start), kept) for part, start in zip(ddf.to_delayed(), starts)]
+    targets = _targets(folder, len(starts))
+    return [process(spec, part, int(start), kept, target)
+            for part, start, target in zip(ddf.to_delayed(), starts, targets)]
+
+
+def _targets(folder, count: int) -> list:
+    """Each task's :class:`PartTarget` in a dataset folder (None each: results returned)."""
+    return [None if folder is None else PartTarget(folder, i, count) for i in range(count)]
 
 
 def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity=None, outputs=None, lang="zh"):
@@ -216,14 +283,16 @@ def read_csv_ddf(source):
 
 
 def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None, bom: bool = False,
-             spec=None) -> Report:
+             spec=None, part_rows=None) -> Report:
     """Run a file's batch on a Dask cluster, writing in input order like the local run.
 
     Like ``run_batch``: both files under temporary names, renamed only when every row is
     done; a run that stops early (a task that fails, an unreadable input, a write error)
     removes them and raises :class:`Stopped` with the counts so far and the reason.
     ``spec``: what the workers rebuild the job from (default the batch job's; ``fupin
-    diff`` passes its own, compare.py)."""
+    diff`` passes its own, compare.py). ``part_rows``: rows per Parquet partition at
+    least (default :func:`part_rows_of` the chunk size). ``output`` may be a dataset
+    folder (``DIR/``, dataset.py): each task then writes its part on its worker."""
     report, started = Report(), time.perf_counter()
     try:
         columns = source.columns()
@@ -235,11 +304,15 @@ def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress
         raise Stopped(report) from None
     spec = spec or spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang,
                            job.want_summary, job.exact, job.unknown)
-    writer, quarantined = open_writers(job, output, fmt, quarantine, bom)
+    writer, quarantined = _writers(job, output, fmt, quarantine, bom)
+    folder = getattr(writer, "folder", None)  # a dataset: the tasks write their parts there
     done, client, cluster = False, None, None
     try:
         client, cluster = _client(scheduler)
-        _gather(client, _tasks(spec, source, columns), job, writer, quarantined, report, progress)
+        tasks = _tasks(spec, source, columns, folder, part_rows)
+        if folder is not None:
+            writer.parts = len(tasks)
+        _gather(client, tasks, job, writer, quarantined, report, progress)
         done = True
     except Exception as exc:  # whatever stops the run: the counts so far, and why
         report.stopped = stop_reason(exc, source)
@@ -252,16 +325,35 @@ def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress
     return conclude(report, job, started)
 
 
-def _tasks(spec, source, columns) -> list:
-    """One delayed PartOutcome per partition of the input, in input order."""
+def _writers(job, output, fmt, quarantine, bom):
+    """The results writer (a file's, or a dataset folder's: dataset.py) and the quarantine's."""
+    if not is_dataset(output):
+        return open_writers(job, output, fmt, quarantine, bom)
+    writer = DatasetWriter(output)
+    try:
+        return writer, QuarantineWriter(quarantine, bom)
+    except FupinError:
+        writer.abort()
+        raise
+
+
+def part_rows_of(chunk_size: int) -> int:
+    """The default partition: :data:`PART_ROWS` at the default chunk size, scaled with it."""
+    return max(PART_ROWS // DEFAULT_CHUNK * chunk_size, 1)
+
+
+def _tasks(spec, source, columns, folder=None, part_rows=None) -> list:
+    """One delayed PartOutcome per partition of the input, in input order (each writing
+    its part of a dataset in ``folder``, if given)."""
     from dask import delayed
 
     kept = source.kept_columns()
     if source.fmt == "parquet":
         process = delayed(process_part, pure=True)
-        parts = parquet_parts(shared_path(source.text_path), max(PART_ROWS // DEFAULT_CHUNK * source.chunk_size, 1))
-        return [process(spec, part, source.chunk_size, kept, tuple(columns)) for part in parts]
-    return partition_tasks(spec, read_csv_ddf(source), kept)
+        parts = parquet_parts(shared_path(source.text_path), part_rows or part_rows_of(source.chunk_size))
+        return [process(spec, part, source.chunk_size, kept, tuple(columns), target)
+                for part, target in zip(parts, _targets(folder, len(parts)))]
+    return partition_tasks(spec, read_csv_ddf(source), kept, folder)
 
 
 def shared_path(path: str) -> str:
@@ -281,8 +373,12 @@ def _client(scheduler):
 
 
 def _gather(client, tasks, job, writer, quarantined, report, progress) -> None:
-    """Compute partitions a few ahead, write each in order, merge the counts."""
+    """Compute partitions a few ahead, write each in order, merge the counts. Parts of a
+    dataset are written by their tasks and bring back only counts and quarantine: all
+    are submitted at once."""
     ahead = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+    if getattr(writer, "folder", None) is not None:
+        ahead = len(tasks)
     undeclared: list = []
     futures = [client.compute(t) for t in tasks[:ahead]]
     for i in range(len(tasks)):
@@ -291,7 +387,7 @@ def _gather(client, tasks, job, writer, quarantined, report, progress) -> None:
         if i + ahead < len(tasks):
             futures.append(client.compute(tasks[i + ahead]))
         report.rows_in += outcome.rows_in
-        for batch in outcome.results.to_batches():  # chunk by chunk, as the local run writes them:
+        for batch in outcome.results.to_batches() if outcome.results is not None else ():  # chunk by chunk, as the local run writes them:
             # each chunk's compact unknown items keep their own dictionary page (unknowns.py)
             writer.write(pa.Table.from_batches([batch], schema=outcome.results.schema))
         quarantined.write(outcome.quarantine)

@@ -34,7 +34,11 @@ def record_path(output) -> str:
 
 
 def file_hash(path) -> str:
-    """``sha256:…`` of a file's bytes, read in blocks."""
+    """``sha256:…`` of a file's bytes, read in blocks (a dataset folder: dataset.py)."""
+    if os.path.isdir(path):
+        from .dataset import dataset_hash  # dataset.py imports this module
+
+        return dataset_hash(path)
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

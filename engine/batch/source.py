@@ -188,8 +188,10 @@ def _lists(layout) -> str:
 
 
 def output_format(path) -> str:
-    """``parquet``, ``csv`` or ``xlsx`` by the output's extension."""
-    fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
+    """``parquet``, ``csv`` or ``xlsx`` by the output's extension (a folder ``DIR/``: a
+    Parquet dataset written by the Dask workers, dataset.py)."""
+    text = os.fspath(path)
+    fmt = "parquet" if text.endswith(("/", os.sep)) or Path(text).is_dir() else OUTPUT_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
         raise bad_argument(f"输出文件 `{path}` 应为 .parquet、.csv 或 .xlsx", f"the output `{path}` must be .parquet, .csv or .xlsx")
     return fmt
