@@ -16,6 +16,8 @@ Three encodings (``fupin batch --unknown``; the run record names the one used):
 
 Building the compact column needs no text per row: per output, one item per distinct
 fact-set id (columnar why.py), then one int32 matrix of item ids flattened row-major.
+A chunk's items are in the order of outputs, then of their fact lists: the dictionary
+does not depend on how the evaluation numbered the fact sets.
 """
 from __future__ import annotations
 
@@ -87,9 +89,11 @@ def _item_ids(result, name: str, items: Items) -> np.ndarray:
     ids = np.where(result.unknown[name], result.why[name], 0) + 1  # untracked -1 → 0, known → 1
     seen = np.flatnonzero(np.bincount(ids))  # fact-set ids are small: a lookup, not a sort
     lookup = np.full(int(seen[-1]) + 1, -1, dtype=np.int32)
-    for i in seen.tolist():
-        if i > 1:
-            lookup[i] = items.add(name, result.whys.facts(i - 1))
+    facts = {i: result.whys.facts(i - 1) for i in seen.tolist() if i > 1}
+    # items in the order of their facts, not of the ids: the ids depend on the order in
+    # which the evaluation met the fact sets, the file should not
+    for i in sorted(facts, key=facts.__getitem__):
+        lookup[i] = items.add(name, facts[i])
     return lookup[ids]
 
 

@@ -54,13 +54,13 @@ class ColumnarCompiler:
                 if node.has_absent:
                     return V(default, rep, enum=enum)
                 every = np.ones(level.n, dtype=bool)
-                return V(filler_array(rep, level.n), rep, every, enum=enum, why=level.missing_why(name, every))
+                return _absent(V(filler_array(rep, level.n), rep, every, enum=enum), level, name)
             if col.missing is None:
                 return V(col.data, rep, enum=enum)
             if node.has_absent:
                 return V(np.where(col.missing, default, col.data) if rep not in ("dec", "str", "obj")
                          else _fill(col.data, col.missing, node.when_absent), rep, enum=enum)
-            return V(col.data, rep, col.missing, enum=enum, why=level.missing_why(name, col.missing))
+            return _absent(V(col.data, rep, col.missing, enum=enum), level, name)
 
         return field
 
@@ -369,6 +369,13 @@ def _fill(data, missing, default):
 
 def _sel(mask, rows):
     return None if mask is None else mask & rows
+
+
+def _absent(v: V, level, name: str) -> V:
+    """A fact column's V with the facts of its missing rows: ``{path + name}`` exactly
+    where it is unknown and 0 elsewhere, so they are already what ``why.of`` gives."""
+    v.why = v.why_rows = level.missing_why(name, v.unk)
+    return v
 
 
 def _where(cond, a, b, n, rep):

@@ -16,7 +16,7 @@ class Level:
     """All rows of one entity level, with cached rule values."""
 
     __slots__ = ("run", "frame", "n", "parent", "parent_index", "cache", "kids", "entity", "_bounds", "_prefixes",
-                 "_field", "_missing")
+                 "_field", "_missing", "_classes")
 
     def __init__(self, run, frame: Frame, parent=None, parent_index=None, field: str = "", root: str = ""):
         self.run, self.frame, self.n, self.entity = run, frame, frame.n, frame.entity
@@ -27,6 +27,7 @@ class Level:
         self._prefixes = root  # a root's path prefix, or (after first use) ids per row
         self._field = field  # the parent's list field this level's rows come from
         self._missing: dict = {}
+        self._classes = None  # (distinct prefix ids, per row the index of its prefix)
 
     def prefixes(self) -> np.ndarray:
         """Per row, the id (in the evaluation's ``Whys``) of its path prefix, as the
@@ -48,13 +49,22 @@ class Level:
         self._prefixes = ids
         return ids
 
+    def prefix_classes(self):
+        """``(distinct prefix ids, per row the index of its prefix among them)``: a level
+        has few distinct prefixes (one at the root, one per list position below)."""
+        if self._classes is None:
+            ids = self.prefixes()
+            whys = why.current()
+            self._classes = why.classes(ids, len(whys.prefixes)) if self.n else (ids, ids)
+        return self._classes
+
     def missing_why(self, name: str, mask: np.ndarray) -> np.ndarray:
         """Ids of ``{path + name}`` on the rows of ``mask`` (a fact or list that is absent)."""
         if why.current() is None:
             return None
         found = self._missing.get(name)
         if found is None:
-            found = self._missing[name] = why.fact_ids(self.prefixes(), name, mask)
+            found = self._missing[name] = why.fact_ids(self.prefix_classes(), name, mask)
         return found
 
     def bounds(self, n_parents: int):

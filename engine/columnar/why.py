@@ -123,9 +123,10 @@ def unite(a, b):
         return a
     if a is b:
         return a
-    has_a = a != 0
-    out = np.where(has_a, a, b)
-    clash = has_a & (a != b) & (b != 0)
+    out = np.where(a != 0, a, b)
+    # both set and different: where a is set, out is a; elsewhere out is b
+    clash = out != b
+    clash &= b != 0
     if clash.any():
         out[clash] = _unite_pairs(a[clash], b[clash])
     return out
@@ -147,26 +148,88 @@ def unite_all(ws):
 
 
 def _unite_pairs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    key = (x.astype(np.int64) << 32) | (y.astype(np.int64) & 0xFFFFFFFF)
-    uniq, inverse = np.unique(key, return_inverse=True)
+    """Row by row, the id of the union of ``x`` and ``y``: once per distinct pair."""
     whys = current()
-    done = []
-    for k in uniq.tolist():
-        lo = k & 0xFFFFFFFF
-        done.append(whys.union(k >> 32, lo - (1 << 32) if lo >= 1 << 31 else lo))
-    return np.array(done, dtype=np.int32)[inverse.reshape(-1)]
+    ux, uy, inverse = pair_classes(x, y)
+    done = [whys.union(a, b) for a, b in zip(ux.tolist(), uy.tolist())]
+    return np.array(done, dtype=np.int32)[inverse]
+
+
+def classes(ids: np.ndarray, size: int):
+    """``(distinct, inverse)`` of small ids (``-1 <= id < size``), as ``np.unique``
+    would give them, by counting rather than sorting: the ids of fact sets are small."""
+    seen = np.bincount(ids + 1, minlength=size + 1) > 0
+    distinct = np.flatnonzero(seen)
+    local = np.cumsum(seen, dtype=np.int64) - 1
+    return (distinct - 1).astype(np.int32), local[ids + 1]
+
+
+def pair_classes(x: np.ndarray, y: np.ndarray):
+    """``(xs, ys, inverse)``: the distinct pairs of ``(x[i], y[i])`` in sorted order and,
+    per row, its pair's index. Counting, not sorting, while the pairs of the two
+    ids' distinct values are few; ``np.unique`` beyond."""
+    size = len(current().sets)
+    dx, ix = classes(x, size)
+    dy, iy = classes(y, size)
+    if len(dx) * len(dy) > PAIRS_COUNTED:
+        key = (x.astype(np.int64) << 32) | (y.astype(np.int64) & 0xFFFFFFFF)
+        uniq, inverse = np.unique(key, return_inverse=True)
+        lo = uniq & 0xFFFFFFFF
+        return (uniq >> 32).astype(np.int32), np.where(lo >= 1 << 31, lo - (1 << 32), lo).astype(np.int32), \
+            inverse.reshape(-1)
+    key = ix * len(dy) + iy
+    seen = np.bincount(key, minlength=len(dx) * len(dy)) > 0
+    pairs = np.flatnonzero(seen)
+    local = np.cumsum(seen, dtype=np.int64) - 1
+    return dx[pairs // len(dy)], dy[pairs % len(dy)], local[key]
+
+
+PAIRS_COUNTED = 1 << 20  # distinct x values × distinct y values up to which pairs are counted
 
 
 def segment_union(w, parent: np.ndarray, n: int):
-    """Per parent row, the union of its children's ids (children sorted by parent)."""
+    """Per parent row, the union of its children's ids (children sorted by parent).
+
+    Each parent's distinct child ids become bits of a mask (``bitwise_or.reduceat`` over
+    its run of children), and the union is made once per distinct mask."""
     if w is None:
         return None
     rows = np.flatnonzero(w)
-    out = np.zeros(n, dtype=np.int32)
     if not len(rows):
         return None
-    ids, par = w[rows], parent[rows]
-    # Pairwise rounds: in each run of one parent, item 2k absorbs item 2k+1.
+    whys = current()
+    distinct, local = classes(w[rows], len(whys.sets))
+    if len(distinct) > MASK_BITS:
+        return _segment_rounds(w[rows], parent[rows], n)
+    par = parent[rows]
+    starts = np.flatnonzero(np.concatenate(([True], par[1:] != par[:-1])))
+    masks = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), local.astype(np.uint64)), starts)
+    uniq, inverse = np.unique(masks, return_inverse=True)
+    ids = distinct.tolist()
+    table = np.array([_union_of([ids[b] for b in range(len(ids)) if m >> b & 1]) for m in uniq.tolist()],
+                     dtype=np.int32)
+    out = np.zeros(n, dtype=np.int32)
+    out[par[starts]] = table[inverse.reshape(-1)]
+    return out
+
+
+MASK_BITS = 64  # distinct child ids up to which a segment union works on bit masks
+
+
+def _union_of(ids: list) -> int:
+    """The id of the union of some sets (``-1`` if one is untracked)."""
+    if len(ids) == 1:
+        return ids[0]
+    if ids[0] < 0:  # ids are sorted: -1 comes first
+        return UNTRACKED
+    whys = current()
+    return whys.intern(frozenset().union(*(whys.sets[i] for i in ids)))
+
+
+def _segment_rounds(ids: np.ndarray, par: np.ndarray, n: int) -> np.ndarray:
+    """:func:`segment_union` by pairwise rounds (many distinct ids): in each run of one
+    parent, item 2k absorbs item 2k+1."""
+    out = np.zeros(n, dtype=np.int32)
     while len(ids):
         start = np.concatenate(([True], par[1:] != par[:-1]))
         if start.all():
@@ -184,19 +247,20 @@ def segment_union(w, parent: np.ndarray, n: int):
     return out
 
 
-def fact_ids(prefix_ids: np.ndarray, name: str, mask: np.ndarray) -> np.ndarray:
-    """Per row of ``mask``, the id of ``{prefix + name}`` (0 elsewhere)."""
+def fact_ids(prefixes, name: str, mask: np.ndarray) -> np.ndarray:
+    """Per row of ``mask``, the id of ``{prefix + name}`` (0 elsewhere). ``prefixes``:
+    ``(distinct prefix ids, per row the index of its prefix among them)``."""
     whys = current()
     if whys is None:
         return None
-    out = np.zeros(len(mask), dtype=np.int32)
-    rows = np.flatnonzero(mask)
-    if not len(rows):
-        return out
-    uniq, inverse = np.unique(prefix_ids[rows], return_inverse=True)
-    table = np.array([whys.intern(frozenset((whys.prefixes[p] + name,))) for p in uniq.tolist()], dtype=np.int32)
-    out[rows] = table[inverse.reshape(-1)]
-    return out
+    if not mask.any():
+        return np.zeros(len(mask), dtype=np.int32)
+    distinct, inverse = prefixes
+    table = np.array([whys.intern(frozenset((whys.prefixes[p] + name,))) for p in distinct.tolist()] or [0],
+                     dtype=np.int32)
+    if len(table) == 1:
+        return np.where(mask, table[0], np.int32(0))
+    return np.where(mask, table[inverse], np.int32(0))
 
 
 def constant(facts: frozenset, n: int) -> np.ndarray:
