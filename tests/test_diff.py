@@ -269,6 +269,27 @@ def test_html_report_is_one_self_contained_page(data):
     assert "H0000" in text  # the changed households' table
 
 
+@pytest.mark.parametrize("lang, words, absent", [
+    ("zh", ['<html lang="zh-CN">', "户，", "户有变化", "<th>之前</th><th>之后</th><th>差额</th>", ">元<", "行：之前的值",
+            "变化最多的行政村", ">红色<", ">非监测对象<", ">是<"],
+     [">before<", ">difference<", "village_id", ">red<", ">true<"]),
+    ("en", ['<html lang="en">', "households, ", " changed</p>", "<th>before</th><th>after</th><th>difference</th>",
+            "Most changed by administrative village", ">red<", ">not a monitoring object<", ">yes<"],
+     ["之前", "行政村", "village_id", ">true<"]),
+])
+def test_html_report_reads_in_its_language(data, lang, words, absent):
+    """Headings, table heads, group names and the transitions' values in the report's
+    language: the pack's labels (行政村, 红色), never the column or the stored value."""
+    out = data / f"h-{lang}.parquet"
+    cli("diff", PACK, data / "hh.parquet", "-o", out, "--vs-variant", "anhui-2020",
+        "--only", ",".join(OUTPUTS), "--format", "html", "--lang", lang)
+    text = (data / f"h-{lang}.report.html").read_text(encoding="utf-8")
+    for word in words:
+        assert word in text, word
+    for word in absent:
+        assert word not in text, word
+
+
 def test_diff_on_dask_is_the_local_diff(data):
     pytest.importorskip("distributed")
     args = ["--vs-policy", data / "edited", "--only", "monitoring_tier,exit_eligible", "--lang", "en"]

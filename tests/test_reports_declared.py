@@ -137,6 +137,9 @@ def test_summary_html_is_one_page(summarised, tmp_path):
     assert res.exit_code == 0, res.output
     text = (tmp_path / "r.summary.html").read_text(encoding="utf-8")
     assert "<script" not in text and "src=" not in text and "监测等级" in text
+    # groups by the declared entity's name, values by their labels, table heads in Chinese
+    assert "按行政村分组" in text and "village_id" not in text and "红色" in text and ">red<" not in text
+    assert "<th>行数</th>" in text and '<html lang="zh-CN">' in text
     HTMLParser().feed(text)
     for svg in text.split("<svg")[1:]:
         ET.fromstring("<svg" + svg[:svg.index("</svg>") + 6])

@@ -13,6 +13,49 @@ import html
 
 from .summary import Summary, mean, percent, yuan
 
+# the words of a report page, in the page's language (the pack's own labels name the rest)
+WORDS = {
+    "zh": {"output": "输出", "yuan": "元", "rows": "行数", "mean": "平均", "people": "人口", "incidence": "发生率",
+           "changed": "有变化", "before": "之前", "after": "之后", "difference": "差额", "true": "是", "false": "否",
+           "unknown": "未知", "error": "出错", "moves": "行：之前的值；列：之后的值", "moved": "之前 → 之后",
+           "because": "规则中的变化", "decided": "决定的事实", "explain": "说明"},
+    "en": {"output": "output", "yuan": "yuan", "rows": "rows", "mean": "mean", "people": "people",
+           "incidence": "incidence", "changed": "changed", "before": "before", "after": "after",
+           "difference": "difference", "true": "yes", "false": "no", "unknown": "unknown", "error": "error",
+           "moves": "rows: the value before; columns: the value after", "moved": "before → after",
+           "because": "because", "decided": "decided by", "explain": "explain"},
+}
+
+
+def _pick(labels, lang: str) -> str | None:
+    return (getattr(labels, lang, None) or getattr(labels, "zh", None)) if labels is not None else None
+
+
+def level_name(checked, level: str, lang: str) -> str:
+    """The reader's name of a group column: the entity a ``parent_key`` names
+    (``village_id`` → 行政村 / administrative village), else the field's label, else the
+    column itself (a carried column the pack does not declare)."""
+    for ent in checked.entities.values():
+        if ent.parent_key == level and ent.parent in checked.entities:
+            return _pick(checked.entities[ent.parent].labels, lang) or level
+    for ent in checked.entities.values():
+        found = ent.fields.get(level)
+        if found is not None and found.labels:
+            return _pick(found.labels, lang) or level
+    return level
+
+
+def value_name(checked, output: str, value: str, lang: str) -> str:
+    """An output's value as a page shows it: yes/no, an enum value's label, 未知/unknown."""
+    words = WORDS[lang]
+    rule = checked.rules.get(output)
+    kind = rule.type.kind if rule is not None else None
+    if value in ("unknown", "error") or (kind == "bool" and value in ("true", "false")):
+        return words[value]
+    if kind == "enum" and rule.type.name in checked.enums:
+        return _pick(checked.enums[rule.type.name].values.get(value), lang) or value
+    return value
+
 FONT = ('"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", '
         'system-ui, sans-serif')
 STYLE = f"""body{{font-family:{FONT};margin:2em;color:#222}}table{{border-collapse:collapse;margin:.5em 0 1.5em}}
@@ -25,9 +68,9 @@ def esc(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def page(title: str, body: list) -> str:
+def page(title: str, body: list, lang: str = "zh") -> str:
     """A whole page from its body parts."""
-    return (f'<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+    return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8"><title>{esc(title)}</title>'
             f"<style>{STYLE}</style></head><body><h1>{esc(title)}</h1>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
@@ -88,28 +131,30 @@ def heatmap(rows: list, cols: list, matrix: list, title: str = "") -> str:
 
 def summary_page(summary: Summary, checked, lang: str = "zh") -> str:
     """The summary as a page: counts, totals, averages, and money and incidence by group."""
-    zh = lang == "zh"
+    zh, w = lang == "zh", WORDS[lang]
     label = (lambda n: checked.rules[n].label(lang))
     body = [f"<p>{esc(summary.rows)} {'行已求值' if zh else 'rows evaluated'}</p>"]
     for name, counter in summary.counts.items():
-        items = [(k, v, str(v)) for k, v in counter.items() if v or k not in ("unknown", "error")]
+        items = [(value_name(checked, name, k, lang), v, str(v)) for k, v in counter.items()
+                 if v or k not in ("unknown", "error")]
         body += [f"<h2>{esc(label(name))} ({esc(name)})</h2>", bars(items)]
     if summary.totals:
         body.append(f"<h2>{'支付金额合计' if zh else 'Amounts paid'}</h2>")
-        body.append(table(["output", "yuan", "rows"], [(f"{label(n)} ({n})", yuan(f), k)
-                                                      for n, (f, k) in summary.totals.items()]))
+        body.append(table([w["output"], w["yuan"], w["rows"]], [(f"{label(n)} ({n})", yuan(f), k)
+                                                               for n, (f, k) in summary.totals.items()]))
     if summary.averages:
         body.append(f"<h2>{'平均值' if zh else 'Averages'}</h2>")
-        body.append(table(["output", "mean", "rows"], [(f"{label(n)} ({n})", mean(v, k, checked.rules[n].type.kind), k)
-                                                      for n, (v, k) in summary.averages.items()]))
+        body.append(table([w["output"], w["mean"], w["rows"]],
+                          [(f"{label(n)} ({n})", mean(v, k, checked.rules[n].type.kind), k)
+                           for n, (v, k) in summary.averages.items()]))
     for level, groups in summary.levels.items():
         body += _level_section(level, groups, summary, checked, lang)
-    return page(("摘要" if zh else "Summary") + f" — {summary.entity}", body)
+    return page(("摘要" if zh else "Summary") + f" — {summary.entity}", body, lang)
 
 
 def _level_section(level: str, groups: dict, summary: Summary, checked, lang: str) -> list:
-    zh = lang == "zh"
-    out = [f"<h2>{'按' if zh else 'By '}{esc(level)}{'分组' if zh else ''} ({len(groups)})</h2>"]
+    zh, w, named = lang == "zh", WORDS[lang], level_name(checked, level, lang)
+    out = [f"<h2>{'按' if zh else 'By '}{esc(named)}{'分组' if zh else ''} ({len(groups)})</h2>"]
     for name in summary.totals:
         ranked = sorted(groups, key=lambda k: (-groups[k].totals.get(name, [0])[0], k))[:20]
         items = [(k, groups[k].totals[name][0] / 100, yuan(groups[k].totals[name][0])) for k in ranked
@@ -117,7 +162,7 @@ def _level_section(level: str, groups: dict, summary: Summary, checked, lang: st
         if any(v for _, v, _ in items):
             out += [f"<h3>{esc(checked.rules[name].label(lang))} ({esc(name)})</h3>", bars(items, " 元")]
     rows = [(k, g.rows, f"{g.people[0]}/{g.people[1]}", percent(*g.people)) for k, g in sorted(groups.items())]
-    out.append(table([level, "rows", "people", "incidence"], rows))
+    out.append(table([named, w["rows"], w["people"], w["incidence"]], rows))
     return out
 
 
@@ -131,10 +176,10 @@ def diff_page(diff, job, lang: str = "zh", changed_path=None) -> str:
     causes; money by group (bars); the most changed groups; the first changed rows."""
     from .diffreport import ranked_groups, rows_word
 
-    zh, whole = lang == "zh", diff.whole
-    unit = rows_word(job.a.checked, diff.entity, lang)
-    body = [f"<p>{esc(job.a.name)} → {esc(job.b.name)}: {whole.rows} {esc(unit)}, "
-            f"{whole.changed} {'有变化' if zh else 'changed'}</p>"]
+    zh, whole, w, checked = lang == "zh", diff.whole, WORDS[lang], job.a.checked
+    unit = rows_word(checked, diff.entity, lang)
+    body = [f"<p>{esc(job.a.name)} → {esc(job.b.name)}{'：' if zh else ': '}{whole.rows} {esc(unit)}"
+            f"{'，' if zh else ', '}{whole.changed} {esc(unit) + '有变化' if zh else 'changed'}</p>"]
     for name in [n for n in job.outputs if whole.outputs.get(n)]:
         body += _output_section(name, whole, job, lang, unit)
     for level, groups in diff.levels.items():
@@ -142,11 +187,12 @@ def diff_page(diff, job, lang: str = "zh", changed_path=None) -> str:
         ranked = [k for k in ranked_groups(groups) if groups[k].changed][:20]
         outputs = [n for n in job.outputs if whole.outputs.get(n)]
         rows = [(k, groups[k].rows, groups[k].changed, *(groups[k].outputs.get(n, 0) for n in outputs)) for k in ranked]
-        body += [f"<h2>{'变化最多的' if zh else 'Most changed by '}{esc(level)}</h2>",
-                 table([level, "rows", "changed", *outputs], rows)]
+        named = level_name(checked, level, lang)
+        body += [f"<h2>{'变化最多的' + esc(named) if zh else 'Most changed by ' + esc(named)}</h2>",
+                 table([named, w["rows"], w["changed"], *outputs], rows)]
     if changed_path is not None:
         body += _changed_rows(changed_path, job, lang)
-    return page(("政策变化影响" if zh else "Impact of the change") + f" — {diff.entity}", body)
+    return page(("政策变化影响" if zh else "Impact of the change") + f" — {diff.entity}", body, lang)
 
 
 def _output_section(name: str, whole, job, lang: str, unit: str) -> list:
@@ -156,14 +202,17 @@ def _output_section(name: str, whole, job, lang: str, unit: str) -> list:
     if causes:
         out.append("<ul>" + "".join(f"<li>{esc(c.text(lang))}</li>" for c in causes) + "</ul>")
     moves = whole.moves.get(name)
+    w, checked = WORDS[lang], job.a.checked
     if moves:
         before = _order([a for a, _ in moves])
         after = _order([b for _, b in moves])
         matrix = [[moves.get((a, b), 0) for b in after] for a in before]
-        out.append(heatmap(before, after, matrix, name))
+        shown = (lambda values: [value_name(checked, name, v, lang) for v in values])
+        out.append(f"<p class=\"muted\">{esc(w['moves'])}</p>")
+        out.append(heatmap(shown(before), shown(after), matrix, name))
     if name in whole.money:
         b, nb, a, na = whole.money[name]
-        out.append(table(["", "before", "after", "difference"], [("元", yuan(b), yuan(a), yuan(a - b))]))
+        out.append(table(["", w["before"], w["after"], w["difference"]], [(w["yuan"], yuan(b), yuan(a), yuan(a - b))]))
     return out
 
 
@@ -181,7 +230,8 @@ def _money_bars(level: str, groups: dict, whole, job, lang: str) -> list:
         items = [(k, d / 100, yuan(d)) for k, d in moved if d]
         if items:
             label = job.a.checked.rules[name].label(lang)
-            out += [f"<h2>{esc(label)} ({esc(name)}) — {esc(level)}</h2>", bars(items, " 元")]
+            named = level_name(job.a.checked, level, lang)
+            out += [f"<h2>{esc(label)} ({esc(name)}) — {esc(named)}</h2>", bars(items, " 元" if lang == "zh" else " yuan")]
     return out
 
 
@@ -204,7 +254,11 @@ def _changed_rows(path, job, lang: str) -> list:
         return []
     rows = pa.Table.from_batches([batch]).slice(0, CHANGED_ROWS_SHOWN).to_pylist() if batch is not None else []
     key = job.layout.key
-    head = [key, *job.first.carry, "before → after", "because", "decided", "explain"]
+    w, checked = WORDS[lang], job.a.checked
+    keyed = checked.entities[job.first.entity].fields.get(key) if job.first.entity in checked.entities else None
+    head = [_pick(keyed.labels, lang) if keyed is not None and keyed.labels else key,
+            *(level_name(checked, c, lang) for c in job.first.carry), w["moved"], w["because"], w["decided"],
+            w["explain"]]
     body = []
     for r in rows:
         names = [n.strip() for n in (r.get("changed") or "").split(",") if n.strip()]

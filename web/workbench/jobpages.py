@@ -156,17 +156,10 @@ def value_label(checked, output: str, key: str, lang: str) -> str:
 
 
 def level_label(checked, level: str, lang: str) -> str:
-    """The reader's name of a summary level column: the entity a ``parent_key`` names
-    (``village_id`` -> 行政村 / administrative village), else the field's label, else the
-    column itself (a carried column the pack does not declare)."""
-    for entity in checked.entities.values():
-        if entity.parent_key == level and entity.parent in checked.entities:
-            return pick(checked.entities[entity.parent].labels, lang) or level
-    for entity in checked.entities.values():
-        found = entity.fields.get(level)
-        if found is not None and found.labels:
-            return pick(found.labels, lang) or level
-    return level
+    """The reader's name of a summary level column (engine/batch/htmlreport.py ``level_name``)."""
+    from ...engine.batch.htmlreport import level_name
+
+    return level_name(checked, level, lang)
 
 
 def summary_view(job: Job, policy, lang: str) -> dict:
