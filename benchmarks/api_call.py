@@ -16,23 +16,21 @@ on every contender alike), this process's CPU time per household, medians over `
 - ``evaluate_six`` / ``evaluate_all``: ``Policy.evaluate`` whole (validation, the
   generated code, the record, the result) for the six contract outputs / every output.
 
-Ratios are medians of per-run ratios. docs/performance.md reports the figures.
+Ratios are medians of per-run ratios (one_household.py's ``measure``). docs/performance.md reports the figures.
 """
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from numpy_small import OUTPUTS as SIX  # noqa: E402
+from one_household import measure  # noqa: E402  (alternating runs, medians, ratios)
 
 from fupin import load_policy  # noqa: E402
 from fupin.engine.facts.validate import FactsChecker  # noqa: E402
@@ -63,22 +61,6 @@ def contenders(policy, households) -> dict:
     }
 
 
-def measure(runs: dict, n: int, reps: int) -> dict:
-    times = {name: [] for name in runs}
-    for run in runs.values():
-        run()  # warm-up: the generated code is made on first use
-    for _ in range(reps):
-        for name, run in runs.items():
-            gc.collect()
-            start = time.process_time()
-            run()
-            times[name].append((time.process_time() - start) / n * 1e6)
-    out = {name: {"us_per_household": statistics.median(ts)} for name, ts in times.items()}
-    out["validate"]["x_reference"] = statistics.median(a / b for a, b in zip(times["validate"],
-                                                                             times["validate_reference"]))
-    return out
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000)
@@ -92,7 +74,8 @@ def main(argv=None) -> int:
     report["loadavg"] = [load_before, os.getloadavg()]
     for name, row in report.items():
         if isinstance(row, dict):
-            extra = f"  (× reference {row['x_reference']:.2f})" if "x_reference" in row else ""
+            ratio = row.get("x_validate_reference") if name == "validate" else None
+            extra = f"  (× reference {ratio:.2f})" if ratio is not None else ""
             print(f"{name:20} {row['us_per_household']:9.1f} µs{extra}")
     print(f"load average {load_before[0]:.1f} → {os.getloadavg()[0]:.1f}")
     if args.json:

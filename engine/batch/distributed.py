@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from ...dsl.errors import FupinError
 from .dataset import DatasetWriter, is_dataset, write_part
 from .outputs import QUARANTINE_COLUMNS, QuarantineWriter
-from .pipeline import Job, Report, Stopped, conclude, finish_run, open_writers, stop_reason
+from .pipeline import Job, Report, Stopped, conclude, finish_run, open_writers, stop_reason, timed_reads
 from .readers import DEFAULT_CHUNK, parquet_chunks, table_chunk
 from .source import bad_argument
 from .summary import Summary
@@ -195,18 +195,7 @@ def process_part(spec, part: Part, chunk_size: int, kept: tuple, columns, target
     results written to ``target`` (a :class:`PartTarget`) or returned."""
     job = spec.job()
     chunks = parquet_chunks(part.path, job.layout, chunk_size, kept, part.row_groups, part.start)
-    return _run_part(spec, _timed_reads(job, chunks), columns, target)
-
-
-def _timed_reads(job, chunks):
-    """The chunks, the time spent reading them added to the job's ``read`` stage."""
-    chunks = iter(chunks)
-    while True:
-        with job.clock("read"):
-            chunk = next(chunks, None)
-        if chunk is None:
-            return
-        yield chunk
+    return _run_part(spec, timed_reads(job, chunks), columns, target)
 
 
 def quarantine_frame(entries: list) -> pd.DataFrame:

@@ -264,7 +264,7 @@ def conclude(report: Report, job, started: float) -> Report:
 
 def _process_all(job, source, behind, report, progress) -> None:
     """Every chunk read, counted, processed and queued for writing, in order."""
-    for chunk in read_ahead(_timed(source.chunks(), job)):
+    for chunk in read_ahead(timed_reads(job, source.chunks())):
         report.read(chunk)
         outcome = job.process(chunk)
         behind.put(outcome)
@@ -326,7 +326,7 @@ def finish_writers(done: bool, writer, quarantined) -> None:
         raise
 
 
-def _timed(chunks, job):
+def timed_reads(job, chunks):
     """The chunks, with the time spent producing them added to the "read" stage."""
     chunks = iter(chunks)
     while True:

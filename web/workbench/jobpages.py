@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from ...dsl.errors import FupinError
+from ...engine.batch.htmlreport import level_name
 from .. import deps, runs
 from ..jobs import Job, JobStore
 from ..problems import Problem
@@ -155,13 +156,6 @@ def value_label(checked, output: str, key: str, lang: str) -> str:
     return key
 
 
-def level_label(checked, level: str, lang: str) -> str:
-    """The reader's name of a summary level column (engine/batch/htmlreport.py ``level_name``)."""
-    from ...engine.batch.htmlreport import level_name
-
-    return level_name(checked, level, lang)
-
-
 def summary_view(job: Job, policy, lang: str) -> dict:
     """Charts and tables of a finished batch: counts per output (whole and per group,
     each bar linked to its households), money totals, incidence."""
@@ -184,7 +178,7 @@ def summary_view(job: Job, policy, lang: str) -> dict:
         for level, groups in summary.get("levels", {}).items():
             rows = [(g or "∅", {k: (n, link(output, k, level, g)) for k, n in data["counts"].get(output, {}).items()})
                     for g, data in sorted(groups.items())[:40]]
-            named = level_label(checked, level, lang)
+            named = level_name(checked, level, lang)
             levels.append({"level": named, "svg": charts.stacked(rows, values, f"{label} · {named}")})
         outputs.append({"name": output, "label": label, "whole": whole, "levels": levels})
     totals = [(pick(checked.rules[n].labels, lang) if n in checked.rules else n, n, v["yuan"], v["decided"])
@@ -195,13 +189,13 @@ def summary_view(job: Job, policy, lang: str) -> dict:
             items = sorted(((g or "∅", float(d["totals"][name]["yuan"]), d["totals"][name]["yuan"], None)
                             for g, d in groups.items() if name in d.get("totals", {})), key=lambda x: -x[1])[:20]
             label = pick(checked.rules[name].labels, lang) if name in checked.rules else name
-            money.append({"title": f"{label} · {level_label(checked, level, lang)}", "svg": charts.bars(items, label, " 元" if lang == "zh" else " yuan")})
+            money.append({"title": f"{label} · {level_name(checked, level, lang)}", "svg": charts.bars(items, label, " 元" if lang == "zh" else " yuan")})
     incidence = []
     for level, groups in summary.get("levels", {}).items():
         for g, d in sorted(groups.items()):
             if d.get("incidence"):
                 inc = d["incidence"]
-                incidence.append((level_label(checked, level, lang), g or "∅", inc.get("counted"), inc.get("people"), inc.get("percent")))
+                incidence.append((level_name(checked, level, lang), g or "∅", inc.get("counted"), inc.get("people"), inc.get("percent")))
     report = checked.entities[summary["entity"]].report
     inc_label = pick(report.incidence.labels, lang) if report is not None and report.incidence else t("incidence")
     return {"rows": summary.get("rows"), "outputs": outputs, "totals": totals, "money": money,
