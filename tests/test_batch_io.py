@@ -510,3 +510,21 @@ def test_eval_encoding_option(tmp_path, monkeypatch, encoding, code):
         assert "error[E830]" in res.stderr
     else:
         assert json.loads(res.stdout)[0]["results"]["monitoring_tier"] == "red"
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "error[E830]: the input is not text in UTF-8, GB18030 or any encoding fupin can detect: "
+           "its first bytes look like no encoding's text"),
+    ("zh", "error[E830]: 输入不是 UTF-8、GB18030 或其他能识别的 编码的文本：开头的字节不像任何编码的文本"),
+])
+def test_bytes_of_no_encoding_say_so(tmp_path, lang, text):
+    """Bytes no encoding reads: a located E830 that names what was tried (it printed `?`)."""
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
+    (tmp_path / "junk.csv").write_bytes(b"\xff\xfe\x00\x01garbage")
+    res = CliRunner().invoke(main, ["batch", str(ROOT / "policy"), str(tmp_path / "junk.csv"), "-o",
+                                    str(tmp_path / "j.csv"), "--lang", lang])
+    assert res.exit_code == 1 and f"{tmp_path / 'junk.csv'}:0:0: {text}" in res.stderr, res.stderr
+    assert not (tmp_path / "j.csv").exists()

@@ -65,7 +65,8 @@ def _guess(sample: bytes, path) -> str:
 
     best = from_bytes(sample).best()
     if best is None:
-        raise undecodable(path, "?", Bilingual("无法识别编码", "the encoding could not be detected"))
+        raise undecodable(path, Bilingual("UTF-8、GB18030 或其他能识别的", "UTF-8, GB18030 or any encoding fupin can detect"),
+                          Bilingual("开头的字节不像任何编码的文本", "its first bytes look like no encoding's text"))
     name = codecs.lookup(best.encoding).name
     return "gb18030" if name in CHINESE else name
 
