@@ -73,6 +73,7 @@ def test_too_many_members_not_a_zip_and_bad_bytes():
     many = _zip({f"f{i}.txt": "" for i in range(MAX_MEMBERS + 1)}, zipfile.ZIP_STORED)
     assert f"the limit is {MAX_MEMBERS}" in _refused("e.zip", many, "E863", 422)
     assert "not a readable zip file" in _refused("e.zip", b"PK\x03\x04 broken", "E863", 422)
-    assert "byte 3 is not UTF-8" in _refused("e.zip", _zip({MONITORING: b"abc\xff"}), "E871", 400)
-    assert "byte 0 is not UTF-8" in _refused("m.yaml", b"\xfe", "E871", 400, MONITORING)
+    assert f"rule file `{MONITORING}`: byte 3 is not UTF-8 (rule files are UTF-8)" in _refused(
+        "e.zip", _zip({MONITORING: b"abc\xff"}), "E863", 422)
+    assert f"rule file `{MONITORING}`: byte 0 is not UTF-8" in _refused("m.yaml", b"\xfe", "E863", 422, MONITORING)
     assert "is not a rule file" in _refused("m.yaml", b"x\n", "E863", 422, "tests/cases.yaml")

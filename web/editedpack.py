@@ -32,11 +32,11 @@ MAX_RATIO = 200         # uncompressed ÷ compressed size of one member: beyond,
 def edited_texts(root: Path, filename: str, data: bytes, relpath: str | None = None,
                  where: str = "body/edited") -> dict:
     """``{resolved path in the pack: text}`` of an upload: one YAML file or a zip of them.
-    A Problem (422 E863, 400 E871) says what is wrong with it, located at ``where``."""
+    A Problem (422 E863) says what is wrong with it, located at ``where``."""
     if filename.lower().endswith(".zip") or data[:4] == b"PK\x03\x04":
         return zip_texts(root, data, where)
     target = pack_path(root, relpath or Path(filename or "").name, must_exist=False)
-    return {str(target): decoded(data, where)}
+    return {str(target): decoded(data, f"{where}/{target.relative_to(root.resolve()).as_posix()}")}
 
 
 def zip_texts(root: Path, data: bytes, where: str = "body/edited") -> dict:
@@ -70,12 +70,14 @@ def zip_texts(root: Path, data: bytes, where: str = "body/edited") -> dict:
 
 
 def decoded(raw: bytes, where: str) -> str:
-    """UTF-8 text (a BOM allowed); 400 E871 at the first bad byte otherwise."""
+    """UTF-8 text (a BOM allowed); 422 E863 naming the file and its first bad byte
+    otherwise (a rule file must be UTF-8, as the pack's own files are)."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise Problem(at(where, "E871", detail=Bilingual(f"第 {exc.start} 字节不是 UTF-8",
-                                                         f"byte {exc.start} is not UTF-8")), 400) from None
+        name = where.removeprefix("body/edited").lstrip("/") or "edited"
+        raise _bad(where, f"规则文件 `{name}` 的第 {exc.start} 字节不是 UTF-8（规则文件须为 UTF-8 编码）",
+                   f"rule file `{name}`: byte {exc.start} is not UTF-8 (rule files are UTF-8)") from None
 
 
 def _top_folder(root: Path, names: list) -> bool:
