@@ -240,6 +240,12 @@ def test_gbk_dataset_charts_link_to_households_and_explanations(client):
     assert results.status_code == 200 and b"monitoring_tier" in results.content
 
 
+def test_the_results_format_is_labelled_as_such(client):
+    assert '<label for="format">结果文件格式</label>' in client.get("/dataset").text
+    assert '<label for="format">Results file format</label>' in client.get("/dataset", params={"lang": "en"}).text
+    client.get("/dataset", params={"lang": "zh"})
+
+
 def test_dataset_page_names_groups_and_downloads_in_the_readers_language(client):
     """Group headings name the declared entity (village_id -> 行政村), not the column;
     downloads carry a label in the page's language beside the file name."""
