@@ -12,6 +12,22 @@ import click
 from ..dsl.errors import FupinError, render_all
 
 
+class _Jobs(click.ParamType):
+    """``--jobs``: ``auto`` or a whole number of processes, at least 1."""
+
+    name = "jobs"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.isdigit() and int(value) >= 1:
+            return int(value)
+        self.fail(f"{value!r} is neither auto nor a number of processes ≥ 1 / 应为 auto 或不小于 1 的进程数", param, ctx)
+
+
+JOBS = _Jobs()
+
+
 @click.command()
 @click.argument("policy", type=click.Path())
 @click.argument("input_path", metavar="INPUT", type=click.Path())
@@ -37,6 +53,9 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--households", default=None, type=click.Path(), help="Same as --join households=FILE")
 @click.option("--explain", "explain_id", default=None, help="Explain the row with this id instead / 解释某一行")
 @click.option("--chunk-size", default=32_768, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
+@click.option("--jobs", default="auto", show_default=True, type=JOBS, metavar="auto|N",
+              help="Processes evaluating chunks (local engine): auto = the usable cores; 1 = all in this process; "
+                   "the results are the same / 求值进程数（auto：可用核数；1：单进程）")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
 @click.option("--partition-rows", "part_rows", default=None, type=click.IntRange(min=1),
@@ -56,12 +75,13 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
 def batch(policy, input_path, output, on, variant, entity, only, summary, summary_file, summary_fmt, top, quarantine, joins, members, households,
-          explain_id, chunk_size, engine_name, scheduler, part_rows, three_valued, unknown, timings, encoding, bom, lang):
+          explain_id, chunk_size, jobs, engine_name, scheduler, part_rows, three_valued, unknown, timings, encoding, bom, lang):
     """Evaluate every row of a Parquet, CSV, JSONL or .xlsx dataset; quarantine invalid rows.
 
     INPUT may name a sheet of a workbook (`book.xlsx#农户`); a joined file may be a CSV,
     a workbook (sheet) or `#SHEET` of the input workbook."""
     from ..engine import batch as eb
+    from ..engine.batch.workers import jobs_of
 
     outputs = [s.strip() for s in only.split(",") if s.strip()] if only else None
     try:
@@ -85,7 +105,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
             if engine_name == "dask":
                 report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom, part_rows)
             else:
-                report = eb.run_batch(job, source, output, fmt, qpath, progress, bom)
+                report = eb.run_batch(job, source, output, fmt, qpath, progress, bom, jobs_of(jobs))
         eb.write_record(job, source.input_files(), output, qpath, report)  # written last: whole files only
     except eb.Stopped as exc:
         print_stopped(exc.report, lang)

@@ -148,6 +148,9 @@ CODES: dict[str, Code] = {
     "E832": _c("workbook", "无法读取工作簿：{detail}", "cannot read the workbook: {detail}"),
     "E833": _c("batch-stopped", "批处理中途停止：{detail}", "the batch stopped early: {detail}",
                "已读入的行未写出；结果文件未生成", "rows read so far were not written; no result file was made"),
+    "E834": _c("batch-worker", "批处理工作进程 {worker} 意外结束（{how}）", "the batch worker process {worker} ended unexpectedly ({how})",
+               "可能是内存不足或进程被终止；结果文件未生成。可用 --jobs 1 在单个进程中运行",
+               "it may have run out of memory or been killed; no result file was made. --jobs 1 runs in one process"),
     # --- explanations: what-if, decision records (issue 12)
     "E840": _c("not-a-value", "`{value}` 不是输出 `{output}` 的取值（可取：{choices}）",
                "`{value}` is not a value of the output `{output}` (values: {choices})"),

@@ -107,6 +107,10 @@ class FupinError(Exception):
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
         super().__init__(self.render("en"))
 
+    def __reduce__(self):
+        # pickled as its diagnostics (a batch worker process hands it back, workers.py)
+        return (type(self), (self.diagnostics,))
+
     @property
     def code(self) -> str:
         return self.diagnostics[0].code

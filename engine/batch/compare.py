@@ -93,7 +93,7 @@ class DiffJob:
     def process(self, chunk) -> Outcome:
         """Validate once, evaluate under both settings, compare."""
         job = self.first
-        frame, good, entries, quarantined = job.validated(chunk)
+        frame, good, entries, quarantined, _ = job.validated(chunk)
         if frame.n == 0:
             return Outcome(self.schema.empty_table(), entries, chunk.level.n + len(chunk.broken), 0, quarantined,
                            Diff(self.entity))

@@ -94,3 +94,14 @@ class WriteBehind:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
+
+
+def timed_reads(job, chunks):
+    """The chunks, with the time spent producing them added to the "read" stage."""
+    chunks = iter(chunks)
+    while True:
+        with job.clock("read"):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk

@@ -10,7 +10,9 @@ Every input row ends up either in the results or in the quarantine:
 """
 from __future__ import annotations
 
+import collections
 import contextlib
+import itertools
 import os
 import time
 from contextlib import contextmanager
@@ -27,11 +29,12 @@ from .encoding import undecodable
 from .keys import carried_keys, key_column
 from .levels import single
 from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema, result_table
-from .overlap import WriteBehind, read_ahead
+from .overlap import WriteBehind, read_ahead, timed_reads
 from .source import bad_argument, unreadable
 from .summary import Summary, summarise
 from .unknowns import ENCODINGS
 from .validate import Validator
+from .workers import Workers
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Outcome:
     rows_out: int
     rows_quarantined: int
     summary: Summary | None = None
+    unsettled: tuple | None = None  # (invalid rows, their marks) whose reasons Job.settle adds
 
 
 @dataclass
@@ -132,15 +136,29 @@ class Job:
         finally:
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
-    def process(self, chunk) -> Outcome:
-        """Validate, evaluate and tabulate one chunk."""
-        frame, good, entries, quarantined = self.validated(chunk)
+    def process(self, chunk, settle: bool = True) -> Outcome:
+        """Validate, evaluate and tabulate one chunk. ``settle=False`` (a worker process,
+        workers.py, which has no raw records): the reasons of invalid rows are left to
+        :meth:`settle`, and the outcome says which rows they are."""
+        frame, good, entries, quarantined, unsettled = self.validated(chunk, settle)
         table, summary = self._evaluate(frame, chunk, good)
-        return Outcome(table, entries, chunk.level.n + len(chunk.broken), len(good), quarantined, summary)
+        return Outcome(table, entries, chunk.level.n + len(chunk.broken), len(good), quarantined, summary, unsettled)
 
-    def validated(self, chunk) -> tuple:
-        """``(frame, good, entries, quarantined)``: the typed frame of a chunk's valid rows,
-        their positions in the chunk, the quarantine entries and the rows quarantined."""
+    def settle(self, chunk, outcome: Outcome) -> Outcome:
+        """Add the reasons of an outcome's invalid rows, read from the chunk's raw records."""
+        if outcome.unsettled is not None:
+            bad_rows, marks = outcome.unsettled
+            with self.clock("quarantine"):
+                outcome.quarantine = sorted(outcome.quarantine + self._quarantine(chunk, bad_rows, marks),
+                                            key=lambda e: e[0])
+            outcome.unsettled = None
+        return outcome
+
+    def validated(self, chunk, settle: bool = True) -> tuple:
+        """``(frame, good, entries, quarantined, unsettled)``: the typed frame of a chunk's
+        valid rows, their positions in the chunk, the quarantine entries, the rows
+        quarantined, and (``settle=False``) the invalid rows and marks whose reasons
+        are not among the entries yet (None when there are none)."""
         with self.clock("validate"):
             self.validator.note_skipped(chunk.skipped)
             checked = self.validator.validate(chunk.level)
@@ -150,11 +168,15 @@ class Job:
             bad[list(chunk.reasons)] = True
         bad_rows, good = np.flatnonzero(bad), np.flatnonzero(~bad)
         entries = [(b.row, b.ident, "", b.diagnostic.code, b.diagnostic.message(self.lang)) for b in chunk.broken]
+        unsettled = None
         with self.clock("quarantine"):
-            entries += self._quarantine(chunk, bad_rows, checked.marks)
+            if settle:
+                entries += self._quarantine(chunk, bad_rows, checked.marks)
+            elif len(bad_rows):
+                unsettled = (bad_rows, checked.marks)
             entries.sort(key=lambda e: e[0])
             frame = take(checked.frame, good) if len(bad_rows) else checked.frame
-        return frame, good, entries, len(bad_rows) + len(chunk.broken)
+        return frame, good, entries, len(bad_rows) + len(chunk.broken), unsettled
 
     def row_ids(self, chunk, good, frame):
         """The key of each valid row as text (as read when the input holds text)."""
@@ -208,7 +230,7 @@ def _kept(column, good, n: int):
 
 
 def run_batch(job: Job, source, output: str, output_fmt: str, quarantine: str, progress=None,
-              bom: bool = False) -> Report:
+              bom: bool = False, jobs: int = 1) -> Report:
     """Run the job over the source, writing results and quarantine; the report of the run.
 
     Both files are written under temporary names and renamed only when every row is
@@ -216,17 +238,20 @@ def run_batch(job: Job, source, output: str, output_fmt: str, quarantine: str, p
     exception) removes them and raises :class:`Stopped` with the counts so far and the
     reason. If a CSV child file turns out not to be in the order of its parents,
     everything is started again with the child file indexed in memory (see csvjoin.py).
+    ``jobs``: processes evaluating chunks (workers.py); more than one only when the
+    input has more than one chunk. The results, quarantine, counts, warnings and
+    summary are the same whatever the number.
     """
     try:
-        return _run(job, source, output, output_fmt, quarantine, progress, bom)
+        return _run(job, source, output, output_fmt, quarantine, progress, bom, jobs)
     except OrderBroken:
         source.join_mode = "index"
-        report = _run(job, source, output, output_fmt, quarantine, progress, bom)
+        report = _run(job, source, output, output_fmt, quarantine, progress, bom, jobs)
         report.restarted = True
         return report
 
 
-def _run(job, source, output, output_fmt, quarantine, progress, bom) -> Report:
+def _run(job, source, output, output_fmt, quarantine, progress, bom, jobs) -> Report:
     report = Report()
     started = time.perf_counter()
     try:
@@ -235,19 +260,70 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom) -> Report:
         report.stopped = exc.diagnostics[0]
         raise Stopped(report) from None
     writer, quarantined = open_writers(job, output, output_fmt, quarantine, bom)
-    behind = WriteBehind(lambda outcome: _write(job, writer, quarantined, outcome))
+    started_ = Started(lambda outcome: _write(job, writer, quarantined, outcome))
     done = False
     try:
-        _process_all(job, source, behind, report, progress)
+        groups = source.row_groups() if jobs > 1 else None
+        if groups is not None and len(groups) >= 2 * jobs:  # the workers read the row groups
+            pool = started_.fork(job, source, jobs)
+            _process_groups(pool, groups, started_.writing(), report, progress)
+        else:
+            _process_read(job, source, jobs, started_, report, progress)
+        started_.behind.close()
+        report.orphans = source.finish()
         done = True
     except OrderBroken:
         raise
     except Exception as exc:  # whatever stops the run: the counts so far, and why
         report.stopped = stop_reason(exc, source)
     finally:
-        _close(behind)
+        started_.close(done)
         finish_run(report, done, writer, quarantined)
     return conclude(report, job, started)
+
+
+class Started:
+    """The helpers a run starts (the write-behind thread, the worker processes), so that
+    they are ended however the run ends."""
+
+    def __init__(self, write):
+        self.write, self.behind, self.pool = write, None, None
+
+    def fork(self, job, source, jobs: int) -> Workers:
+        """Start the worker processes (before any thread of ours: they are forked)."""
+        self.pool = Workers(job, source, jobs)
+        return self.pool
+
+    def writing(self) -> WriteBehind:
+        """Start the write-behind thread."""
+        self.behind = WriteBehind(self.write)
+        return self.behind
+
+    def close(self, done: bool) -> None:
+        """End the workers (asked to stop if the run is done, else terminated) and the writer thread."""
+        if self.pool is not None:
+            self.pool.close(done)
+        if self.behind is not None:
+            _close(self.behind)
+
+
+def _peek(chunks, count: int) -> tuple:
+    """The first ``count`` chunks, and the exception that reading them raised (to be
+    raised after the chunks read before it are done, as a run without peeking would)."""
+    head = []
+    try:
+        for chunk in itertools.islice(chunks, count):
+            head.append(chunk)
+    except OrderBroken:
+        raise
+    except Exception as exc:
+        return head, exc
+    return head, None
+
+
+def _raising(exc):
+    raise exc
+    yield  # a generator: raises when the chunks before it are done
 
 
 def conclude(report: Report, job, started: float) -> Report:
@@ -262,17 +338,84 @@ def conclude(report: Report, job, started: float) -> Report:
     return report
 
 
-def _process_all(job, source, behind, report, progress) -> None:
-    """Every chunk read, counted, processed and queued for writing, in order."""
-    for chunk in read_ahead(timed_reads(job, source.chunks())):
+def _process_read(job, source, jobs, started: Started, report, progress) -> None:
+    """Read every chunk here; process them here, or in ``jobs`` worker processes when
+    there are two chunks or more."""
+    chunks = timed_reads(job, source.chunks())
+    head, failure = _peek(chunks, 2 if jobs > 1 else 0)
+    pool = started.fork(job, source, jobs) if len(head) > 1 and failure is None else None
+    behind = started.writing()
+    rest = _raising(failure) if failure is not None else read_ahead(chunks)
+    if pool is None:
+        _process_all(job, itertools.chain(head, rest), behind, report, progress)
+    else:
+        _process_parallel(job, pool, itertools.chain(head, rest), behind, report, progress)
+
+
+def _process_all(job, chunks, behind, report, progress) -> None:
+    """Every chunk counted, processed and queued for writing, in order."""
+    for chunk in chunks:
         report.read(chunk)
-        outcome = job.process(chunk)
-        behind.put(outcome)
-        report.add(outcome)
-        if progress is not None:
-            progress(report.rows_in)
-    behind.close()
-    report.orphans = source.finish()
+        _done(job.process(chunk), behind, report, progress)
+
+
+def _process_parallel(job, pool, chunks, behind, report, progress) -> None:
+    """Every chunk processed by the worker processes, its outcome counted and queued for
+    writing in input order. The chunks in flight when reading fails are finished
+    first, so a run that stops reports the counts one process would."""
+    flight: collections.deque = collections.deque()
+    chunks = iter(chunks)
+    while True:
+        try:
+            chunk = next(chunks, None)
+        except Exception:  # reading failed: the chunks before it first
+            while flight:
+                _take(job, pool, flight, behind, report, progress)
+            raise
+        if chunk is None:
+            break
+        while pool.full:
+            _take(job, pool, flight, behind, report, progress)
+        pool.send_chunk(chunk)
+        flight.append(chunk)
+    while flight:
+        _take(job, pool, flight, behind, report, progress)
+
+
+def _take(job, pool, flight, behind, report, progress) -> None:
+    chunk = flight.popleft()
+    for outcome in _taken(pool, report):
+        _done(job.settle(chunk, outcome), behind, report, progress)
+
+
+def _process_groups(pool, groups, behind, report, progress) -> None:
+    """Every row group of a Parquet input read and processed by the workers, the
+    outcomes counted and queued for writing in input order."""
+    pending = collections.deque(groups)
+    while pending or pool.taken < pool.sent:
+        while pending and not pool.full:
+            pool.send_group(*pending.popleft())
+        for outcome in _taken(pool, report):
+            _done(outcome, behind, report, progress)
+
+
+def _taken(pool, report):
+    """The outcomes of the pool's oldest task, counted as read; a worker's failure
+    counts the rows of the chunk it failed on as read, as one process would."""
+    try:
+        for outcome in pool.take():
+            report.rows_in += outcome.rows_in
+            yield outcome
+    except Exception:
+        report.rows_in += pool.failed_rows
+        raise
+
+
+def _done(outcome, behind, report, progress) -> None:
+    behind.put(outcome)
+    report.add(outcome)
+    if progress is not None:
+        progress(report.rows_in)
 
 
 def finish_run(report, done: bool, writer, quarantined) -> None:
@@ -324,17 +467,6 @@ def finish_writers(done: bool, writer, quarantined) -> None:
         with contextlib.suppress(OSError):  # never a result file beside a missing quarantine
             os.unlink(writer.path)
         raise
-
-
-def timed_reads(job, chunks):
-    """The chunks, with the time spent producing them added to the "read" stage."""
-    chunks = iter(chunks)
-    while True:
-        with job.clock("read"):
-            chunk = next(chunks, None)
-        if chunk is None:
-            return
-        yield chunk
 
 
 def _write(job, writer, quarantined, outcome) -> None:

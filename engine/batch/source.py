@@ -15,6 +15,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
@@ -120,6 +121,27 @@ class Source:
             return jsonl_chunks(self.text_path, self.layout, self.chunk_size, self.kept_columns())
         self._reader = CsvReader(self.text_path, self.layout, self.joins(), self.join_mode, self.encoding, self.kept_columns())
         return self._reader.chunks(self.chunk_size)
+
+    def row_groups(self) -> list | None:
+        """A Parquet input's row groups as ``(index, rows before it, rows)`` (None for
+        other formats, or when the footer cannot be read: reading reports it)."""
+        if self.fmt != "parquet":
+            return None
+        try:
+            meta = pq.ParquetFile(self.text_path).metadata
+        except (OSError, ArrowException):
+            return None
+        groups, start = [], 0
+        for i in range(meta.num_row_groups):
+            rows = meta.row_group(i).num_rows
+            groups.append((i, start, rows))
+            start += rows
+        return groups
+
+    def slice(self, group: int, start: int):
+        """The chunks of one row group of a Parquet input, as :meth:`chunks` reads them
+        (a worker process reads its own, workers.py)."""
+        return parquet_chunks(self.text_path, self.layout, self.chunk_size, self.kept_columns(), [group], start)
 
     def kept_columns(self) -> tuple:
         """Undeclared columns read beside the facts: the layout's own and the carried keys."""

@@ -1,0 +1,223 @@
+"""``fupin batch --jobs N``: the same run in worker processes as in one (workers.py).
+
+Every case runs the same input with one process and with two, and compares what a user
+gets: the result table (Parquet: the same table; where the chunks are the same, the
+same bytes), the quarantine file byte for byte, the counts, the warnings and the
+summary. Inputs: generated households with malformed rows and an undeclared column as
+Parquet of many row groups (the workers read the row groups) and of one (the main
+process reads the chunks and hands them over), the fixture households as JSON lines,
+as CSV joined with its members file, and villages as three joined CSV files. Runs that
+stop are accounted the same way (an exception in a worker, input that cannot be
+decoded), and a worker that is killed stops the run with E834, leaving no file that
+looks complete.
+"""
+from __future__ import annotations
+
+import decimal
+import os
+import signal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from fupin.cli.main import main
+from fupin.engine import batch as eb
+from fupin.engine.batch import decode_unknown, pipeline, workers
+from fupin.engine.tools.generate import generate_households
+
+ROOT = Path(__file__).resolve().parent.parent
+FIX = ROOT / "tests" / "fixtures" / "batch"
+POLICY = str(ROOT / "policy")
+
+pytestmark = pytest.mark.skipif(not workers.can_fork(), reason="worker processes are forked")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """Generated households (5 % malformed) with an undeclared column: Parquet of six row
+    groups, and of one."""
+    folder = tmp_path_factory.mktemp("jobs")
+    table = generate_households(1200, seed=3, malformed_rate=0.05)
+    table = table.append_column("remark", pa.array([f"r{i}" for i in range(table.num_rows)]))
+    many, one = folder / "many.parquet", folder / "one.parquet"
+    pq.write_table(table, many, row_group_size=200)
+    pq.write_table(table, one)
+    return {"many": many, "one": one}
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """The number of worker pools started, per run."""
+    started = []
+    real = workers.Workers
+
+    def counted(*args, **kw):
+        started.append(args[2])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(pipeline, "Workers", counted)
+    return started
+
+
+def run(pack, path, folder, jobs, joined=None, chunk_size=64, entity="household", out="out.parquet", **kw):
+    """One run: (result, quarantine text, counts, warnings, summary text); the result is
+    the Parquet table read back and the file's bytes, or the CSV text."""
+    job = eb.Job(pack, entity, None, None, None, "en", summary=True, **kw)
+    source = eb.Source(str(path), job.layout, joined or {}, chunk_size, kept=job.carried)
+    folder = Path(folder) / f"jobs{jobs}"
+    folder.mkdir(exist_ok=True)
+    target, qpath = folder / out, folder / "q.csv"
+    report = eb.run_batch(job, source, str(target), eb.output_format(target), str(qpath), jobs=jobs)
+    result = (pq.read_table(target), target.read_bytes()) if out.endswith(".parquet") else target.read_text("utf-8")
+    counts = (report.rows_in, report.rows_out, report.rows_quarantined, report.orphans)
+    warnings = [w.message("en") for w in report.warnings]
+    summary = eb.render_summary(report.summary, job.program.checked, "en", None)
+    return result, qpath.read_text("utf-8"), counts, warnings, summary
+
+
+CASES = {
+    # name: (input, joined files, entity, chunk size, output, same chunks as one process)
+    "parquet row groups": ("many", None, "household", 64, "out.parquet", False),
+    "parquet one row group": ("one", None, "household", 64, "out.parquet", True),
+    "jsonl": (FIX / "households.jsonl", None, "household", 7, "out.parquet", True),
+    "csv joined": (FIX / "households.csv", {"members": FIX / "members.csv"}, "household", 7, "out.csv", True),
+    "csv joined, shuffled": (FIX / "households.csv", {"members": FIX / "members_shuffled.csv"}, "household", 7,
+                             "out.parquet", True),
+    "csv villages": (FIX / "villages.csv", {"households": FIX / "village_households.csv",
+                                            "members": FIX / "village_members.csv"}, "village", 2, "out.csv", True),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_two_processes_same_as_one(pack, generated, tmp_path, spy, name):
+    path, joined, entity, size, out, same_chunks = CASES[name]
+    path = generated.get(path, path)
+    one = run(pack, path, tmp_path, 1, joined, size, entity, out)
+    two = run(pack, path, tmp_path, 2, joined, size, entity, out)
+    assert set(spy) == {2}  # the second run did use two workers (the first none; twice if it restarts)
+    if out.endswith(".parquet"):  # the compact unknown column's dictionaries are per chunk: compared decoded
+        assert decode_unknown(two[0][0]).equals(decode_unknown(one[0][0]))
+        assert (two[0][1] == one[0][1]) == same_chunks  # row groups: the workers' chunks are the row groups'
+    else:
+        assert two[0] == one[0]
+    assert two[1:] == one[1:]
+    assert one[2][2] > 0 or name == "csv villages"  # rows were quarantined, with their reasons
+    if name.startswith("parquet"):
+        assert one[3] and "remark" in one[3][0]  # W906, once
+
+
+def test_three_valued_compact_unknown(pack, generated, tmp_path, spy):
+    """The benchmark's settings: three-valued, the compact unknown column."""
+    one = run(pack, generated["many"], tmp_path, 1, exact=False)
+    two = run(pack, generated["many"], tmp_path, 3, exact=False)
+    assert spy == [3] and decode_unknown(two[0][0]).equals(decode_unknown(one[0][0])) and two[1:] == one[1:]
+
+
+def test_one_chunk_runs_in_process(pack, tmp_path, spy):
+    """Nothing to share: no worker is started."""
+    one = run(pack, FIX / "households.jsonl", tmp_path, 1, chunk_size=1000)
+    two = run(pack, FIX / "households.jsonl", tmp_path, 2, chunk_size=1000)
+    assert spy == [] and two[1:] == one[1:]
+
+
+def _overflow_at(row: int):
+    """A Job.process that raises decimal.Overflow on the chunk holding input row ``row``."""
+    real = eb.Job.process
+
+    def process(self, chunk, settle=True):
+        if row in chunk.rows:
+            raise decimal.Overflow([decimal.Overflow])
+        return real(self, chunk, settle)
+
+    return process
+
+
+def _stopped(pack, path, folder, jobs, joined=None, chunk_size=64):
+    with pytest.raises(eb.Stopped) as caught:
+        run(pack, path, Path(folder), jobs, joined, chunk_size)
+    report = caught.value.report
+    left = sorted(p.name for p in (Path(folder) / f"jobs{jobs}").iterdir())
+    return (report.rows_in, report.rows_out, report.rows_quarantined), report.stopped, left
+
+
+@pytest.mark.parametrize("name", ["many", "one", "csv"])
+def test_stopped_run_accounted_the_same(pack, generated, tmp_path, monkeypatch, name):
+    """An exception in a worker stops the run where one process stops it, with the same
+    counts (where the chunks are the same) and reason; no result or quarantine file is
+    left, complete or partial."""
+    monkeypatch.setattr(eb.Job, "process", _overflow_at(30 if name == "csv" else 700))
+    path, joined, size = (FIX / "households.csv", {"members": FIX / "members.csv"}, 7) if name == "csv" \
+        else (generated[name], None, 64)
+    one = _stopped(pack, path, tmp_path, 1, joined, size)
+    two = _stopped(pack, path, tmp_path, 2, joined, size)
+    assert one[0][0] > one[0][1] + one[0][2] and two[0][0] > two[0][1] + two[0][2]  # stopped part way
+    if name != "many":  # the same chunks: stopped at the same row (row groups: at the row group's chunk)
+        assert one[0] == two[0]
+    assert (one[1].code, one[1].message("en")) == (two[1].code, two[1].message("en")) == (
+        "E833", "the batch stopped early: Overflow: [<class 'decimal.Overflow'>]")
+    assert one[2] == two[2] == []
+
+
+def test_undecodable_input_accounted_the_same(pack, tmp_path):
+    """Reading fails in the main process part way: the chunks in flight are finished first."""
+    text = (FIX / "households.csv").read_bytes().split(b"\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\n".join(text[:30] + [text[30] + b"\xff\xfe"] + text[31:]))
+    one = _stopped_csv(pack, bad, tmp_path, 1)
+    two = _stopped_csv(pack, bad, tmp_path, 2)
+    assert one == two and one[1][0] == "E830"
+
+
+def _stopped_csv(pack, path, folder, jobs):
+    job = eb.Job(pack, "household", None, None, None, "en")
+    source = eb.Source(str(path), job.layout, {"members": FIX / "members.csv"}, 3, encoding="utf-8", kept=job.carried)
+    out = Path(folder) / f"out{jobs}.parquet"
+    with pytest.raises(eb.Stopped) as caught:
+        eb.run_batch(job, source, str(out), "parquet", str(out) + ".q.csv", jobs=jobs)
+    report = caught.value.report
+    left = [p.name for p in Path(folder).iterdir() if p.name.startswith(f"out{jobs}")]
+    return (report.rows_in, report.rows_out, report.rows_quarantined), (report.stopped.code,), left
+
+
+@pytest.mark.parametrize("name", ["many", "one"])
+def test_killed_worker_stops_the_run(pack, generated, tmp_path, monkeypatch, name):
+    """A worker killed (as the kernel's OOM killer would) stops the run with E834; the
+    other worker is ended and no file that looks complete is left."""
+    parent, real = os.getpid(), eb.Job.process
+
+    def process(self, chunk, settle=True):
+        if os.getpid() != parent and 700 in chunk.rows:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, chunk, settle)
+
+    monkeypatch.setattr(eb.Job, "process", process)
+    counts, stopped, left = _stopped(pack, generated[name], tmp_path, 2)
+    assert stopped.code == "E834" and left == []
+    assert stopped.message("en") == "the batch worker process fupin-batch-1 ended unexpectedly (signal 9)" \
+        or stopped.message("en") == "the batch worker process fupin-batch-0 ended unexpectedly (signal 9)"
+    assert counts[0] < 1200
+    lines = pipeline.stopped_lines(Report(counts, stopped), "zh")
+    assert "批处理工作进程 fupin-batch-" in lines[0] and "意外结束（signal 9）" in lines[0]
+
+
+def Report(counts, stopped):
+    report = pipeline.Report(*counts)
+    report.stopped = stopped
+    return report
+
+
+@pytest.mark.parametrize("given, jobs", [("auto", workers.usable_cores()), (None, workers.usable_cores()),
+                                         ("1", 1), (3, 3)])
+def test_jobs_of(given, jobs):
+    assert workers.jobs_of(given) == jobs
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_jobs_option_refuses(value, tmp_path):
+    result = CliRunner().invoke(main, ["batch", POLICY, str(FIX / "households.jsonl"), "-o", str(tmp_path / "o.csv"),
+                                       "--jobs", value])
+    assert result.exit_code == 2
+    assert f"'{value}' is neither auto nor a number of processes ≥ 1" in result.output
