@@ -53,9 +53,9 @@ JOBS = _Jobs()
 @click.option("--households", default=None, type=click.Path(), help="Same as --join households=FILE")
 @click.option("--explain", "explain_id", default=None, help="Explain the row with this id instead / 解释某一行")
 @click.option("--chunk-size", default=32_768, show_default=True, type=click.IntRange(min=1), help="Rows per chunk")
-@click.option("--jobs", default="auto", show_default=True, type=JOBS, metavar="auto|N",
-              help="Processes evaluating chunks (local engine): auto = the usable cores; 1 = all in this process; "
-                   "the results are the same / 求值进程数（auto：可用核数；1：单进程）")
+@click.option("--jobs", default="1", show_default=True, type=JOBS, metavar="auto|N",
+              help="Processes evaluating chunks (local engine): 1 = all in this process; auto = the usable cores; "
+                   "the results are the same / 求值进程数（1：单进程；auto：可用核数）")
 @click.option("--engine", "engine_name", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
 @click.option("--partition-rows", "part_rows", default=None, type=click.IntRange(min=1),

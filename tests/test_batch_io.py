@@ -410,9 +410,8 @@ def test_any_exception_stops_accounted(pack, tmp_path, monkeypatch, cli):
         return real(self, chunk)
 
     monkeypatch.setattr(eb.Job, "process", process)
-    out = tmp_path / "out.parquet"  # one process: the calls are counted here (worker processes: test_batch_jobs.py)
-    result = cli("batch", POLICY, FIX / "households.jsonl", "-o", out, "--chunk-size", "10", "--lang", "en",
-                 "--jobs", "1")
+    out = tmp_path / "out.parquet"
+    result = cli("batch", POLICY, FIX / "households.jsonl", "-o", out, "--chunk-size", "10", "--lang", "en")
     assert result.exit_code == 1
     assert "error[E833]: the batch stopped early: Overflow" in result.stderr
     assert "rows in 20 = rows evaluated " in result.stderr and "+ rows not processed 10; stopped early" in result.stderr
