@@ -260,16 +260,16 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom, jobs) -> Re
         report.stopped = exc.diagnostics[0]
         raise Stopped(report) from None
     writer, quarantined = open_writers(job, output, output_fmt, quarantine, bom)
-    started_ = Started(lambda outcome: _write(job, writer, quarantined, outcome))
+    helpers = Helpers(lambda outcome: _write(job, writer, quarantined, outcome))
     done = False
     try:
         groups = source.row_groups() if jobs > 1 else None
         if groups is not None and len(groups) >= 2 * jobs:  # the workers read the row groups
-            pool = started_.fork(job, source, jobs)
-            _process_groups(pool, groups, started_.writing(), report, progress)
+            pool = helpers.fork(job, source, jobs)
+            _process_groups(pool, groups, helpers.writing(), report, progress)
         else:
-            _process_read(job, source, jobs, started_, report, progress)
-        started_.behind.close()
+            _process_read(job, source, jobs, helpers, report, progress)
+        helpers.behind.close()
         report.orphans = source.finish()
         done = True
     except OrderBroken:
@@ -277,12 +277,12 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom, jobs) -> Re
     except Exception as exc:  # whatever stops the run: the counts so far, and why
         report.stopped = stop_reason(exc, source)
     finally:
-        started_.close(done)
+        helpers.close(done)
         finish_run(report, done, writer, quarantined)
     return conclude(report, job, started)
 
 
-class Started:
+class Helpers:
     """The helpers a run starts (the write-behind thread, the worker processes), so that
     they are ended however the run ends."""
 
@@ -338,13 +338,13 @@ def conclude(report: Report, job, started: float) -> Report:
     return report
 
 
-def _process_read(job, source, jobs, started: Started, report, progress) -> None:
+def _process_read(job, source, jobs, helpers: Helpers, report, progress) -> None:
     """Read every chunk here; process them here, or in ``jobs`` worker processes when
     there are two chunks or more."""
     chunks = timed_reads(job, source.chunks())
     head, failure = _peek(chunks, 2 if jobs > 1 else 0)
-    pool = started.fork(job, source, jobs) if len(head) > 1 and failure is None else None
-    behind = started.writing()
+    pool = helpers.fork(job, source, jobs) if len(head) > 1 and failure is None else None
+    behind = helpers.writing()
     rest = _raising(failure) if failure is not None else read_ahead(chunks)
     if pool is None:
         _process_all(job, itertools.chain(head, rest), behind, report, progress)
