@@ -22,6 +22,13 @@ class Missing(Exception):
     """The generated code met an unknown value: the closure evaluator takes over."""
 
 
+# What the generated code raises at an unknown value: Missing, or KeyError for a fact
+# absent from its dict (read by subscript, codegen.Writer.read). Whoever calls generated
+# code catches both. Taking another KeyError for an unknown would only send that output
+# to the closures, the reference, which then decide it: never a different result.
+MISSING = (Missing, KeyError)
+
+
 class GEnv:
     """One entity instance for the generated code: facts, rule cache, parent, children.
 
@@ -83,7 +90,8 @@ def several_rows(rule, rows: list) -> EvalError:
 def namespace() -> dict:
     """The names every generated module reads: the meanings of operators and functions
     (core/operators.py), table outcomes (scalar/tables.py) and the helpers above."""
-    out = {"Decimal": decimal.Decimal, "EvalError": EvalError, "datetime": datetime, "Missing": Missing, "GEnv": GEnv,
+    out = {"Decimal": decimal.Decimal, "EvalError": EvalError, "datetime": datetime, "Missing": Missing, "MISSING": MISSING,
+           "GEnv": GEnv,
            "children": children, "up": up, "issue": issue, "bounded": bounded, "LIMIT": LIMIT, "no_children": no_children,
            "clash": clash, "several_rows": several_rows, "no_row": tables.no_row,
            "collect": tables.AGGREGATES}
@@ -112,7 +120,7 @@ class Generated:
         return GEnv(facts)
 
     def rule(self, env: GEnv, name: str):
-        """Rule ``name`` on ``env`` (cached on the instance); Missing at an unknown."""
+        """Rule ``name`` on ``env`` (cached on the instance); one of ``MISSING`` at an unknown."""
         cache = env.c
         if name in cache:
             return cache[name]
