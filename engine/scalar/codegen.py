@@ -250,15 +250,8 @@ class Writer:
         rule = self.checked.rules[name]
         self.line(ind, "try:")
         body = ind + 1
-        if name in self.shared and self._inlinable(rule):
-            # other rules read it through the cache: computed here (one call less)
-            # unless an earlier output already did, and kept there
-            self.line(body, f"v = c.get({name!r})")
-            self.line(body, "if v is None:")
-            self.line(body + 1, f"# {name}: the code of {self.functions[name]}")
-            value = self.x(rule.expr, "e", body + 1) if rule.table is None else self.chain(rule, "e", body + 1)
-            self.line(body + 1, f"v = c[{name!r}] = {value}")
-            self.line(body, f"values[{name!r}] = v")
+        if name in self.shared and self.written_out(rule, body):
+            pass
         elif name in self.shared:
             self.line(body, f"v = c.get({name!r})")
             self.line(body, "if v is None:")
@@ -276,6 +269,28 @@ class Writer:
         self.line(ind, "except EvalError as exc:")
         self.line(body, f"values[{name!r}] = None")
         self.line(body, f"errors[{name!r}] = exc.diagnostic")
+
+    def written_out(self, rule, ind: int) -> bool:
+        """An output other rules read through the cache, computed here (one call less)
+        unless an earlier output already did, and kept there: an inlinable rule, or a
+        ``unique`` table decided by a tree (Writer.lookup). False (nothing written) if
+        it is neither: the outputs function calls its function."""
+        name, mark = rule.name, len(self.lines)
+        self.line(ind, f"v = c.get({name!r})")
+        self.line(ind, "if v is None:")
+        self.line(ind + 1, f"# {name}: the code of {self.functions[name]}")
+        if self._inlinable(rule):
+            value = self.x(rule.expr, "e", ind + 1) if rule.table is None else self.chain(rule, "e", ind + 1)
+        elif rule.table is not None and rule.table.hit == "unique" and not rule.exceptions:
+            value = self.lookup(rule, rule.table, self.inputs(rule.table, "e", ind + 1), ind + 1, unique=True)
+        else:
+            value = None
+        if value is None:
+            del self.lines[mark:]
+            return False
+        self.line(ind + 1, f"v = c[{name!r}] = {value}")
+        self.line(ind, f"values[{name!r}] = v")
+        return True
 
     # --- sums over the same children, one loop for all
 
