@@ -83,6 +83,8 @@ class Writer:
         self.outputs_functions: dict = {}  # entity -> its outputs function
         self._tables: dict = {}  # id(table) -> the name of its lookup dict (Writer.lookup)
         self._cache_local = False  # whether the instance ``e``'s rule cache is the local ``c``
+        self._held: dict = {}  # in the outputs function: shared rule -> the local holding it
+        self._filled: set = set()  # the rules the outputs written so far may have cached
         for name in checked.rules:
             self.functions[name] = self._ident("rule_", name)
         uses = _uses(checked)
@@ -236,12 +238,16 @@ class Writer:
         self.define(f"def {fn}(e, values, errors, missing):")
         self.line(1, "c = e.c")
         self._cache_local = True  # the instance's cache is the local ``c`` here
+        self._held, self._filled = {}, set()
         for group in self._loop_groups(names):
             if len(group) > 1:
                 self.fused_sums(group)
             else:
                 self.output(group[0], 1)
+            for name in group:
+                self._filled |= _cone(self.checked, name)
         self._cache_local = False
+        self._held = {}
         for at in self._facts_local:
             self.lines.insert(at + 1, "    f = e.f")
 
@@ -250,13 +256,8 @@ class Writer:
         rule = self.checked.rules[name]
         self.line(ind, "try:")
         body = ind + 1
-        if name in self.shared and self.written_out(rule, body):
-            pass
-        elif name in self.shared:
-            self.line(body, f"v = c.get({name!r})")
-            self.line(body, "if v is None:")
-            self.line(body + 1, f"v = c[{name!r}] = {self.functions[name]}(e)")
-            self.line(body, f"values[{name!r}] = v")
+        if name in self.shared:
+            self.shared_output(rule, body)
         elif self._inlinable(rule):
             self.line(body, f"# {name}: the code of {self.functions[name]}")
             value = self.x(rule.expr, "e", body) if rule.table is None else self.chain(rule, "e", body)
@@ -270,27 +271,34 @@ class Writer:
         self.line(body, f"values[{name!r}] = None")
         self.line(body, f"errors[{name!r}] = exc.diagnostic")
 
-    def written_out(self, rule, ind: int) -> bool:
-        """An output other rules read through the cache, computed here (one call less)
-        unless an earlier output already did, and kept there: an inlinable rule, or a
-        ``unique`` table decided by a tree (Writer.lookup). False (nothing written) if
-        it is neither: the outputs function calls its function."""
-        name, mark = rule.name, len(self.lines)
-        self.line(ind, f"v = c.get({name!r})")
-        self.line(ind, "if v is None:")
-        self.line(ind + 1, f"# {name}: the code of {self.functions[name]}")
+    def shared_output(self, rule, ind: int) -> None:
+        """An output other rules read through the cache, kept there and in a local
+        (``s_<name>``, None until known) that later outputs read instead of the cache.
+        Where no earlier output can have computed it (it is in none of their dependency
+        cones) the cache is not looked at. It is computed here (one call less) if it is
+        an inlinable rule or a ``unique`` table decided by a tree (Writer.lookup), else
+        by its function."""
+        name = rule.name
+        held = self._held[name] = self._ident("s_", name)
+        self.line(ind, f"{held} = None")
+        at = ind
+        if name in self._filled:
+            self.line(ind, f"{held} = c.get({name!r})")
+            self.line(ind, f"if {held} is None:")
+            at = ind + 1
+        self.line(at, f"# {name}: the code of {self.functions[name]}")
+        mark = len(self.lines)
         if self._inlinable(rule):
-            value = self.x(rule.expr, "e", ind + 1) if rule.table is None else self.chain(rule, "e", ind + 1)
+            value = self.x(rule.expr, "e", at) if rule.table is None else self.chain(rule, "e", at)
         elif rule.table is not None and rule.table.hit == "unique" and not rule.exceptions:
-            value = self.lookup(rule, rule.table, self.inputs(rule.table, "e", ind + 1), ind + 1, unique=True)
+            value = self.lookup(rule, rule.table, self.inputs(rule.table, "e", at), at, unique=True)
         else:
             value = None
-        if value is None:
+        if value is None:  # neither: its function
             del self.lines[mark:]
-            return False
-        self.line(ind + 1, f"v = c[{name!r}] = {value}")
-        self.line(ind, f"values[{name!r}] = v")
-        return True
+            value = f"{self.functions[name]}(e)"
+        self.line(at, f"{held} = c[{name!r}] = {value}")
+        self.line(ind, f"values[{name!r}] = {held}")
 
     # --- sums over the same children, one loop for all
 
@@ -771,6 +779,11 @@ class Writer:
             assert not isinstance(env, Raw), "a loop over raw facts calls no rule function"
             return self.assign(ind, f"{self.functions[node.name]}({env})")
         cache = "c" if env == "e" and self._cache_local else f"{env}.c"
+        held = self._held.get(node.name) if cache == "c" else None
+        if held is not None:  # an earlier output's local: the cache's value, or None if it has none
+            self.line(ind, f"if {held} is None:")
+            self.line(ind + 1, f"{held} = c[{node.name!r}] = {self.functions[node.name]}(e)")
+            return held
         out = self.assign(ind, f"{cache}.get({node.name!r})")
         self.line(ind, f"if {out} is None:")
         self.line(ind + 1, f"{out} = {cache}[{node.name!r}] = {self.functions[node.name]}({env})")
@@ -1140,6 +1153,20 @@ def _uses(checked, same_entity: bool = False) -> dict:
                 if isinstance(node, t.TRule) and (not same_entity or checked.rules[node.name].entity == rule.entity):
                     uses[node.name] = uses.get(node.name, 0) + 1
     return uses
+
+
+def _cone(checked, name: str) -> set:
+    """The rules ``name`` reads, directly or through others, and itself: those an
+    evaluation of it may leave in a cache (a superset: any entity)."""
+    out, stack = set(), [name]
+    while stack:
+        found = stack.pop()
+        if found in out:
+            continue
+        out.add(found)
+        for root in checked.rules[found].roots():
+            stack.extend(node.name for node in t.walk(root) if isinstance(node, t.TRule))
+    return out
 
 
 def _inline(meaning, symbol: str) -> str:
