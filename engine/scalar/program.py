@@ -13,7 +13,7 @@ from ...dsl import typed as t
 from ...dsl.checker.checked import CheckedPolicy, Gap
 from .codegen import generate
 from .compile import Compiler
-from .generated import MISSING, GEnv
+from .generated import MISSING, GEnv, instance
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
 from ..reports.trace import Recorded, Recorder, TraceParts
@@ -50,7 +50,7 @@ class Evaluation:
         self.possible = {}
 
 
-_new = object.__new__  # Program.evaluate's fast path makes an Evaluation and a GEnv with it
+_new = object.__new__  # Program.evaluate's fast path makes an Evaluation with it
 
 
 class Meta:
@@ -205,27 +205,27 @@ class Program:
             fast = self._generated.get(on)
             if fast is not None and (generated or GENERATED):
                 ident = facts.get(self._keys[entity])
-                # Both objects' fields stored here rather than by their __init__: a Python
+                # Both objects' fields stored here rather than by an __init__: a Python
                 # __init__ frame cost a third of making them (0.55 µs a household, about a
-                # sixth of the whole; Python 3.11 does not inline it).
+                # sixth of the whole; Python 3.11 does not inline it). GEnv has none.
                 result = _new(Evaluation)
                 result.entity = entity
-                result.id = None if ident is None else str(ident)
+                result.id = ident if type(ident) is str else None if ident is None else str(ident)
                 result.on = on
                 result.variant = self.checked.variant
-                result.values = {}
+                result.values = values = {}
                 result.unknown = {}
-                result.errors = {}
+                result.errors = errors = {}
                 result.trace = None
                 result.possible = {}
-                genv = _new(GEnv)
+                genv = GEnv()
                 genv.f = facts
                 genv.c = {}
                 genv.p = genv.k = None
                 missing = []
                 whole = None if outputs else fast.outputs.get(entity)
                 if whole is not None:
-                    whole(genv, result.values, result.errors, missing)
+                    whole(genv, values, errors, missing)
                 elif outputs:
                     self._each(fast, genv, outputs, result, missing)
                 if missing:
@@ -259,7 +259,7 @@ class Program:
         at once); one it leaves at an unknown value (it raised one of ``MISSING``) from the
         closures, on one closure instance made on demand."""
         fast = self._generated.get(on) or self.generated_on(on)
-        genv, missing = GEnv(facts), []
+        genv, missing = instance(facts), []
         whole = fast.outputs.get(entity) if every else None
         if whole is not None:
             whole(genv, result.values, result.errors, missing)
