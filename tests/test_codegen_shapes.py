@@ -13,7 +13,9 @@ each held equal to the closure evaluator on tests/fixtures/codegen:
   unknown; a fact present as None (facts not through the validator) is unknown too;
 - consecutive outputs that sum over the same members in one loop, each sum's own code
   deciding all of them when that loop meets an unknown or an error;
-- an output another output reads, written out in the outputs function and cached.
+- an output another output reads, written out in the outputs function and cached;
+- a sum's term ``如果 c 则 x 否则 0`` whose zero is the total's start written
+  ``if c: total += x`` (a zero with other digits, ``0.00元``, still added).
 
 Planted bugs in the tree, the sum, the reads and the shared loop must be caught by the
 same checks.
@@ -123,6 +125,9 @@ CASES = [
      {"registered": True, "bonus_level": 1, "members": [{"stage": "high", "enrolled": True}, student("college")]},
      {"aid_total": Decimal(200), "pay_total": ("unknown", ["members[0].pay"]), "bonus_total": 2,
       "table_total": Decimal(1100)}),
+    ("a term's zero with cents is added, the start's zero is not",
+     {"registered": True, "members": [student(enrolled=False), student(enrolled=False)]},
+     {"cents_total": Decimal("0.00"), "aid_total": Decimal(0), "bonus_total": 0}),
     ("the sums sharing a loop, all known",
      {"registered": True, "bonus_level": 3, "members": [student(pay="7.25"), student(enrolled=False, pay="1")]},
      {"aid_total": Decimal(100), "pay_total": Decimal("7.25"), "bonus_total": 3}),
@@ -184,7 +189,7 @@ def test_the_generated_code_has_each_shape():
     assert "# rows as a decision tree on 阶段, 建档, 在校 (every cell compares with constants)" in source
     assert "LOOKUP_status_word = {" in source and "    'exited': 2,  # row 2" in source
     assert "# rows as a decision tree on 状态, 风险, 建档" in source
-    assert "elif v47 <= 100000:  # 收入 in [5000, 100000]" in source
+    assert re.search(r"elif v\d+ <= 100000:  # 收入 in \[5000, 100000\]", source)
     assert re.search(r"raise several_rows\(RULE_\d+, \[3, 4\]\)", source)
     # the member loops read the parent's facts before the loop, never inside it
     loop = source[source.index("def rule_aid_total"):source.index("def rule_pay_total")]
@@ -196,6 +201,11 @@ def test_the_generated_code_has_each_shape():
     shared = outputs[outputs.index("one loop over members for all"):outputs.index("except (Missing, KeyError, EvalError)")]
     assert len(re.findall(r"\n +for c\d+ in ", shared)) == 1 and shared.count("f.get('registered')") == 1
     assert outputs.count("# pay_total: the code of rule_pay_total") == 1
+    # a term whose else is the start's zero adds nothing then; one with 0.00元 is added
+    aid = source[source.index("def rule_aid_total"):source.index("def rule_pay_total")]
+    assert re.search(r"\n        if v\d+:  # else the zero the total starts from\n", aid)
+    cents = source[source.index("def rule_cents_total"):]
+    assert "else the zero the total starts from" not in cents[:cents.index("return")]
     # an output another one reads: written out, kept in the cache and in a local that the
     # later output reads (computed again if None); no earlier output reads it: no cache look-up
     assert "        s_status_word = None\n        # status_word: the code of rule_status_word" in outputs
@@ -270,6 +280,11 @@ def _held_taken_as_known(self, node, env, ind):
     return held if held is not None else ORIGINAL["x_TRule"](self, node, env, ind)
 
 
+def _any_zero_as_start(node, value):
+    # a zero literal taken for the total's start whatever its digits: 0.00元 is skipped
+    return isinstance(value, codegen.t.TLit) and not isinstance(value.value, bool) and value.value == 0
+
+
 def _totals_swapped(self, names):
     # the shared loop's totals stored under each other's names
     at = len(self.lines)
@@ -286,8 +301,10 @@ def _totals_swapped(self, names):
                                         (codegen.Writer, ("_sum_add", _falsy_skipped)),
                                         (codegen.Writer, ("x_TField", _none_taken_for_a_value)),
                                         (codegen.Writer, ("fused_sums", _totals_swapped)),
-                                        (codegen.Writer, ("x_TRule", _held_taken_as_known))],
-                         ids=["negation", "unique", "boundary", "sum", "none-read", "shared-loop", "held"])
+                                        (codegen.Writer, ("x_TRule", _held_taken_as_known)),
+                                        (codegen.Writer, ("_start_zero", staticmethod(_any_zero_as_start)))],
+                         ids=["negation", "unique", "boundary", "sum", "none-read", "shared-loop", "held",
+                              "zero-term"])
 def test_a_planted_bug_in_a_shape_is_caught(monkeypatch, target, bug):
     monkeypatch.setattr(target, *bug)
     program = Program(policy().program().checked)  # generates its code anew, with the bug

@@ -347,7 +347,7 @@ class Writer:
         self.line(2, f"for {child.facts} in {kids}:")
         for name, node, total in zip(names, nodes, totals):
             self.line(3, f"# {name}: {_one_line(node.text)}")
-            self._sum_add(node, total, self.x(node.of, child, 3), 3)
+            self.sum_term(node, total, child, 3)
         for node, total in zip(nodes, totals):
             self._sum_bound(node, total, 3)
         for name, total in zip(names, totals):
@@ -909,6 +909,10 @@ class Writer:
         if node.fn == "count":
             self.line(body, f"{out} += 1")
             return out
+        if node.fn == "sum":
+            self.sum_term(node, out, child, body)
+            self._sum_bound(node, out, body)
+            return out
         value = self.x(node.of, child, body)
         getattr(self, "agg_" + node.fn)(node, out, value, body)
         return out
@@ -963,13 +967,40 @@ class Writer:
             stack.extend(t.subnodes(node))
         return True
 
-    def agg_sum(self, node, out, value, body):
-        self._sum_add(node, out, value, body)
-        self._sum_bound(node, out, body)
+    def sum_term(self, node, out, env, ind):
+        """One child's term of sum ``node`` added to its total ``out``. A term
+        ``如果 c 则 x 否则 0`` (through rules inlined at their only use) whose zero is the
+        one the total starts from adds nothing when ``c`` fails, so it is written
+        ``if c: out += x``: the add the zero would have skipped (``_sum_add``) is not
+        written at all."""
+        term = node.of
+        while isinstance(term, t.TRule) and term.name in self.once:
+            rule = self.checked.rules[term.name]
+            if rule.table is not None or not self._inlinable(rule):
+                break
+            self.line(ind, f"# {term.name} (inlined, its only use)")
+            term = rule.expr
+        if isinstance(term, t.TIf) and self._start_zero(node, term.else_):
+            self.line(ind, f"if {self.x(term.cond, env, ind)}:  # else the zero the total starts from")
+            self._sum_add(node, out, self.x(term.then, env, ind + 1), ind + 1)
+            return
+        self._sum_add(node, out, self.x(term, env, ind), ind)
+
+    @staticmethod
+    def _start_zero(node, value) -> bool:
+        """Whether ``value`` is a literal equal to the start of sum ``node``, digits and
+        type included (so adding it changes nothing: the total is that same zero or a
+        sum that already took its exponent)."""
+        if not isinstance(value, t.TLit):
+            return False
+        if node.type.kind == "integer":
+            return type(value.value) is int and value.value == 0
+        return type(value.value) is decimal.Decimal and repr(value.value) == repr(decimal.Decimal(0))
 
     def _sum_add(self, node, out, value, body):
         """Add one term of a sum to its total ``out``."""
-        if node.type.kind == "integer":
+        if node.type.kind == "integer" or value in self._params_read.values():
+            # (a parameter's module constant is never the very zero the total starts from)
             self.line(body, f"{out} += {value}")
         else:
             # Adding the zero the total starts from (this very object) changes neither its
