@@ -105,6 +105,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
             if engine_name == "dask":
                 report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom, part_rows)
             else:
+                eb.spare_pandas()  # this process is ours: pyarrow need not import pandas
                 report = eb.run_batch(job, source, output, fmt, qpath, progress, bom, jobs_of(jobs))
         eb.write_record(job, source.input_files(), output, qpath, report)  # written last: whole files only
     except eb.Stopped as exc:

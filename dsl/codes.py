@@ -126,7 +126,7 @@ CODES: dict[str, Code] = {
                "{entity} `{id}`: field `{path}` should be {expected}, got `{value}`"),
     "E803": _c("fact-range", "{entity} `{id}`：字段 `{path}` 的值 `{value}` {detail}",
                "{entity} `{id}`: field `{path}` value `{value}` {detail}"),
-    "E804": _c("facts-file", "事实数据无效：{detail}", "invalid facts: {detail}"),
+    "E804": _c("facts-file", "输入无效：{detail}", "invalid input: {detail}"),
     "E805": _c("exception-conflict", "规则 `{name}` 的例外 {ids} 同时成立且取值不同",
                "exceptions {ids} of rule `{name}` both hold with different values"),
     "E806": _c("empty-aggregate", "`{fn}` 作用于空集合", "`{fn}` over an empty collection"),

@@ -360,7 +360,7 @@ def test_explain_one_row(pack, cli):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-o", "out.txt"], "<arguments>:0:0: error[E804]: invalid facts: the output `out.txt` must be .parquet, .csv or .xlsx"),
+    (["-o", "out.txt"], "<arguments>:0:0: error[E804]: invalid input: the output `out.txt` must be .parquet, .csv or .xlsx"),
     (["-o", "out.csv", "--only", "monitoring_tierr"], "error[E811]: no output named `monitoring_tierr`"),
     (["-o", "out.csv", "--members", FIX / "members.csv"], "--join goes with CSV or Excel input"),
     (["-o", "out.csv", "--variant", "guangxi"], "error[E812]: no variant named `guangxi`"),
@@ -378,7 +378,7 @@ def test_unreadable_input(cli, tmp_path):
     broken.write_bytes(b"not a parquet file")
     result = cli("batch", POLICY, broken, "-o", tmp_path / "out.csv", "--lang", "en")
     assert result.exit_code == 1
-    assert "broken.parquet:0:0: error[E804]: invalid facts: cannot be read" in result.stderr
+    assert "broken.parquet:0:0: error[E804]: invalid input: cannot be read" in result.stderr
 
 
 # --- Dask

@@ -8,9 +8,17 @@ each held equal to the closure evaluator on tests/fixtures/codegen:
 - a table whose cells compare with constants as a dict lookup (one bool or enum input)
   or a decision tree (enum and bool values, numbers cut at their points), with
   combinations no row matches (E808) and, for an unproven ``unique`` table, several rows
-  that match (E809), with the closures' location and text.
+  that match (E809), with the closures' location and text;
+- facts read by subscript (``f['x']``): an absent fact raises KeyError, taken for an
+  unknown; a fact present as None (facts not through the validator) is unknown too;
+- consecutive outputs that sum over the same members in one loop, each sum's own code
+  deciding all of them when that loop meets an unknown or an error;
+- an output another output reads, written out in the outputs function and cached;
+- a sum's term ``如果 c 则 x 否则 0`` whose zero is the total's start written
+  ``if c: total += x`` (a zero with other digits, ``0.00元``, still added).
 
-Planted bugs in the tree and the sum must be caught by the same checks.
+Planted bugs in the tree, the sum, the reads and the shared loop must be caught by the
+same checks.
 
 FUPIN_EXAMPLES raises the number of random examples.
 """
@@ -32,7 +40,7 @@ from genagree import assert_generated_agrees, outcome
 from fupin.engine.api import load_policy
 from fupin.engine.core import cells
 from fupin.engine.scalar import codegen
-from fupin.engine.scalar.program import Program
+from fupin.engine.scalar.program import Evaluation, Program
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests/fixtures/codegen"
@@ -109,7 +117,31 @@ CASES = [
      {"income_band": ("error", "E809")}),
     ("a several-input table's first matching row",
      {"status": "poor", "risk": True, "registered": True},
-     {"status_word": 1, "status_risk": 1}),
+     {"status_word": 1, "status_risk": 1, "status_twice": 2}),
+    ("an output read by another output, in error for both",
+     {"status": "ordinary"},
+     {"status_word": ("error", "E808"), "status_twice": ("error", "E808")}),
+    ("one of the sums sharing a loop unknown: the others from their own code",
+     {"registered": True, "bonus_level": 1, "members": [{"stage": "high", "enrolled": True}, student("college")]},
+     {"aid_total": Decimal(200), "pay_total": ("unknown", ["members[0].pay"]), "bonus_total": 2,
+      "table_total": Decimal(1100)}),
+    ("a term's zero with cents is added, the start's zero is not",
+     {"registered": True, "members": [student(enrolled=False), student(enrolled=False)]},
+     {"cents_total": Decimal("0.00"), "aid_total": Decimal(0), "bonus_total": 0}),
+    ("the sums sharing a loop, all known",
+     {"registered": True, "bonus_level": 3, "members": [student(pay="7.25"), student(enrolled=False, pay="1")]},
+     {"aid_total": Decimal(100), "pay_total": Decimal("7.25"), "bonus_total": 3}),
+]
+
+# Facts that did not go through the validator: a fact present as None is unknown, as an
+# absent one is (a subscript read finds None and raises Missing, as ``.get`` did).
+NONE_FACTS = [
+    {"id": "n0", "status": "poor", "registered": None, "risk": False, "income": Decimal(10)},
+    {"id": "n1", "status": None, "registered": None, "risk": True, "income": None,
+     "members": [{"stage": "high", "enrolled": None, "pay": None}]},
+    {"id": "n2", "status": "poor", "registered": True, "risk": None, "income": Decimal(10),
+     "members": [{"stage": None, "enrolled": True, "pay": Decimal(1)}, {"stage": "none", "enrolled": False}]},
+    {"id": "n3", "status": "exited", "registered": False, "risk": False, "bonus_level": None, "members": None},
 ]
 
 
@@ -128,6 +160,23 @@ def test_each_shape_gives_the_closures_results(raw, expected):
             assert (type(got.values[name]), repr(got.values[name])) == (type(want), repr(want)), name
 
 
+def test_facts_given_as_none_are_unknown_as_absent_ones():
+    program = Program(policy().program().checked)
+    assert_generated_agrees(program, "household", ON, NONE_FACTS)
+    got = program.evaluate(NONE_FACTS[1], ON, "household", generated=True, exact=False)
+    assert (got.values["status_word"], got.unknown["status_word"]) == (None, ["status"])
+
+
+def test_the_fast_path_sets_every_field_of_the_evaluation():
+    """Program.evaluate's fast path stores the fields itself (no __init__): all of them."""
+    program = Program(policy().program().checked)
+    facts_ = validated({"status": "poor", "registered": True})
+    slow = program.evaluate(facts_, ON, "household", generated=False)
+    program.generated_on(ON)
+    fast = program.evaluate(facts_, ON, "household", generated=True)
+    assert {n: getattr(fast, n) for n in Evaluation.__slots__} == {n: getattr(slow, n) for n in Evaluation.__slots__}
+
+
 def test_the_generated_code_has_each_shape():
     checked = policy().program().checked
     program = Program(checked)
@@ -140,11 +189,29 @@ def test_the_generated_code_has_each_shape():
     assert "# rows as a decision tree on 阶段, 建档, 在校 (every cell compares with constants)" in source
     assert "LOOKUP_status_word = {" in source and "    'exited': 2,  # row 2" in source
     assert "# rows as a decision tree on 状态, 风险, 建档" in source
-    assert "elif v47 <= 100000:  # 收入 in [5000, 100000]" in source
+    assert re.search(r"elif v\d+ <= 100000:  # 收入 in \[5000, 100000\]", source)
     assert re.search(r"raise several_rows\(RULE_\d+, \[3, 4\]\)", source)
     # the member loops read the parent's facts before the loop, never inside it
     loop = source[source.index("def rule_aid_total"):source.index("def rule_pay_total")]
     assert loop.count("f.get('registered')") == 1 and loop.index("f.get('registered')") < loop.index("for ")
+    assert "f['members']  # sum(members: m_aid)" in loop and "f.get('members')" not in source
+    # one loop for the three sums over members, then each sum's own code
+    outputs = source[source.index("def outputs_household"):]
+    assert "        # aid_total, pay_total, bonus_total: one loop over members for all" in outputs
+    shared = outputs[outputs.index("one loop over members for all"):outputs.index("except (Missing, KeyError, EvalError)")]
+    assert len(re.findall(r"\n +for c\d+ in ", shared)) == 1 and shared.count("f.get('registered')") == 1
+    assert outputs.count("# pay_total: the code of rule_pay_total") == 1
+    # a term whose else is the start's zero adds nothing then; one with 0.00元 is added
+    aid = source[source.index("def rule_aid_total"):source.index("def rule_pay_total")]
+    assert re.search(r"\n        if v\d+:  # else the zero the total starts from\n", aid)
+    cents = source[source.index("def rule_cents_total"):]
+    assert "else the zero the total starts from" not in cents[:cents.index("return")]
+    # an output another one reads: written out, kept in the cache and in a local that the
+    # later output reads (computed again if None); no earlier output reads it: no cache look-up
+    assert "        s_status_word = None\n        # status_word: the code of rule_status_word" in outputs
+    assert "c.get('status_word')" not in outputs
+    assert "        if s_status_word is None:\n            s_status_word = c['status_word'] = rule_status_word(e)\n" \
+        in outputs
 
 
 def test_the_shapes_agree_with_the_closures_on_random_households():
@@ -176,8 +243,9 @@ def test_the_outcome_compares_digits():
 
 # --- a planted bug in a new shape must be caught by the checks above
 
-ORIGINAL = {"accepts": codegen._accepts, "agg_sum": codegen.Writer.agg_sum, "lookup": codegen.Writer.lookup,
-            "rep": codegen._Axis.rep}
+ORIGINAL = {"accepts": codegen._accepts, "sum_add": codegen.Writer._sum_add, "lookup": codegen.Writer.lookup,
+            "rep": codegen._Axis.rep, "x_TField": codegen.Writer.x_TField, "fused_sums": codegen.Writer.fused_sums,
+            "x_TRule": codegen.Writer.x_TRule}
 
 
 def _negation_ignored(cell, value, params):
@@ -195,18 +263,51 @@ def _boundary_moved(axis, region):
 
 def _falsy_skipped(self, node, out, value, body):
     if node.type.kind == "integer":
-        return ORIGINAL["agg_sum"](self, node, out, value, body)
+        return ORIGINAL["sum_add"](self, node, out, value, body)
     self.line(body, f"if {value}:")  # skips Decimal('0.00') too: its digits are lost
     self.line(body + 1, f"{out} += {value}")
+
+
+def _none_taken_for_a_value(self, node, env, ind):
+    # a subscript read without its None test: a fact given as None goes on as a value
+    facts = env.facts if isinstance(env, codegen.Raw) else self._facts_of(env)
+    return self.assign(ind, self.read(facts, node.name)) if not node.has_absent else ORIGINAL["x_TField"](self, node, env, ind)
+
+
+def _held_taken_as_known(self, node, env, ind):
+    # an earlier output's local read without its None test: its error becomes a value
+    held = self._held.get(node.name) if env == "e" and self._cache_local else None
+    return held if held is not None else ORIGINAL["x_TRule"](self, node, env, ind)
+
+
+def _any_zero_as_start(node, value):
+    # a zero literal taken for the total's start whatever its digits: 0.00元 is skipped
+    return isinstance(value, codegen.t.TLit) and not isinstance(value.value, bool) and value.value == 0
+
+
+def _totals_swapped(self, names):
+    # the shared loop's totals stored under each other's names
+    at = len(self.lines)
+    ORIGINAL["fused_sums"](self, names)
+    stores = [i for i in range(at, len(self.lines)) if self.lines[i].startswith("        values[")]
+    texts = [self.lines[i] for i in stores]
+    for i, text in zip(stores, texts[1:] + texts[:1]):
+        self.lines[i] = text.split(" = ")[0] + " = " + self.lines[i].split(" = ")[1]
 
 
 @pytest.mark.parametrize("target,bug", [(codegen, ("_accepts", _negation_ignored)),
                                         (codegen.Writer, ("lookup", _unique_as_first)),
                                         (codegen._Axis, ("rep", _boundary_moved)),
-                                        (codegen.Writer, ("agg_sum", _falsy_skipped))],
-                         ids=["negation", "unique", "boundary", "sum"])
+                                        (codegen.Writer, ("_sum_add", _falsy_skipped)),
+                                        (codegen.Writer, ("x_TField", _none_taken_for_a_value)),
+                                        (codegen.Writer, ("fused_sums", _totals_swapped)),
+                                        (codegen.Writer, ("x_TRule", _held_taken_as_known)),
+                                        (codegen.Writer, ("_start_zero", staticmethod(_any_zero_as_start)))],
+                         ids=["negation", "unique", "boundary", "sum", "none-read", "shared-loop", "held",
+                              "zero-term"])
 def test_a_planted_bug_in_a_shape_is_caught(monkeypatch, target, bug):
     monkeypatch.setattr(target, *bug)
     program = Program(policy().program().checked)  # generates its code anew, with the bug
-    with pytest.raises(AssertionError, match="generated code differs"):
-        assert_generated_agrees(program, "household", ON, [validated(c[1]) for c in CASES])
+    # (the held value's bug computes None * 2: a TypeError where the closures give E808)
+    with pytest.raises((AssertionError, TypeError), match="generated code differs|NoneType"):
+        assert_generated_agrees(program, "household", ON, [validated(c[1]) for c in CASES] + NONE_FACTS)

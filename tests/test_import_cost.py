@@ -38,3 +38,35 @@ def test_fupin_check_imports_no_heavy_library():
                          capture_output=True, text=True, check=True, cwd=ROOT)
     code, last, heavy = json.loads(out.stdout)
     assert (code, heavy) == (0, []) and last.startswith("0 个错误"), last
+
+
+BATCH = """
+import json, sys
+from click.testing import CliRunner
+from fupin.cli.main import main
+r = CliRunner().invoke(main, ["batch", sys.argv[1], sys.argv[2], "-o", sys.argv[3], "--lang", "en"])
+print(json.dumps([r.exit_code, r.output.splitlines()[-1], "pandas" in sys.modules]))
+"""
+
+
+def test_local_batch_spares_pandas_and_pyarrow_still_converts_it(tmp_path):
+    """`fupin batch` (local) does not import pandas, which pyarrow would load (0.15–0.2 s) on its
+    first array conversion only to ask whether an array is a pandas one (readers.spare_pandas);
+    the rows are still all accounted for, and pyarrow converts pandas afterwards when asked."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    member = pa.struct([("age", pa.int64())])
+    pq.write_table(pa.table({"id": ["H1", "H2"], "registered": [True, True], "status": ["poor", "bogus"],
+                             "income_per_capita": pa.array([3000, 4500], pa.decimal128(14, 2)),
+                             "members": pa.array([[{"age": 30}], []], pa.list_(member))}), tmp_path / "in.parquet")
+    out = subprocess.run([sys.executable, "-c", BATCH, str(ROOT / "benchmarks" / "small_policy"),
+                          str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet")],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    code, last, pandas_loaded = json.loads(out.stdout)
+    assert (code, last, pandas_loaded) == (0, "rows in 2 = rows out 1 + rows quarantined 1", False)
+    assert pq.read_table(tmp_path / "out.parquet").column("id").to_pylist() == ["H1"]
+    after = ("import pandas as pd, pyarrow as pa\nfrom fupin.engine.batch import spare_pandas\nspare_pandas()\n"
+             "print(pa.Table.from_pandas(pd.DataFrame({'a': [1]})).num_rows, pa.array(pd.Series([7])).to_pylist())")
+    assert subprocess.run([sys.executable, "-c", after], capture_output=True, text=True, check=True,
+                          cwd=ROOT).stdout.split() == ["1", "[7]"]

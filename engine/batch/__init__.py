@@ -16,6 +16,7 @@ rules, ``diffreport.py`` and ``htmlreport.py`` render).
 from __future__ import annotations
 
 from .dataset import is_dataset
+from .readers import spare_pandas
 from .pipeline import Job, Outcome, Report, Stopped, report_lines, run_batch, timing_lines
 from .runrecord import record_path, write_record
 from .source import Source, bad_argument, output_format, quarantine_path
@@ -23,7 +24,7 @@ from .summary import Summary, render as render_summary
 from .unknowns import decoded as decode_unknown
 
 __all__ = ["render_diff", "write_diff", "write_summary", "Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "decode_unknown", "evaluate_dask", "is_dataset", "load",
-           "output_format", "quarantine_path", "record_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "timing_lines", "write_record"]
+           "output_format", "quarantine_path", "record_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "spare_pandas", "timing_lines", "write_record"]
 
 
 def load(path):

@@ -33,6 +33,7 @@ class FactsChecker:
         self.checked = checked
         self._spellings: dict = {}
         self._plans: dict = {}  # entity -> (fast readers by field, required fields, label)
+        self._names: dict = {}  # entity -> its declared names (_declared)
 
     def validate(self, raw, entity: str, where=None, base: tuple = (),
                  allow_unknown: bool = False) -> tuple[dict | None, list]:
@@ -43,7 +44,7 @@ class FactsChecker:
         diags: list = []
         ent = self.checked.entities[entity]
         ident = raw.get(ent.key) if isinstance(raw, dict) else None
-        if isinstance(raw, dict):
+        if isinstance(raw, dict) and not raw.keys() <= self._declared(entity):
             other = looks_like(self.checked, entity, list(raw))
             if other is not None:
                 label = entity_label(ent, entity)
@@ -52,6 +53,15 @@ class FactsChecker:
         out = self._entity(raw, entity, "", ident, where, base, diags, unknown)
         ok = not any(d.severity == "error" for d in diags)
         return (out if ok else None), diags
+
+    def _declared(self, entity: str) -> frozenset:
+        """Names that cannot make facts look like another entity's: the entity's fields,
+        key and parent keys (:func:`looks_like` names no other entity for these), made once."""
+        names = self._names.get(entity)
+        if names is None:
+            ent = self.checked.entities[entity]
+            names = self._names[entity] = frozenset((*ent.fields, ent.key, *self.checked.parent_keys(entity)))
+        return names
 
     def _span(self, where, path: tuple) -> Span:
         if where is None:

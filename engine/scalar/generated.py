@@ -22,6 +22,13 @@ class Missing(Exception):
     """The generated code met an unknown value: the closure evaluator takes over."""
 
 
+# What the generated code raises at an unknown value: Missing, or KeyError for a fact
+# absent from its dict (read by subscript, codegen.Writer.read). Whoever calls generated
+# code catches both. Taking another KeyError for an unknown would only send that output
+# to the closures, the reference, which then decide it: never a different result.
+MISSING = (Missing, KeyError)
+
+
 class GEnv:
     """One entity instance for the generated code: facts, rule cache, parent, children.
 
@@ -30,8 +37,15 @@ class GEnv:
 
     __slots__ = ("f", "c", "p", "k")
 
-    def __init__(self, facts: dict, parent=None):
-        self.f, self.c, self.p, self.k = facts, {}, parent, None
+    # No __init__: ``GEnv()`` then four stores costs about half of a Python __init__
+    # (Python 3.11 runs no frame for a class without one); ``instance`` makes one.
+
+
+def instance(facts: dict, parent=None) -> GEnv:
+    """A fresh instance for one entity's validated facts (``parent``: its parent's)."""
+    env = GEnv()
+    env.f, env.c, env.p, env.k = facts, {}, parent, None
+    return env
 
 
 def children(env: GEnv, field: str) -> list:
@@ -44,7 +58,7 @@ def children(env: GEnv, field: str) -> list:
         raw = env.f.get(field)
         if raw is None:
             raise Missing(field)
-        found = kids[field] = [GEnv(facts, env) for facts in raw]
+        found = kids[field] = [instance(facts, env) for facts in raw]
     return found
 
 
@@ -53,7 +67,7 @@ def up(env: GEnv, levels: int) -> GEnv:
     (its reads are unknown, as scalar/env.py's ``Env.up`` makes them)."""
     for _ in range(levels):
         if env.p is None:
-            env.p = GEnv({})
+            env.p = instance({})
         env = env.p
     return env
 
@@ -83,7 +97,8 @@ def several_rows(rule, rows: list) -> EvalError:
 def namespace() -> dict:
     """The names every generated module reads: the meanings of operators and functions
     (core/operators.py), table outcomes (scalar/tables.py) and the helpers above."""
-    out = {"Decimal": decimal.Decimal, "EvalError": EvalError, "datetime": datetime, "Missing": Missing, "GEnv": GEnv,
+    out = {"Decimal": decimal.Decimal, "EvalError": EvalError, "datetime": datetime, "Missing": Missing, "MISSING": MISSING,
+           "GEnv": GEnv,
            "children": children, "up": up, "issue": issue, "bounded": bounded, "LIMIT": LIMIT, "no_children": no_children,
            "clash": clash, "several_rows": several_rows, "no_row": tables.no_row,
            "collect": tables.AGGREGATES}
@@ -109,10 +124,10 @@ class Generated:
 
     def env(self, facts: dict) -> GEnv:
         """A fresh instance for one entity's validated facts."""
-        return GEnv(facts)
+        return instance(facts)
 
     def rule(self, env: GEnv, name: str):
-        """Rule ``name`` on ``env`` (cached on the instance); Missing at an unknown."""
+        """Rule ``name`` on ``env`` (cached on the instance); one of ``MISSING`` at an unknown."""
         cache = env.c
         if name in cache:
             return cache[name]
