@@ -22,7 +22,9 @@ class _Jobs(click.ParamType):
             return value
         if isinstance(value, str) and value.isdigit() and int(value) >= 1:
             return int(value)
-        self.fail(f"{value!r} is neither auto nor a number of processes ≥ 1 / 应为 auto 或不小于 1 的进程数", param, ctx)
+        lang = ctx.params.get("lang", "zh") if ctx is not None else "zh"  # --lang is eager: read first
+        self.fail(f"`{value}`：应为 auto 或不小于 1 的进程数" if lang == "zh"
+                  else f"{value!r} is neither auto nor a number of processes ≥ 1", param, ctx)
 
 
 JOBS = _Jobs()
@@ -72,7 +74,7 @@ JOBS = _Jobs()
 @click.option("--encoding", default=None,
               help="Encoding of CSV input (e.g. gb18030, utf-8; default: detected) / CSV 输入的编码（默认自动识别）")
 @click.option("--bom", is_flag=True, help="CSV output starts with a UTF-8 BOM, for Excel / CSV 输出带 BOM（供 Excel 打开）")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, is_eager=True,
               help="Language of messages / 消息语言")
 def batch(policy, input_path, output, on, variant, entity, only, summary, summary_file, summary_fmt, top, quarantine, joins, members, households,
           explain_id, chunk_size, jobs, engine_name, scheduler, part_rows, three_valued, unknown, timings, encoding, bom, lang):

@@ -216,8 +216,17 @@ def test_jobs_of(given, jobs):
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
-def test_jobs_option_refuses(value, tmp_path):
-    result = CliRunner().invoke(main, ["batch", POLICY, str(FIX / "households.jsonl"), "-o", str(tmp_path / "o.csv"),
-                                       "--jobs", value])
+@pytest.mark.parametrize("lang_args, lang_first", [(["--lang", "en"], False), (["--lang", "en"], True),
+                                                   (["--lang", "zh"], False), ([], False)])
+def test_jobs_option_refuses(value, lang_args, lang_first, tmp_path):
+    """One language per message, --lang's wherever it is written (it is read first); zh by default."""
+    rest = [POLICY, str(FIX / "households.jsonl"), "-o", str(tmp_path / "o.csv"), "--jobs", value]
+    args = ["batch", *lang_args, *rest] if lang_first else ["batch", *rest, *lang_args]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
-    assert f"'{value}' is neither auto nor a number of processes ≥ 1" in result.output
+    if lang_args[-1:] == ["en"]:
+        assert f"'{value}' is neither auto nor a number of processes ≥ 1" in result.output
+        assert "进程数" not in result.output
+    else:
+        assert f"`{value}`：应为 auto 或不小于 1 的进程数" in result.output
+        assert "neither" not in result.output
