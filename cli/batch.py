@@ -20,7 +20,7 @@ class _Jobs(click.ParamType):
     def convert(self, value, param, ctx):
         if value == "auto" or isinstance(value, int):
             return value
-        if isinstance(value, str) and value.isdigit() and int(value) >= 1:
+        if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) >= 1:
             return int(value)
         lang = ctx.params.get("lang", "zh") if ctx is not None else "zh"  # --lang is eager: read first
         self.fail(f"`{value}`：应为 auto 或不小于 1 的进程数" if lang == "zh"

@@ -264,7 +264,7 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom, jobs) -> Re
     done = False
     try:
         groups = source.row_groups() if jobs > 1 else None
-        if groups is not None and len(groups) >= 2 * jobs:  # the workers read the row groups
+        if _by_groups(groups, jobs, source.chunk_size):  # the workers read the row groups
             pool = helpers.fork(job, source, jobs)
             _process_groups(pool, groups, helpers.writing(), report, progress)
         else:
@@ -280,6 +280,17 @@ def _run(job, source, output, output_fmt, quarantine, progress, bom, jobs) -> Re
         helpers.close(done)
         finish_run(report, done, writer, quarantined)
     return conclude(report, job, started)
+
+
+def _by_groups(groups, jobs: int, chunk_size: int) -> bool:
+    """Whether the workers may read a Parquet input's row groups themselves: enough of
+    them to share, and a first row group with rows that holds a whole chunk, so that the
+    first chunk (on which the lists a row must give are checked, E816) is the one a run
+    in one process reads; otherwise the main process reads the chunks."""
+    if groups is None or len(groups) < 2 * jobs:
+        return False
+    first = next((rows for _, _, rows in groups if rows), 0)
+    return first >= chunk_size
 
 
 class Helpers:
@@ -384,19 +395,31 @@ def _process_parallel(job, pool, chunks, behind, report, progress) -> None:
 
 def _take(job, pool, flight, behind, report, progress) -> None:
     chunk = flight.popleft()
-    for outcome in _taken(pool, report):
-        _done(job.settle(chunk, outcome), behind, report, progress)
+    try:
+        for outcome in _taken(pool, report):
+            _done(job.settle(chunk, outcome), behind, report, progress)
+    except FupinError as exc:
+        if exc.diagnostics[0].code == "E834":  # a worker died: the chunks it and the others held were read
+            report.rows_in += sum(c.level.n + len(c.broken) for c in (chunk, *flight))
+        raise
 
 
 def _process_groups(pool, groups, behind, report, progress) -> None:
     """Every row group of a Parquet input read and processed by the workers, the
     outcomes counted and queued for writing in input order."""
-    pending = collections.deque(groups)
+    pending, flight = collections.deque(groups), collections.deque()
     while pending or pool.taken < pool.sent:
         while pending and not pool.full:
+            flight.append(pending[0][2])
             pool.send_group(*pending.popleft())
-        for outcome in _taken(pool, report):
-            _done(outcome, behind, report, progress)
+        rows, counted = flight.popleft(), report.rows_in
+        try:
+            for outcome in _taken(pool, report):
+                _done(outcome, behind, report, progress)
+        except FupinError as exc:
+            if exc.diagnostics[0].code == "E834":  # a worker died: the rows it and the others held count as read
+                report.rows_in = counted + rows + sum(flight)
+            raise
 
 
 def _taken(pool, report):

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...dsl.errors import Span, error, FupinError
-from .readers import Chunk
+from ...dsl.errors import Bilingual, FupinError, Span, error
 from .overlap import WriteBehind, timed_reads
+from .readers import Chunk
 
 POLL = 0.2  # seconds between checks that a worker waited on is still alive
 
@@ -54,10 +54,12 @@ def usable_cores() -> int:
 
 def jobs_of(value) -> int:
     """The number of processes for ``--jobs``: ``auto`` (the usable cores where workers
-    can be forked, else 1) or a number ≥ 1 (1 where they cannot be forked)."""
+    can be forked, else 1) or a number ≥ 1 as given (1 where workers cannot be forked)."""
+    if not can_fork():
+        return 1
     if value in (None, "auto"):
-        return usable_cores() if can_fork() else 1
-    return int(value) if can_fork() else 1
+        return usable_cores()
+    return max(1, int(value))
 
 
 @dataclass
@@ -135,16 +137,23 @@ class Workers:
         ctx = mp.get_context("fork")
         self.tasks = [ctx.Queue() for _ in range(n)]
         self.results, self.procs = [], []
+        self.sent = self.taken = 0
         gc.freeze()  # the job's objects stay out of the workers' collections (no copy-on-write of their pages)
+        parent = os.getpid()  # given, not read in the worker: the main process may be gone by then
         try:
             for i, tasks in enumerate(self.tasks):
                 reader, writer = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_serve, args=(job, source, tasks, [*self.results, reader], writer, depth),
-                                   name=f"fupin-batch-{i}", daemon=True)
-                proc.start()
-                writer.close()  # the worker's alone: its pipe ends when it does
+                proc = ctx.Process(target=_serve, args=(job, source, tasks, [*self.results, reader], writer, depth,
+                                                        parent), name=f"fupin-batch-{i}", daemon=True)
                 self.results.append(reader)
                 self.procs.append(proc)
+                proc.start()
+                writer.close()  # the worker's alone: its pipe ends when it does
+        except OSError as exc:  # fork refused (processes, memory): end the ones started
+            writer.close()
+            self.close(done=False)
+            raise FupinError(error("E834", Span("<batch>", 0, 0), worker=f"fupin-batch-{len(self.procs) - 1}",
+                                   how=Bilingual(f"无法启动：{exc}", f"could not be started: {exc}"))) from None
         finally:
             gc.unfreeze()
         self.sent = self.taken = 0
@@ -169,16 +178,22 @@ class Workers:
         self._send(Slice(group, start, first))
 
     def _send(self, task) -> None:
-        self.tasks[self.sent % len(self.procs)].put(task)
+        # Pickled here, not in the queue's feeder thread: a task that cannot be pickled
+        # (memory) raises in the run instead of being dropped, which would pair every
+        # later outcome with the wrong chunk. Its number travels with it and comes back.
+        data = pickle.dumps((self.sent, task), pickle.HIGHEST_PROTOCOL)
+        self.tasks[self.sent % len(self.procs)].put(data)
         self.sent += 1
 
     def take(self):
         """The outcomes of the oldest task in flight, in order (its worker's exception
         raised after the outcomes before it; ``failed_rows`` then holds its chunk's rows)."""
-        i = self.taken % len(self.procs)
+        i, number = self.taken % len(self.procs), self.taken
         self.taken += 1
         while True:
-            item = self._wait(i)
+            seq, item = self._wait(i)
+            if seq != number:  # never expected: stop rather than write a chunk's rows as another's
+                raise WorkerFailed(f"internal: worker {i} answered task {seq} where task {number} was due")
             if item == END:
                 return
             if isinstance(item, Failed):
@@ -207,6 +222,8 @@ class Workers:
                 t.put(None)
             t.cancel_join_thread()  # never wait to flush tasks no worker will read
         for p in self.procs:
+            if p.pid is None:  # never started (the fork failed)
+                continue
             if not done and p.is_alive():
                 p.terminate()
             p.join(timeout=5)
@@ -226,33 +243,38 @@ class WorkerFailed(Exception):
 def lost(proc):
     """E834: a worker process ended without handing back its chunk."""
     code = proc.exitcode
-    how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+    how = Bilingual(f"信号 {-code}", f"signal {-code}") if code is not None and code < 0 \
+        else Bilingual(f"退出码 {code}", f"exit code {code}")
     return error("E834", Span("<batch>", 0, 0), worker=proc.name, how=how)
 
 
-def _serve(job, source, tasks, readers, writer, depth: int) -> None:
+def _serve(job, source, tasks, readers, writer, depth: int, parent: int) -> None:
     """A worker's loop: run tasks until told to stop (``None``), one fails or the main
     process is gone; outcomes are sent from a thread, so the next chunk is processed
     while one is sent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     for reader in readers:  # the main process's ends, inherited: a pipe must end when the main process does
         reader.close()
-    parent = os.getppid()
+    job.timings.clear()  # the main process's times so far are its own, not to be sent back again
     sender = WriteBehind(writer.send, depth)
     try:
         while os.getppid() == parent:
             try:
-                task = tasks.get(timeout=1)
+                data = tasks.get(timeout=1)
             except queue.Empty:
                 continue
-            if task is None or not _run_task(job, source, task, sender):
+            if data is None:
+                return
+            seq, task = pickle.loads(data)
+            if not _run_task(job, source, seq, task, sender):
                 return
     finally:
         sender.close()
 
 
-def _run_task(job, source, task, sender) -> bool:
-    """Process a task's chunks, handing back each outcome; False if one failed."""
+def _run_task(job, source, seq: int, task, sender) -> bool:
+    """Process a task's chunks, handing back each outcome (with the task's number); False
+    if one failed."""
     job.validator.structure_seen = not task.first
     rows = 0
     try:
@@ -260,12 +282,12 @@ def _run_task(job, source, task, sender) -> bool:
             rows = chunk.level.n + len(chunk.broken)
             outcome = job.process(chunk, settle=task.settles)
             rows = 0
-            sender.put(Done(outcome, list(job.validator.undeclared), dict(job.timings)))
+            sender.put((seq, Done(outcome, list(job.validator.undeclared), dict(job.timings))))
             job.timings.clear()
+        sender.put((seq, END))
     except BaseException as exc:  # handed back; the main process stops the run with it
-        sender.put(_failed(exc, rows))
+        sender.put((seq, _failed(exc, rows)))
         return False
-    sender.put(END)
     return True
 
 
