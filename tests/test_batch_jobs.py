@@ -276,3 +276,23 @@ def test_task_that_cannot_be_pickled_stops_the_run(pack, tmp_path, monkeypatch):
     stopped = caught.value.report.stopped
     assert stopped.code == "E833" and "MemoryError: no room for this chunk" in stopped.message("en")
     assert not list(tmp_path.glob("out*"))
+
+
+def test_another_entity_seen_across_chunks_as_one_process_sees_it(pack, tmp_path):
+    """E817 weighs a chunk's columns with the undeclared ones of the chunks before it: a
+    worker is told them, so JSON lines whose fields change from row to row stop with
+    --jobs 2 as with one process (and the warnings keep their order when they do not)."""
+    rows = ['{"id":"H1","registered":true,"members":[],"population":100}',
+            '{"id":"H2","registered":true,"members":[],"road_hardened":true,"broadband_village":true}']
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    got = []
+    for jobs in (1, 2):
+        job = eb.Job(pack, "household", None, None, None, "en")
+        source = eb.Source(str(path), job.layout, {}, 1, kept=job.carried)
+        with pytest.raises(eb.Stopped) as caught:
+            eb.run_batch(job, source, str(tmp_path / f"out{jobs}.csv"), "csv", str(tmp_path / f"q{jobs}.csv"), jobs=jobs)
+        report = caught.value.report
+        got.append((report.stopped.code, report.stopped.message("en"), report.rows_in, report.rows_out,
+                    [w.message("en") for w in report.warnings]))
+    assert got[0] == got[1] and got[0][0] == "E817"

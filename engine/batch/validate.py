@@ -86,6 +86,29 @@ class Validator:
             if not ("[]." not in path and path in self.silent) and path not in self.undeclared:
                 self.undeclared.append(path)
 
+    def resume(self, seen: list) -> None:
+        """Take ``seen`` (from :meth:`seen_after`) as the undeclared columns noted so far."""
+        self.undeclared[:] = seen
+
+    def seen_after(self, seen: list, level: Level, skipped=()) -> list:
+        """``seen`` (undeclared column paths, in order) with a chunk's own added as
+        :meth:`validate` would note them, without validating it or changing this validator:
+        the main process of a run with worker processes tells each worker the columns the
+        chunks before its chunk had, so that E817 weighs the same names as one process."""
+        out = list(seen)
+        for path in skipped:
+            if not ("[]." not in path and path in self.silent) and path not in out:
+                out.append(path)
+        self._note_all(level, self.layout, "", out)
+        return out
+
+    def _note_all(self, level: Level, layout, prefix: str, into: list) -> None:
+        self._note_undeclared(level, layout, prefix, into)
+        for name, child in layout.lists.items():
+            nested = level.lists.get(name)
+            if nested is not None:
+                self._note_all(nested.level, child, f"{prefix}{name}[].", into)
+
     def warnings(self) -> list:
         """One W906 per undeclared column (the id is the column, not a row), with a did-you-mean."""
         return [self._undeclared(p) for p in self.undeclared]
@@ -113,11 +136,12 @@ class Validator:
             self._list(name, child, nested, layout, out, prefix)
         return out
 
-    def _note_undeclared(self, level, layout, prefix):
+    def _note_undeclared(self, level, layout, prefix, into: list | None = None):
+        into = self.undeclared if into is None else into
         for name in level.columns:
             path = prefix + str(name)
-            if not layout.declared(name) and not (prefix == "" and name in self.silent) and path not in self.undeclared:
-                self.undeclared.append(path)
+            if not layout.declared(name) and not (prefix == "" and name in self.silent) and path not in into:
+                into.append(path)
 
     def _scalar(self, level, layout, spec, out: Validated) -> None:
         n = level.n

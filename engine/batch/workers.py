@@ -74,7 +74,12 @@ class Parcel:
     reasons: dict
     skipped: list
     first: bool  # the run's first chunk with rows (the validator checks its lists, E816)
+    seen: list  # the undeclared columns of the chunks before it, in order (E817 looks at them)
     settles = False
+
+    def prepare(self, validator) -> None:
+        """The worker's validator sees the columns the chunks before this one had."""
+        validator.resume(self.seen)
 
     def chunks(self, job, source) -> list:
         """The chunk again, without raw records."""
@@ -89,6 +94,9 @@ class Slice:
     start: int  # input rows before it
     first: bool  # the run's first row group with rows
     settles = True
+
+    def prepare(self, validator) -> None:
+        """Nothing: every row group of a Parquet file has the same columns."""
 
     def chunks(self, job, source):
         """Its chunks, read in the worker (timed as the run's "read" stage)."""
@@ -158,6 +166,7 @@ class Workers:
             gc.unfreeze()
         self.sent = self.taken = 0
         self.rows_seen = False
+        self.seen: list = list(job.validator.undeclared)  # undeclared columns of the chunks sent so far
         self.failed_rows = 0  # rows of the chunk a worker failed on (counted as read)
 
     @property
@@ -169,7 +178,9 @@ class Workers:
         """Give a chunk read here to the next worker in turn."""
         first = bool(chunk.level.n) and not self.rows_seen
         self.rows_seen = self.rows_seen or first
-        self._send(Parcel(chunk.level, chunk.rows, chunk.extra, chunk.broken, chunk.reasons, chunk.skipped, first))
+        seen, self.seen = self.seen, self.job.validator.seen_after(self.seen, chunk.level, chunk.skipped)
+        self._send(Parcel(chunk.level, chunk.rows, chunk.extra, chunk.broken, chunk.reasons, chunk.skipped, first,
+                          seen))
 
     def send_group(self, group: int, start: int, rows: int) -> None:
         """Give a Parquet row group to the next worker in turn."""
@@ -276,6 +287,7 @@ def _run_task(job, source, seq: int, task, sender) -> bool:
     """Process a task's chunks, handing back each outcome (with the task's number); False
     if one failed."""
     job.validator.structure_seen = not task.first
+    task.prepare(job.validator)
     rows = 0
     try:
         for chunk in task.chunks(job, source):
