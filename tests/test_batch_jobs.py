@@ -172,14 +172,19 @@ def test_undecodable_input_accounted_the_same(pack, tmp_path):
 
 
 def _stopped_csv(pack, path, folder, jobs):
-    job = eb.Job(pack, "household", None, None, None, "en")
-    source = eb.Source(str(path), job.layout, {"members": FIX / "members.csv"}, 3, encoding="utf-8", kept=job.carried)
+    report, left = _stop(pack, "household", path, {"members": FIX / "members.csv"}, 3, folder, jobs)
+    return (report.rows_in, report.rows_out, report.rows_quarantined), (report.stopped.code,), left
+
+
+def _stop(pack, entity, path, joined, chunk_size, folder, jobs):
+    """A run that must stop: its report and the files it left named ``out<jobs>…``."""
+    job = eb.Job(pack, entity, None, None, None, "en")
+    source = eb.Source(str(path), job.layout, joined, chunk_size, encoding="utf-8", kept=job.carried)
     out = Path(folder) / f"out{jobs}.parquet"
     with pytest.raises(eb.Stopped) as caught:
         eb.run_batch(job, source, str(out), "parquet", str(out) + ".q.csv", jobs=jobs)
-    report = caught.value.report
     left = [p.name for p in Path(folder).iterdir() if p.name.startswith(f"out{jobs}")]
-    return (report.rows_in, report.rows_out, report.rows_quarantined), (report.stopped.code,), left
+    return caught.value.report, left
 
 
 @pytest.mark.parametrize("name", ["many", "one"])
@@ -247,13 +252,9 @@ def test_first_chunk_lists_checked_as_one_process_reads_it(pack, tmp_path, group
     pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=group_rows)
     got = []
     for jobs in (1, 2):
-        job = eb.Job(pack, "village", None, None, None, "en")
-        source = eb.Source(str(path), job.layout, {}, 100, kept=job.carried)
-        with pytest.raises(eb.Stopped) as caught:
-            eb.run_batch(job, source, str(tmp_path / f"out{jobs}.csv"), "csv", str(tmp_path / f"q{jobs}.csv"), jobs=jobs)
-        report = caught.value.report
+        report, left = _stop(pack, "village", path, {}, 100, tmp_path, jobs)
         got.append((report.stopped.code, report.stopped.message("en"), report.rows_in, report.rows_out))
-        assert not list(tmp_path.glob(f"out{jobs}*")), "no result file after E816"
+        assert not left, "no result file after E816"
     assert got[0] == got[1] and got[0][0] == "E816" and "households[].members" in got[0][1]
 
 
@@ -288,11 +289,7 @@ def test_another_entity_seen_across_chunks_as_one_process_sees_it(pack, tmp_path
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     got = []
     for jobs in (1, 2):
-        job = eb.Job(pack, "household", None, None, None, "en")
-        source = eb.Source(str(path), job.layout, {}, 1, kept=job.carried)
-        with pytest.raises(eb.Stopped) as caught:
-            eb.run_batch(job, source, str(tmp_path / f"out{jobs}.csv"), "csv", str(tmp_path / f"q{jobs}.csv"), jobs=jobs)
-        report = caught.value.report
+        report, _ = _stop(pack, "household", path, {}, 1, tmp_path, jobs)
         got.append((report.stopped.code, report.stopped.message("en"), report.rows_in, report.rows_out,
                     [w.message("en") for w in report.warnings]))
     assert got[0] == got[1] and got[0][0] == "E817"

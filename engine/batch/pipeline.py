@@ -395,13 +395,9 @@ def _process_parallel(job, pool, chunks, behind, report, progress) -> None:
 
 def _take(job, pool, flight, behind, report, progress) -> None:
     chunk = flight.popleft()
-    try:
-        for outcome in _taken(pool, report):
-            _done(job.settle(chunk, outcome), behind, report, progress)
-    except FupinError as exc:
-        if exc.diagnostics[0].code == "E834":  # a worker died: the chunks it and the others held were read
-            report.rows_in += sum(c.level.n + len(c.broken) for c in (chunk, *flight))
-        raise
+    held = sum(c.level.n + len(c.broken) for c in (chunk, *flight))
+    for outcome in _taken(pool, report, held):
+        _done(job.settle(chunk, outcome), behind, report, progress)
 
 
 def _process_groups(pool, groups, behind, report, progress) -> None:
@@ -412,25 +408,26 @@ def _process_groups(pool, groups, behind, report, progress) -> None:
         while pending and not pool.full:
             flight.append(pending[0][2])
             pool.send_group(*pending.popleft())
-        rows, counted = flight.popleft(), report.rows_in
-        try:
-            for outcome in _taken(pool, report):
-                _done(outcome, behind, report, progress)
-        except FupinError as exc:
-            if exc.diagnostics[0].code == "E834":  # a worker died: the rows it and the others held count as read
-                report.rows_in = counted + rows + sum(flight)
-            raise
+        held = flight.popleft() + sum(flight)
+        for outcome in _taken(pool, report, held):
+            _done(outcome, behind, report, progress)
 
 
-def _taken(pool, report):
-    """The outcomes of the pool's oldest task, counted as read; a worker's failure
-    counts the rows of the chunk it failed on as read, as one process would."""
+def _taken(pool, report, held: int):
+    """The outcomes of the pool's oldest task, counted as read. A worker's failure counts
+    the rows of the chunk it failed on as read, as one process would; a worker that died
+    (E834) leaves ``held`` rows (this task's and those of the tasks after it) read and
+    not processed."""
+    before = report.rows_in
     try:
         for outcome in pool.take():
             report.rows_in += outcome.rows_in
             yield outcome
-    except Exception:
-        report.rows_in += pool.failed_rows
+    except Exception as exc:
+        if isinstance(exc, FupinError) and exc.diagnostics[0].code == "E834":
+            report.rows_in = before + held
+        else:
+            report.rows_in += pool.failed_rows
         raise
 
 

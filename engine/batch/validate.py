@@ -82,9 +82,12 @@ class Validator:
 
     def note_skipped(self, paths) -> None:
         """Undeclared columns the reader did not read (W906 as if they had been seen)."""
+        self._note_paths(paths, self.undeclared)
+
+    def _note_paths(self, paths, into: list) -> None:
         for path in paths:
-            if not ("[]." not in path and path in self.silent) and path not in self.undeclared:
-                self.undeclared.append(path)
+            if not ("[]." not in path and path in self.silent) and path not in into:
+                into.append(path)
 
     def resume(self, seen: list) -> None:
         """Take ``seen`` (from :meth:`seen_after`) as the undeclared columns noted so far."""
@@ -96,9 +99,7 @@ class Validator:
         the main process of a run with worker processes tells each worker the columns the
         chunks before its chunk had, so that E817 weighs the same names as one process."""
         out = list(seen)
-        for path in skipped:
-            if not ("[]." not in path and path in self.silent) and path not in out:
-                out.append(path)
+        self._note_paths(skipped, out)
         self._note_all(level, self.layout, "", out)
         return out
 
