@@ -528,3 +528,23 @@ def test_bytes_of_no_encoding_say_so(tmp_path, lang, text):
                                     str(tmp_path / "j.csv"), "--lang", lang])
     assert res.exit_code == 1 and f"{tmp_path / 'junk.csv'}:0:0: {text}" in res.stderr, res.stderr
     assert not (tmp_path / "j.csv").exists()
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "error[E830]: the input is not text in UTF-8: cannot decode the bytes from offset 47"),
+    ("zh", "error[E830]: 输入不是 UTF-8 编码的文本：第 47 字节起无法解码"),
+])
+def test_utf8_with_broken_bytes_is_not_read_as_a_code_page(tmp_path, lang, text):
+    """A UTF-8 file with a few broken bytes, which charset-normalizer takes for a Cyrillic
+    code page: E830 at the first broken byte, not every Chinese value read as mojibake and
+    every row quarantined without a word about the encoding."""
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
+    (tmp_path / "h.csv").write_bytes("id,registered,status\nA1,true,已脱贫\n".encode("utf-8") + b"A2,true,\xff\xfe\xfa\n")
+    (tmp_path / "m.csv").write_text("household_id,age\nA1,30\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["batch", str(ROOT / "policy"), str(tmp_path / "h.csv"), "--members",
+                                    str(tmp_path / "m.csv"), "-o", str(tmp_path / "o.csv"), "--lang", lang])
+    assert res.exit_code == 1 and f"{tmp_path / 'h.csv'}:0:0: {text}" in res.stderr, res.stderr
+    assert not list(tmp_path.glob("o*"))

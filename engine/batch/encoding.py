@@ -10,7 +10,9 @@ BOM) beside UTF-8 ones (with or without a BOM). Detection, in order:
    charset-normalizer alone prefers Korean cp949, which decodes the same bytes to other
    characters;
 4. otherwise charset-normalizer's best guess over the sample (any Chinese national
-   encoding read as GB18030).
+   encoding read as GB18030; Big5 and UTF-16/32 as guessed); any other guess stops with
+   E830 at the first byte that is not UTF-8, since that is what a UTF-8 file with a few
+   broken bytes looks like to the guesser.
 
 pyarrow decodes the data itself (``ReadOptions.encoding``), so a file is never copied;
 bytes the encoding cannot decode stop the run with E830 naming the encoding and how to
@@ -26,6 +28,7 @@ from ...dsl.errors import Bilingual, FupinError, Span, error
 SAMPLE = 1 << 20  # bytes looked at to detect the encoding
 BOMS = ((codecs.BOM_UTF8, "utf-8"), (b"\x84\x31\x95\x33", "gb18030"))
 CHINESE = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
+OTHER_TEXT = {"big5", "big5hkscs", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}  # kept as guessed
 
 
 def codec_name(name: str) -> str:
@@ -68,7 +71,19 @@ def _guess(sample: bytes, path) -> str:
         raise undecodable(path, Bilingual("UTF-8、GB18030 或其他能识别的", "UTF-8, GB18030 or any encoding fupin can detect"),
                           Bilingual("开头的字节不像任何编码的文本", "its first bytes look like no encoding's text"))
     name = codecs.lookup(best.encoding).name
-    return "gb18030" if name in CHINESE else name
+    if name in CHINESE:
+        return "gb18030"
+    if name in OTHER_TEXT:
+        return name
+    # Any other guess (a Cyrillic or Latin code page) is what charset-normalizer makes of a
+    # UTF-8 file with a few broken bytes: read so, every Chinese value would turn to
+    # mojibake and every row be quarantined. Say where UTF-8 breaks instead; --encoding
+    # still reads the file in any codec named.
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError as exc:
+        raise undecodable(path, "UTF-8", _reason(exc)) from None
+    return name
 
 
 def header(path, encoding: str) -> list:
