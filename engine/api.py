@@ -16,15 +16,22 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..dsl.checker import check_all
 from ..dsl.errors import Diagnostic, FupinError, Span, error
 from ..dsl.loader import load_source, policy_files
 from .facts.validate import FactsChecker
+from .reports.identity import revision
 from .scalar.program import Evaluation, Program
-from .reports import record, whatif
-from .reports.reasons import annotate
-from .reports.result import OutputError, Result
+
+if TYPE_CHECKING:
+    from .reports.result import OutputError, Result
+
+# reports/record.py, result.py, reasons.py and whatif.py (pydantic models, what-if search)
+# are imported by the calls that use them, not here: loading a policy and ``fupin batch``
+# never need them, and building their models was a tenth of ``import fupin``
+# (docs/performance.md, "Start-up").
 
 
 def load_policy(path: str | Path, texts: dict | None = None) -> "Policy":
@@ -53,7 +60,7 @@ class Policy:
         self._facts: dict[str, FactsChecker] = {}
         self._rule_names: dict = {}  # (variant, entity) -> its rules' names (check_outputs, on every call)
         root = Path(src.root)
-        self.revision = record.revision(policy_files(root), root, texts)  # content hash of the pack's files
+        self.revision = revision(policy_files(root), root, texts)  # content hash of the pack's files
 
     @property
     def variants(self) -> list[str]:
@@ -134,6 +141,9 @@ class Policy:
         """
         day, program, entity, typed, diags = self._prepared(facts, on, variant, entity, only, where,
                                                             allow_unknown_fields)
+        from .reports import record
+        from .reports.reasons import annotate
+
         evaluation = program.evaluate(typed, day, entity, outputs=only, trace=trace)
         made = record.make(self.revision, program.checked.variant, day.isoformat(), entity, facts)
         if trace:  # the deciding facts are found when the trace is first read (they re-evaluate)
@@ -157,13 +167,17 @@ class Policy:
         return day, program, entity, typed, diags
 
     def what_if(self, facts: dict, output: str, value=None, on=None, variant=None, entity=None,
-                max_changes: int = whatif.MAX_CHANGES, allow_unknown_fields: bool = False) -> dict:
+                max_changes: int | None = None, allow_unknown_fields: bool = False) -> dict:
         """``value -> [Alternative]``: the smallest sets of fact changes (at most
         ``max_changes`` facts) that give ``output`` each other value (``value``: that one
         alone, written as stored, as a label, or 是/否/yes/no), each verified by
         re-evaluation, ranked (reports/whatif.py). A bool or enum output without ``value``
         asks for every value it does not have; an unknown output for each value still
-        possible, changing only the facts it is missing (which fact settles it how)."""
+        possible, changing only the facts it is missing (which fact settles it how).
+        ``max_changes`` None: reports/whatif.py's ``MAX_CHANGES`` (2)."""
+        from .reports import whatif
+
+        max_changes = whatif.MAX_CHANGES if max_changes is None else max_changes
         day, program, entity, typed, _ = self._prepared(facts, on, variant, entity, [output], None,
                                                         allow_unknown_fields)
         ev = program.evaluate(typed, day, entity, outputs=[output])
@@ -188,11 +202,15 @@ class Policy:
         when its revision is not this policy's (E841), its facts are not those hashed
         (E842) or it is not a record (E843). Evaluate ``facts`` with the record's ``on``,
         ``variant`` and ``entity`` to explain it again."""
+        from .reports import record
+
         return record.read_record(str(path), self.revision)
 
     def log_decisions(self, path: str, evaluated: list, variant: str | None = None) -> None:
         """Append a decision-log line (JSONL) per evaluated entity of ``evaluated``
         (:meth:`evaluate_file`'s list), the fields the pack declares ``pii: true`` masked."""
+        from .reports import record
+
         record.append_log(str(path), evaluated, self.program(variant).checked)
 
     def why_not(self, facts: dict, output: str, value, **kwargs) -> list:
@@ -323,6 +341,8 @@ def as_date(on, default: dt.date | None = None) -> dt.date:
 
 def to_result(ev: Evaluation, warnings=()) -> Result:
     """Wrap a raw evaluation (and the facts' warnings) into the pydantic Result."""
+    from .reports.result import Result
+
     errors = {k: _reported(d) for k, d in ev.errors.items()}
     result = Result.model_construct(id=ev.id, entity=ev.entity, on=ev.on.isoformat(), variant=ev.variant,
                                     values=ev.values, unknown=ev.unknown, possible=ev.possible, errors=errors,
@@ -331,5 +351,7 @@ def to_result(ev: Evaluation, warnings=()) -> Result:
     return result
 
 
-def _reported(d: Diagnostic) -> OutputError:
+def _reported(d: Diagnostic) -> "OutputError":
+    from .reports.result import OutputError
+
     return OutputError(code=d.code, message=d.message("zh"), message_en=d.message("en"), location=str(d.span))

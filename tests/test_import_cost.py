@@ -11,6 +11,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("numpy", "pyarrow", "pandas", "fastapi", "dask")
+# imported by the calls that use them (engine/api.py): pydantic models and the what-if search
+# that loading a policy and `fupin batch` never need
+ON_DEMAND = ("fupin.engine.reports.record", "fupin.engine.reports.result", "fupin.engine.reports.whatif",
+             "fupin.engine.reports.reasons")
 
 SCRIPT = """
 import json, sys, yaml
@@ -45,7 +49,8 @@ import json, sys
 from click.testing import CliRunner
 from fupin.cli.main import main
 r = CliRunner().invoke(main, ["batch", sys.argv[1], sys.argv[2], "-o", sys.argv[3], "--lang", "en"])
-print(json.dumps([r.exit_code, r.output.splitlines()[-1], "pandas" in sys.modules]))
+print(json.dumps([r.exit_code, r.output.splitlines()[-1], "pandas" in sys.modules,
+                  sorted(m for m in sys.modules if m in sys.argv[4].split(","))]))
 """
 
 
@@ -61,12 +66,33 @@ def test_local_batch_spares_pandas_and_pyarrow_still_converts_it(tmp_path):
                              "income_per_capita": pa.array([3000, 4500], pa.decimal128(14, 2)),
                              "members": pa.array([[{"age": 30}], []], pa.list_(member))}), tmp_path / "in.parquet")
     out = subprocess.run([sys.executable, "-c", BATCH, str(ROOT / "benchmarks" / "small_policy"),
-                          str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet")],
+                          str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), ",".join(ON_DEMAND)],
                          capture_output=True, text=True, check=True, cwd=ROOT)
-    code, last, pandas_loaded = json.loads(out.stdout)
-    assert (code, last, pandas_loaded) == (0, "rows in 2 = rows out 1 + rows quarantined 1", False)
+    code, last, pandas_loaded, on_demand = json.loads(out.stdout)
+    assert (code, last, pandas_loaded, on_demand) == (0, "rows in 2 = rows out 1 + rows quarantined 1", False, [])
     assert pq.read_table(tmp_path / "out.parquet").column("id").to_pylist() == ["H1"]
     after = ("import pandas as pd, pyarrow as pa\nfrom fupin.engine.batch import spare_pandas\nspare_pandas()\n"
              "print(pa.Table.from_pandas(pd.DataFrame({'a': [1]})).num_rows, pa.array(pd.Series([7])).to_pylist())")
     assert subprocess.run([sys.executable, "-c", after], capture_output=True, text=True, check=True,
                           cwd=ROOT).stdout.split() == ["1", "[7]"]
+
+
+LOAD = """
+import json, sys
+from fupin import load_policy
+policy = load_policy(sys.argv[1])
+policy.program()
+before = sorted(m for m in sys.modules if m in sys.argv[2].split(","))
+result = policy.evaluate({"id": "H1", "registered": True, "status": "poor", "income_per_capita": 3000, "members": []})
+print(json.dumps([before, sorted(m for m in sys.modules if m in sys.argv[2].split(",")), result.record.decision_id[:2]]))
+"""
+
+
+def test_loading_a_policy_leaves_the_record_models_and_what_if_for_later():
+    """Loading and compiling import none of the on-demand modules; the first evaluation
+    imports those it needs (record, result, reasons) and still carries its record."""
+    out = subprocess.run([sys.executable, "-c", LOAD, str(ROOT / "benchmarks" / "small_policy"), ",".join(ON_DEMAND)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    before, after, prefix = json.loads(out.stdout)
+    assert (before, prefix) == ([], "d-")
+    assert after == ["fupin.engine.reports.reasons", "fupin.engine.reports.record", "fupin.engine.reports.result"]

@@ -30,7 +30,7 @@ def create_app(config: ServeConfig, served: Served | None = None) -> FastAPI:
         served.stop()
         app.state.jobs.close()
 
-    from ..engine.reports.record import fupin_version
+    from ..engine.reports.identity import fupin_version
 
     app = FastAPI(title="fupin", version=fupin_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="扶贫政策规则引擎 HTTP 接口 / fupin's HTTP API: evaluate, explain, what-if, "

@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from ..reports.record import fupin_version
+from ..reports.identity import fupin_version
 from .outputs import temp_name, write_failed
 from .source import output_format
 from .unknowns import effective

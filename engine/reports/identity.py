@@ -1,0 +1,73 @@
+"""What identifies a decision and its rules, without the record's models: the policy's
+revision (a content hash of the pack's files), the installed fupin's version and the
+canonical hash of input facts.
+
+Kept apart from reports/record.py (the pydantic models of records and result documents)
+so that loading a policy and running ``fupin batch``, which need the revision and the
+version but never a record model, do not pay for building those models at import.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+from decimal import Decimal
+from pathlib import Path
+
+
+@functools.cache
+def fupin_version() -> str:
+    """The installed fupin's version (read from the package metadata once a process: the
+    read parses a file, half the time of a traced evaluation through the API)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fupin")
+    except PackageNotFoundError:  # pragma: no cover - a source checkout without install
+        return "0+unknown"
+
+
+def revision(files, root: Path, texts: dict | None = None) -> str:
+    """``sha256:…`` over the pack's files (their paths relative to ``root`` and their
+    bytes, in sorted order): any edit to a rule, parameter or declaration changes it.
+    ``texts`` (resolved path → text) stands for files as edited but not saved."""
+    texts = {str(Path(k).resolve()): v for k, v in (texts or {}).items()}
+    h = hashlib.sha256()
+    base = root.resolve()
+    for path in sorted({Path(f).resolve() for f in files} | {Path(k) for k in texts}):
+        full = str(path)
+        rel = path.relative_to(base).as_posix() if path != base and root.is_dir() else path.name
+        h.update(rel.encode("utf-8") + b"\0")
+        h.update((texts[full].encode("utf-8") if full in texts else path.read_bytes()) + b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def input_hash(facts) -> str:
+    """``sha256:…`` of the facts as canonical JSON (keys sorted, numbers as exact text)."""
+    return "sha256:" + hashlib.sha256(canonical(facts).encode("utf-8")).hexdigest()
+
+
+def canonical(facts) -> str:
+    """Facts as one canonical JSON text: ``4999``, ``4999.0`` and ``Decimal('4999')`` alike."""
+    return json.dumps(_canon(facts), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _canon(value):
+    kind = type(value)
+    if kind is str or kind is bool or value is None:  # the common cases first, by exact type
+        return value
+    if kind is int and -10**27 < value < 10**27:  # within the context's 28 digits
+        return {"$n": str(value)}  # what the Decimal path gives an int (5000, not 5E+3), cheaper
+    if isinstance(value, dict):
+        return {str(k): _canon(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canon(v) for v in value]
+    if isinstance(value, bool) or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        return {"$n": format(d.normalize(), "f")}  # a number, never confused with its text
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
