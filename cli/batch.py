@@ -29,6 +29,22 @@ class _Jobs(click.ParamType):
 
 JOBS = _Jobs()
 
+# options that belong to one engine: given with the other, they would do nothing
+ENGINE_OF = {"jobs": ("local", "--jobs"), "scheduler": ("dask", "--scheduler"),
+             "part_rows": ("dask", "--partition-rows")}
+
+
+def _engine_options(ctx: click.Context, engine_name: str) -> None:
+    """E804 for an option given on the command line that the chosen engine does not use
+    (``--jobs`` with Dask, ``--scheduler`` or ``--partition-rows`` without it): ignoring it
+    would let a run look parallel, or partitioned, when it is not."""
+    from ..engine import batch as eb
+
+    for name, (engine, flag) in ENGINE_OF.items():
+        if engine != engine_name and ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE:
+            raise eb.bad_argument(f"{flag} 只用于 --engine {engine}，本次运行用的是 --engine {engine_name}",
+                                  f"{flag} is for --engine {engine} only; this run uses --engine {engine_name}")
+
 
 @click.command()
 @click.argument("policy", type=click.Path())
@@ -87,6 +103,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
 
     outputs = [s.strip() for s in only.split(",") if s.strip()] if only else None
     try:
+        _engine_options(click.get_current_context(), engine_name)
         pol = eb.load(policy)
         summary_path = _summary_path(summary_file, summary_fmt, output)
         job = eb.Job(pol, entity, variant, on, outputs, lang, summary or summary_path is not None,

@@ -237,6 +237,21 @@ def test_jobs_option_refuses(value, lang_args, lang_first, tmp_path):
         assert "neither" not in result.output
 
 
+@pytest.mark.parametrize("args, lang, text", [
+    (["--jobs", "2", "--engine", "dask"], "en", "invalid input: --jobs is for --engine local only; this run uses --engine dask"),
+    (["--engine", "dask", "--jobs", "1"], "zh", "输入无效：--jobs 只用于 --engine local，本次运行用的是 --engine dask"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "en", "invalid input: --scheduler is for --engine dask only; this run uses --engine local"),
+    (["--partition-rows", "5"], "zh", "输入无效：--partition-rows 只用于 --engine dask，本次运行用的是 --engine local"),
+])
+def test_an_option_of_the_other_engine_is_refused(args, lang, text, tmp_path):
+    """An option the chosen engine would ignore stops the run before anything is read (E804
+    at <arguments>, one language): a run must not look parallel or partitioned when it is not."""
+    result = CliRunner().invoke(main, ["batch", POLICY, str(FIX / "households.jsonl"), "-o", str(tmp_path / "o.csv"),
+                                       "--lang", lang, *args])
+    assert result.exit_code == 1 and f"<arguments>:0:0: error[E804]: {text}" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("group_rows", [30, 100])
 def test_first_chunk_lists_checked_as_one_process_reads_it(pack, tmp_path, group_rows):
     """E816 is decided on the run's first chunk: with row groups smaller than a chunk the
