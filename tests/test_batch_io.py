@@ -460,6 +460,25 @@ def test_jsonl_null_line_is_quarantined_not_a_crash(pack, tmp_path):
     assert [line.split(",")[0] for line in quarantine.splitlines()[1:]] == ["2", "3"]
 
 
+@pytest.mark.parametrize("number", ["1e-9999999", "0.5e-1606272", "1E+99999", "-2e-0004000"])
+def test_jsonl_number_with_a_huge_exponent_is_quarantined_not_a_crash(tmp_path, number):
+    """pyarrow's JSON reader can crash the process converting such a number to a decimal
+    column (a segmentation fault with pyarrow 26, found by fuzzing): chunks holding one are
+    read line by line, and the row is quarantined with E820 like any number beyond the
+    bounds. In a subprocess, so that a regression fails this test, not the whole run."""
+    (tmp_path / "in.jsonl").write_text(
+        '{"id": "A", "registered": true, "status": "poor", "income_per_capita": 3000, "members": []}\n'
+        f'{{"id": "B", "registered": true, "status": "poor", "income_per_capita": {number}, "members": []}}\n',
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "fupin.cli", "batch", str(ROOT / "benchmarks" / "small_policy"),
+                           str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.csv"), "--lang", "en"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rows in 2 = rows out 1 + rows quarantined 1" in done.stderr + done.stdout
+    quarantine = (tmp_path / "out.quarantine.csv").read_text(encoding="utf-8").splitlines()
+    assert quarantine[1].startswith("2,B,income_per_capita,E820,")
+
+
 # --- fupin eval reads the same files
 
 

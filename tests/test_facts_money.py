@@ -46,3 +46,16 @@ def test_money_below_the_fen_raises_from_the_api(mini):
     with pytest.raises(FupinError) as caught:
         mini.evaluate({"id": "H", "status": "exited", "income_per_capita": "4800.005"})
     assert caught.value.code == "E802"
+
+
+@pytest.mark.parametrize("raw", [Decimal("0.5e-1606272"), Decimal("1e-9999999"), Decimal("5E-1000000"),
+                                 Decimal("1e-400"), Decimal("1E-21")])
+def test_money_with_a_vanishing_exponent_is_beyond_the_bounds(mini, raw):
+    """A money amount the Decimal context would round to a whole 0 fen (``scaleb`` underflows
+    below 1E-999999) is judged by its digits: beyond MAX_DECIMALS places, E820 — as the slow
+    path and the batch say — never a valid amount (it passed the fast reader, and a batch
+    stopped with "internal: row 1 rejected without a reason")."""
+    typed, diags = mini.facts_checker().validate({"id": "H", "status": "exited", "income_per_capita": raw},
+                                                 "household")
+    assert typed is None and [d.code for d in diags] == ["E820"]
+    assert "at most 20 decimals" in diags[0].message("en")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -260,8 +261,10 @@ def _read_json(data: bytes, schema) -> pa.Table:
 def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, path, kept) -> Chunk:
     table = None
     # pyarrow only sees chunks of objects: a line `null` makes its reader crash the
-    # process (a segmentation fault with pyarrow 26), and other non-objects fail anyway
-    if all(line.lstrip()[:1] == b"{" for line in lines):
+    # process (a segmentation fault with pyarrow 26), and other non-objects fail anyway;
+    # nor a number with an exponent of four digits or more, which no field takes (E820)
+    # and whose conversion to a decimal column can crash it too (`1e-9999999`)
+    if all(line.lstrip()[:1] == b"{" for line in lines) and not any(map(_HUGE_EXPONENT.search, lines)):
         try:
             table = types.read(b"".join(lines))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -271,6 +274,12 @@ def _jsonl_chunk(layout, lines: list, start: int, types: JsonTypes, path, kept) 
         return Chunk(from_table(layout, table), rows, lambda idx: [_loads(lines[i]) for i in idx],
                      keep_extra(table, kept))
     return _jsonl_python(layout, lines, start, path, kept)
+
+
+# a digit or point, then an exponent of 4+ digits: a number no field takes (bounded to
+# 10^15 and MAX_DECIMALS places); rarely also text inside a string, which only costs
+# that chunk the line-by-line path
+_HUGE_EXPONENT = re.compile(rb"[0-9.][eE][+-]?[0-9]{4,}")
 
 
 def _loads(line: bytes):

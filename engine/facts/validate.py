@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ...dsl.coerce import MAX_MAGNITUDE, CoerceError, coerce
+from ...dsl.coerce import MAX_MAGNITUDE, CoerceError, coerce, decimals
 from ...dsl.errors import Bilingual, Span, error
 from .names import entity_label, looks_like, read_enum, undeclared, wrong_entity
 
@@ -222,10 +222,11 @@ def _to_the_fen(amount) -> bool:
     """Whether a money amount is a whole number of fen (0.01 元).
 
     The batch and columnar evaluators keep money as integer fen; an amount below the
-    fen is invalid here too, so that every path decides alike.
+    fen is invalid here too, so that every path decides alike. Read from the digits, not
+    computed: ``scaleb`` rounds in the Decimal context, and an amount like ``5E-1606273``
+    (a JSON number) underflowed to a whole 0 fen and passed.
     """
-    fen = amount.scaleb(2)
-    return fen == fen.to_integral_value()
+    return amount.as_tuple().exponent >= -2 or decimals(amount) <= 2
 
 
 def _short(value) -> str:
