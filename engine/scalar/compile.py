@@ -21,6 +21,7 @@ class Compiler:
     def __init__(self, meta, traced: bool):
         self.meta = meta
         self.traced = traced
+        self.specs: dict = {}  # traced: rule name -> its table's spec (scalar/tables.py, read by tracegen.py)
 
     def compile(self, node: t.T):
         return getattr(self, "c_" + type(node).__name__)(node)

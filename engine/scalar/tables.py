@@ -94,6 +94,8 @@ def compile_table(compiler, rule):
     policy = _POLICIES[table.hit]
     bounds = {row.index: _row_bounds(compiler, table, row) for row in table.rows} if compiler.traced else {}
     spec = (rule, table, [compiler.meta.describe(i.expr) for i in table.inputs], bounds)
+    if compiler.traced:
+        compiler.specs[rule.name] = spec  # the traced generated code tells the trace the same (tracegen.py)
 
     def decide(env):
         values = [fn(env) for fn in inputs]
@@ -136,12 +138,12 @@ def _first(env, spec, rows, values):
         m = _match(env, tests, values)
         if m is True:
             if pending is None:
-                _row_trace(env, spec, row, values)
+                row_trace(env, spec, row, values)
                 return then(env)
             possible.append((row, then))
             outs = [th(env) for _, th in possible]
             if all(type(o) is not Unknown for o in outs) and len({_key(o) for o in outs}) == 1:
-                _row_trace(env, spec, row, values, several=[r.index for r, _ in possible])
+                row_trace(env, spec, row, values, several=[r.index for r, _ in possible])
                 return outs[0]
             return pending
         if m is not False:
@@ -167,14 +169,14 @@ def _unique(env, spec, rows, values):
     if pending is not None:
         if hits and spec[1].proven:
             # Proven disjoint: when this row matches, no undecided row can.
-            _row_trace(env, spec, hits[0][0], values)
+            row_trace(env, spec, hits[0][0], values)
             return hits[0][1](env)
         if hits:
             return pending
         return _agreeing(env, spec, possible, values, pending)
     if not hits:
         raise _no_row(spec, values)
-    _row_trace(env, spec, hits[0][0], values)
+    row_trace(env, spec, hits[0][0], values)
     return hits[0][1](env)
 
 
@@ -185,7 +187,7 @@ def _agreeing(env, spec, possible, values, pending):
         return pending
     outs = [then(env) for _, then in possible]
     if all(type(o) is not Unknown for o in outs) and len({_key(o) for o in outs}) == 1:
-        _row_trace(env, spec, possible[0][0], values, several=[r.index for r, _ in possible])
+        row_trace(env, spec, possible[0][0], values, several=[r.index for r, _ in possible])
         return outs[0]
     return pending
 
@@ -214,7 +216,7 @@ def _priority(env, spec, rows, values):
         return pending
     if best is None:
         raise _no_row(spec, values)
-    _row_trace(env, spec, best[0], values)
+    row_trace(env, spec, best[0], values)
     return best[1]
 
 
@@ -235,7 +237,7 @@ def _collect(env, spec, rows, values):
             matched.append(row)
     if pending is not None:
         return pending
-    _row_trace(env, spec, matched[0] if matched else None, values, several=[r.index for r in matched])
+    row_trace(env, spec, matched[0] if matched else None, values, several=[r.index for r in matched])
     return AGGREGATES[table.aggregate](outs, rule)
 
 
@@ -279,7 +281,7 @@ def _show(value) -> str:
     return str(value)
 
 
-def _row_trace(env, spec, row, values, several=None) -> None:
+def row_trace(env, spec, row, values, several=None) -> None:
     """Tell the tracer (if any) the row that decided: the thresholds' values now (they
     need the entity), the description of the row's cells when the trace is built."""
     tracer = env.ctx.tracer

@@ -1,0 +1,476 @@
+"""Generated scalar code that records a trace: the traced closures' events, written out.
+
+``generate_traced(program, day)`` writes one function per rule, ``t_<rule>(e, L)``,
+that evaluates the rule on ``e`` (a scalar/env.py ``TracedEnv``) and appends to the
+log ``L`` (reports/trace.py ``Recorder.log``) the very events the traced closures
+(scalar/compile.py, tables.py, aggregate.py, env.py) append, in the same order, with
+equal items: ENTER and EXIT around the rule (EXIT with the diagnostic code on an
+error), CACHED for a rule read again, READ, PARAM, COMPARE, DECIDE, DECIDE_WITH. The
+parameters in force on ``day`` are bound as constants. ``fupin compile --emit-python``
+does not print this module (``TracedGenerated.source`` holds its text).
+
+Like the untraced generated code (scalar/codegen.py) it is a fast path for known
+values: where the closures would hold an unknown (a missing fact or child list, a
+parameter gap, an unknown rule in the cache) it raises ``Missing``, and
+``Program.evaluate(trace=True)`` throws the whole recording away and evaluates the
+entity again with the traced closures, the reference, from a fresh recorder. So a
+trace is the closures' trace whatever happens: recorded by the generated code when
+every value met is known, by the closures otherwise.
+
+What the generator does not write itself it hands to the traced closure of that node
+or rule, on the same environment and recorder (so the events still come in order):
+comparisons of three operands or more (their muted re-reads), ``in`` with a container
+that is not a set of literals, cells whose set items are not all literals, and tables
+of hit policies ``priority`` and ``collect``. A closure's value is checked: an unknown
+raises ``Missing``. The table row's decision (DECIDE_WITH) is told through
+scalar/tables.py ``row_trace`` with the table's own ``spec``, the object the traced
+closures use, so the logs are equal item for item.
+"""
+from __future__ import annotations
+
+import decimal
+import keyword
+import operator
+import unicodedata
+
+from ...dsl import typed as t
+from ..core import cells
+from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY, bounded
+from ..core.values import EvalError, ParamIssue, Unknown
+from ..reports import trace as events
+from . import tables
+from .generated import MISSING, Missing, clash, no_children, several_rows
+
+_INLINE = {operator.eq: "==", operator.ne: "!=", operator.lt: "<", operator.le: "<=", operator.gt: ">",
+           operator.ge: ">="}  # a comparison written inline when its meaning is this operator
+_EVENTS = ("ENTER", "EXIT", "CACHED", "READ", "PARAM", "COMPARE", "DECIDE", "DECIDE_WITH")
+
+
+def generate_traced(program, day) -> "TracedGenerated":
+    """The compiled traced module of ``program`` with the parameters of ``day``."""
+    params, _ = program.params_on(day)
+    writer = TracedWriter(program, params)
+    writer.module(day)
+    return TracedGenerated("\n".join(writer.lines) + "\n", writer.bindings, writer.functions,
+                           f"<fupin-traced:{program.checked.variant}:{day.isoformat()}>")
+
+
+class TracedWriter:
+    """Writes the traced module's lines; ``bindings`` are the objects it names (typed
+    nodes, descriptions, closures it hands work to, parameter values)."""
+
+    def __init__(self, program, params: dict):
+        self.program, self.checked, self.params = program, program.checked, params
+        self.compiler = program.traced_compiler
+        self.meta = self.compiler.meta
+        self.lines: list[str] = []
+        self.bindings: dict = {}
+        self.functions: dict = {}
+        self._bound: dict = {}
+        self._used: set = set()
+        self._count = 0
+        self._maybe_unknown: set = set()  # the locals that may hold an Unknown (table inputs)
+        for name in self.checked.rules:
+            self.functions[name] = self._ident("t_", name)
+
+    # --- names
+
+    def _ident(self, prefix: str, name: str) -> str:
+        base = prefix + name
+        if not base.isidentifier() or unicodedata.normalize("NFKC", base) != base or keyword.iskeyword(base):
+            base = prefix + "".join(c if (c.isalnum() or c == "_") and c.isascii() else "_" for c in name)
+        out, n = base, 1
+        while out in self._used:
+            n += 1
+            out = f"{base}_{n}"
+        self._used.add(out)
+        return out
+
+    def temp(self, stem: str = "v") -> str:
+        self._count += 1
+        return f"{stem}{self._count}"
+
+    def bind(self, value, stem: str, key=None) -> str:
+        """A module-level name for an object the code reads (bound once per key)."""
+        key = id(value) if key is None else key
+        if key not in self._bound:
+            name = self._ident(stem, str(len(self._bound) + 1))
+            self._bound[key] = name
+            self.bindings[name] = value
+        return self._bound[key]
+
+    def constant(self, value) -> str:
+        if type(value) in (bool, int, str) or value is None:
+            return repr(value)
+        return self.bind(value, "K")
+
+    def line(self, ind: int, text: str) -> None:
+        self.lines.append("    " * ind + text)
+
+    def assign(self, ind: int, text: str, stem: str = "v") -> str:
+        out = self.temp(stem)
+        self.line(ind, f"{out} = {text}")
+        return out
+
+    # --- the module
+
+    def module(self, day) -> None:
+        self.line(0, f"# Traced generated code (engine/scalar/tracegen.py): policy variant "
+                     f"{self.checked.variant or 'base'}, parameters in force on {day.isoformat()}.")
+        self.line(0, "# Each function appends the traced closures' events to the log L; an unknown raises Missing.")
+        for name, rule in self.checked.rules.items():
+            self.rule(rule)
+
+    def rule(self, rule) -> None:
+        fn = self.functions[rule.name]
+        self.line(0, "")
+        self.line(0, f"# {rule.name}: {', '.join(str(s) for s in rule.sources) or '-'}")
+        self.line(0, f"def {fn}(e, L):")
+        self.line(1, f"L += (ENTER, {rule.name!r}, e.path)")
+        self.line(1, "try:")
+        self._rule_name = rule.name
+        if rule.table is not None and rule.table.hit not in ("unique", "first"):
+            # the closure of the whole rule (exceptions included), on this environment
+            value = self.assign(2, f"{self.bind(self.program.traced_rules[rule.name], 'R')}(e)")
+            self.known(value, 2)
+            self.ret(value, 2)
+        elif rule.exceptions:
+            self.exceptions(rule, 2)
+        else:
+            self.base(rule, 2)
+        self.line(1, "except EvalError as exc:")
+        self.line(2, "L += (EXIT, None, exc.diagnostic.code)")
+        self.line(2, "raise")
+
+    def ret(self, value: str, ind: int) -> None:
+        """The rule's value: EXIT, cached, returned (scalar/env.py ``TracedEnv.rule``)."""
+        self.line(ind, f"L += (EXIT, {value}, None)")
+        self.line(ind, f"e.cache[{self._rule_name!r}] = {value}")
+        self.line(ind, f"return {value}")
+
+    def known(self, value: str, ind: int) -> None:
+        self.line(ind, f"if type({value}) is Unknown:")
+        self.line(ind + 1, "raise Missing()")
+
+    def base(self, rule, ind: int) -> None:
+        """The rule without its exceptions: its table, or its expression then DECIDE."""
+        if rule.table is not None:
+            self.table(rule, ind)
+            return
+        value = self.x(rule.expr, "e", ind)
+        decided = self.bind({"kind": "expr", "text": rule.expr.text}, "DX")
+        self.line(ind, f"L += (DECIDE, {decided})")
+        self.ret(value, ind)
+
+    def exceptions(self, rule, ind: int) -> None:
+        """scalar/tables.py ``_with_exceptions`` on known values: every condition, then
+        the values of those that hold; none holds: the base; values that differ: E805."""
+        conditions = [self.x(exc.when, "e", ind) for exc in rule.exceptions]
+        held = self.assign(ind, "[]", "held")
+        for exc, cond in zip(rule.exceptions, conditions):
+            self.line(ind, f"if {cond}:  # exception {exc.id}")
+            value = self.x(exc.value, "e", ind + 1)
+            info = {"kind": "exception", "id": exc.id, "labels": exc.labels, "text": exc.when.text,
+                    "sources": [str(s) for s in exc.sources], "origin": exc.origin}
+            self.line(ind + 1, f"{held}.append(({exc.id!r}, {value}, {self.bind(info, 'XD')}))")
+        self.line(ind, f"if {held}:")
+        self.line(ind + 1, f"if len({held}) > 1 and len({{('v', h[1]) for h in {held}}}) > 1:")
+        self.line(ind + 2, f"raise clash({self.bind(rule, 'RULE_')}, [h[0] for h in {held}])")
+        self.line(ind + 1, f"L += (DECIDE, {held}[0][2])")
+        self.ret(f"{held}[0][1]", ind + 1)
+        self.base(rule, ind)
+
+    # --- decision tables (unique, first) on known inputs
+
+    def table(self, rule, ind: int) -> None:
+        table = rule.table
+        values = [self.table_input(i.expr, ind) for i in table.inputs]
+        vals = self.assign(ind, f"[{', '.join(values)}]", "vals")
+        spec = self.bind(self.compiler.specs[rule.name], "SPEC")
+        positions = {i.name: n for n, i in enumerate(table.inputs)}
+        rows = {row.index: row for row in table.rows}
+        if table.hit == "first":
+            for row in table.rows:
+                depth = self.match(row, positions, values, ind)
+                self.line(depth, f"row_trace(e, {spec}, {self.bind(row, 'ROW')}, {vals})")
+                self.ret(self.x(row.then, "e", depth), depth)
+            self.line(ind, f"raise no_row({self.bind(rule, 'RULE_')}, {self.bind(table, 'TABLE_')}, {vals})")
+            return
+        hits = self.assign(ind, "[]", "hits")
+        for row in table.rows:
+            depth = self.match(row, positions, values, ind)
+            self.line(depth, f"{hits}.append({row.index!r})")
+        self.line(ind, f"if len({hits}) > 1:")
+        self.line(ind + 1, f"raise several_rows({self.bind(rule, 'RULE_')}, {hits})")
+        self.line(ind, f"if not {hits}:")
+        self.line(ind + 1, f"raise no_row({self.bind(rule, 'RULE_')}, {self.bind(table, 'TABLE_')}, {vals})")
+        hit = self.assign(ind, f"{hits}[0]", "hit")
+        for n, (index, row) in enumerate(rows.items()):
+            self.line(ind, f"{'if' if n == 0 else 'elif'} {hit} == {index!r}:")
+            self.line(ind + 1, f"row_trace(e, {spec}, {self.bind(row, 'ROW')}, {vals})")
+            self.ret(self.x(row.then, "e", ind + 1), ind + 1)
+
+    def table_input(self, node, ind: int) -> str:
+        """A table input's value. A fact read as an input may be missing: it is then the
+        closures' unknown (``Unknown`` of its path, read as such) and only a cell that
+        tests it raises ``Missing`` (a row whose cell for it is ``any``, or a row after
+        the deciding one, does not look at it, as with the closures)."""
+        env = "e"
+        if isinstance(node, t.TUp) and isinstance(node.target, t.TField):
+            env = self.assign(ind, f"e.up({node.levels})", "u")
+            node = node.target
+        if not isinstance(node, t.TField) or node.has_absent:
+            return self.x(node, env, ind)
+        describe = self.bind(self.meta.describe(node), "DESC")
+        value = self.assign(ind, f"{env}.facts.get({node.name!r})")
+        self.line(ind, f"if {value} is None:")
+        self.line(ind + 1, f"{value} = Unknown(frozenset(({env}.path + {node.name!r},)))")
+        self.line(ind, f"L += (READ, {env}.path + {node.name!r}, {describe}, {value}, False, False)")
+        self._maybe_unknown.add(value)
+        return value
+
+    def match(self, row, positions: dict, values: list, ind: int) -> int:
+        """Nested ``if``s for a row's cells in the row's order (the first that fails
+        stops, as ``_match``); the indent where the row's outcome goes."""
+        self.line(ind, f"# row {row.index}")
+        for name, test in row.tests.items():
+            cell, value = cells.of_test(test), values[positions[name]]
+            if value in self._maybe_unknown and not isinstance(cell, cells.Always):
+                self.known(value, ind)  # the closures' cell would be unknown
+            cond = self.cell(cell, value, "e", ind)
+            if cond != "True":
+                self.line(ind, f"if {cond}:")
+                ind += 1
+        return ind
+
+    def cell(self, cell, value: str, env: str, ind: int) -> str:
+        """A condition (statements before it at ``ind``) for a cell on a known value."""
+        if isinstance(cell, cells.Always):
+            return "True"
+        if isinstance(cell, cells.Negated):
+            return f"not ({self.cell(cell.inner, value, env, ind)})"
+        if isinstance(cell, cells.Compare):
+            other = self.x(cell.operand, env, ind)
+            return self.compare(cell.op, value, other)
+        if isinstance(cell, cells.Member):
+            members = cells.literal_members(cell)
+            if members is not None:
+                return f"{value} in {self.bind(members, 'SET')}"
+            test = self.bind(cells.compile_cell(cell, self.compiler.compile), "CELL")
+        else:
+            test = self.bind(cells.compile_cell(cell, self.compiler.compile), "CELL")
+        out = self.assign(ind, f"{test}({env}, {value})", "m")
+        self.known(out, ind)
+        return out
+
+    def compare(self, op: str, left: str, right: str) -> str:
+        """``left op right``: inline where core/operators.py's meaning is Python's operator."""
+        meaning = COMPARISONS[op].py
+        if _INLINE.get(meaning) == op:
+            return f"{left} {op} {right}"
+        return f"{self.bind(meaning, 'CMP')}({left}, {right})"
+
+    # --- expressions: statements at ``ind``, the value's name returned
+
+    def x(self, node, env: str, ind: int) -> str:
+        method = getattr(self, "x_" + type(node).__name__, None)
+        if method is None:
+            return self.delegate(node, env, ind)
+        return method(node, env, ind)
+
+    def delegate(self, node, env: str, ind: int) -> str:
+        """The traced closure of ``node`` on ``env``: same events; an unknown is Missing."""
+        value = self.assign(ind, f"{self.bind(self.compiler.compile(node), 'X')}({env})")
+        self.known(value, ind)
+        return value
+
+    def x_TLit(self, node, env, ind):
+        return self.constant(node.value)
+
+    def x_TField(self, node, env, ind):
+        describe = self.bind(self.meta.describe(node), "DESC")
+        value = self.assign(ind, f"{env}.facts.get({node.name!r})")
+        self.line(ind, f"if {value} is None:")
+        if node.has_absent:
+            self.line(ind + 1, f"{value} = {self.constant(node.when_absent)}")
+            self.line(ind + 1, f"L += (READ, {env}.path + {node.name!r}, {describe}, {value}, True, False)")
+            self.line(ind, "else:")
+        else:
+            self.line(ind + 1, f"raise Missing({node.name!r})")
+        self.line(ind + (1 if node.has_absent else 0),
+                  f"L += (READ, {env}.path + {node.name!r}, {describe}, {value}, False, False)")
+        return value
+
+    def x_TRule(self, node, env, ind):
+        value = self.temp()
+        self.line(ind, f"if {node.name!r} in {env}.cache:")
+        self.line(ind + 1, f"{value} = {env}.cache[{node.name!r}]")
+        self.known(value, ind + 1)
+        self.line(ind + 1, f"L += (CACHED, {node.name!r}, {env}.path, {value})")
+        self.line(ind, "else:")
+        self.line(ind + 1, f"{value} = {self.functions[node.name]}({env}, L)")
+        return value
+
+    def x_TParam(self, node, env, ind):
+        found = self.params[node.name]
+        if type(found) is ParamIssue:
+            value = self.assign(ind, f"{self.bind(found, 'PI')}.value()")
+            self.known(value, ind)
+        else:
+            value = self.bind(found, self._ident("P_", node.name), key=("param", node.name))
+        self.line(ind, f"L += (PARAM, {node.name!r}, {value})")
+        return value
+
+    def x_TUp(self, node, env, ind):
+        up = self.assign(ind, f"{env}.up({node.levels})", "u")
+        return self.x(node.target, up, ind)
+
+    def x_TNeg(self, node, env, ind):
+        inner = self.x(node.operand, env, ind)
+        return self.assign(ind, f"{self.bind(UNARY['-'].py, 'NEG')}({inner})")
+
+    def x_TNot(self, node, env, ind):
+        inner = self.x(node.operand, env, ind)
+        return self.assign(ind, f"{self.bind(UNARY['not'].py, 'NOT')}({inner})")
+
+    def x_TAnd(self, node, env, ind):
+        return self._logic(node.items, env, ind, stop=False)
+
+    def x_TOr(self, node, env, ind):
+        return self._logic(node.items, env, ind, stop=True)
+
+    def _logic(self, items, env, ind, stop: bool) -> str:
+        """``and``/``or`` on known bools: the first item equal to ``stop`` decides, the
+        rest are not evaluated (compile.py ``_kleene``)."""
+        out = self.temp("b")
+        self.line(ind, f"{out} = {stop!r}")
+        depth = ind
+        for n, item in enumerate(items):
+            value = self.x(item, env, depth)
+            self.line(depth, f"if {value} is not {stop!r}:")
+            depth += 1
+        self.line(depth, f"{out} = {(not stop)!r}")
+        return out
+
+    def x_TArith(self, node, env, ind):
+        acc = self.x(node.operands[0], env, ind)
+        where = self.bind(node, "N")
+        for op, operand, step in zip(node.ops, node.operands[1:], node.steps):
+            right = self.x(operand, env, ind)
+            fn = self.bind(ARITHMETIC[op].py, "OP")
+            acc = self.assign(ind, f"{fn}({acc}, {right}, {self.constant(step.kind)}, {where})")
+        return acc
+
+    def x_TCompare(self, node, env, ind):
+        if len(node.operands) != 2:
+            return self.delegate(node, env, ind)  # a false link mutes the re-reads: the closure's way
+        left = self.x(node.operands[0], env, ind)
+        right = self.x(node.operands[1], env, ind)
+        result = self.assign(ind, f"True if {self.compare(node.ops[0], left, right)} else False", "r")
+        describe = self.bind([self.meta.describe(o) for o in node.operands], "DS")
+        self.line(ind, f"L += (COMPARE, {node.text!r}, {describe}, [{left}, {right}], "
+                       f"{self.bind(node.ops, 'OPS')}, {result})")
+        return result
+
+    def x_TIn(self, node, env, ind):
+        cell = cells.of_container(node.container)
+        if not isinstance(cell, cells.Member) or cells.literal_members(cell) is None:
+            return self.delegate(node, env, ind)
+        value = self.x(node.subject, env, ind)
+        members = self.bind(cells.literal_members(cell), "SET")
+        result = self.assign(ind, f"{value} {'not in' if node.negated else 'in'} {members}", "r")
+        describe = self.bind([self.meta.describe(node.subject), {"text": node.container.text}], "DS")
+        self.line(ind, f"L += (COMPARE, {node.text!r}, {describe}, [{value}, None], "
+                       f"[{'not in' if node.negated else 'in'!r}], {result})")
+        return result
+
+    def x_TIf(self, node, env, ind):
+        cond = self.x(node.cond, env, ind)
+        out = self.temp()
+        self.line(ind, f"if {cond}:")
+        self.line(ind + 1, f"{out} = {self.x(node.then, env, ind + 1)}")
+        self.line(ind, "else:")
+        self.line(ind + 1, f"{out} = {self.x(node.else_, env, ind + 1)}")
+        return out
+
+    def x_TCall(self, node, env, ind):
+        args = [self.x(a, env, ind) for a in node.args]
+        return self.assign(ind, f"{self.bind(FUNCTIONS[node.fn].py, 'FN')}({', '.join(args)})")
+
+    def x_TAgg(self, node, env, ind):
+        """scalar/aggregate.py's reducers on known values, then the aggregate's READ."""
+        kids = self.assign(ind, f"{env}.children({node.field!r})", "kids")
+        self.known(kids, ind)
+        zero = "0" if node.type.kind == "integer" else self.constant(decimal.Decimal(0))
+        start = {"count": "0", "sum": zero, "any": "False", "all": "True", "min": "None", "max": "None"}[node.fn]
+        out = self.assign(ind, start, "agg")
+        child = self.temp("ch")
+        self.line(ind, f"for {child} in {kids}:")
+        body = ind + 1
+        if node.where is not None:
+            keep = self.x(node.where, child, body)
+            self.line(body, f"if not {keep}:")
+            self.line(body + 1, "continue")
+        if node.fn == "count":
+            self.line(body, f"{out} += 1")
+        else:
+            value = self.x(node.of, child, body)
+            if node.fn == "sum":
+                self.line(body, f"{out} += {value}")
+            elif node.fn == "any":
+                self.line(body, f"if {value} is True:")
+                self.line(body + 1, f"{out} = True")
+                self.line(body + 1, "break")
+            elif node.fn == "all":
+                self.line(body, f"if {value} is False:")
+                self.line(body + 1, f"{out} = False")
+                self.line(body + 1, "break")
+            else:
+                pick = self.bind(FUNCTIONS[node.fn].py, "FN")
+                self.line(body, f"{out} = {value} if {out} is None else {pick}({out}, {value})")
+        where = self.bind(node, "N")
+        if node.fn == "sum":
+            self.line(ind, f"bounded({out}, {where})")
+        elif node.fn in ("min", "max"):
+            self.line(ind, f"if {out} is None:")
+            self.line(ind + 1, f"raise no_children({where})")
+        describe = self.bind({"text": node.text, "kind": "aggregate"}, "DA")
+        self.line(ind, f"L += (READ, {node.text!r}, {describe}, {out}, False, True)")
+        return out
+
+
+def namespace() -> dict:
+    """The names every traced module reads."""
+    out = {name: getattr(events, name) for name in _EVENTS}
+    out.update(EvalError=EvalError, Missing=Missing, Unknown=Unknown, bounded=bounded, clash=clash,
+               no_children=no_children, several_rows=several_rows, no_row=tables.no_row,
+               row_trace=tables.row_trace)
+    return out
+
+
+class TracedGenerated:
+    """The traced module of one program on one date, compiled once: ``rules`` maps each
+    rule name to ``f(env, log) -> value`` (called when the rule is not in ``env``'s
+    cache); ``source`` is the text."""
+
+    def __init__(self, source: str, bindings: dict, functions: dict, filename: str):
+        self.source = source
+        scope = namespace()
+        scope.update(bindings)
+        exec(compile(source, filename, "exec"), scope)  # noqa: S102 — our own generated source
+        self.rules = {name: scope[fn] for name, fn in functions.items()}
+
+    def rule(self, env, name: str, log: list):
+        """Rule ``name`` on ``env`` as ``TracedEnv.rule`` records it (CACHED when
+        cached); one of ``MISSING`` at an unknown value."""
+        cache = env.cache
+        if name in cache:
+            value = cache[name]
+            if type(value) is Unknown:
+                raise Missing(name)
+            log += (events.CACHED, name, env.path, value)
+            return value
+        return self.rules[name](env, log)
+
+
+__all__ = ["generate_traced", "TracedGenerated", "MISSING"]
