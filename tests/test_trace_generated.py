@@ -15,6 +15,7 @@ the number of random examples.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -186,10 +187,8 @@ ORIGINAL = {name: getattr(tracegen.TracedWriter, name) for name in ("x_TCompare"
 
 def _compare_values_swapped(self, node, env, ind):
     out = ORIGINAL["x_TCompare"](self, node, env, ind)
-    if self.lines[-1].lstrip().startswith("L += (COMPARE"):  # its operands told the other way round
-        head, _, tail = self.lines[-1].partition("[")
-        values, _, rest = tail.partition("]")
-        self.lines[-1] = f"{head}[{', '.join(reversed(values.split(', ')))}]{rest}"
+    # its operands told the other way round
+    self.lines[-1] = re.sub(r", (cv\d+), (OPS\d+)", r", \1[::-1], \2", self.lines[-1])
     return out
 
 

@@ -278,7 +278,7 @@ class Program:
             return self._generated_first(facts, on, entity, names, exact, result, every=not outputs)
         values, starts = self.params_on(on)
         if trace and (self._worth_tracing_generated(on) if generated is None else generated):
-            if self._traced_first(facts, on, entity, names, result, values, starts):
+            if self._traced_first(facts, on, entity, names, result, values, starts, every=not outputs):
                 return result
             result.values, result.unknown, result.errors, result.possible = {}, {}, {}, {}
         recorder = Recorder() if trace else None
@@ -298,23 +298,28 @@ class Program:
         return result
 
     def _traced_first(self, facts: dict, on: dt.date, entity: str, names, result: Evaluation, params,
-                      starts) -> bool:
+                      starts, every: bool = False) -> bool:
         """The traced generated code (scalar/tracegen.py) records the evaluation; False
         when it met an unknown value (then nothing it did counts: the caller records the
-        evaluation again with the traced closures)."""
+        evaluation again with the traced closures). ``every``: the entity's outputs
+        function at once."""
         fast = self._traced_generated.get(on) or self.traced_generated_on(on)
         counts = self.traced_counts.get(on) or self.traced_counts.setdefault(on, [0, 0, 0])
         recorder = Recorder()
         log = recorder.log
         env = TracedEnv(facts, "", None, Context(self, params, starts, self.traced_rules, recorder), entity)
         values, errors, rule = result.values, result.errors, fast.rule
+        whole = fast.outputs.get(entity) if every else None
         try:
-            for name in names:
-                try:
-                    values[name] = rule(env, name, log)
-                except EvalError as exc:
-                    values[name] = None
-                    errors[name] = exc.diagnostic
+            if whole is not None:
+                whole(env, log, values, errors)
+            else:
+                for name in names:
+                    try:
+                        values[name] = rule(env, name, log)
+                    except EvalError as exc:
+                        values[name] = None
+                        errors[name] = exc.diagnostic
         except MISSING:
             counts[1] += 1
             return False

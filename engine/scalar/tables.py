@@ -107,12 +107,18 @@ def compile_table(compiler, rule):
 def _row_bounds(compiler, table, row) -> list:
     """``(input, threshold functions)`` of a row's cells that compare with thresholds, in
     the table's input order (for the margins a trace shows)."""
+    return [(name, [compiler.compile(b) for b in nodes]) for name, nodes in row_bound_nodes(table, row)]
+
+
+def row_bound_nodes(table, row) -> list:
+    """``(input, threshold nodes)`` of a row's cells that compare with thresholds, in the
+    table's input order (also read by the traced generated code, scalar/tracegen.py)."""
     out = []
     for tinput in table.inputs:
         test = row.tests.get(tinput.name)
-        fns = [compiler.compile(b) for b in _bounds(cells.of_test(test))] if test is not None else []
-        if fns:
-            out.append((tinput.name, fns))
+        nodes = _bounds(cells.of_test(test)) if test is not None else []
+        if nodes:
+            out.append((tinput.name, nodes))
     return out
 
 

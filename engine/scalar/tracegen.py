@@ -19,9 +19,9 @@ every value met is known, by the closures otherwise.
 
 What the generator does not write itself it hands to the traced closure of that node
 or rule, on the same environment and recorder (so the events still come in order):
-comparisons of three operands or more (their muted re-reads), ``in`` with a container
-that is not a set of literals, cells whose set items are not all literals, and tables
-of hit policies ``priority`` and ``collect``. A closure's value is checked: an unknown
+the operands a false link of a chained comparison leaves (read muted, as the closure
+reads them), ``in`` with a set whose items are not all literals (and such cells), and
+tables of hit policies ``priority`` and ``collect``. A closure's value is checked: an unknown
 raises ``Missing``. The table row's decision (DECIDE_WITH) is told through
 scalar/tables.py ``row_trace`` with the table's own ``spec``, the object the traced
 closures use, so the logs are equal item for item.
@@ -52,7 +52,7 @@ def generate_traced(program, day) -> "TracedGenerated":
     writer = TracedWriter(program, params)
     writer.module(day)
     return TracedGenerated("\n".join(writer.lines) + "\n", writer.bindings, writer.functions,
-                           f"<fupin-traced:{program.checked.variant}:{day.isoformat()}>")
+                           writer.outputs_functions, f"<fupin-traced:{program.checked.variant}:{day.isoformat()}>")
 
 
 class TracedWriter:
@@ -66,6 +66,7 @@ class TracedWriter:
         self.lines: list[str] = []
         self.bindings: dict = {}
         self.functions: dict = {}
+        self.outputs_functions: dict = {}  # entity -> its outputs function
         self._bound: dict = {}
         self._used: set = set()
         self._count = 0
@@ -120,13 +121,34 @@ class TracedWriter:
         self.line(0, "# Each function appends the traced closures' events to the log L; an unknown raises Missing.")
         for name, rule in self.checked.rules.items():
             self.rule(rule)
+        for entity in self.checked.entities:
+            self.outputs(entity)
+
+    def outputs(self, entity: str) -> None:
+        """``outputs_<entity>(e, L, values, errors)``: every output of the entity in order,
+        as ``Program.evaluate`` asks each of ``TracedGenerated.rule`` (its value or error)."""
+        names = [n for n, r in self.checked.rules.items() if r.entity == entity and not r.internal]
+        if not names:
+            return
+        fn = self.outputs_functions[entity] = self._ident("outputs_", entity)
+        self.line(0, "")
+        self.line(0, f"def {fn}(e, L, values, errors):")
+        self.line(1, "c, p = e.cache, e.path")
+        for name in names:
+            self.line(1, "try:")
+            value = self.read_rule(name, "e", 2)
+            self.line(2, f"values[{name!r}] = {value}")
+            self.line(1, "except EvalError as exc:")
+            self.line(2, f"values[{name!r}] = None")
+            self.line(2, f"errors[{name!r}] = exc.diagnostic")
 
     def rule(self, rule) -> None:
         fn = self.functions[rule.name]
         self.line(0, "")
         self.line(0, f"# {rule.name}: {', '.join(str(s) for s in rule.sources) or '-'}")
         self.line(0, f"def {fn}(e, L):")
-        self.line(1, f"L += (ENTER, {rule.name!r}, e.path)")
+        self.line(1, "f, c, p = e.facts, e.cache, e.path  # the instance's facts, rule cache and path")
+        self.line(1, f"L += (ENTER, {rule.name!r}, p)")
         self.line(1, "try:")
         self._rule_name = rule.name
         if rule.table is not None and rule.table.hit not in ("unique", "first"):
@@ -145,7 +167,7 @@ class TracedWriter:
     def ret(self, value: str, ind: int) -> None:
         """The rule's value: EXIT, cached, returned (scalar/env.py ``TracedEnv.rule``)."""
         self.line(ind, f"L += (EXIT, {value}, None)")
-        self.line(ind, f"e.cache[{self._rule_name!r}] = {value}")
+        self.line(ind, f"c[{self._rule_name!r}] = {value}")
         self.line(ind, f"return {value}")
 
     def known(self, value: str, ind: int) -> None:
@@ -186,20 +208,27 @@ class TracedWriter:
         table = rule.table
         values = [self.table_input(i.expr, ind) for i in table.inputs]
         vals = self.assign(ind, f"[{', '.join(values)}]", "vals")
-        spec = self.bind(self.compiler.specs[rule.name], "SPEC")
         positions = {i.name: n for n, i in enumerate(table.inputs)}
         rows = {row.index: row for row in table.rows}
         if table.hit == "first":
             for row in table.rows:
                 depth = self.match(row, positions, values, ind)
-                self.line(depth, f"row_trace(e, {spec}, {self.bind(row, 'ROW')}, {vals})")
+                self.decide(rule, row, vals, depth)
                 self.ret(self.x(row.then, "e", depth), depth)
             self.line(ind, f"raise no_row({self.bind(rule, 'RULE_')}, {self.bind(table, 'TABLE_')}, {vals})")
             return
         hits = self.assign(ind, "[]", "hits")
-        for row in table.rows:
+        quiet = [self._quiet(row) for row in table.rows]
+        for n, row in enumerate(table.rows):
             depth = self.match(row, positions, values, ind)
-            self.line(depth, f"{hits}.append({row.index!r})")
+            if table.proven and all(quiet[n + 1:]):
+                # Proven (one row matches known inputs) and no row after it records
+                # anything: _unique's outcome is this row (also where a later row's
+                # cell would be unknown: a proven table's match then decides).
+                self.decide(rule, row, vals, depth)
+                self.ret(self.x(row.then, "e", depth), depth)
+            else:
+                self.line(depth, f"{hits}.append({row.index!r})")
         self.line(ind, f"if len({hits}) > 1:")
         self.line(ind + 1, f"raise several_rows({self.bind(rule, 'RULE_')}, {hits})")
         self.line(ind, f"if not {hits}:")
@@ -207,8 +236,43 @@ class TracedWriter:
         hit = self.assign(ind, f"{hits}[0]", "hit")
         for n, (index, row) in enumerate(rows.items()):
             self.line(ind, f"{'if' if n == 0 else 'elif'} {hit} == {index!r}:")
-            self.line(ind + 1, f"row_trace(e, {spec}, {self.bind(row, 'ROW')}, {vals})")
+            self.decide(rule, row, vals, ind + 1)
             self.ret(self.x(row.then, "e", ind + 1), ind + 1)
+
+    def decide(self, rule, row, vals: str, ind: int) -> None:
+        """The row that decided (DECIDE_WITH, tables.py ``row_trace``): told here when
+        the row's cells name no threshold, else by ``row_trace`` (it reads them muted)."""
+        spec = self.compiler.specs[rule.name]
+        found = self._bound_values(rule.table, row)
+        if found is None:
+            self.line(ind, f"row_trace(e, {self.bind(spec, 'SPEC')}, {self.bind(row, 'ROW')}, {vals})")
+        else:
+            found = self.bind(found, "BOUNDS") if found else "{}"
+            self.line(ind, f"L += (DECIDE_WITH, row_decision, ({self.bind(spec, 'SPEC')}, "
+                           f"{self.bind(row, 'ROW')}, {vals}, None, {found}))")
+
+    def _bound_values(self, table, row) -> dict | None:
+        """The thresholds' values ``row_trace`` would find (by input), when every one is a
+        literal or a parameter with a value on the date (it reads them muted: no event);
+        else None (``row_trace`` reads them)."""
+        found = {}
+        for name, nodes in tables.row_bound_nodes(table, row):
+            out = []
+            for node in nodes:
+                if isinstance(node, t.TLit):
+                    out.append(node.value)
+                elif isinstance(node, t.TParam) and type(self.params[node.name]) is not ParamIssue:
+                    out.append(self.params[node.name])
+                else:
+                    return None
+            found[name] = out
+        return found
+
+    @staticmethod
+    def _quiet(row) -> bool:
+        """Whether testing a row's cells records nothing (every operand a literal)."""
+        return all(isinstance(o, t.TLit) for test in row.tests.values()
+                   for o in cells.operands(cells.of_test(test)))
 
     def table_input(self, node, ind: int) -> str:
         """A table input's value. A fact read as an input may be missing: it is then the
@@ -217,15 +281,16 @@ class TracedWriter:
         the deciding one, does not look at it, as with the closures)."""
         env = "e"
         if isinstance(node, t.TUp) and isinstance(node.target, t.TField):
-            env = self.assign(ind, f"e.up({node.levels})", "u")
+            env = self.up("e", node.levels, ind)
             node = node.target
         if not isinstance(node, t.TField) or node.has_absent:
             return self.x(node, env, ind)
         describe = self.bind(self.meta.describe(node), "DESC")
-        value = self.assign(ind, f"{env}.facts.get({node.name!r})")
+        facts, path = self._of(env)
+        value = self.assign(ind, f"{facts}.get({node.name!r})")
         self.line(ind, f"if {value} is None:")
-        self.line(ind + 1, f"{value} = Unknown(frozenset(({env}.path + {node.name!r},)))")
-        self.line(ind, f"L += (READ, {env}.path + {node.name!r}, {describe}, {value}, False, False)")
+        self.line(ind + 1, f"{value} = Unknown(frozenset(({path} + {node.name!r},)))")
+        self.line(ind, f"L += (READ, {path} + {node.name!r}, {describe}, {value}, False, False)")
         self._maybe_unknown.add(value)
         return value
 
@@ -233,10 +298,13 @@ class TracedWriter:
         """Nested ``if``s for a row's cells in the row's order (the first that fails
         stops, as ``_match``); the indent where the row's outcome goes."""
         self.line(ind, f"# row {row.index}")
+        top = ind
         for name, test in row.tests.items():
             cell, value = cells.of_test(test), values[positions[name]]
             if value in self._maybe_unknown and not isinstance(cell, cells.Always):
                 self.known(value, ind)  # the closures' cell would be unknown
+                if ind == top:  # checked for every row after this one
+                    self._maybe_unknown.discard(value)
             cond = self.cell(cell, value, "e", ind)
             if cond != "True":
                 self.line(ind, f"if {cond}:")
@@ -256,9 +324,10 @@ class TracedWriter:
             members = cells.literal_members(cell)
             if members is not None:
                 return f"{value} in {self.bind(members, 'SET')}"
-            test = self.bind(cells.compile_cell(cell, self.compiler.compile), "CELL")
-        else:
-            test = self.bind(cells.compile_cell(cell, self.compiler.compile), "CELL")
+        else:  # an interval: both bounds read, then both tests
+            lo, hi = self.x(cell.lo, env, ind), self.x(cell.hi, env, ind)
+            return f"({self.compare(cell.lo_op, value, lo)} and {self.compare(cell.hi_op, value, hi)})"
+        test = self.bind(cells.compile_cell(cell, self.compiler.compile), "CELL")
         out = self.assign(ind, f"{test}({env}, {value})", "m")
         self.known(out, ind)
         return out
@@ -289,26 +358,37 @@ class TracedWriter:
 
     def x_TField(self, node, env, ind):
         describe = self.bind(self.meta.describe(node), "DESC")
-        value = self.assign(ind, f"{env}.facts.get({node.name!r})")
+        facts, path = self._of(env)
+        value = self.assign(ind, f"{facts}.get({node.name!r})")
         self.line(ind, f"if {value} is None:")
         if node.has_absent:
             self.line(ind + 1, f"{value} = {self.constant(node.when_absent)}")
-            self.line(ind + 1, f"L += (READ, {env}.path + {node.name!r}, {describe}, {value}, True, False)")
+            self.line(ind + 1, f"L += (READ, {path} + {node.name!r}, {describe}, {value}, True, False)")
             self.line(ind, "else:")
         else:
             self.line(ind + 1, f"raise Missing({node.name!r})")
         self.line(ind + (1 if node.has_absent else 0),
-                  f"L += (READ, {env}.path + {node.name!r}, {describe}, {value}, False, False)")
+                  f"L += (READ, {path} + {node.name!r}, {describe}, {value}, False, False)")
         return value
 
+    @staticmethod
+    def _of(env: str) -> tuple:
+        """How code reads an instance's facts and path (the function's own: its locals)."""
+        return ("f", "p") if env == "e" else (f"{env}.facts", f"{env}.path")
+
     def x_TRule(self, node, env, ind):
+        return self.read_rule(node.name, env, ind)
+
+    def read_rule(self, name: str, env: str, ind: int) -> str:
+        """Rule ``name`` on ``env`` as ``TracedEnv.rule`` reads it: CACHED, or its function."""
         value = self.temp()
-        self.line(ind, f"if {node.name!r} in {env}.cache:")
-        self.line(ind + 1, f"{value} = {env}.cache[{node.name!r}]")
+        cache = "c" if env == "e" else f"{env}.cache"
+        self.line(ind, f"if {name!r} in {cache}:")
+        self.line(ind + 1, f"{value} = {cache}[{name!r}]")
         self.known(value, ind + 1)
-        self.line(ind + 1, f"L += (CACHED, {node.name!r}, {env}.path, {value})")
+        self.line(ind + 1, f"L += (CACHED, {name!r}, {self._of(env)[1]}, {value})")
         self.line(ind, "else:")
-        self.line(ind + 1, f"{value} = {self.functions[node.name]}({env}, L)")
+        self.line(ind + 1, f"{value} = {self.functions[name]}({env}, L)")
         return value
 
     def x_TParam(self, node, env, ind):
@@ -322,8 +402,17 @@ class TracedWriter:
         return value
 
     def x_TUp(self, node, env, ind):
-        up = self.assign(ind, f"{env}.up({node.levels})", "u")
+        up = self.up(env, node.levels, ind)
         return self.x(node.target, up, ind)
+
+    def up(self, env: str, levels: int, ind: int) -> str:
+        """The ancestor ``levels`` up (a parent already made is read directly)."""
+        if levels != 1:
+            return self.assign(ind, f"{env}.up({levels})", "u")
+        up = self.assign(ind, f"{env}.parent", "u")
+        self.line(ind, f"if {up} is None:")
+        self.line(ind + 1, f"{up} = {env}.up(1)")
+        return up
 
     def x_TNeg(self, node, env, ind):
         inner = self.x(node.operand, env, ind)
@@ -362,23 +451,42 @@ class TracedWriter:
         return acc
 
     def x_TCompare(self, node, env, ind):
-        if len(node.operands) != 2:
-            return self.delegate(node, env, ind)  # a false link mutes the re-reads: the closure's way
+        """Operands in order while the links hold; after a false link the operands left
+        are read by their closures with the recorder muted, as compile.py's traced
+        comparison reads them (for the record only: the result is False)."""
         left = self.x(node.operands[0], env, ind)
-        right = self.x(node.operands[1], env, ind)
-        result = self.assign(ind, f"True if {self.compare(node.ops[0], left, right)} else False", "r")
+        result, values = self.temp("r"), self.temp("cv")
+        self.line(ind, f"{result} = False")
+        self._link(node, 1, left, values, result, env, ind)
         describe = self.bind([self.meta.describe(o) for o in node.operands], "DS")
-        self.line(ind, f"L += (COMPARE, {node.text!r}, {describe}, [{left}, {right}], "
-                       f"{self.bind(node.ops, 'OPS')}, {result})")
+        self.line(ind, f"L += (COMPARE, {node.text!r}, {describe}, {values}, {self.bind(node.ops, 'OPS')}, {result})")
         return result
+
+    def _link(self, node, n: int, left: str, values: str, result: str, env: str, ind: int) -> None:
+        """Link ``n`` of a comparison (operand ``n`` against the one before it)."""
+        right = self.x(node.operands[n], env, ind)
+        self.line(ind, f"{values} = [{left}, {right}]" if n == 1 else f"{values}.append({right})")
+        self.line(ind, f"if {self.compare(node.ops[n - 1], left, right)}:")
+        if n == len(node.ops):
+            self.line(ind + 1, f"{result} = True")
+            return
+        self._link(node, n + 1, right, values, result, env, ind + 1)
+        self.line(ind, "else:")
+        rest = [f"{self.bind(self.compiler.compile(o), 'X')}({env})" for o in node.operands[n + 1:]]
+        self.line(ind + 1, f"tr = {env}.ctx.tracer")
+        self.line(ind + 1, "tr.mute()")
+        self.line(ind + 1, "try:")
+        self.line(ind + 2, f"{values} += [{', '.join(rest)}]")
+        self.line(ind + 1, "finally:")
+        self.line(ind + 2, "tr.unmute()")
 
     def x_TIn(self, node, env, ind):
         cell = cells.of_container(node.container)
-        if not isinstance(cell, cells.Member) or cells.literal_members(cell) is None:
+        if isinstance(cell, cells.Member) and cells.literal_members(cell) is None:
             return self.delegate(node, env, ind)
         value = self.x(node.subject, env, ind)
-        members = self.bind(cells.literal_members(cell), "SET")
-        result = self.assign(ind, f"{value} {'not in' if node.negated else 'in'} {members}", "r")
+        test = self.cell(cells.Negated(cell) if node.negated else cell, value, env, ind)
+        result = self.assign(ind, f"True if {test} else False", "r")
         describe = self.bind([self.meta.describe(node.subject), {"text": node.container.text}], "DS")
         self.line(ind, f"L += (COMPARE, {node.text!r}, {describe}, [{value}, None], "
                        f"[{'not in' if node.negated else 'in'!r}], {result})")
@@ -444,21 +552,23 @@ def namespace() -> dict:
     out = {name: getattr(events, name) for name in _EVENTS}
     out.update(EvalError=EvalError, Missing=Missing, Unknown=Unknown, bounded=bounded, clash=clash,
                no_children=no_children, several_rows=several_rows, no_row=tables.no_row,
-               row_trace=tables.row_trace)
+               row_trace=tables.row_trace, row_decision=tables.row_decision)
     return out
 
 
 class TracedGenerated:
     """The traced module of one program on one date, compiled once: ``rules`` maps each
     rule name to ``f(env, log) -> value`` (called when the rule is not in ``env``'s
-    cache); ``source`` is the text."""
+    cache); ``outputs`` each entity to ``f(env, log, values, errors)`` of all its
+    outputs; ``source`` is the text."""
 
-    def __init__(self, source: str, bindings: dict, functions: dict, filename: str):
+    def __init__(self, source: str, bindings: dict, functions: dict, outputs: dict, filename: str):
         self.source = source
         scope = namespace()
         scope.update(bindings)
         exec(compile(source, filename, "exec"), scope)  # noqa: S102 — our own generated source
         self.rules = {name: scope[fn] for name, fn in functions.items()}
+        self.outputs = {entity: scope[fn] for entity, fn in outputs.items()}
 
     def rule(self, env, name: str, log: list):
         """Rule ``name`` on ``env`` as ``TracedEnv.rule`` records it (CACHED when
