@@ -278,7 +278,7 @@ class Program:
             return self._generated_first(facts, on, entity, names, exact, result, every=not outputs)
         values, starts = self.params_on(on)
         if trace and (self._worth_tracing_generated(on) if generated is None else generated):
-            if self._traced_first(facts, on, entity, names, result, values, starts, every=not outputs):
+            if self._traced_first(facts, on, entity, names, exact, result, values, starts, every=not outputs):
                 return result
             result.values, result.unknown, result.errors, result.possible = {}, {}, {}, {}
         recorder = Recorder() if trace else None
@@ -297,12 +297,13 @@ class Program:
             result.trace = Recorded(self, recorder, on, entity, result.id, settled, dict(result.possible))
         return result
 
-    def _traced_first(self, facts: dict, on: dt.date, entity: str, names, result: Evaluation, params,
-                      starts, every: bool = False) -> bool:
-        """The traced generated code (scalar/tracegen.py) records the evaluation; False
-        when it met an unknown value (then nothing it did counts: the caller records the
-        evaluation again with the traced closures). ``every``: the entity's outputs
-        function at once."""
+    def _traced_first(self, facts: dict, on: dt.date, entity: str, names, exact: bool, result: Evaluation,
+                      params, starts, every: bool = False) -> bool:
+        """The traced generated code (scalar/tracegen.py) records the evaluation; an
+        unknown output is then settled as the closures' loop settles it. False when the
+        code met an unknown it leaves to the closures (then nothing it did counts: the
+        caller records the evaluation again with the traced closures). ``every``: the
+        entity's outputs function at once."""
         fast = self._traced_generated.get(on) or self.traced_generated_on(on)
         counts = self.traced_counts.get(on) or self.traced_counts.setdefault(on, [0, 0, 0])
         recorder = Recorder()
@@ -324,7 +325,12 @@ class Program:
             counts[1] += 1
             return False
         counts[0] += 1
-        result.trace = Recorded(self, recorder, on, entity, result.id, {}, {})
+        settled: dict = {}
+        for name in names:
+            value = values[name]
+            if type(value) is Unknown:  # settled by cases (or not), as the closures' loop does
+                self._note(facts, on, entity, name, value, exact, result, settled)
+        result.trace = Recorded(self, recorder, on, entity, result.id, settled, dict(result.possible))
         return True
 
     def _generated_first(self, facts: dict, on: dt.date, entity: str, names, exact: bool, result: Evaluation,

@@ -36,7 +36,7 @@ import unicodedata
 from ...dsl import typed as t
 from ..core import cells
 from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY, bounded
-from ..core.values import EvalError, ParamIssue, Unknown
+from ..core.values import EvalError, ParamIssue, Unknown, merge
 from ..reports import trace as events
 from . import tables
 from .generated import MISSING, Missing, clash, no_children, several_rows
@@ -70,7 +70,7 @@ class TracedWriter:
         self._bound: dict = {}
         self._used: set = set()
         self._count = 0
-        self._maybe_unknown: set = set()  # the locals that may hold an Unknown (table inputs)
+        self._maybe: set = set()  # the locals that may hold an Unknown
         for name in self.checked.rules:
             self.functions[name] = self._ident("t_", name)
 
@@ -154,7 +154,6 @@ class TracedWriter:
         if rule.table is not None and rule.table.hit not in ("unique", "first"):
             # the closure of the whole rule (exceptions included), on this environment
             value = self.assign(2, f"{self.bind(self.program.traced_rules[rule.name], 'R')}(e)")
-            self.known(value, 2)
             self.ret(value, 2)
         elif rule.exceptions:
             self.exceptions(rule, 2)
@@ -171,8 +170,20 @@ class TracedWriter:
         self.line(ind, f"return {value}")
 
     def known(self, value: str, ind: int) -> None:
+        """Where the closures would go on three-valued: ``Missing`` at an unknown."""
         self.line(ind, f"if type({value}) is Unknown:")
         self.line(ind + 1, "raise Missing()")
+
+    def sure(self, value: str, ind: int) -> None:
+        """``known`` for a local that may hold an unknown (no test for one that cannot)."""
+        if value in self._maybe:
+            self.known(value, ind)
+
+    def maybe(self, value: str, *sources) -> str:
+        """``value`` may hold an unknown (if any of ``sources`` may, when given)."""
+        if not sources or any(s in self._maybe for s in sources):
+            self._maybe.add(value)
+        return value
 
     def base(self, rule, ind: int) -> None:
         """The rule without its exceptions: its table, or its expression then DECIDE."""
@@ -187,7 +198,10 @@ class TracedWriter:
     def exceptions(self, rule, ind: int) -> None:
         """scalar/tables.py ``_with_exceptions`` on known values: every condition, then
         the values of those that hold; none holds: the base; values that differ: E805."""
-        conditions = [self.x(exc.when, "e", ind) for exc in rule.exceptions]
+        conditions = []
+        for exc in rule.exceptions:  # an unknown condition: tables.py _unsure, the closures' way
+            conditions.append(self.x(exc.when, "e", ind))
+            self.sure(conditions[-1], ind)
         held = self.assign(ind, "[]", "held")
         for exc, cond in zip(rule.exceptions, conditions):
             self.line(ind, f"if {cond}:  # exception {exc.id}")
@@ -279,20 +293,7 @@ class TracedWriter:
         closures' unknown (``Unknown`` of its path, read as such) and only a cell that
         tests it raises ``Missing`` (a row whose cell for it is ``any``, or a row after
         the deciding one, does not look at it, as with the closures)."""
-        env = "e"
-        if isinstance(node, t.TUp) and isinstance(node.target, t.TField):
-            env = self.up("e", node.levels, ind)
-            node = node.target
-        if not isinstance(node, t.TField) or node.has_absent:
-            return self.x(node, env, ind)
-        describe = self.bind(self.meta.describe(node), "DESC")
-        facts, path = self._of(env)
-        value = self.assign(ind, f"{facts}.get({node.name!r})")
-        self.line(ind, f"if {value} is None:")
-        self.line(ind + 1, f"{value} = Unknown(frozenset(({path} + {node.name!r},)))")
-        self.line(ind, f"L += (READ, {path} + {node.name!r}, {describe}, {value}, False, False)")
-        self._maybe_unknown.add(value)
-        return value
+        return self.x(node, "e", ind)
 
     def match(self, row, positions: dict, values: list, ind: int) -> int:
         """Nested ``if``s for a row's cells in the row's order (the first that fails
@@ -301,10 +302,10 @@ class TracedWriter:
         top = ind
         for name, test in row.tests.items():
             cell, value = cells.of_test(test), values[positions[name]]
-            if value in self._maybe_unknown and not isinstance(cell, cells.Always):
+            if value in self._maybe and not isinstance(cell, cells.Always):
                 self.known(value, ind)  # the closures' cell would be unknown
                 if ind == top:  # checked for every row after this one
-                    self._maybe_unknown.discard(value)
+                    self._maybe.discard(value)
             cond = self.cell(cell, value, "e", ind)
             if cond != "True":
                 self.line(ind, f"if {cond}:")
@@ -319,6 +320,7 @@ class TracedWriter:
             return f"not ({self.cell(cell.inner, value, env, ind)})"
         if isinstance(cell, cells.Compare):
             other = self.x(cell.operand, env, ind)
+            self.sure(other, ind)
             return self.compare(cell.op, value, other)
         if isinstance(cell, cells.Member):
             members = cells.literal_members(cell)
@@ -326,6 +328,8 @@ class TracedWriter:
                 return f"{value} in {self.bind(members, 'SET')}"
         else:  # an interval: both bounds read, then both tests
             lo, hi = self.x(cell.lo, env, ind), self.x(cell.hi, env, ind)
+            self.sure(lo, ind)
+            self.sure(hi, ind)
             return f"({self.compare(cell.lo_op, value, lo)} and {self.compare(cell.hi_op, value, hi)})"
         test = self.bind(cells.compile_cell(cell, self.compiler.compile), "CELL")
         out = self.assign(ind, f"{test}({env}, {value})", "m")
@@ -348,10 +352,8 @@ class TracedWriter:
         return method(node, env, ind)
 
     def delegate(self, node, env: str, ind: int) -> str:
-        """The traced closure of ``node`` on ``env``: same events; an unknown is Missing."""
-        value = self.assign(ind, f"{self.bind(self.compiler.compile(node), 'X')}({env})")
-        self.known(value, ind)
-        return value
+        """The traced closure of ``node`` on ``env``: same events, a value or an unknown."""
+        return self.maybe(self.assign(ind, f"{self.bind(self.compiler.compile(node), 'X')}({env})"))
 
     def x_TLit(self, node, env, ind):
         return self.constant(node.value)
@@ -366,7 +368,8 @@ class TracedWriter:
             self.line(ind + 1, f"L += (READ, {path} + {node.name!r}, {describe}, {value}, True, False)")
             self.line(ind, "else:")
         else:
-            self.line(ind + 1, f"raise Missing({node.name!r})")
+            self.line(ind + 1, f"{value} = Unknown(frozenset(({path} + {node.name!r},)))")
+            self.maybe(value)
         self.line(ind + (1 if node.has_absent else 0),
                   f"L += (READ, {path} + {node.name!r}, {describe}, {value}, False, False)")
         return value
@@ -385,17 +388,15 @@ class TracedWriter:
         cache = "c" if env == "e" else f"{env}.cache"
         self.line(ind, f"if {name!r} in {cache}:")
         self.line(ind + 1, f"{value} = {cache}[{name!r}]")
-        self.known(value, ind + 1)
         self.line(ind + 1, f"L += (CACHED, {name!r}, {self._of(env)[1]}, {value})")
         self.line(ind, "else:")
         self.line(ind + 1, f"{value} = {self.functions[name]}({env}, L)")
-        return value
+        return self.maybe(value)
 
     def x_TParam(self, node, env, ind):
         found = self.params[node.name]
         if type(found) is ParamIssue:
-            value = self.assign(ind, f"{self.bind(found, 'PI')}.value()")
-            self.known(value, ind)
+            value = self.maybe(self.assign(ind, f"{self.bind(found, 'PI')}.value()"))
         else:
             value = self.bind(found, self._ident("P_", node.name), key=("param", node.name))
         self.line(ind, f"L += (PARAM, {node.name!r}, {value})")
@@ -415,12 +416,17 @@ class TracedWriter:
         return up
 
     def x_TNeg(self, node, env, ind):
-        inner = self.x(node.operand, env, ind)
-        return self.assign(ind, f"{self.bind(UNARY['-'].py, 'NEG')}({inner})")
+        return self._unary(node, env, ind, "-", "NEG")
 
     def x_TNot(self, node, env, ind):
+        return self._unary(node, env, ind, "not", "NOT")
+
+    def _unary(self, node, env, ind, op: str, stem: str) -> str:
         inner = self.x(node.operand, env, ind)
-        return self.assign(ind, f"{self.bind(UNARY['not'].py, 'NOT')}({inner})")
+        call = f"{self.bind(UNARY[op].py, stem)}({inner})"
+        if inner not in self._maybe:
+            return self.assign(ind, call)
+        return self.maybe(self.assign(ind, f"{inner} if type({inner}) is Unknown else {call}"))
 
     def x_TAnd(self, node, env, ind):
         return self._logic(node.items, env, ind, stop=False)
@@ -429,15 +435,25 @@ class TracedWriter:
         return self._logic(node.items, env, ind, stop=True)
 
     def _logic(self, items, env, ind, stop: bool) -> str:
-        """``and``/``or`` on known bools: the first item equal to ``stop`` decides, the
-        rest are not evaluated (compile.py ``_kleene``)."""
-        out = self.temp("b")
+        """``and``/``or`` (compile.py ``_kleene``): the first item equal to ``stop``
+        decides and the rest are not evaluated; else unknown if an item was (their facts
+        merged), else ``not stop``."""
+        out, unknown = self.temp("b"), self.temp("uk")
         self.line(ind, f"{out} = {stop!r}")
-        depth = ind
-        for n, item in enumerate(items):
+        mark = len(self.lines)  # where ``unknown`` starts at None, if an item may be unknown
+        depth, unsure = ind, False
+        for item in items:
             value = self.x(item, env, depth)
             self.line(depth, f"if {value} is not {stop!r}:")
+            if value in self._maybe:
+                unsure = True
+                self.line(depth + 1, f"if {value} is not {(not stop)!r}:")
+                self.line(depth + 2, f"{unknown} = {value} if {unknown} is None else {unknown}.merge({value})")
             depth += 1
+        if unsure:
+            self.line(depth, f"{out} = {(not stop)!r} if {unknown} is None else {unknown}")
+            self.lines.insert(mark, "    " * ind + f"{unknown} = None")
+            return self.maybe(out)
         self.line(depth, f"{out} = {(not stop)!r}")
         return out
 
@@ -447,7 +463,14 @@ class TracedWriter:
         for op, operand, step in zip(node.ops, node.operands[1:], node.steps):
             right = self.x(operand, env, ind)
             fn = self.bind(ARITHMETIC[op].py, "OP")
-            acc = self.assign(ind, f"{fn}({acc}, {right}, {self.constant(step.kind)}, {where})")
+            call = f"{fn}({acc}, {right}, {self.constant(step.kind)}, {where})"
+            if acc in self._maybe or right in self._maybe:
+                # compile.py c_TArith: x × 0 is 0 whatever x is, else the facts merged
+                acc = self.maybe(self.assign(ind, f"arith_unknown({fn}, {ARITHMETIC[op].absorbs!r}, {acc}, {right}, "
+                                                  f"{self.constant(step.kind)}, {where}) if type({acc}) is Unknown "
+                                                  f"or type({right}) is Unknown else {call}"))
+            else:
+                acc = self.assign(ind, call)
         return acc
 
     def x_TCompare(self, node, env, ind):
@@ -456,21 +479,47 @@ class TracedWriter:
         comparison reads them (for the record only: the result is False)."""
         left = self.x(node.operands[0], env, ind)
         result, values = self.temp("r"), self.temp("cv")
-        self.line(ind, f"{result} = False")
-        self._link(node, 1, left, values, result, env, ind)
+        if len(node.operands) == 2:
+            right = self.x(node.operands[1], env, ind)
+            self.line(ind, f"{values} = [{left}, {right}]")
+            test = f"True if {self.compare(node.ops[0], left, right)} else False"
+            if left in self._maybe or right in self._maybe:
+                self.line(ind, f"{result} = only_unknown({left}, {right}) if type({left}) is Unknown "
+                               f"or type({right}) is Unknown else {test}")
+                self.maybe(result)
+            else:
+                self.line(ind, f"{result} = {test}")
+        else:
+            unknown = self.temp("uk")
+            self.line(ind, f"{result} = None")
+            self.line(ind, f"{unknown} = None")
+            self.line(ind, f"{values} = [{left}]")
+            self._link(node, 1, left, values, result, unknown, env, ind)
+            self.line(ind, f"if {result} is None:")
+            self.line(ind + 1, f"{result} = True if {unknown} is None else {unknown}")
+            self.maybe(result)
         describe = self.bind([self.meta.describe(o) for o in node.operands], "DS")
         self.line(ind, f"L += (COMPARE, {node.text!r}, {describe}, {values}, {self.bind(node.ops, 'OPS')}, {result})")
         return result
 
-    def _link(self, node, n: int, left: str, values: str, result: str, env: str, ind: int) -> None:
-        """Link ``n`` of a comparison (operand ``n`` against the one before it)."""
+    def _link(self, node, n: int, left: str, values: str, result: str, unknown: str, env: str, ind: int) -> None:
+        """Link ``n`` of a chained comparison (operand ``n`` against the one before it):
+        an unknown operand makes the link unknown and the chain goes on; a false link
+        ends it, the operands left read muted by their closures (for the record)."""
         right = self.x(node.operands[n], env, ind)
-        self.line(ind, f"{values} = [{left}, {right}]" if n == 1 else f"{values}.append({right})")
-        self.line(ind, f"if {self.compare(node.ops[n - 1], left, right)}:")
+        self.line(ind, f"{values}.append({right})")
+        test = self.compare(node.ops[n - 1], left, right)
+        if left in self._maybe or right in self._maybe:
+            self.line(ind, f"if type({left}) is Unknown or type({right}) is Unknown:")
+            self.line(ind + 1, f"{unknown} = link_unknown({unknown}, {left}, {right})")
+            self.line(ind, f"elif not ({test}):")
+        else:
+            self.line(ind, f"if not ({test}):")
+        self.line(ind + 1, f"{result} = False")
         if n == len(node.ops):
-            self.line(ind + 1, f"{result} = True")
             return
-        self._link(node, n + 1, right, values, result, env, ind + 1)
+        self.line(ind, f"if {result} is None:")
+        self._link(node, n + 1, right, values, result, unknown, env, ind + 1)
         self.line(ind, "else:")
         rest = [f"{self.bind(self.compiler.compile(o), 'X')}({env})" for o in node.operands[n + 1:]]
         self.line(ind + 1, f"tr = {env}.ctx.tracer")
@@ -485,8 +534,16 @@ class TracedWriter:
         if isinstance(cell, cells.Member) and cells.literal_members(cell) is None:
             return self.delegate(node, env, ind)
         value = self.x(node.subject, env, ind)
-        test = self.cell(cells.Negated(cell) if node.negated else cell, value, env, ind)
-        result = self.assign(ind, f"True if {test} else False", "r")
+        result = self.temp("r")
+        at = ind
+        if value in self._maybe:  # an unknown subject: the cell is that unknown, its operands unread
+            self.line(ind, f"if type({value}) is Unknown:")
+            self.line(ind + 1, f"{result} = {value}")
+            self.line(ind, "else:")
+            at = ind + 1
+            self.maybe(result)
+        test = self.cell(cells.Negated(cell) if node.negated else cell, value, env, at)
+        self.line(at, f"{result} = True if {test} else False")
         describe = self.bind([self.meta.describe(node.subject), {"text": node.container.text}], "DS")
         self.line(ind, f"L += (COMPARE, {node.text!r}, {describe}, [{value}, None], "
                        f"[{'not in' if node.negated else 'in'!r}], {result})")
@@ -495,56 +552,126 @@ class TracedWriter:
     def x_TIf(self, node, env, ind):
         cond = self.x(node.cond, env, ind)
         out = self.temp()
-        self.line(ind, f"if {cond}:")
-        self.line(ind + 1, f"{out} = {self.x(node.then, env, ind + 1)}")
-        self.line(ind, "else:")
-        self.line(ind + 1, f"{out} = {self.x(node.else_, env, ind + 1)}")
-        return out
+        self.line(ind, f"if {cond} is True:" if cond in self._maybe else f"if {cond}:")
+        then = self.x(node.then, env, ind + 1)
+        self.line(ind + 1, f"{out} = {then}")
+        self.line(ind, f"elif {cond} is False:" if cond in self._maybe else "else:")
+        else_ = self.x(node.else_, env, ind + 1)
+        self.line(ind + 1, f"{out} = {else_}")
+        if cond in self._maybe:  # unknown: both branches (their closures), compile.py c_TIf
+            self.line(ind, "else:")
+            both = [f"{self.bind(self.compiler.compile(b), 'X')}({env})" for b in (node.then, node.else_)]
+            self.line(ind + 1, f"{out} = if_unknown({cond}, {', '.join(both)})")
+            return self.maybe(out)
+        return self.maybe(out, then, else_)
 
     def x_TCall(self, node, env, ind):
         args = [self.x(a, env, ind) for a in node.args]
-        return self.assign(ind, f"{self.bind(FUNCTIONS[node.fn].py, 'FN')}({', '.join(args)})")
+        function = FUNCTIONS[node.fn]
+        call = f"{self.bind(function.py, 'FN')}({', '.join(args)})"
+        unsure = [a for a in args if a in self._maybe]
+        if function.reads_unknown or not unsure:
+            return self.maybe(self.assign(ind, call), *args) if function.reads_unknown else self.assign(ind, call)
+        # compile.py c_TCall: an unknown argument makes the result unknown (their facts merged)
+        return self.maybe(self.assign(ind, f"merged({', '.join(unsure)}) if "
+                                           f"{' or '.join(f'type({a}) is Unknown' for a in unsure)} else {call}"))
 
     def x_TAgg(self, node, env, ind):
         """scalar/aggregate.py's reducers on known values, then the aggregate's READ."""
         kids = self.assign(ind, f"{env}.children({node.field!r})", "kids")
-        self.known(kids, ind)
-        zero = "0" if node.type.kind == "integer" else self.constant(decimal.Decimal(0))
-        start = {"count": "0", "sum": zero, "any": "False", "all": "True", "min": "None", "max": "None"}[node.fn]
-        out = self.assign(ind, start, "agg")
-        child = self.temp("ch")
-        self.line(ind, f"for {child} in {kids}:")
-        body = ind + 1
-        if node.where is not None:
-            keep = self.x(node.where, child, body)
-            self.line(body, f"if not {keep}:")
-            self.line(body + 1, "continue")
-        if node.fn == "count":
-            self.line(body, f"{out} += 1")
-        else:
-            value = self.x(node.of, child, body)
-            if node.fn == "sum":
-                self.line(body, f"{out} += {value}")
-            elif node.fn == "any":
-                self.line(body, f"if {value} is True:")
-                self.line(body + 1, f"{out} = True")
-                self.line(body + 1, "break")
-            elif node.fn == "all":
-                self.line(body, f"if {value} is False:")
-                self.line(body + 1, f"{out} = False")
-                self.line(body + 1, "break")
-            else:
-                pick = self.bind(FUNCTIONS[node.fn].py, "FN")
-                self.line(body, f"{out} = {value} if {out} is None else {pick}({out}, {value})")
-        where = self.bind(node, "N")
-        if node.fn == "sum":
-            self.line(ind, f"bounded({out}, {where})")
-        elif node.fn in ("min", "max"):
-            self.line(ind, f"if {out} is None:")
-            self.line(ind + 1, f"raise no_children({where})")
+        out = self.temp("agg")
+        self.line(ind, f"if type({kids}) is Unknown:  # the list is missing: the aggregate is unknown")
+        self.line(ind + 1, f"{out} = {kids}")
+        self.line(ind, "else:")
+        self.maybe(out)
+        self._reduce(node, env, ind + 1, kids, out)
         describe = self.bind({"text": node.text, "kind": "aggregate"}, "DA")
         self.line(ind, f"L += (READ, {node.text!r}, {describe}, {out}, False, True)")
         return out
+
+    def _reduce(self, node, env, ind, kids: str, out: str) -> None:
+        """scalar/aggregate.py's reducer over the children: a child whose filter or value
+        is unknown adds its facts to those the result waits on (``w``, a set, None while
+        there are none: aggregate._Waiting), unless the result is decided without it."""
+        zero = "0" if node.type.kind == "integer" else self.constant(decimal.Decimal(0))
+        start = {"count": "0", "sum": zero, "any": "False", "all": "True", "min": "None", "max": "None"}[node.fn]
+        self.line(ind, f"{out} = {start}")
+        mark = len(self.lines)  # ``w = None`` goes here if a filter or a value may be unknown
+        w = self.temp("w")
+        child = self.temp("ch")
+        self.line(ind, f"for {child} in {kids}:")
+        body = ind + 1
+        keep = "True"
+        if node.where is not None:
+            keep = self.x(node.where, child, body)
+            self.line(body, f"if {keep} is False:")
+            self.line(body + 1, "continue")
+        unsure = keep in self._maybe
+        fn = node.fn
+        if fn == "count":
+            if unsure:
+                self.line(body, f"if {keep} is True:")
+                self.line(body + 1, f"{out} += 1")
+                self.line(body, "else:")
+                self.line(body + 1, f"{w} = wait({w}, {keep})")
+            else:
+                self.line(body, f"{out} += 1")
+        else:
+            value = self.x(node.of, child, body)
+            unsure = unsure or value in self._maybe
+            waits = [v for v in (keep, value) if v in self._maybe]
+            wait_line = f"{w} = wait({w}, {', '.join(waits)})" if waits else "pass"
+            if fn == "sum":
+                el = "if"
+                if keep in self._maybe:
+                    self.line(body, f"if {keep} is not True:")
+                    self.line(body + 1, wait_line)
+                    el = "elif"
+                if value in self._maybe:
+                    self.line(body, f"{el} type({value}) is Unknown:")
+                    self.line(body + 1, f"{w} = wait({w}, {value})")
+                    el = "elif"
+                if unsure:
+                    self.line(body, f"{el} {w} is None:")
+                    self.line(body + 1, f"{out} += {value}")
+                else:
+                    self.line(body, f"{out} += {value}")
+            elif fn in ("any", "all"):
+                decisive = fn == "any"
+                both = f" and {keep} is True" if keep in self._maybe else ""
+                self.line(body, f"if {value} is {decisive!r}{both}:")
+                self.line(body + 1, f"{out} = {decisive!r}")
+                self.line(body + 1, "break")
+                if fn == "all" and unsure:
+                    self.line(body, f"if {value} is True:")
+                    self.line(body + 1, "continue")
+                if unsure:
+                    self.line(body, wait_line)
+            else:
+                if unsure:
+                    tests = ([f"{keep} is not True"] if keep in self._maybe else []) + \
+                            ([f"type({value}) is Unknown"] if value in self._maybe else [])
+                    self.line(body, f"if {' or '.join(tests)}:")
+                    self.line(body + 1, wait_line)
+                    self.line(body + 1, "continue")
+                pick = self.bind(FUNCTIONS[fn].py, "FN")
+                self.line(body, f"{out} = {value} if {out} is None else {pick}({out}, {value})")
+        where = self.bind(node, "N")
+        if unsure:
+            self.lines.insert(mark, "    " * ind + f"{w} = None")
+            if fn in ("any", "all"):
+                self.line(ind, f"if {out} is not {(fn == 'any')!r} and {w} is not None:")
+            else:
+                self.line(ind, f"if {w} is not None:")
+            self.line(ind + 1, f"{out} = Unknown(frozenset({w}))")
+            if fn in ("sum", "min", "max"):
+                self.line(ind, "else:")
+                ind += 1
+        if fn == "sum":
+            self.line(ind, f"bounded({out}, {where})")
+        elif fn in ("min", "max"):
+            self.line(ind, f"if {out} is None:")
+            self.line(ind + 1, f"raise no_children({where})")
 
 
 def namespace() -> dict:
@@ -552,7 +679,69 @@ def namespace() -> dict:
     out = {name: getattr(events, name) for name in _EVENTS}
     out.update(EvalError=EvalError, Missing=Missing, Unknown=Unknown, bounded=bounded, clash=clash,
                no_children=no_children, several_rows=several_rows, no_row=tables.no_row,
-               row_trace=tables.row_trace, row_decision=tables.row_decision)
+               row_trace=tables.row_trace, row_decision=tables.row_decision, only_unknown=only_unknown,
+               arith_unknown=arith_unknown, if_unknown=if_unknown, merged=merged, wait=wait,
+               link_unknown=link_unknown)
+    return out
+
+
+# --- the closures' three-valued steps (scalar/compile.py), for an operand that is unknown
+
+
+def only_unknown(left, right) -> Unknown:
+    """A comparison with an unknown operand: the unknown operands' facts merged."""
+    out = None
+    for v in (left, right):
+        if type(v) is Unknown:
+            out = v if out is None else out.merge(v)
+    return out
+
+
+def arith_unknown(op, absorbs: bool, left, right, kind, where):
+    """An arithmetic step with an unknown operand: 0 where the operator absorbs and the
+    other operand is 0 (x × 0), else the unknowns merged."""
+    if absorbs and (left == 0 or right == 0):
+        return op(0, 0, kind, where)
+    return merge(left, right)
+
+
+def if_unknown(cond: Unknown, then, else_):
+    """``如果`` with an unknown condition: the branches' common known value, else unknown."""
+    if type(then) is not Unknown and type(else_) is not Unknown and then == else_:
+        return then
+    out = cond
+    for v in (then, else_):
+        if type(v) is Unknown:
+            out = out.merge(v)
+    return out
+
+
+def wait(facts: set | None, *values) -> set | None:
+    """The facts an aggregate waits on, with those of the unknowns among ``values``."""
+    for v in values:
+        if type(v) is Unknown:
+            if facts is None:
+                facts = set(v.facts)
+            else:
+                facts.update(v.facts)
+    return facts
+
+
+def link_unknown(current, left, right):
+    """A chained comparison's link with an unknown operand (compile.py ``_only_unknown``)."""
+    out = current
+    for v in (left, right):
+        if type(v) is Unknown:
+            out = v if out is None or type(out) is not Unknown else out.merge(v)
+    return out
+
+
+def merged(*values) -> Unknown:
+    """A function's unknown arguments, their facts merged in order."""
+    out = None
+    for v in values:
+        if type(v) is Unknown:
+            out = v if out is None else out.merge(v)
     return out
 
 
@@ -576,8 +765,6 @@ class TracedGenerated:
         cache = env.cache
         if name in cache:
             value = cache[name]
-            if type(value) is Unknown:
-                raise Missing(name)
             log += (events.CACHED, name, env.path, value)
             return value
         return self.rules[name](env, log)
