@@ -22,6 +22,7 @@ class Compiler:
         self.meta = meta
         self.traced = traced
         self.specs: dict = {}  # traced: rule name -> its table's spec (scalar/tables.py, read by tracegen.py)
+        self.tables: dict = {}  # traced: rule name -> its table's (hit policy, compiled rows) (the same)
 
     def compile(self, node: t.T):
         return getattr(self, "c_" + type(node).__name__)(node)

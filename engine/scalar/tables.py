@@ -94,8 +94,9 @@ def compile_table(compiler, rule):
     policy = _POLICIES[table.hit]
     bounds = {row.index: _row_bounds(compiler, table, row) for row in table.rows} if compiler.traced else {}
     spec = (rule, table, [compiler.meta.describe(i.expr) for i in table.inputs], bounds)
-    if compiler.traced:
-        compiler.specs[rule.name] = spec  # the traced generated code tells the trace the same (tracegen.py)
+    if compiler.traced:  # the traced generated code tells the trace the same, or hands the rows over (tracegen.py)
+        compiler.specs[rule.name] = spec
+        compiler.tables[rule.name] = (policy, rows)
 
     def decide(env):
         values = [fn(env) for fn in inputs]

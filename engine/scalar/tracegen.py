@@ -18,7 +18,8 @@ trace is the closures' trace whatever happens: recorded by the generated code wh
 every value met is known, by the closures otherwise.
 
 What the generator does not write itself it hands to the traced closure of that node
-or rule, on the same environment and recorder (so the events still come in order):
+or rule (or, for a table one of whose tested inputs is unknown, to the table's hit
+policy in scalar/tables.py on the inputs' values, before any row is looked at), on the same environment and recorder (so the events still come in order):
 the operands a false link of a chained comparison leaves (read muted, as the closure
 reads them), ``in`` with a set whose items are not all literals (and such cells), and
 tables of hit policies ``priority`` and ``collect``. A closure's value is checked: an unknown
@@ -223,6 +224,18 @@ class TracedWriter:
         values = [self.table_input(i.expr, ind) for i in table.inputs]
         vals = self.assign(ind, f"[{', '.join(values)}]", "vals")
         positions = {i.name: n for n, i in enumerate(table.inputs)}
+        tested = {positions[name] for row in table.rows for name, test in row.tests.items()
+                  if not isinstance(cells.of_test(test), cells.Always)}
+        unsure = [values[n] for n in sorted(tested) if values[n] in self._maybe]
+        if unsure:
+            # An input a cell tests is unknown: the rows are the closures' (tables.py's hit
+            # policy on these very values: no row was looked at yet).
+            self.line(ind, f"if {' or '.join(f'type({v}) is Unknown' for v in unsure)}:")
+            policy, rows = self.compiler.tables[rule.name]
+            out = self.assign(ind + 1, f"{self.bind(policy, 'HIT')}(e, {self.bind(self.compiler.specs[rule.name], 'SPEC')}, "
+                                       f"{self.bind(rows, 'ROWS')}, {vals})")
+            self.ret(out, ind + 1)
+            self._maybe.difference_update(unsure)
         rows = {row.index: row for row in table.rows}
         if table.hit == "first":
             for row in table.rows:
