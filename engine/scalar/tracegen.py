@@ -591,7 +591,9 @@ class TracedWriter:
 
     def x_TAgg(self, node, env, ind):
         """scalar/aggregate.py's reducers on known values, then the aggregate's READ."""
-        kids = self.assign(ind, f"{env}.children({node.field!r})", "kids")
+        kids = self.assign(ind, f"{env}.kids.get({node.field!r})", "kids")
+        self.line(ind, f"if {kids} is None:")
+        self.line(ind + 1, f"{kids} = {env}.children({node.field!r})")
         out = self.temp("agg")
         self.line(ind, f"if type({kids}) is Unknown:  # the list is missing: the aggregate is unknown")
         self.line(ind + 1, f"{out} = {kids}")
