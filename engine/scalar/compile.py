@@ -23,6 +23,7 @@ class Compiler:
         self.traced = traced
         self.specs: dict = {}  # traced: rule name -> its table's spec (scalar/tables.py, read by tracegen.py)
         self.tables: dict = {}  # traced: rule name -> its table's (hit policy, compiled rows) (the same)
+        self.bases: dict = {}  # traced: rule name -> its function without its exceptions (the same)
 
     def compile(self, node: t.T):
         return getattr(self, "c_" + type(node).__name__)(node)

@@ -16,6 +16,8 @@ def compile_rule(compiler, rule):
     base = compile_table(compiler, rule) if rule.table is not None else _expr(compiler, rule)
     if not rule.exceptions:
         return base
+    if compiler.traced:  # what the traced generated code hands an unsure exception to (tracegen.py)
+        compiler.bases[rule.name] = base
     excs = [(e, compiler.compile(e.when), compiler.compile(e.value)) for e in rule.exceptions]
     return _with_exceptions(rule, base, excs)
 
@@ -51,12 +53,12 @@ def _with_exceptions(rule, base, excs):
                 raise EvalError("E805", span, name=name, ids=", ".join(e.id for e, _ in holding))
             _record(env, holding)
             return holding[0][1]
-        return _unsure(env, conditions, holding, pending, base)
+        return unsure(env, conditions, holding, pending, base)
 
     return with_exceptions
 
 
-def _unsure(env, conditions, holding, pending, base):
+def unsure(env, conditions, holding, pending, base):
     """Some exception's condition is unknown: decided only if every outcome agrees."""
     outcomes = [v for _, v in holding]
     outcomes += [value(env) for _, c, value in conditions if c is not True and c is not False]

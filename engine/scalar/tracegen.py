@@ -9,23 +9,26 @@ error), CACHED for a rule read again, READ, PARAM, COMPARE, DECIDE, DECIDE_WITH.
 parameters in force on ``day`` are bound as constants. ``fupin compile --emit-python``
 does not print this module (``TracedGenerated.source`` holds its text).
 
-Like the untraced generated code (scalar/codegen.py) it is a fast path for known
-values: where the closures would hold an unknown (a missing fact or child list, a
-parameter gap, an unknown rule in the cache) it raises ``Missing``, and
-``Program.evaluate(trace=True)`` throws the whole recording away and evaluates the
-entity again with the traced closures, the reference, from a fresh recorder. So a
-trace is the closures' trace whatever happens: recorded by the generated code when
-every value met is known, by the closures otherwise.
+Values may be unknown, as in the closures: a missing fact, a missing child list, a
+parameter's gap, a rule's unknown value flow through ``and``/``or``, ``if``,
+comparisons, ``in``, arithmetic (x × 0), functions and aggregates exactly as
+scalar/compile.py and aggregate.py let them (the helpers below are their steps). Where
+the closures' next step is not so simple the generated code hands the rest to them at
+the point where they would go on, on the same environment and recorder (so the events
+still come in order): a table whose tested input is unknown, or whose cells compare with
+a rule or a fact, to its hit policy in scalar/tables.py on the inputs' values (before
+any row is looked at); an exception whose condition is unknown to ``tables.unsure``
+with the conditions and values so far; an ``if`` with an unknown condition to its
+branches' closures; the operands a false link of a chained comparison leaves, read
+muted as compile.py reads them; ``in`` with a set whose items are not all literals;
+tables of hit policies ``priority`` and ``collect`` whole. The table row's decision
+(DECIDE_WITH) uses the table's own ``spec``, the object the traced closures use, so the
+logs are equal item for item.
 
-What the generator does not write itself it hands to the traced closure of that node
-or rule (or, for a table one of whose tested inputs is unknown, to the table's hit
-policy in scalar/tables.py on the inputs' values, before any row is looked at), on the same environment and recorder (so the events still come in order):
-the operands a false link of a chained comparison leaves (read muted, as the closure
-reads them), ``in`` with a set whose items are not all literals (and such cells), and
-tables of hit policies ``priority`` and ``collect``. A closure's value is checked: an unknown
-raises ``Missing``. The table row's decision (DECIDE_WITH) is told through
-scalar/tables.py ``row_trace`` with the table's own ``spec``, the object the traced
-closures use, so the logs are equal item for item.
+Left as a safety net: at an unknown the code does not handle (none in the pack today)
+it raises ``Missing``, and ``Program.evaluate(trace=True)`` throws the whole recording
+away and records the entity again with the traced closures, the reference, from a fresh
+recorder. So a trace is always the closures' trace.
 """
 from __future__ import annotations
 
@@ -197,19 +200,26 @@ class TracedWriter:
         self.ret(value, ind)
 
     def exceptions(self, rule, ind: int) -> None:
-        """scalar/tables.py ``_with_exceptions`` on known values: every condition, then
-        the values of those that hold; none holds: the base; values that differ: E805."""
-        conditions = []
-        for exc in rule.exceptions:  # an unknown condition: tables.py _unsure, the closures' way
-            conditions.append(self.x(exc.when, "e", ind))
-            self.sure(conditions[-1], ind)
+        """scalar/tables.py ``_with_exceptions``: every condition, then the values of those
+        that hold; a condition unknown: tables.py ``unsure`` goes on from there (as the
+        closure does); none holds: the base; values that differ: E805."""
+        conditions = [self.x(exc.when, "e", ind) for exc in rule.exceptions]
         held = self.assign(ind, "[]", "held")
         for exc, cond in zip(rule.exceptions, conditions):
-            self.line(ind, f"if {cond}:  # exception {exc.id}")
+            self.line(ind, f"if {cond} is True:  # exception {exc.id}" if cond in self._maybe
+                      else f"if {cond}:  # exception {exc.id}")
             value = self.x(exc.value, "e", ind + 1)
             info = {"kind": "exception", "id": exc.id, "labels": exc.labels, "text": exc.when.text,
                     "sources": [str(s) for s in exc.sources], "origin": exc.origin}
-            self.line(ind + 1, f"{held}.append(({exc.id!r}, {value}, {self.bind(info, 'XD')}))")
+            self.line(ind + 1, f"{held}.append(({exc.id!r}, {value}, {self.bind(info, 'XD')}, {self.bind(exc, 'EXC')}))")
+        unsure = [c for c in conditions if c in self._maybe]
+        if unsure:
+            self.line(ind, f"if {' or '.join(f'type({c}) is Unknown' for c in unsure)}:")
+            listed = ", ".join(f"({self.bind(exc, 'EXC')}, {c}, {self.bind(self.compiler.compile(exc.value), 'X')})"
+                               for exc, c in zip(rule.exceptions, conditions))
+            value = self.assign(ind + 1, f"unsure(e, [{listed}], [(h[3], h[1]) for h in {held}], "
+                                         f"merged({', '.join(unsure)}), {self.bind(self.compiler.bases[rule.name], 'BASE')})")
+            self.ret(value, ind + 1)
         self.line(ind, f"if {held}:")
         self.line(ind + 1, f"if len({held}) > 1 and len({{('v', h[1]) for h in {held}}}) > 1:")
         self.line(ind + 2, f"raise clash({self.bind(rule, 'RULE_')}, [h[0] for h in {held}])")
@@ -227,6 +237,13 @@ class TracedWriter:
         tested = {positions[name] for row in table.rows for name, test in row.tests.items()
                   if not isinstance(cells.of_test(test), cells.Always)}
         unsure = [values[n] for n in sorted(tested) if values[n] in self._maybe]
+        if not all(self._constant_cells(row) for row in table.rows):
+            # a cell compares with a rule or a fact, which may be unknown: the rows are the closures'
+            policy, rows = self.compiler.tables[rule.name]
+            out = self.assign(ind, f"{self.bind(policy, 'HIT')}(e, {self.bind(self.compiler.specs[rule.name], 'SPEC')}, "
+                                   f"{self.bind(rows, 'ROWS')}, {vals})")
+            self.ret(out, ind)
+            return
         if unsure:
             # An input a cell tests is unknown: the rows are the closures' (tables.py's hit
             # policy on these very values: no row was looked at yet).
@@ -294,6 +311,11 @@ class TracedWriter:
                     return None
             found[name] = out
         return found
+
+    def _constant_cells(self, row) -> bool:
+        """Whether every cell of a row compares with literals or parameters with a value."""
+        return all(isinstance(o, t.TLit) or (isinstance(o, t.TParam) and type(self.params[o.name]) is not ParamIssue)
+                   for test in row.tests.values() for o in cells.operands(cells.of_test(test)))
 
     @staticmethod
     def _quiet(row) -> bool:
@@ -696,7 +718,7 @@ def namespace() -> dict:
                no_children=no_children, several_rows=several_rows, no_row=tables.no_row,
                row_trace=tables.row_trace, row_decision=tables.row_decision, only_unknown=only_unknown,
                arith_unknown=arith_unknown, if_unknown=if_unknown, merged=merged, wait=wait,
-               link_unknown=link_unknown)
+               link_unknown=link_unknown, unsure=tables.unsure)
     return out
 
 
