@@ -313,7 +313,7 @@ class Program:
         whole = fast.outputs.get(entity) if every else None
         try:
             if whole is not None:
-                whole(env, log, values, errors)
+                unknown = whole(env, log, values, errors)
             else:
                 for name in names:
                     try:
@@ -321,15 +321,14 @@ class Program:
                     except EvalError as exc:
                         values[name] = None
                         errors[name] = exc.diagnostic
+                unknown = [name for name in names if type(values[name]) is Unknown]
         except MISSING:
             counts[1] += 1
             return False
         counts[0] += 1
         settled: dict = {}
-        for name in names:
-            value = values[name]
-            if type(value) is Unknown:  # settled by cases (or not), as the closures' loop does
-                self._note(facts, on, entity, name, value, exact, result, settled)
+        for name in unknown or ():  # settled by cases (or not), as the closures' loop does
+            self._note(facts, on, entity, name, values[name], exact, result, settled)
         result.trace = Recorded(self, recorder, on, entity, result.id, settled, dict(result.possible))
         return True
 

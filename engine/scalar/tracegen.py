@@ -130,7 +130,8 @@ class TracedWriter:
 
     def outputs(self, entity: str) -> None:
         """``outputs_<entity>(e, L, values, errors)``: every output of the entity in order,
-        as ``Program.evaluate`` asks each of ``TracedGenerated.rule`` (its value or error)."""
+        as ``Program.evaluate`` asks each of ``TracedGenerated.rule`` (its value or error);
+        returns the names of those whose value is unknown (None if none is)."""
         names = [n for n, r in self.checked.rules.items() if r.entity == entity and not r.internal]
         if not names:
             return
@@ -138,13 +139,17 @@ class TracedWriter:
         self.line(0, "")
         self.line(0, f"def {fn}(e, L, values, errors):")
         self.line(1, "c, p = e.cache, e.path")
+        self.line(1, "unknown = None  # the outputs whose value is unknown, for Program.evaluate to settle")
         for name in names:
             self.line(1, "try:")
             value = self.read_rule(name, "e", 2)
             self.line(2, f"values[{name!r}] = {value}")
+            self.line(2, f"if type({value}) is Unknown:")
+            self.line(3, f"unknown = [{name!r}] if unknown is None else unknown + [{name!r}]")
             self.line(1, "except EvalError as exc:")
             self.line(2, f"values[{name!r}] = None")
             self.line(2, f"errors[{name!r}] = exc.diagnostic")
+        self.line(1, "return unknown")
 
     def rule(self, rule) -> None:
         fn = self.functions[rule.name]
