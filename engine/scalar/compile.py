@@ -21,6 +21,9 @@ class Compiler:
     def __init__(self, meta, traced: bool):
         self.meta = meta
         self.traced = traced
+        self.specs: dict = {}  # traced: rule name -> its table's spec (scalar/tables.py, read by tracegen.py)
+        self.tables: dict = {}  # traced: rule name -> its table's (hit policy, compiled rows) (the same)
+        self.bases: dict = {}  # traced: rule name -> its function without its exceptions (the same)
 
     def compile(self, node: t.T):
         return getattr(self, "c_" + type(node).__name__)(node)

@@ -14,6 +14,7 @@ from ...dsl.checker.checked import CheckedPolicy, Gap
 from .codegen import generate
 from .compile import Compiler
 from .generated import MISSING, GEnv, instance
+from .tracegen import generate_traced
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
 from ..reports.trace import Recorded, Recorder, TraceParts
@@ -102,6 +103,12 @@ class Program:
                 found = shared[id(r)] = (r, compile_rule(fast, r))  # keeps r, so its id stays its own
             self.fast_rules[n] = found[1]
         self._traced_rules: dict | None = None
+        self._traced_compiler: Compiler | None = None
+        self._traced_generated: dict = {}  # as-of date -> the traced generated code (tracegen.py)
+        self._traced_seen: dict = {}  # as-of date -> traced evaluations before its code was generated
+        # as-of date -> [traced evaluations the generated code recorded, those it left to the
+        # closures (it met an unknown), those that did not try it] (scalar/tracegen.py)
+        self.traced_counts: dict = {}
         self._trace_parts: TraceParts | None = None
         self._dated: dict = {}
         self._generated: dict = {}
@@ -116,9 +123,16 @@ class Program:
     def traced_rules(self) -> dict:
         """The traced closure of every rule (compiled on first use)."""
         if self._traced_rules is None:
-            traced = Compiler(self._meta, True)
+            traced = self._traced_compiler = Compiler(self._meta, True)
             self._traced_rules = {n: compile_rule(traced, r) for n, r in self.checked.rules.items()}
         return self._traced_rules
+
+    @property
+    def traced_compiler(self) -> Compiler:
+        """The compiler of the traced closures (its table specs are the ones they tell
+        the trace; scalar/tracegen.py hands it the nodes it does not write itself)."""
+        self.traced_rules  # noqa: B018 — compiled on first use
+        return self._traced_compiler
 
     @property
     def trace_parts(self) -> TraceParts:
@@ -174,6 +188,34 @@ class Program:
             self._untraced.pop(day, None)
         return found
 
+    def traced_generated_on(self, day: dt.date):
+        """The traced generated code with the parameters of ``day`` (scalar/tracegen.py
+        ``TracedGenerated``), written and compiled on first use."""
+        found = self._traced_generated.get(day)
+        if found is None:
+            if len(self._traced_generated) >= GENERATED_DATES:
+                del self._traced_generated[next(iter(self._traced_generated))]
+            found = self._traced_generated[day] = generate_traced(self, day)
+            self._traced_seen.pop(day, None)
+            self.traced_counts.pop(day, None)
+        return found
+
+    def _worth_tracing_generated(self, day: dt.date) -> bool:
+        """As ``_worth_generating``, for traced evaluations (their own code and count);
+        once made, while most of the date's evaluations are not redone by the closures
+        (``traced_counts``): where most are (entities with missing facts: the code stops
+        at the first unknown) one in ``GENERATE_AFTER`` still tries it."""
+        if not GENERATED:
+            return False
+        if day in self._traced_generated:
+            counts = self.traced_counts.get(day)
+            if counts is None or counts[1] <= counts[0] + GENERATE_AFTER // 4:
+                return True
+            counts[2] += 1
+            return counts[2] % GENERATE_AFTER == 0
+        seen = self._traced_seen[day] = self._traced_seen.get(day, 0) + 1
+        return seen >= GENERATE_AFTER
+
     def _worth_generating(self, day: dt.date) -> bool:
         """Whether a default evaluation on ``day`` runs the generated code: once made, or
         from the ``GENERATE_AFTER``-th evaluation on that day (making it costs what ~1,500
@@ -193,8 +235,10 @@ class Program:
         unknown outputs by cases (core/exact.py). Untraced, ``generated=True`` runs the
         generated code first and the closures for an output it leaves at an unknown value;
         ``False`` the closures alone; None (default) the generated code once the date has
-        been evaluated ``GENERATE_AFTER`` times (``GENERATED``: at all). The results are
-        the same."""
+        been evaluated ``GENERATE_AFTER`` times (``GENERATED``: at all). Traced, the same
+        choice (counted apart) runs the traced generated code (scalar/tracegen.py), which
+        leaves an entity whose evaluation meets an unknown to the traced closures. The
+        results, and the traces event for event, are the same."""
         if not trace and generated is not False:
             # The common call (untraced, the date's code already generated) in as few
             # steps as possible: it costs about as much as the generated code itself.
@@ -233,6 +277,10 @@ class Program:
         if not trace and (self._worth_generating(on) if generated is None else generated):
             return self._generated_first(facts, on, entity, names, exact, result, every=not outputs)
         values, starts = self.params_on(on)
+        if trace and (self._worth_tracing_generated(on) if generated is None else generated):
+            if self._traced_first(facts, on, entity, names, exact, result, values, starts, every=not outputs):
+                return result
+            result.values, result.unknown, result.errors, result.possible = {}, {}, {}, {}
         recorder = Recorder() if trace else None
         ctx = Context(self, values, starts, self.traced_rules if trace else self.fast_rules, recorder)
         env = (TracedEnv if trace else Env)(facts, "", None, ctx, entity)
@@ -248,6 +296,41 @@ class Program:
         if recorder is not None:  # built into the pydantic Trace when read (reports/trace.py)
             result.trace = Recorded(self, recorder, on, entity, result.id, settled, dict(result.possible))
         return result
+
+    def _traced_first(self, facts: dict, on: dt.date, entity: str, names, exact: bool, result: Evaluation,
+                      params, starts, every: bool = False) -> bool:
+        """The traced generated code (scalar/tracegen.py) records the evaluation; an
+        unknown output is then settled as the closures' loop settles it. False when the
+        code met an unknown it leaves to the closures (then nothing it did counts: the
+        caller records the evaluation again with the traced closures). ``every``: the
+        entity's outputs function at once."""
+        fast = self._traced_generated.get(on) or self.traced_generated_on(on)
+        counts = self.traced_counts.get(on) or self.traced_counts.setdefault(on, [0, 0, 0])
+        recorder = Recorder()
+        log = recorder.log
+        env = TracedEnv(facts, "", None, Context(self, params, starts, self.traced_rules, recorder), entity)
+        values, errors, rule = result.values, result.errors, fast.rule
+        whole = fast.outputs.get(entity) if every else None
+        try:
+            if whole is not None:
+                unknown = whole(env, log, values, errors)
+            else:
+                for name in names:
+                    try:
+                        values[name] = rule(env, name, log)
+                    except EvalError as exc:
+                        values[name] = None
+                        errors[name] = exc.diagnostic
+                unknown = [name for name in names if type(values[name]) is Unknown]
+        except MISSING:
+            counts[1] += 1
+            return False
+        counts[0] += 1
+        settled: dict = {}
+        for name in unknown or ():  # settled by cases (or not), as the closures' loop does
+            self._note(facts, on, entity, name, values[name], exact, result, settled)
+        result.trace = Recorded(self, recorder, on, entity, result.id, settled, dict(result.possible))
+        return True
 
     def _generated_first(self, facts: dict, on: dt.date, entity: str, names, exact: bool, result: Evaluation,
                          every: bool = False):

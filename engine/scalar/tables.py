@@ -16,6 +16,8 @@ def compile_rule(compiler, rule):
     base = compile_table(compiler, rule) if rule.table is not None else _expr(compiler, rule)
     if not rule.exceptions:
         return base
+    if compiler.traced:  # what the traced generated code hands an unsure exception to (tracegen.py)
+        compiler.bases[rule.name] = base
     excs = [(e, compiler.compile(e.when), compiler.compile(e.value)) for e in rule.exceptions]
     return _with_exceptions(rule, base, excs)
 
@@ -51,12 +53,12 @@ def _with_exceptions(rule, base, excs):
                 raise EvalError("E805", span, name=name, ids=", ".join(e.id for e, _ in holding))
             _record(env, holding)
             return holding[0][1]
-        return _unsure(env, conditions, holding, pending, base)
+        return unsure(env, conditions, holding, pending, base)
 
     return with_exceptions
 
 
-def _unsure(env, conditions, holding, pending, base):
+def unsure(env, conditions, holding, pending, base):
     """Some exception's condition is unknown: decided only if every outcome agrees."""
     outcomes = [v for _, v in holding]
     outcomes += [value(env) for _, c, value in conditions if c is not True and c is not False]
@@ -94,6 +96,9 @@ def compile_table(compiler, rule):
     policy = _POLICIES[table.hit]
     bounds = {row.index: _row_bounds(compiler, table, row) for row in table.rows} if compiler.traced else {}
     spec = (rule, table, [compiler.meta.describe(i.expr) for i in table.inputs], bounds)
+    if compiler.traced:  # the traced generated code tells the trace the same, or hands the rows over (tracegen.py)
+        compiler.specs[rule.name] = spec
+        compiler.tables[rule.name] = (policy, rows)
 
     def decide(env):
         values = [fn(env) for fn in inputs]
@@ -105,12 +110,18 @@ def compile_table(compiler, rule):
 def _row_bounds(compiler, table, row) -> list:
     """``(input, threshold functions)`` of a row's cells that compare with thresholds, in
     the table's input order (for the margins a trace shows)."""
+    return [(name, [compiler.compile(b) for b in nodes]) for name, nodes in row_bound_nodes(table, row)]
+
+
+def row_bound_nodes(table, row) -> list:
+    """``(input, threshold nodes)`` of a row's cells that compare with thresholds, in the
+    table's input order (also read by the traced generated code, scalar/tracegen.py)."""
     out = []
     for tinput in table.inputs:
         test = row.tests.get(tinput.name)
-        fns = [compiler.compile(b) for b in _bounds(cells.of_test(test))] if test is not None else []
-        if fns:
-            out.append((tinput.name, fns))
+        nodes = _bounds(cells.of_test(test)) if test is not None else []
+        if nodes:
+            out.append((tinput.name, nodes))
     return out
 
 
@@ -136,12 +147,12 @@ def _first(env, spec, rows, values):
         m = _match(env, tests, values)
         if m is True:
             if pending is None:
-                _row_trace(env, spec, row, values)
+                row_trace(env, spec, row, values)
                 return then(env)
             possible.append((row, then))
             outs = [th(env) for _, th in possible]
             if all(type(o) is not Unknown for o in outs) and len({_key(o) for o in outs}) == 1:
-                _row_trace(env, spec, row, values, several=[r.index for r, _ in possible])
+                row_trace(env, spec, row, values, several=[r.index for r, _ in possible])
                 return outs[0]
             return pending
         if m is not False:
@@ -167,14 +178,14 @@ def _unique(env, spec, rows, values):
     if pending is not None:
         if hits and spec[1].proven:
             # Proven disjoint: when this row matches, no undecided row can.
-            _row_trace(env, spec, hits[0][0], values)
+            row_trace(env, spec, hits[0][0], values)
             return hits[0][1](env)
         if hits:
             return pending
         return _agreeing(env, spec, possible, values, pending)
     if not hits:
         raise _no_row(spec, values)
-    _row_trace(env, spec, hits[0][0], values)
+    row_trace(env, spec, hits[0][0], values)
     return hits[0][1](env)
 
 
@@ -185,7 +196,7 @@ def _agreeing(env, spec, possible, values, pending):
         return pending
     outs = [then(env) for _, then in possible]
     if all(type(o) is not Unknown for o in outs) and len({_key(o) for o in outs}) == 1:
-        _row_trace(env, spec, possible[0][0], values, several=[r.index for r, _ in possible])
+        row_trace(env, spec, possible[0][0], values, several=[r.index for r, _ in possible])
         return outs[0]
     return pending
 
@@ -214,7 +225,7 @@ def _priority(env, spec, rows, values):
         return pending
     if best is None:
         raise _no_row(spec, values)
-    _row_trace(env, spec, best[0], values)
+    row_trace(env, spec, best[0], values)
     return best[1]
 
 
@@ -235,7 +246,7 @@ def _collect(env, spec, rows, values):
             matched.append(row)
     if pending is not None:
         return pending
-    _row_trace(env, spec, matched[0] if matched else None, values, several=[r.index for r in matched])
+    row_trace(env, spec, matched[0] if matched else None, values, several=[r.index for r in matched])
     return AGGREGATES[table.aggregate](outs, rule)
 
 
@@ -279,7 +290,7 @@ def _show(value) -> str:
     return str(value)
 
 
-def _row_trace(env, spec, row, values, several=None) -> None:
+def row_trace(env, spec, row, values, several=None) -> None:
     """Tell the tracer (if any) the row that decided: the thresholds' values now (they
     need the entity), the description of the row's cells when the trace is built."""
     tracer = env.ctx.tracer
