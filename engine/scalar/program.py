@@ -7,6 +7,7 @@ the date (cached per date), and computes the requested outputs.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 from ...dsl import typed as t
@@ -102,6 +103,10 @@ class Program:
             if found is None or found[0] is not r:
                 found = shared[id(r)] = (r, compile_rule(fast, r))  # keeps r, so its id stays its own
             self.fast_rules[n] = found[1]
+        # one program may be evaluated from several threads (fupin serve): what is made on
+        # first use (traced closures, a date's generated code) is made once, under this lock,
+        # and published whole; the fast paths only read
+        self._making = threading.RLock()
         self._traced_rules: dict | None = None
         self._traced_compiler: Compiler | None = None
         self._traced_generated: dict = {}  # as-of date -> the traced generated code (tracegen.py)
@@ -123,8 +128,12 @@ class Program:
     def traced_rules(self) -> dict:
         """The traced closure of every rule (compiled on first use)."""
         if self._traced_rules is None:
-            traced = self._traced_compiler = Compiler(self._meta, True)
-            self._traced_rules = {n: compile_rule(traced, r) for n, r in self.checked.rules.items()}
+            with self._making:
+                if self._traced_rules is None:
+                    traced = Compiler(self._meta, True)
+                    rules = {n: compile_rule(traced, r) for n, r in self.checked.rules.items()}
+                    self._traced_compiler = traced  # before the rules: their presence says both are whole
+                    self._traced_rules = rules
         return self._traced_rules
 
     @property
@@ -181,11 +190,14 @@ class Program:
         ``Generated``), written and compiled on first use."""
         found = self._generated.get(day)
         if found is None:
-            if len(self._generated) >= GENERATED_DATES:  # a service asked about many dates: drop the oldest
-                del self._generated[next(iter(self._generated))]
-            values, starts = self.params_on(day)
-            found = self._generated[day] = generate(self.checked, day, values, starts)
-            self._untraced.pop(day, None)
+            with self._making:
+                found = self._generated.get(day)
+                if found is None:
+                    if len(self._generated) >= GENERATED_DATES:  # a service asked about many dates: drop the oldest
+                        del self._generated[next(iter(self._generated))]
+                    values, starts = self.params_on(day)
+                    found = self._generated[day] = generate(self.checked, day, values, starts)
+                    self._untraced.pop(day, None)
         return found
 
     def traced_generated_on(self, day: dt.date):
@@ -193,11 +205,16 @@ class Program:
         ``TracedGenerated``), written and compiled on first use."""
         found = self._traced_generated.get(day)
         if found is None:
-            if len(self._traced_generated) >= GENERATED_DATES:
-                del self._traced_generated[next(iter(self._traced_generated))]
-            found = self._traced_generated[day] = generate_traced(self, day)
-            self._traced_seen.pop(day, None)
-            self.traced_counts.pop(day, None)
+            with self._making:
+                found = self._traced_generated.get(day)
+                if found is None:
+                    if len(self._traced_generated) >= GENERATED_DATES:
+                        dropped = next(iter(self._traced_generated))
+                        del self._traced_generated[dropped]
+                        self.traced_counts.pop(dropped, None)
+                    found = self._traced_generated[day] = generate_traced(self, day)
+                    self._traced_seen.pop(day, None)
+                    self.traced_counts.pop(day, None)
         return found
 
     def _worth_tracing_generated(self, day: dt.date) -> bool:
@@ -213,8 +230,7 @@ class Program:
                 return True
             counts[2] += 1
             return counts[2] % GENERATE_AFTER == 0
-        seen = self._traced_seen[day] = self._traced_seen.get(day, 0) + 1
-        return seen >= GENERATE_AFTER
+        return counted(self._traced_seen, day) >= GENERATE_AFTER
 
     def _worth_generating(self, day: dt.date) -> bool:
         """Whether a default evaluation on ``day`` runs the generated code: once made, or
@@ -224,8 +240,7 @@ class Program:
             return False
         if day in self._generated:
             return True
-        seen = self._untraced[day] = self._untraced.get(day, 0) + 1
-        return seen >= GENERATE_AFTER
+        return counted(self._untraced, day) >= GENERATE_AFTER
 
     # --- evaluation
 
@@ -267,12 +282,16 @@ class Program:
                 if whole is not None:
                     whole(genv, values, errors, missing)
                 elif outputs:
+                    if type(outputs) is not list and type(outputs) is not tuple:
+                        outputs = list(outputs)  # read twice (an iterator would be used up)
                     self._each(fast, genv, outputs, result, missing)
                 if missing:
                     self._closures_for(missing, facts, on, entity, exact, result, outputs or self._outputs[entity])
                 return result
         ident = facts.get(self.checked.entities[entity].key)
         result = evaluation(entity, None if ident is None else str(ident), on, self.checked.variant)
+        if outputs is not None and not isinstance(outputs, (list, tuple)):
+            outputs = list(outputs)  # read more than once below (an iterator would be used up)
         names = outputs or self._outputs.get(entity, ())  # read only: no copy
         if not trace and (self._worth_generating(on) if generated is None else generated):
             return self._generated_first(facts, on, entity, names, exact, result, every=not outputs)
@@ -422,6 +441,18 @@ class Program:
 # reference: tests/test_codegen.py holds the two equal on every output, unknown and error).
 GENERATED = True
 GENERATE_AFTER = 64  # untraced evaluations on one date before its code is generated (generated=True: at once)
+COUNTED_DATES = 1024  # dates whose evaluations are counted toward generating their code, at most
+
+
+def counted(counts: dict, day) -> int:
+    """One more evaluation on ``day``: the count so far. Bounded: a service asked about
+    ever new dates forgets the oldest counts (those dates then wait a little longer)."""
+    seen = counts[day] = counts.get(day, 0) + 1
+    if len(counts) > COUNTED_DATES:
+        counts.pop(next(iter(counts)), None)
+    return seen
+
+
 GENERATED_DATES = 16  # generated modules kept per program (one per as-of date, ~0.1 s each to make)
 
 

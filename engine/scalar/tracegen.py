@@ -43,6 +43,7 @@ from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY, bounded
 from ..core.values import EvalError, ParamIssue, Unknown, merge
 from ..reports import trace as events
 from . import tables
+from .codegen import one_line, source_of
 from .generated import MISSING, Missing, clash, no_children, several_rows
 
 _INLINE = {operator.eq: "==", operator.ne: "!=", operator.lt: "<", operator.le: "<=", operator.gt: ">",
@@ -55,8 +56,8 @@ def generate_traced(program, day) -> "TracedGenerated":
     params, _ = program.params_on(day)
     writer = TracedWriter(program, params)
     writer.module(day)
-    return TracedGenerated("\n".join(writer.lines) + "\n", writer.bindings, writer.functions,
-                           writer.outputs_functions, f"<fupin-traced:{program.checked.variant}:{day.isoformat()}>")
+    return TracedGenerated(source_of(writer.lines), writer.bindings, writer.functions,
+                           writer.outputs_functions, f"<fupin-traced:{one_line(program.checked.variant)}:{day.isoformat()}>")
 
 
 class TracedWriter:
@@ -121,7 +122,7 @@ class TracedWriter:
 
     def module(self, day) -> None:
         self.line(0, f"# Traced generated code (engine/scalar/tracegen.py): policy variant "
-                     f"{self.checked.variant or 'base'}, parameters in force on {day.isoformat()}.")
+                     f"{one_line(self.checked.variant or 'base')}, parameters in force on {day.isoformat()}.")
         self.line(0, "# Each function appends the traced closures' events to the log L; an unknown raises Missing.")
         for name, rule in self.checked.rules.items():
             self.rule(rule)
@@ -154,7 +155,7 @@ class TracedWriter:
     def rule(self, rule) -> None:
         fn = self.functions[rule.name]
         self.line(0, "")
-        self.line(0, f"# {rule.name}: {', '.join(str(s) for s in rule.sources) or '-'}")
+        self.line(0, f"# {rule.name}: {one_line(', '.join(str(s) for s in rule.sources)) or '-'}")
         self.line(0, f"def {fn}(e, L):")
         self.line(1, "f, c, p = e.facts, e.cache, e.path  # the instance's facts, rule cache and path")
         self.line(1, f"L += (ENTER, {rule.name!r}, p)")
@@ -211,8 +212,8 @@ class TracedWriter:
         conditions = [self.x(exc.when, "e", ind) for exc in rule.exceptions]
         held = self.assign(ind, "[]", "held")
         for exc, cond in zip(rule.exceptions, conditions):
-            self.line(ind, f"if {cond} is True:  # exception {exc.id}" if cond in self._maybe
-                      else f"if {cond}:  # exception {exc.id}")
+            self.line(ind, f"if {cond} is True:  # exception {one_line(exc.id)}" if cond in self._maybe
+                      else f"if {cond}:  # exception {one_line(exc.id)}")
             value = self.x(exc.value, "e", ind + 1)
             info = {"kind": "exception", "id": exc.id, "labels": exc.labels, "text": exc.when.text,
                     "sources": [str(s) for s in exc.sources], "origin": exc.origin}
