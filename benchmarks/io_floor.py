@@ -16,7 +16,9 @@ result file; then, alternating, ``--reps`` times each:
 - *fupin*: ``fupin batch`` in a subprocess, wall clock, start-up included.
 
 Reports medians, the ratio fupin / floor (the median of per-pair ratios, from
-alternating runs), the load average before and after, and writes ``--json``.
+alternating runs), the CPU time (user + sys) of each subprocess and fupin's per million
+households (what the work costs, which the wall clock hides on shared cores: threads
+overlap, other processes wait), the load average before and after, and writes ``--json``.
 
 ``--bytecode``: run fupin with its modules' bytecode cached (``PYTHONPYCACHEPREFIX`` in
 the run's temporary folder, filled by the untimed run), as an installed package has it.
@@ -91,10 +93,10 @@ def _measure(label, policy, flags, data, tmp, args) -> dict:
     result = tmp / f"{label}.parquet"
     _fupin(policy, data, result, flags, args.env)  # untimed: the output whose shape the floor writes
     columns = _columns(policy, data)
-    floors, runs = [], []
+    floors, runs, cpu = [], [], []
     for _ in range(args.reps):
         floors.append(_floor(data, result, tmp / f"{label}.floor.parquet", columns, args.chunk_size))
-        runs.append(_fupin(policy, data, tmp / f"{label}.again.parquet", flags, args.env))
+        runs.append(_fupin(policy, data, tmp / f"{label}.again.parquet", flags, args.env, cpu))
     ratios = [r / f["seconds"] for r, f in zip(runs, floors)]
     import pyarrow.parquet as pq
 
@@ -105,9 +107,13 @@ def _measure(label, policy, flags, data, tmp, args) -> dict:
            "floor_write_s": statistics.median(f["write"] for f in floors),
            "fupin_s": statistics.median(runs), "ratio": statistics.median(ratios),
            "households_per_s": n / statistics.median(runs), "floors": floors, "fupin_runs": runs,
+           "floor_cpu_s": statistics.median(f["cpu"] for f in floors), "fupin_cpu_s": statistics.median(cpu),
+           "fupin_cpu_per_million_s": statistics.median(cpu) * 1e6 / n, "fupin_cpu_runs": cpu,
            "output_mib": result.stat().st_size / 2 ** 20, "loadavg": os.getloadavg()}
     print(f"{label}: floor {row['floor_s']:.2f} s (read {row['floor_read_s']:.2f}, write {row['floor_write_s']:.2f}), "
-          f"fupin {row['fupin_s']:.2f} s = {row['ratio']:.2f}× the floor, {row['households_per_s']:,.0f} households/s",
+          f"fupin {row['fupin_s']:.2f} s = {row['ratio']:.2f}× the floor, {row['households_per_s']:,.0f} households/s; "
+          f"CPU floor {row['floor_cpu_s']:.2f} s, fupin {row['fupin_cpu_s']:.2f} s "
+          f"({row['fupin_cpu_per_million_s']:.2f} s per million); load {os.getloadavg()[0]:.2f}",
           file=sys.stderr)
     return row
 
@@ -126,17 +132,28 @@ def _columns(policy: Path, data: Path) -> list:
 
 
 def _floor(data, result, target, columns, chunk) -> dict:
+    before = _children_cpu()
     res = subprocess.run([sys.executable, "-c", FLOOR, str(data), str(result), str(target), json.dumps(columns),
                           str(chunk)], capture_output=True, text=True, check=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return dict(json.loads(res.stdout.strip().splitlines()[-1]), cpu=_children_cpu() - before)
 
 
-def _fupin(policy, data, target, flags, env=None) -> float:
-    start = time.perf_counter()
+def _fupin(policy, data, target, flags, env=None, cpu: list | None = None) -> float:
+    start, before = time.perf_counter(), _children_cpu()
     subprocess.run([sys.executable, "-m", "fupin.cli", "batch", str(policy), str(data), "-o", str(target),
                     "--quarantine", str(target.with_suffix(".q.csv")), *flags], check=True, cwd=ROOT,
                    capture_output=True, env=env)
+    if cpu is not None:
+        cpu.append(_children_cpu() - before)
     return time.perf_counter() - start
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of the waited-for subprocesses (and theirs) so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _args(argv):

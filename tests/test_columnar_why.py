@@ -1,7 +1,9 @@
 """The per-row fact-set operations of the columnar evaluation (engine/columnar/why.py)
-against a row-by-row reference: ``unite`` (distinct pairs counted, or sorted beyond
-``PAIRS_COUNTED``), ``segment_union`` (bit masks per parent, or pairwise rounds beyond
-``MASK_BITS`` distinct ids) and ``fact_ids`` give, on every row, the same fact set as
+against a row-by-row reference: ``unite`` (looked up in the pair table of ``Whys``, or
+beyond ``TABLE_IDS`` sets by distinct pairs, counted, or sorted beyond ``PAIRS_COUNTED``),
+``segment_union`` (bit masks per parent, their distinct values counted up to
+``MASKS_COUNTED`` bits and sorted beyond, or pairwise rounds beyond ``MASK_BITS``
+distinct ids) and ``fact_ids`` give, on every row, the same fact set as
 uniting the sets one by one with ``Whys.union`` — whichever path they take.
 """
 from __future__ import annotations
@@ -51,9 +53,11 @@ def _ids(ids, raw):
     return np.array([r if r <= 0 else ids[r - 1] for r in raw], dtype=np.int32)
 
 
-@pytest.mark.parametrize("counted", [True, False], ids=["counted", "sorted"])
-def test_unite_is_the_union_row_by_row(counted, monkeypatch):
-    if not counted:
+@pytest.mark.parametrize("path", ["table", "counted", "sorted"])
+def test_unite_is_the_union_row_by_row(path, monkeypatch):
+    if path != "table":
+        monkeypatch.setattr(wy, "TABLE_IDS", 0)
+    if path == "sorted":
         monkeypatch.setattr(wy, "PAIRS_COUNTED", 0)
 
     @SETTINGS
@@ -70,6 +74,47 @@ def test_unite_is_the_union_row_by_row(counted, monkeypatch):
     check()
 
 
+@SETTINGS
+@given(st.lists(st.tuples(st.lists(st.integers(min_value=-1, max_value=200), min_size=0, max_size=30),
+                          st.lists(st.integers(min_value=-1, max_value=200), min_size=0, max_size=30)),
+                min_size=1, max_size=6),
+       st.integers(min_value=0, max_value=150))
+def test_unite_in_a_growing_pair_table(steps, grow):
+    """Unions on one ``Whys`` whose sets keep growing (more sets interned between the
+    calls, and unions that intern new ones): the pair table is re-allocated past 64 ids,
+    and what it learnt before must still hold."""
+    whys = wy.Whys()
+    for k in range(4):
+        whys.intern(frozenset({f"g{k}"}))
+    made = []
+    with wy.evaluating(whys):
+        for xs, ys in steps:
+            for k in range(grow):  # sets interned between two unions
+                whys.intern(frozenset({f"h{len(whys.sets)}", f"h{k}"}))
+            n = min(len(xs), len(ys))
+            size = len(whys.sets)
+            a = np.array([x % size if x >= 0 else -1 for x in xs[:n]], dtype=np.int32)
+            b = np.array([y % size if y >= 0 else -1 for y in ys[:n]], dtype=np.int32)
+            got = wy.unite(a, b)
+            made.append(got)
+            want = [_union_set(whys, int(x), int(y)) for x, y in zip(a, b)]
+            assert [_set(whys, int(g)) for g in got] == want
+        if len(made) > 1:  # ids made by the table, united again
+            a, b = made[0], made[-1]
+            n = min(len(a), len(b))
+            got = wy.unite(a[:n], b[:n])
+            assert [_set(whys, int(g)) for g in got] == [_union_set(whys, int(x), int(y)) for x, y in zip(a, b)]
+
+
+def _union_set(whys, x: int, y: int):
+    """The set of the union of two ids, by their sets (not through the table's cache)."""
+    if x < 0 or y < 0:
+        return "untracked"
+    if x == 0 and y == 0:
+        return None
+    return whys.sets[x] | whys.sets[y]
+
+
 @st.composite
 def segments(draw):
     sets, (raw,) = draw(id_arrays(count=1))
@@ -78,9 +123,10 @@ def segments(draw):
     return sets, raw, np.array(parent, dtype=np.int64), n
 
 
-@pytest.mark.parametrize("bits", [64, 2], ids=["masks", "rounds"])
-def test_segment_union_is_the_union_of_each_parents_children(bits, monkeypatch):
+@pytest.mark.parametrize("bits,counted", [(64, 16), (64, 0), (2, 16)], ids=["masks counted", "masks sorted", "rounds"])
+def test_segment_union_is_the_union_of_each_parents_children(bits, counted, monkeypatch):
     monkeypatch.setattr(wy, "MASK_BITS", bits)
+    monkeypatch.setattr(wy, "MASKS_COUNTED", counted)
 
     @SETTINGS
     @given(segments())

@@ -50,11 +50,33 @@ class Items:
 
     def add(self, name: str, facts) -> int:
         """The id of an item (interned: one text per distinct output and fact list)."""
-        text = f"{json.dumps(name, ensure_ascii=False)}: {json.dumps(list(facts), ensure_ascii=False)}"
+        return self.add_text(f"{_json(name)}: {_json(list(facts))}")
+
+    def add_text(self, text: str) -> int:
+        """The id of an item given as its text (``"name": [facts]``)."""
         found = self._ids.get(text)
         if found is None:
             found = self._ids[text] = len(self.texts)
             self.texts.append(text)
+        return found
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _FactTexts:
+    """Per fact-set id of a result, its sorted facts and their JSON text, made once for
+    all the outputs that wait for that set."""
+
+    def __init__(self, whys):
+        self.whys, self.found = whys, {}
+
+    def __call__(self, ident: int):
+        found = self.found.get(ident)
+        if found is None:
+            facts = self.whys.facts(ident)
+            found = self.found[ident] = (facts, _json(facts))
         return found
 
 
@@ -64,10 +86,12 @@ def compact_column(result, explained: dict) -> pa.Array:
     ``explained``: row → ``{output: facts}`` for the rows whose facts came from the
     scalar evaluator (outputs.explanations); those rows take exactly these items."""
     names = [name for name in result.outputs if result.unknown[name].any()]
-    items = Items()
-    matrix = np.full((result.n, len(names)), -1, dtype=np.int32)
+    items, texts = Items(), _FactTexts(result.whys)
+    # one row of item ids per output (contiguous), turned to row-major order at the end
+    matrix = np.full((len(names), result.n), -1, dtype=np.int32)
     for col, name in enumerate(names):
-        matrix[:, col] = _item_ids(result, name, items)
+        matrix[col] = _item_ids(result, name, items, texts)
+    matrix = np.ascontiguousarray(matrix.T)
     if explained:
         where = {name: col for col, name in enumerate(names)}
         rows = np.fromiter(explained, dtype=np.int64, count=len(explained))
@@ -83,17 +107,21 @@ def compact_column(result, explained: dict) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
-def _item_ids(result, name: str, items: Items) -> np.ndarray:
+def _item_ids(result, name: str, items: Items, texts: _FactTexts) -> np.ndarray:
     """Per row, the item id of output ``name`` (-1 where it is not unknown, or its facts
     are not tracked: those rows are explained by the scalar evaluator)."""
-    ids = np.where(result.unknown[name], result.why[name], 0) + 1  # untracked -1 → 0, known → 1
-    seen = np.flatnonzero(np.bincount(ids))  # fact-set ids are small: a lookup, not a sort
-    lookup = np.full(int(seen[-1]) + 1, -1, dtype=np.int32)
-    facts = {i: result.whys.facts(i - 1) for i in seen.tolist() if i > 1}
+    # ColumnarResult.why is 0 where an output is not unknown: untracked -1 → 0, known → 1
+    ids = result.why[name] + np.int32(1)
+    marks = np.zeros(len(result.whys.sets) + 1, dtype=bool)
+    marks[ids] = True  # fact-set ids are small: a lookup, not a sort
+    seen = np.flatnonzero(marks)
+    lookup = np.full(len(marks), -1, dtype=np.int32)
+    facts = {i: texts(i - 1) for i in seen.tolist() if i > 1}
     # items in the order of their facts, not of the ids: the ids depend on the order in
     # which the evaluation met the fact sets, the file should not
-    for i in sorted(facts, key=facts.__getitem__):
-        lookup[i] = items.add(name, facts[i])
+    prefix = _json(name) + ": "
+    for i in sorted(facts, key=lambda i: facts[i][0]):
+        lookup[i] = items.add_text(prefix + facts[i][1])
     return lookup[ids]
 
 

@@ -446,15 +446,31 @@ def _arith(op, a: V, b: V, step, node, n) -> V:
 def _absorb(op, a: V, b: V, out: V, step, node, n) -> V:
     """Rows where one operand is unknown and the other a known zero are zero, not
     unknown (operators.Operator.absorbs: x × 0 = 0 whatever x is)."""
-    def zero(v: V):
-        return ~full(v.bad(), n) & (np.broadcast_to(v.data, (n,)) == 0)
-
-    absorbed = full(out.unk, n) & ((full(a.unk, n) & zero(b)) | (full(b.unk, n) & zero(a)))
+    either = orm(_unknown_times_zero(a, b, n), _unknown_times_zero(b, a, n))
+    if either is None:
+        return out
+    absorbed = full(out.unk, n) & either
     if not absorbed.any():
         return out
     data = np.array(np.broadcast_to(out.data, (n,)))
     data[absorbed] = ARITHMETIC[op].py(0, 0, step.kind, node) if data.dtype == object else 0
     return V(data, out.rep, squeeze(andnot(out.unk, absorbed)), out.err, why=out.why)
+
+
+def _unknown_times_zero(u: V, v: V, n: int):
+    """Rows where ``u`` is unknown and ``v`` a known zero (None: no row); the other
+    operand is looked at only where there are unknown rows to absorb."""
+    if u.unk is None:
+        return None
+    data = v.data
+    if isinstance(data, np.ndarray) and data.ndim == 1:
+        rows = full(u.unk, n) & (data == 0)
+    elif bool(np.asarray(data == 0)):  # a constant zero
+        rows = full(u.unk, n)
+    else:
+        return None
+    bad = v.bad()
+    return rows if bad is None else rows & ~full(bad, n)
 
 
 def _arith_known(op, a: V, b: V, step, node, n) -> V:

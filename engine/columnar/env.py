@@ -55,7 +55,8 @@ class Level:
         if self._classes is None:
             ids = self.prefixes()
             whys = why.current()
-            self._classes = why.classes(ids, len(whys.prefixes)) if self.n else (ids, ids)
+            distinct, inverse = why.classes(ids, len(whys.prefixes)) if self.n else (ids, ids)
+            self._classes = (distinct, inverse.astype(np.int32))  # int32: half the bytes to gather
         return self._classes
 
     def missing_why(self, name: str, mask: np.ndarray) -> np.ndarray:

@@ -356,12 +356,11 @@ def _outcome(sub: ColumnarResult, decoded: dict, name: str, k: int):
 def _why_ids(v: V, unknown: np.ndarray, n: int, tracked: bool) -> np.ndarray:
     """Per row, the id of the facts an unknown output waits on (0 where it is not
     unknown; ``UNTRACKED`` where facts were not tracked)."""
-    ids = np.zeros(n, dtype=np.int32)
     if not unknown.any():
-        return ids  # the common case: skip the per-row selects
+        return np.zeros(n, dtype=np.int32)  # the common case: skip the per-row select
     found = wy.of(v, n) if tracked else None
-    ids[unknown] = wy.UNTRACKED if found is None else found[unknown]
-    return ids
+    return np.where(unknown, np.int32(wy.UNTRACKED) if found is None else found, np.int32(0)).astype(np.int32,
+                                                                                                  copy=False)
 
 
 def _put(data: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ class Whys:
         self.sets: list = [frozenset(), frozenset()]  # 0: known (unused); 1: the empty set
         self._ids: dict = {frozenset(): 1}
         self._pairs: dict = {}
+        self._table = None  # the pair table (see pair_table), grown as sets are interned
         self.prefixes: list = [""]
         self._prefix_ids: dict = {"": 0}
 
@@ -52,6 +53,27 @@ class Whys:
             found = a if y <= x else b if x <= y else self.intern(x | y)
             self._pairs[key] = found
         return found
+
+    def pair_table(self, size: int):
+        """A dense int32 table of unions, ``table[(a + 1) * width + (b + 1)]`` = the id of
+        ``union(a, b)`` for ids ``-1 <= a, b < size``, ``NOT_MADE`` where that pair has not
+        been united yet; None when ``size`` passes ``TABLE_IDS`` (the table would be too
+        big). A chunk of a pack has a few hundred fact sets, so one lookup per row replaces
+        finding the distinct pairs of every union."""
+        if size > TABLE_IDS:
+            return None
+        table = self._table
+        if table is None or table.shape[0] < size + 1:
+            width = max(64, 1 << int(size).bit_length())  # > size: room to grow, few re-allocations
+            grown = np.full((width, width), NOT_MADE, dtype=np.int32)
+            start = 0 if table is None else table.shape[0]
+            if table is not None:
+                grown[:start, :start] = table
+            # unknown (-1) with anything is untracked; known (0) leaves the other id
+            grown[0, start:] = grown[start:, 0] = UNTRACKED
+            grown[1, start:] = grown[start:, 1] = np.arange(start, width, dtype=np.int32) - 1
+            self._table = table = grown
+        return table
 
     def prefix(self, text: str) -> int:
         """The id of an entity path prefix (``""``, ``members[2].``)."""
@@ -116,13 +138,50 @@ def sel(w, mask):
 
 
 def unite(a, b):
-    """Row by row, the union of two id arrays."""
+    """Row by row, the union of two id arrays: a lookup in the pair table of the
+    evaluation's ``Whys`` (the pairs met for the first time are made then), or by the
+    distinct pairs where there are too many sets for a table."""
     if a is None:
         return b
     if b is None:
         return a
     if a is b:
         return a
+    whys = current()
+    table = whys.pair_table(len(whys.sets))
+    if table is None:
+        return _unite_sorted(a, b)
+    width = table.shape[1]
+    index = a * np.int32(width)  # int32: width ≤ 2 * TABLE_IDS, so no index passes 2^31
+    index += b
+    index += width + 1
+    flat = table.reshape(-1)
+    out = flat.take(index)
+    if out.min(initial=0) == NOT_MADE:
+        new = np.flatnonzero(out == NOT_MADE)
+        missing = index[new]
+        # usually one or a few pairs are new: take them one by one, and sort only many
+        for _ in range(4):
+            _make(whys, flat, int(missing[0]), width)
+            left = flat.take(missing) == NOT_MADE
+            if not left.any():
+                break
+            missing = missing[left]
+        else:
+            for key in np.unique(missing).tolist():  # (a union may intern a set: the table
+                _make(whys, flat, key, width)  # still covers every id of a and b)
+        out[new] = flat.take(index[new])
+    return out
+
+
+def _make(whys, flat, key: int, width: int) -> None:
+    """Fill the pair table's entry ``key`` (``(a + 1) * width + (b + 1)``)."""
+    a, b = divmod(key, width)
+    flat[key] = whys.union(a - 1, b - 1)
+
+
+def _unite_sorted(a, b):
+    """:func:`unite` by the distinct pairs of the rows where both are set and differ."""
     out = np.where(a != 0, a, b)
     # both set and different: where a is set, out is a; elsewhere out is b
     clash = out != b
@@ -184,6 +243,8 @@ def pair_classes(x: np.ndarray, y: np.ndarray):
     return dx[pairs // len(dy)], dy[pairs % len(dy)], local[key]
 
 
+NOT_MADE = -2  # a pair table's entry for a pair not united yet
+TABLE_IDS = (1 << 11) - 1  # fact sets up to which unions are looked up in a table (≤ 16 MiB)
 PAIRS_COUNTED = 1 << 20  # distinct x values × distinct y values up to which pairs are counted
 
 
@@ -204,7 +265,10 @@ def segment_union(w, parent: np.ndarray, n: int):
     par = parent[rows]
     starts = np.flatnonzero(np.concatenate(([True], par[1:] != par[:-1])))
     masks = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), local.astype(np.uint64)), starts)
-    uniq, inverse = np.unique(masks, return_inverse=True)
+    if len(distinct) <= MASKS_COUNTED:  # few bits: the distinct masks by counting, not sorting
+        uniq, inverse = classes(masks.astype(np.int64), 1 << len(distinct))
+    else:
+        uniq, inverse = np.unique(masks, return_inverse=True)
     ids = distinct.tolist()
     table = np.array([_union_of([ids[b] for b in range(len(ids)) if m >> b & 1]) for m in uniq.tolist()],
                      dtype=np.int32)
@@ -214,6 +278,7 @@ def segment_union(w, parent: np.ndarray, n: int):
 
 
 MASK_BITS = 64  # distinct child ids up to which a segment union works on bit masks
+MASKS_COUNTED = 16  # distinct child ids up to which the distinct masks are counted
 
 
 def _union_of(ids: list) -> int:
@@ -260,7 +325,9 @@ def fact_ids(prefixes, name: str, mask: np.ndarray) -> np.ndarray:
                      dtype=np.int32)
     if len(table) == 1:
         return np.where(mask, table[0], np.int32(0))
-    return np.where(mask, table[inverse], np.int32(0))
+    out = table.take(inverse)  # a gather and a product: cheaper than np.where over a gather
+    out *= mask
+    return out
 
 
 def constant(facts: frozenset, n: int) -> np.ndarray:
