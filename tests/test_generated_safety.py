@@ -83,7 +83,9 @@ def test_threads_share_a_program_and_make_each_date_once(monkeypatch):
     checked = policy.program().checked
     facts, _ = policy.facts_checker().validate({"id": "x"}, "household")
     made = {"traced": 0, "plain": 0}
-    traced, plain = programs.generate_traced, programs.generate
+    from fupin.engine.scalar import codegen, tracegen
+
+    traced, plain = tracegen.generate_traced, codegen.generate
 
     def count(kind, fn):
         def counted(*args):
@@ -91,8 +93,8 @@ def test_threads_share_a_program_and_make_each_date_once(monkeypatch):
             return fn(*args)
         return counted
 
-    monkeypatch.setattr(programs, "generate_traced", count("traced", traced))
-    monkeypatch.setattr(programs, "generate", count("plain", plain))
+    monkeypatch.setattr(tracegen, "generate_traced", count("traced", traced))
+    monkeypatch.setattr(codegen, "generate", count("plain", plain))
     for _ in range(3):
         program, errors, start = Program(checked), [], threading.Barrier(8)
         serial = program.evaluate(facts, ON, "household", trace=True, generated=False)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("numpy", "pyarrow", "pandas", "fastapi", "dask")
-# imported by the calls that use them (engine/api.py): pydantic models and the what-if search
-# that loading a policy and `fupin batch` never need
+# imported by the calls that use them (engine/api.py, scalar/program.py): pydantic models, the
+# what-if search and the code generators, which loading a policy, a first evaluation and
+# `fupin batch` never need
 ON_DEMAND = ("fupin.engine.reports.record", "fupin.engine.reports.result", "fupin.engine.reports.whatif",
-             "fupin.engine.reports.reasons")
+             "fupin.engine.reports.reasons", "fupin.engine.scalar.codegen", "fupin.engine.scalar.tracegen")
 
 SCRIPT = """
 import json, sys, yaml

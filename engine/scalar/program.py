@@ -12,10 +12,8 @@ from dataclasses import dataclass
 
 from ...dsl import typed as t
 from ...dsl.checker.checked import CheckedPolicy, Gap
-from .codegen import generate
 from .compile import Compiler
 from .generated import MISSING, GEnv, instance
-from .tracegen import generate_traced
 from .tables import compile_rule
 from .env import Context, Env, TracedEnv
 from ..reports.trace import Recorded, Recorder, TraceParts
@@ -196,6 +194,8 @@ class Program:
                     if len(self._generated) >= GENERATED_DATES:  # a service asked about many dates: drop the oldest
                         del self._generated[next(iter(self._generated))]
                     values, starts = self.params_on(day)
+                    from .codegen import generate  # the writer is imported by the first date it writes
+
                     found = self._generated[day] = generate(self.checked, day, values, starts)
                     self._untraced.pop(day, None)
         return found
@@ -212,6 +212,8 @@ class Program:
                         dropped = next(iter(self._traced_generated))
                         del self._traced_generated[dropped]
                         self.traced_counts.pop(dropped, None)
+                    from .tracegen import generate_traced  # as above: only a traced date needs it
+
                     found = self._traced_generated[day] = generate_traced(self, day)
                     self._traced_seen.pop(day, None)
                     self.traced_counts.pop(day, None)
