@@ -46,6 +46,55 @@ def merge(a, b):
     return b
 
 
+# --- three-valued steps with an unknown operand: the closures (scalar/compile.py,
+# scalar/aggregate.py) and the traced generated code (scalar/tracegen.py) both call these,
+# so that the two ways of evaluating a rule cannot drift apart
+
+
+def unknown_among(current, *values):
+    """``current`` (an Unknown met before; anything else counts as none) merged with the
+    facts of every Unknown among ``values``, in order: a comparison's link, a function's
+    arguments."""
+    out = current
+    for v in values:
+        if type(v) is Unknown:
+            out = v if out is None or type(out) is not Unknown else out.merge(v)
+    return out
+
+
+def unknown_arith(op, absorbs: bool, left, right, kind, where):
+    """An arithmetic step with an unknown operand: 0 where the operator absorbs and the
+    other operand is 0 (x × 0 is 0 whatever x is, ``operators.Operator.absorbs``), else
+    the unknowns merged."""
+    if absorbs and (left == 0 or right == 0):
+        return op(0, 0, kind, where)
+    return merge(left, right)
+
+
+def unknown_if(cond, then, else_):
+    """``如果`` with an unknown condition: the branches' common known value, else the
+    condition's facts with those of the unknown branches."""
+    if type(then) is not Unknown and type(else_) is not Unknown and then == else_:
+        return then
+    out = cond
+    for v in (then, else_):
+        if type(v) is Unknown:
+            out = out.merge(v)
+    return out
+
+
+def waiting(facts: set | None, *values) -> set | None:
+    """The facts an aggregate waits on (one set, added to in place: pairwise merges made a
+    county quadratic), with those of the Unknowns among ``values``."""
+    for v in values:
+        if type(v) is Unknown:
+            if facts is None:
+                facts = set(v.facts)
+            else:
+                facts.update(v.facts)
+    return facts
+
+
 def to_fen(value) -> Decimal:
     """Round money to the fen (0.01 元), half-up (四舍五入)."""
     return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core.operators import FUNCTIONS, bounded
-from ..core.values import EvalError, Unknown
+from ..core.values import EvalError, Unknown, waiting
 
 
 def compile_aggregate(compiler, node):
@@ -56,10 +56,7 @@ class _Waiting:
     def add(self, value) -> None:
         """Note ``value``'s facts if it is an Unknown."""
         if type(value) is Unknown:
-            if self.facts is None:
-                self.facts = set(value.facts)
-            else:
-                self.facts.update(value.facts)
+            self.facts = waiting(self.facts, value)
 
     def result(self, decided):
         """``decided`` if nothing was unknown, else the Unknown of every fact noted."""

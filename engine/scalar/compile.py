@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...dsl import typed as t
 from ..core import cells
 from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY
-from ..core.values import ParamIssue, Unknown, merge
+from ..core.values import ParamIssue, Unknown, unknown_among, unknown_arith, unknown_if
 from ..reports.trace import COMPARE, PARAM, READ
 
 
@@ -122,8 +122,7 @@ class Compiler:
             for op, absorbs, fn, kind, where in steps:
                 right = fn(env)
                 if type(acc) is Unknown or type(right) is Unknown:
-                    # x × 0 is 0 whatever x is (operators.Operator.absorbs)
-                    acc = op(0, 0, kind, where) if absorbs and (acc == 0 or right == 0) else merge(acc, right)
+                    acc = unknown_arith(op, absorbs, acc, right, kind, where)  # x × 0 is 0
                     continue
                 acc = op(acc, right, kind, where)
             return acc
@@ -141,7 +140,7 @@ class Compiler:
             for op, fn in pairs:
                 right = fn(env)
                 if type(left) is Unknown or type(right) is Unknown:
-                    unknown = _only_unknown(unknown, left, right)
+                    unknown = unknown_among(unknown, left, right)
                 elif not op(left, right):
                     return False
                 left = right
@@ -167,7 +166,7 @@ class Compiler:
                 right = fn(env)
                 values.append(right)
                 if type(left) is Unknown or type(right) is Unknown:
-                    unknown = _only_unknown(unknown, left, right)
+                    unknown = unknown_among(unknown, left, right)
                 elif not op(left, right):
                     result = False
                     break
@@ -216,14 +215,7 @@ class Compiler:
                 return then(env)
             if c is False:
                 return else_(env)
-            a, b = then(env), else_(env)
-            if type(a) is not Unknown and type(b) is not Unknown and a == b:
-                return a
-            out = c
-            for v in (a, b):
-                if type(v) is Unknown:
-                    out = out.merge(v)
-            return out
+            return unknown_if(c, then(env), else_(env))
 
         return if_
 
@@ -238,10 +230,7 @@ class Compiler:
             args = [f(env) for f in fns]
             if reads_unknown:
                 return impl(*args)
-            unknown = None
-            for a in args:
-                if type(a) is Unknown:
-                    unknown = a if unknown is None else unknown.merge(a)
+            unknown = unknown_among(None, *args)
             if unknown is not None:
                 return unknown
             return impl(*args)
@@ -283,9 +272,3 @@ def _kleene(fns, stop: bool):
     return logic
 
 
-def _only_unknown(current, left, right):
-    out = current
-    for v in (left, right):
-        if type(v) is Unknown:
-            out = v if out is None or type(out) is not Unknown else out.merge(v)
-    return out

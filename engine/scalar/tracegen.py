@@ -40,7 +40,7 @@ import unicodedata
 from ...dsl import typed as t
 from ..core import cells
 from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY, bounded
-from ..core.values import EvalError, ParamIssue, Unknown, merge
+from ..core.values import EvalError, ParamIssue, Unknown, unknown_among, unknown_arith, unknown_if, waiting
 from ..reports import trace as events
 from . import tables
 from .codegen import one_line, source_of
@@ -224,7 +224,7 @@ class TracedWriter:
             listed = ", ".join(f"({self.bind(exc, 'EXC')}, {c}, {self.bind(self.compiler.compile(exc.value), 'X')})"
                                for exc, c in zip(rule.exceptions, conditions))
             value = self.assign(ind + 1, f"unsure(e, [{listed}], [(h[3], h[1]) for h in {held}], "
-                                         f"merged({', '.join(unsure)}), {self.bind(self.compiler.bases[rule.name], 'BASE')})")
+                                         f"unknown_among(None, {', '.join(unsure)}), {self.bind(self.compiler.bases[rule.name], 'BASE')})")
             self.ret(value, ind + 1)
         self.line(ind, f"if {held}:")
         self.line(ind + 1, f"if len({held}) > 1 and len({{('v', h[1]) for h in {held}}}) > 1:")
@@ -507,7 +507,7 @@ class TracedWriter:
             call = f"{fn}({acc}, {right}, {self.constant(step.kind)}, {where})"
             if acc in self._maybe or right in self._maybe:
                 # compile.py c_TArith: x × 0 is 0 whatever x is, else the facts merged
-                acc = self.maybe(self.assign(ind, f"arith_unknown({fn}, {ARITHMETIC[op].absorbs!r}, {acc}, {right}, "
+                acc = self.maybe(self.assign(ind, f"unknown_arith({fn}, {ARITHMETIC[op].absorbs!r}, {acc}, {right}, "
                                                   f"{self.constant(step.kind)}, {where}) if type({acc}) is Unknown "
                                                   f"or type({right}) is Unknown else {call}"))
             else:
@@ -525,7 +525,7 @@ class TracedWriter:
             self.line(ind, f"{values} = [{left}, {right}]")
             test = f"True if {self.compare(node.ops[0], left, right)} else False"
             if left in self._maybe or right in self._maybe:
-                self.line(ind, f"{result} = only_unknown({left}, {right}) if type({left}) is Unknown "
+                self.line(ind, f"{result} = unknown_among(None, {left}, {right}) if type({left}) is Unknown "
                                f"or type({right}) is Unknown else {test}")
                 self.maybe(result)
             else:
@@ -552,7 +552,7 @@ class TracedWriter:
         test = self.compare(node.ops[n - 1], left, right)
         if left in self._maybe or right in self._maybe:
             self.line(ind, f"if type({left}) is Unknown or type({right}) is Unknown:")
-            self.line(ind + 1, f"{unknown} = link_unknown({unknown}, {left}, {right})")
+            self.line(ind + 1, f"{unknown} = unknown_among({unknown}, {left}, {right})")
             self.line(ind, f"elif not ({test}):")
         else:
             self.line(ind, f"if not ({test}):")
@@ -602,7 +602,7 @@ class TracedWriter:
         if cond in self._maybe:  # unknown: both branches (their closures), compile.py c_TIf
             self.line(ind, "else:")
             both = [f"{self.bind(self.compiler.compile(b), 'X')}({env})" for b in (node.then, node.else_)]
-            self.line(ind + 1, f"{out} = if_unknown({cond}, {', '.join(both)})")
+            self.line(ind + 1, f"{out} = unknown_if({cond}, {', '.join(both)})")
             return self.maybe(out)
         return self.maybe(out, then, else_)
 
@@ -614,7 +614,7 @@ class TracedWriter:
         if function.reads_unknown or not unsure:
             return self.maybe(self.assign(ind, call), *args) if function.reads_unknown else self.assign(ind, call)
         # compile.py c_TCall: an unknown argument makes the result unknown (their facts merged)
-        return self.maybe(self.assign(ind, f"merged({', '.join(unsure)}) if "
+        return self.maybe(self.assign(ind, f"unknown_among(None, {', '.join(unsure)}) if "
                                            f"{' or '.join(f'type({a}) is Unknown' for a in unsure)} else {call}"))
 
     def x_TAgg(self, node, env, ind):
@@ -635,7 +635,7 @@ class TracedWriter:
     def _reduce(self, node, env, ind, kids: str, out: str) -> None:
         """scalar/aggregate.py's reducer over the children: a child whose filter or value
         is unknown adds its facts to those the result waits on (``w``, a set, None while
-        there are none: aggregate._Waiting), unless the result is decided without it."""
+        there are none: core.values.waiting), unless the result is decided without it."""
         zero = "0" if node.type.kind == "integer" else self.constant(decimal.Decimal(0))
         start = {"count": "0", "sum": zero, "any": "False", "all": "True", "min": "None", "max": "None"}[node.fn]
         self.line(ind, f"{out} = {start}")
@@ -656,14 +656,14 @@ class TracedWriter:
                 self.line(body, f"if {keep} is True:")
                 self.line(body + 1, f"{out} += 1")
                 self.line(body, "else:")
-                self.line(body + 1, f"{w} = wait({w}, {keep})")
+                self.line(body + 1, f"{w} = waiting({w}, {keep})")
             else:
                 self.line(body, f"{out} += 1")
         else:
             value = self.x(node.of, child, body)
             unsure = unsure or value in self._maybe
             waits = [v for v in (keep, value) if v in self._maybe]
-            wait_line = f"{w} = wait({w}, {', '.join(waits)})" if waits else "pass"
+            wait_line = f"{w} = waiting({w}, {', '.join(waits)})" if waits else "pass"
             if fn == "sum":
                 el = "if"
                 if keep in self._maybe:
@@ -672,7 +672,7 @@ class TracedWriter:
                     el = "elif"
                 if value in self._maybe:
                     self.line(body, f"{el} type({value}) is Unknown:")
-                    self.line(body + 1, f"{w} = wait({w}, {value})")
+                    self.line(body + 1, f"{w} = waiting({w}, {value})")
                     el = "elif"
                 if unsure:
                     self.line(body, f"{el} {w} is None:")
@@ -722,69 +722,8 @@ def namespace() -> dict:
     out = {name: getattr(events, name) for name in _EVENTS}
     out.update(EvalError=EvalError, Missing=Missing, Unknown=Unknown, bounded=bounded, clash=clash,
                no_children=no_children, several_rows=several_rows, no_row=tables.no_row,
-               row_trace=tables.row_trace, row_decision=tables.row_decision, only_unknown=only_unknown,
-               arith_unknown=arith_unknown, if_unknown=if_unknown, merged=merged, wait=wait,
-               link_unknown=link_unknown, unsure=tables.unsure)
-    return out
-
-
-# --- the closures' three-valued steps (scalar/compile.py), for an operand that is unknown
-
-
-def only_unknown(left, right) -> Unknown:
-    """A comparison with an unknown operand: the unknown operands' facts merged."""
-    out = None
-    for v in (left, right):
-        if type(v) is Unknown:
-            out = v if out is None else out.merge(v)
-    return out
-
-
-def arith_unknown(op, absorbs: bool, left, right, kind, where):
-    """An arithmetic step with an unknown operand: 0 where the operator absorbs and the
-    other operand is 0 (x × 0), else the unknowns merged."""
-    if absorbs and (left == 0 or right == 0):
-        return op(0, 0, kind, where)
-    return merge(left, right)
-
-
-def if_unknown(cond: Unknown, then, else_):
-    """``如果`` with an unknown condition: the branches' common known value, else unknown."""
-    if type(then) is not Unknown and type(else_) is not Unknown and then == else_:
-        return then
-    out = cond
-    for v in (then, else_):
-        if type(v) is Unknown:
-            out = out.merge(v)
-    return out
-
-
-def wait(facts: set | None, *values) -> set | None:
-    """The facts an aggregate waits on, with those of the unknowns among ``values``."""
-    for v in values:
-        if type(v) is Unknown:
-            if facts is None:
-                facts = set(v.facts)
-            else:
-                facts.update(v.facts)
-    return facts
-
-
-def link_unknown(current, left, right):
-    """A chained comparison's link with an unknown operand (compile.py ``_only_unknown``)."""
-    out = current
-    for v in (left, right):
-        if type(v) is Unknown:
-            out = v if out is None or type(out) is not Unknown else out.merge(v)
-    return out
-
-
-def merged(*values) -> Unknown:
-    """A function's unknown arguments, their facts merged in order."""
-    out = None
-    for v in values:
-        if type(v) is Unknown:
-            out = v if out is None else out.merge(v)
+               row_trace=tables.row_trace, row_decision=tables.row_decision, unknown_among=unknown_among,
+               unknown_arith=unknown_arith, unknown_if=unknown_if, waiting=waiting, unsure=tables.unsure)
     return out
 
 
