@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from factsgen import facts
-from genagree import assert_generated_agrees
+from genagree import CONTRACT, assert_generated_agrees, policy, typed
 from fupin.cli.main import main
-from fupin.engine.api import as_date, load_policy
+from fupin.engine.api import as_date
 from fupin.engine.scalar import codegen, program as scalar_program
 from fupin.engine.scalar.program import Program
 from fupin.engine.tools.generate import generate_households, records
@@ -27,27 +27,6 @@ from fupin.engine.tools.generate import generate_households, records
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("FUPIN_EXAMPLES", "40"))
 DAYS = [as_date(d) for d in ("2020-06-30", "2016-06-30", "2015-01-01")]
-CONTRACT = ["guarantees_met", "exit_eligible", "monitoring_tier", "monitoring_measure", "education_aid_once",
-            "public_welfare_job_subsidy_monthly"]
-_POLICIES: dict = {}
-
-
-def policy(path: str):
-    if path not in _POLICIES:
-        _POLICIES[path] = load_policy(ROOT / path)
-    return _POLICIES[path]
-
-
-def typed(p, raws, entity="household", variant=None) -> list:
-    checker = p.facts_checker(variant)
-    out = []
-    for i, raw in enumerate(raws):
-        got, _ = checker.validate({"id": f"r{i}", **raw}, entity)
-        if got is not None:
-            out.append(got)
-    return out
-
-
 @pytest.mark.parametrize("path,fields", [("benchmarks/small_policy", "contract"), ("policy", "pack")])
 def test_generated_households_agree(path, fields):
     """Realistic households, 2% of facts missing: the fallback and the fast path both run."""

@@ -16,25 +16,21 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from factsgen import facts
-from genagree import outcome
-from fupin.engine.api import as_date, load_policy
+from genagree import CONTRACT, outcome, policy, typed
+from fupin.engine.api import as_date
 from fupin.engine.reports.jsonout import dumps
 from fupin.engine.scalar import tracegen
 from fupin.engine.scalar.program import Program
 from fupin.engine.tools.generate import generate_households, records
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("FUPIN_EXAMPLES", "25"))
 DAYS = [as_date(d) for d in ("2020-06-30", "2016-06-30", "2015-01-01")]
-CONTRACT = ["guarantees_met", "exit_eligible", "monitoring_tier", "monitoring_measure", "education_aid_once",
-            "public_welfare_job_subsidy_monthly"]
 BIG = 10 ** 15
 HOSTILE = {  # facts at the bounds (as tests/test_columnar.py's): E720 in sums and products
     "tests/fixtures/bounds": [
@@ -62,25 +58,6 @@ def codegen_records() -> list:
         if n % 3:
             item["bonus_level"] = n % 4
         out.append(item)
-    return out
-
-
-_POLICIES: dict = {}
-
-
-def policy(path: str):
-    if path not in _POLICIES:
-        _POLICIES[path] = load_policy(ROOT / path)
-    return _POLICIES[path]
-
-
-def typed(p, raws, entity="household", variant=None) -> list:
-    checker = p.facts_checker(variant)
-    out = []
-    for i, raw in enumerate(raws):
-        got, _ = checker.validate({"id": f"r{i}", **raw}, entity)
-        if got is not None:
-            out.append(got)
     return out
 
 

@@ -80,36 +80,19 @@ def _source_literal(value) -> str | None:
     return text if type(back) is type(value) and back == value and (plain_set or repr(back) == text) else None
 
 
-class Writer:
-    """Writes the module's lines; ``bindings`` are the objects it names (typed nodes for
-    error locations, rules, tables), ``functions`` maps rule names to function names."""
+class SourceWriter:
+    """What both generators (this module's Writer, tracegen.py's TracedWriter) write with:
+    the lines, the objects the code names (``bindings``), rule name → function name
+    (``functions``), entity → outputs function, fresh identifiers and locals."""
 
-    def __init__(self, checked, params: dict):
-        self.checked, self.params = checked, params
+    def __init__(self):
         self.lines: list[str] = []
         self.bindings: dict = {}
         self.functions: dict = {}
+        self.outputs_functions: dict = {}  # entity -> its outputs function
         self._bound: dict = {}
         self._count = 0
         self._used: set = set()
-        self._constants: list[str] = []
-        self._params_read: dict = {}  # parameter name -> its module-level name
-        self.outputs_functions: dict = {}  # entity -> its outputs function
-        self._tables: dict = {}  # id(table) -> the name of its lookup dict (Writer.lookup)
-        self._cache_local = False  # whether the instance ``e``'s rule cache is the local ``c``
-        self._held: dict = {}  # in the outputs function: shared rule -> the local holding it
-        self._filled: set = set()  # the rules the outputs written so far may have cached
-        for name in checked.rules:
-            self.functions[name] = self._ident("rule_", name)
-        uses = _uses(checked)
-        # An output read by another rule of its entity is computed for the outputs function
-        # too: a second use, so it is kept in the cache rather than computed twice (a rule
-        # read only from a parent's aggregate stays inlined in the parent's loop).
-        also_output = {name for name in _uses(checked, same_entity=True) if not checked.rules[name].internal}
-        self.once = {name for name, n in uses.items() if n == 1 and name not in also_output}
-        self.shared = {name for name, n in uses.items() if n > 1 or name in also_output}  # read through the cache
-
-    # --- names
 
     def _ident(self, prefix: str, name: str) -> str:
         base = prefix + name
@@ -128,14 +111,44 @@ class Writer:
         self._count += 1
         return f"{stem}{self._count}"
 
-    def bind(self, value, stem: str) -> str:
-        """A module-level name for an object the code passes on (bound once)."""
-        key = id(value)
+    def bind(self, value, stem: str, key=None) -> str:
+        """A module-level name for an object the code reads (bound once per key: the
+        object's identity unless given)."""
+        key = id(value) if key is None else key
         if key not in self._bound:
             name = self._ident(stem, str(len(self._bound) + 1))
             self._bound[key] = name
             self.bindings[name] = value
         return self._bound[key]
+
+    def line(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
+
+class Writer(SourceWriter):
+    """Writes the module's lines; ``bindings`` are the objects it names (typed nodes for
+    error locations, rules, tables), ``functions`` maps rule names to function names."""
+
+    def __init__(self, checked, params: dict):
+        super().__init__()
+        self.checked, self.params = checked, params
+        self._constants: list[str] = []
+        self._params_read: dict = {}  # parameter name -> its module-level name
+        self._tables: dict = {}  # id(table) -> the name of its lookup dict (Writer.lookup)
+        self._cache_local = False  # whether the instance ``e``'s rule cache is the local ``c``
+        self._held: dict = {}  # in the outputs function: shared rule -> the local holding it
+        self._filled: set = set()  # the rules the outputs written so far may have cached
+        for name in checked.rules:
+            self.functions[name] = self._ident("rule_", name)
+        uses = _uses(checked)
+        # An output read by another rule of its entity is computed for the outputs function
+        # too: a second use, so it is kept in the cache rather than computed twice (a rule
+        # read only from a parent's aggregate stays inlined in the parent's loop).
+        also_output = {name for name in _uses(checked, same_entity=True) if not checked.rules[name].internal}
+        self.once = {name for name, n in uses.items() if n == 1 and name not in also_output}
+        self.shared = {name for name, n in uses.items() if n > 1 or name in also_output}  # read through the cache
+
+    # --- names
 
     def constant(self, value) -> str:
         """Source for a literal value: inline when short and exact, else a module constant."""
@@ -151,9 +164,6 @@ class Writer:
             else:
                 self._constants.append(f"{name} = {text}")
         return self._bound[key]
-
-    def line(self, indent: int, text: str) -> None:
-        self.lines.append("    " * indent + text)
 
     # --- the module
 

@@ -109,6 +109,16 @@ def namespace() -> dict:
     return out
 
 
+def loaded(source: str, filename: str, scope: dict, bindings: dict, functions: dict, outputs: dict) -> tuple:
+    """Run a generated module's source in ``scope`` (the names it reads, with
+    ``bindings``): its rule functions by rule name and its outputs functions by entity
+    (``functions``, ``outputs``: the names the writer gave them)."""
+    scope.update(bindings)
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102 — our own generated source
+    return ({name: scope[fn] for name, fn in functions.items()},
+            {entity: scope[fn] for entity, fn in outputs.items()})
+
+
 class Generated:
     """The generated module of one program on one date, compiled once: ``rules`` maps
     each rule name to its function ``f(env) -> value``; ``outputs`` each entity to its
@@ -116,11 +126,7 @@ class Generated:
 
     def __init__(self, source: str, bindings: dict, functions: dict, outputs: dict, filename: str):
         self.source = source
-        scope = namespace()
-        scope.update(bindings)
-        exec(compile(source, filename, "exec"), scope)  # noqa: S102 — our own generated source
-        self.rules = {name: scope[fn] for name, fn in functions.items()}
-        self.outputs = {entity: scope[fn] for entity, fn in outputs.items()}
+        self.rules, self.outputs = loaded(source, filename, namespace(), bindings, functions, outputs)
 
     def env(self, facts: dict) -> GEnv:
         """A fresh instance for one entity's validated facts."""

@@ -188,16 +188,7 @@ class Program:
         ``Generated``), written and compiled on first use."""
         found = self._generated.get(day)
         if found is None:
-            with self._making:
-                found = self._generated.get(day)
-                if found is None:
-                    if len(self._generated) >= GENERATED_DATES:  # a service asked about many dates: drop the oldest
-                        del self._generated[next(iter(self._generated))]
-                    values, starts = self.params_on(day)
-                    from .codegen import generate  # the writer is imported by the first date it writes
-
-                    found = self._generated[day] = generate(self.checked, day, values, starts)
-                    self._untraced.pop(day, None)
+            found = self._made(self._generated, day, self._write, (self._untraced,))
         return found
 
     def traced_generated_on(self, day: dt.date):
@@ -205,19 +196,37 @@ class Program:
         ``TracedGenerated``), written and compiled on first use."""
         found = self._traced_generated.get(day)
         if found is None:
-            with self._making:
-                found = self._traced_generated.get(day)
-                if found is None:
-                    if len(self._traced_generated) >= GENERATED_DATES:
-                        dropped = next(iter(self._traced_generated))
-                        del self._traced_generated[dropped]
-                        self.traced_counts.pop(dropped, None)
-                    from .tracegen import generate_traced  # as above: only a traced date needs it
-
-                    found = self._traced_generated[day] = generate_traced(self, day)
-                    self._traced_seen.pop(day, None)
-                    self.traced_counts.pop(day, None)
+            found = self._made(self._traced_generated, day, self._write_traced, (self._traced_seen, self.traced_counts))
         return found
+
+    def _made(self, modules: dict, day: dt.date, write, counts: tuple):
+        """``modules[day]``, written by ``write(day)`` once under the lock (threads that
+        meet the same new date wait for it); at most ``GENERATED_DATES`` are kept (a
+        service asked about many dates drops the oldest), and what ``counts`` held for a
+        date made or dropped is forgotten."""
+        with self._making:
+            found = modules.get(day)
+            if found is None:
+                if len(modules) >= GENERATED_DATES:
+                    dropped = next(iter(modules))
+                    del modules[dropped]
+                    for count in counts:
+                        count.pop(dropped, None)
+                found = modules[day] = write(day)
+                for count in counts:
+                    count.pop(day, None)
+        return found
+
+    def _write(self, day: dt.date):
+        from .codegen import generate  # the writer is imported by the first date it writes
+
+        values, starts = self.params_on(day)
+        return generate(self.checked, day, values, starts)
+
+    def _write_traced(self, day: dt.date):
+        from .tracegen import generate_traced  # as above: only a traced date needs it
+
+        return generate_traced(self, day)
 
     def _worth_tracing_generated(self, day: dt.date) -> bool:
         """As ``_worth_generating``, for traced evaluations (their own code and count);

@@ -33,9 +33,7 @@ recorder. So a trace is always the closures' trace.
 from __future__ import annotations
 
 import decimal
-import keyword
 import operator
-import unicodedata
 
 from ...dsl import typed as t
 from ..core import cells
@@ -43,8 +41,8 @@ from ..core.operators import ARITHMETIC, COMPARISONS, FUNCTIONS, UNARY, bounded
 from ..core.values import EvalError, ParamIssue, Unknown, unknown_among, unknown_arith, unknown_if, waiting
 from ..reports import trace as events
 from . import tables
-from .codegen import one_line, source_of
-from .generated import MISSING, Missing, clash, no_children, several_rows
+from .codegen import SourceWriter, one_line, source_of
+from .generated import MISSING, Missing, clash, loaded, no_children, several_rows
 
 _INLINE = {operator.eq: "==", operator.ne: "!=", operator.lt: "<", operator.le: "<=", operator.gt: ">",
            operator.ge: ">="}  # a comparison written inline when its meaning is this operator
@@ -60,58 +58,25 @@ def generate_traced(program, day) -> "TracedGenerated":
                            writer.outputs_functions, f"<fupin-traced:{one_line(program.checked.variant)}:{day.isoformat()}>")
 
 
-class TracedWriter:
+class TracedWriter(SourceWriter):
     """Writes the traced module's lines; ``bindings`` are the objects it names (typed
     nodes, descriptions, closures it hands work to, parameter values)."""
 
     def __init__(self, program, params: dict):
+        super().__init__()
         self.program, self.checked, self.params = program, program.checked, params
         self.compiler = program.traced_compiler
         self.meta = self.compiler.meta
-        self.lines: list[str] = []
-        self.bindings: dict = {}
-        self.functions: dict = {}
-        self.outputs_functions: dict = {}  # entity -> its outputs function
-        self._bound: dict = {}
-        self._used: set = set()
-        self._count = 0
         self._maybe: set = set()  # the locals that may hold an Unknown
         for name in self.checked.rules:
             self.functions[name] = self._ident("t_", name)
 
     # --- names
 
-    def _ident(self, prefix: str, name: str) -> str:
-        base = prefix + name
-        if not base.isidentifier() or unicodedata.normalize("NFKC", base) != base or keyword.iskeyword(base):
-            base = prefix + "".join(c if (c.isalnum() or c == "_") and c.isascii() else "_" for c in name)
-        out, n = base, 1
-        while out in self._used:
-            n += 1
-            out = f"{base}_{n}"
-        self._used.add(out)
-        return out
-
-    def temp(self, stem: str = "v") -> str:
-        self._count += 1
-        return f"{stem}{self._count}"
-
-    def bind(self, value, stem: str, key=None) -> str:
-        """A module-level name for an object the code reads (bound once per key)."""
-        key = id(value) if key is None else key
-        if key not in self._bound:
-            name = self._ident(stem, str(len(self._bound) + 1))
-            self._bound[key] = name
-            self.bindings[name] = value
-        return self._bound[key]
-
     def constant(self, value) -> str:
         if type(value) in (bool, int, str) or value is None:
             return repr(value)
         return self.bind(value, "K")
-
-    def line(self, ind: int, text: str) -> None:
-        self.lines.append("    " * ind + text)
 
     def assign(self, ind: int, text: str, stem: str = "v") -> str:
         out = self.temp(stem)
@@ -735,11 +700,7 @@ class TracedGenerated:
 
     def __init__(self, source: str, bindings: dict, functions: dict, outputs: dict, filename: str):
         self.source = source
-        scope = namespace()
-        scope.update(bindings)
-        exec(compile(source, filename, "exec"), scope)  # noqa: S102 — our own generated source
-        self.rules = {name: scope[fn] for name, fn in functions.items()}
-        self.outputs = {entity: scope[fn] for entity, fn in outputs.items()}
+        self.rules, self.outputs = loaded(source, filename, namespace(), bindings, functions, outputs)
 
     def rule(self, env, name: str, log: list):
         """Rule ``name`` on ``env`` as ``TracedEnv.rule`` records it (CACHED when
