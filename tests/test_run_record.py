@@ -65,3 +65,18 @@ def test_a_run_that_stops_writes_no_record(tmp_path):
     res = run(tmp_path / "in.jsonl", "-o", out, "--only", "no_such_output")
     assert res.exit_code == 1
     assert not (tmp_path / "out.record.json").exists() and not out.exists()
+
+
+def test_the_record_a_killed_run_left_half_written_is_removed_by_the_next(data, tmp_path):
+    """A run killed while writing its record (it hashes every output first) leaves
+    `.out.record.json.PID.part`; the next run to the same output removes it, as it does
+    the results' own temporary files, and writes its whole record."""
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".out.record.json.{int(dead.stdout)}.part"
+    left.write_text('{"schema": "fupin.batch-rec', encoding="utf-8")
+    res = run(data / "h.csv", "--members", data / "h.members.csv", "-o", tmp_path / "out.parquet")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet", "out.quarantine.csv", "out.record.json"]

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from ..reports.identity import fupin_version
-from .outputs import temp_name, write_failed
+from .outputs import remove_stale, temp_name, write_failed
 from .source import output_format
 from .unknowns import effective
 
@@ -77,6 +77,7 @@ def run_record(job, inputs, output, quarantine, report) -> dict:
 def write_record(job, inputs, output, quarantine, report) -> str:
     """Write the run's record beside ``output`` (atomically; E831 if it cannot be)."""
     path = record_path(output)
+    remove_stale(path)  # a run killed while writing its record (hashing the outputs takes a while) left one
     temp = temp_name(path)
     try:
         with open(temp, "w", encoding="utf-8") as fh:
