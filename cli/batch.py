@@ -98,6 +98,11 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
 
     INPUT may name a sheet of a workbook (`book.xlsx#农户`); a joined file may be a CSV,
     a workbook (sheet) or `#SHEET` of the input workbook."""
+    from ..engine.reports.identity import HashAhead
+
+    # the run record hashes the input: done meanwhile on the other core, while the batch
+    # modules are imported and the policy is loaded on this one (docs/performance.md)
+    ahead = HashAhead([input_path]) if output is not None and explain_id is None else None
     from ..engine import batch as eb
     from ..engine.batch.workers import jobs_of
 
@@ -126,7 +131,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
             else:
                 eb.spare_pandas()  # this process is ours: pyarrow need not import pandas
                 report = eb.run_batch(job, source, output, fmt, qpath, progress, bom, jobs_of(jobs))
-        eb.write_record(job, source.input_files(), output, qpath, report)  # written last: whole files only
+        eb.write_record(job, source.input_files(), output, qpath, report, ahead)  # written last: whole files only
     except eb.Stopped as exc:
         print_stopped(exc.report, lang)
         sys.exit(1)

@@ -25,7 +25,30 @@ LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", sho
                     help="Language of messages / 消息语言")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The group, with the commands that live in modules of their own imported only when
+    one of them is run or listed: ``fupin batch`` need not import the web server's, the
+    comparison's or the generator's modules (start-up, docs/performance.md)."""
+
+    # name -> (module of this package, function): fupin generate (engine/tools/generate.py),
+    # batch (engine/batch/), diff (engine/batch/compare.py), compile --emit-python
+    # (engine/scalar/codegen.py), serve (web/)
+    LAZY = {"generate": ("generate", "generate"), "batch": ("batch", "batch"), "diff": ("diff", "diff"),
+            "compile": ("compile", "compile_cmd"), "serve": ("serve", "serve")}
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx, name):
+        if name in self.LAZY and name not in self.commands:
+            import importlib
+
+            module, attr = self.LAZY[name]
+            self.add_command(getattr(importlib.import_module(f"{__package__}.{module}"), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fupin")
 def main():
     """fupin：扶贫政策规则引擎 / a rules engine for poverty-alleviation policy."""
@@ -308,16 +331,6 @@ def test_cmd(path, policy_dir, min_coverage, verbose, lang):
     sys.exit(run_cases(path, policy_dir, min_coverage, verbose, lang))
 
 
-from .generate import generate  # noqa: E402  (fupin generate: engine/tools/generate.py)
-main.add_command(generate)
-from .batch import batch  # noqa: E402  (fupin batch: engine/batch/)
-main.add_command(batch)
-from .diff import diff  # noqa: E402  (fupin diff: engine/batch/compare.py)
-main.add_command(diff)
-from .compile import compile_cmd  # noqa: E402  (fupin compile --emit-python: engine/scalar/codegen.py)
-main.add_command(compile_cmd)
-from .serve import serve  # noqa: E402  (fupin serve: web/)
-main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,11 @@ HEAVY = ("numpy", "pyarrow", "pandas", "fastapi", "dask")
 # `fupin batch` never need
 ON_DEMAND = ("fupin.engine.reports.record", "fupin.engine.reports.result", "fupin.engine.reports.whatif",
              "fupin.engine.reports.reasons", "fupin.engine.scalar.codegen", "fupin.engine.scalar.tracegen")
+# also spared by `fupin batch` (session 15): the trace's pydantic models, built only when a
+# trace is read (reports/trace.py imports tracemodel.py on first use), and the modules of
+# the other commands (cli/main.py imports a command's module when it is run or listed)
+BATCH_SPARED = ON_DEMAND + ("fupin.engine.reports.tracemodel", "fupin.cli.serve", "fupin.cli.diff",
+                            "fupin.cli.generate", "fupin.cli.compile")
 
 SCRIPT = """
 import json, sys, yaml
@@ -67,7 +72,7 @@ def test_local_batch_spares_pandas_and_pyarrow_still_converts_it(tmp_path):
                              "income_per_capita": pa.array([3000, 4500], pa.decimal128(14, 2)),
                              "members": pa.array([[{"age": 30}], []], pa.list_(member))}), tmp_path / "in.parquet")
     out = subprocess.run([sys.executable, "-c", BATCH, str(ROOT / "benchmarks" / "small_policy"),
-                          str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), ",".join(ON_DEMAND)],
+                          str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), ",".join(BATCH_SPARED)],
                          capture_output=True, text=True, check=True, cwd=ROOT)
     code, last, pandas_loaded, on_demand = json.loads(out.stdout)
     assert (code, last, pandas_loaded, on_demand) == (0, "rows in 2 = rows out 1 + rows quarantined 1", False, [])
@@ -97,3 +102,27 @@ def test_loading_a_policy_leaves_the_record_models_and_what_if_for_later():
     before, after, prefix = json.loads(out.stdout)
     assert (before, prefix) == ([], "d-")
     assert after == ["fupin.engine.reports.reasons", "fupin.engine.reports.record", "fupin.engine.reports.result"]
+
+
+def test_loading_and_compiling_build_no_trace_model():
+    """The trace's pydantic models wait for a trace: loading and compiling a policy do not
+    import tracemodel.py; a traced evaluation does, and its trace reads as before."""
+    script = LOAD.replace("print(json.dumps([before,", "t = policy.evaluate({'id': 'H2', 'registered': True, 'status': 'poor', "
+                          "'income_per_capita': 3000, 'members': []}, trace=True).trace\nprint(json.dumps([before, "
+                          "type(t).__name__, t.schema_,")
+    out = subprocess.run([sys.executable, "-c", script, str(ROOT / "benchmarks" / "small_policy"),
+                          "fupin.engine.reports.tracemodel"], capture_output=True, text=True, check=True, cwd=ROOT)
+    before, kind, schema, after, prefix = json.loads(out.stdout)
+    assert (before, kind, schema, after, prefix) == ([], "Trace", "fupin.trace/1", ["fupin.engine.reports.tracemodel"], "d-")
+
+
+def test_cli_commands_listed_and_run_from_their_modules():
+    """`fupin --help` lists every command, those imported on demand included."""
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
+    out = CliRunner().invoke(main, ["--help"]).output
+    assert [line.split()[0] for line in out.split("Commands:")[1].strip().splitlines()] == \
+        ["batch", "check", "compile", "diff", "eval", "explain", "generate", "schema", "serve", "test"]
+    assert CliRunner().invoke(main, ["compile", "--help"]).exit_code == 0

@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from ..reports.identity import fupin_version
+from ..reports.identity import file_sha256, fupin_version
 from .outputs import remove_stale, temp_name, write_failed
 from .source import output_format
 from .unknowns import effective
@@ -39,16 +39,13 @@ def file_hash(path) -> str:
         from .dataset import dataset_hash  # dataset.py imports this module
 
         return dataset_hash(path)
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return "sha256:" + h.hexdigest()
+    return file_sha256(path)
 
 
-def run_record(job, inputs, output, quarantine, report) -> dict:
-    """The record of a finished run (see the module docstring)."""
-    files = [{"path": str(p), "sha256": file_hash(p)} for p in inputs]
+def run_record(job, inputs, output, quarantine, report, ahead=None) -> dict:
+    """The record of a finished run (see the module docstring). ``ahead``: input hashes
+    computed during the run (identity.HashAhead), used where the file has not changed."""
+    files = [{"path": str(p), "sha256": (ahead and ahead.get(p)) or file_hash(p)} for p in inputs]
     written = {"results": {"path": str(output), "sha256": file_hash(output)},
                "quarantine": {"path": str(quarantine), "sha256": file_hash(quarantine)}}
     key = "\0".join([job.revision or "", job.variant_name, job.day.isoformat(), job.entity,
@@ -74,14 +71,15 @@ def run_record(job, inputs, output, quarantine, report) -> dict:
     }
 
 
-def write_record(job, inputs, output, quarantine, report) -> str:
-    """Write the run's record beside ``output`` (atomically; E831 if it cannot be)."""
+def write_record(job, inputs, output, quarantine, report, ahead=None) -> str:
+    """Write the run's record beside ``output`` (atomically; E831 if it cannot be);
+    ``ahead`` as for :func:`run_record`."""
     path = record_path(output)
     remove_stale(path)  # a run killed while writing its record (hashing the outputs takes a while) left one
     temp = temp_name(path)
     try:
         with open(temp, "w", encoding="utf-8") as fh:
-            json.dump(run_record(job, inputs, output, quarantine, report), fh, ensure_ascii=False, indent=2)
+            json.dump(run_record(job, inputs, output, quarantine, report, ahead), fh, ensure_ascii=False, indent=2)
             fh.write("\n")
         os.replace(temp, path)
     except OSError as exc:

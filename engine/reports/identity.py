@@ -12,6 +12,9 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import os
+import stat
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -41,6 +44,60 @@ def revision(files, root: Path, texts: dict | None = None) -> str:
         h.update(rel.encode("utf-8") + b"\0")
         h.update((texts[full].encode("utf-8") if full in texts else path.read_bytes()) + b"\0")
     return "sha256:" + h.hexdigest()
+
+
+def file_sha256(path) -> str:
+    """``sha256:…`` of a file's bytes, read in blocks of 1 MiB."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return "sha256:" + h.hexdigest()
+
+
+class HashAhead:
+    """The sha256 of some files, computed in a thread from now on (``fupin batch`` starts it
+    before importing the batch modules and loading the policy, one core's work, so that the
+    run record does not hash the input after the run). :meth:`get` gives a hash only if the
+    file is still the one hashed (same size, modification time and inode); otherwise, and
+    for anything that is not a regular file, None, and the record hashes the file itself."""
+
+    def __init__(self, paths):
+        self._done: dict = {}
+        self._paths = [os.fspath(p) for p in paths]
+        self._thread = threading.Thread(target=self._run, name="fupin-hash-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for path in self._paths:
+            try:
+                before = _stamp(path)
+                if before is not None:
+                    self._done[path] = (before, file_sha256(path))
+            except OSError:  # unreadable: the record says so when it hashes the file itself
+                pass
+
+    def get(self, path) -> str | None:
+        """The hash of ``path`` if it was hashed and has not changed since, else None."""
+        path = os.fspath(path)
+        if path not in self._paths:
+            return None
+        self._thread.join()
+        found = self._done.get(path)
+        if found is None:
+            return None
+        try:
+            return found[1] if _stamp(path) == found[0] else None
+        except OSError:
+            return None
+
+
+def _stamp(path):
+    """What tells a regular file's content changed (None: not a regular file)."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
 
 
 def input_hash(facts) -> str:

@@ -13,108 +13,27 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
-from typing import Any
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING
 
 from ..core.values import Unknown, plain
 
+if TYPE_CHECKING:
+    from .tracemodel import Trace
+
 TRACE_SCHEMA = "fupin.trace/1"
+# The pydantic models of a trace (Read, ParamUse, Comparison, TraceNode, Reason, Trace) live
+# in tracemodel.py and are imported from here on first use (``from .trace import Trace``
+# works as before): loading a policy and ``fupin batch`` never build a trace, and building
+# these models was ~25 ms of their start-up (docs/performance.md, "Start-up").
+MODELS = ("Read", "ParamUse", "Comparison", "TraceNode", "Reason", "Trace")
 
 
-class Read(BaseModel):
-    """A fact (or aggregate) read while deciding a value."""
+def __getattr__(name: str):
+    if name in MODELS:
+        from . import tracemodel
 
-    path: str
-    label: dict | None = None
-    value: Any = None
-    unknown: bool = False
-    when_absent: bool = False
-    aggregate: bool = False
-
-
-class ParamUse(BaseModel):
-    """A parameter used, with the value in force and the date it took effect."""
-
-    name: str
-    label: dict | None = None
-    value: Any = None
-    unit: str | None = None
-    effective_from: str | None = None
-    sources: list[str] = []
-    origin: str = "base"
-    gap: bool = False
-
-
-class Comparison(BaseModel):
-    """A comparison evaluated: the operands' values and the outcome."""
-
-    text: str
-    operands: list[dict]
-    ops: list[str]
-    result: Any = None
-
-
-class TraceNode(BaseModel):
-    """One rule's evaluation: its value, what decided it, what it read, its children."""
-
-    rule: str
-    entity: str
-    path: str = ""
-    label: dict | None = None
-    type: str = ""
-    value: Any = None
-    value_label: dict | None = None
-    unknown_facts: list[str] = []
-    possible: list | None = None
-    possible_labels: list | None = None  # the labels of each possible enum value, in order
-    error: str | None = None
-    decided_by: dict | None = None
-    reads: list[Read] = []
-    params: list[ParamUse] = []
-    comparisons: list[Comparison] = []
-    sources: list[str] = []
-    origin: str = "base"
-    children: list["TraceNode"] = Field(default_factory=list)
-    reasons: list["Reason"] | None = None  # an output's deciding facts (reports/reasons.py)
-
-
-class Reason(BaseModel):
-    """A fact that decided an output: without it (the others kept), the output would not
-    be what it is. ``where`` names the child it belongs to (``成员 2``), outermost first."""
-
-    path: str
-    label: dict | None = None
-    value: Any = None
-    value_label: dict | None = None
-    type: str = ""
-    unit: str | None = None
-    where: list[dict] = []  # [{"label": {zh, en}, "number": 2}]
-    mutable: bool = True  # False: the pack declares that a person cannot change it
-
-
-TraceNode.model_rebuild()
-
-
-class Trace(BaseModel):
-    """The trace of one entity's evaluation (schema ``fupin.trace/1``)."""
-
-    schema_: str = Field(TRACE_SCHEMA, alias="schema")
-    policy: str = "base"
-    on: str
-    entity: str
-    id: str | None = None
-    roots: list[TraceNode]
-    # What renders the trace without the policy (reports/reasons.py fills them): the
-    # entity's labels, the labels of every enum value by type, the parameters' labels, the
-    # cited document lines by citation ("001:78" -> text) and the documents' titles.
-    entity_label: dict | None = None
-    enums: dict[str, dict[str, dict]] = {}
-    quotes: dict[str, str] = {}
-    documents: dict[str, dict] = {}
-    record: dict | None = None  # the decision record (reports/record.py)
-
-    model_config = {"populate_by_name": True}
+        return getattr(tracemodel, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # The events of a recorded evaluation, each told as a tuple whose first item is its kind:
@@ -196,11 +115,15 @@ class Recorded:
         """The pydantic :class:`Trace` without the steps (no deciding facts, labels or
         record): the rules evaluated and what decided each, for a reader that needs no
         more (coverage). Not kept: :meth:`model` builds its own."""
+        from .tracemodel import Trace
+
         return self.built if self.built is not None else Trace.model_validate(self.data())
 
     def model(self) -> Trace:
         """The pydantic :class:`Trace` (built once, the steps run on it)."""
         if self.built is None:
+            from .tracemodel import Trace
+
             trace = Trace.model_validate(self.data())
             for step in self.steps:
                 trace = step(trace)
