@@ -104,7 +104,6 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
     # modules are imported and the policy is loaded on this one (docs/performance.md)
     ahead = HashAhead([input_path]) if output is not None and explain_id is None else None
     from ..engine import batch as eb
-    from ..engine.batch.workers import jobs_of
 
     outputs = [s.strip() for s in only.split(",") if s.strip()] if only else None
     try:
@@ -130,7 +129,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
                 report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom, part_rows)
             else:
                 eb.spare_pandas()  # this process is ours: pyarrow need not import pandas
-                report = eb.run_batch(job, source, output, fmt, qpath, progress, bom, jobs_of(jobs))
+                report = eb.run_batch(job, source, output, fmt, qpath, progress, bom, _jobs(jobs))
         eb.write_record(job, source.input_files(), output, qpath, report, ahead)  # written last: whole files only
     except eb.Stopped as exc:
         print_stopped(exc.report, lang)
@@ -155,6 +154,16 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
     if timings:
         for line in eb.timing_lines(job.timings, report.rows_in, report.seconds, lang):
             click.echo(line, err=True)
+
+
+def _jobs(value) -> int:
+    """The processes of ``--jobs`` (workers.py ``jobs_of``; 1, the default, is always 1, and
+    then the worker module is not imported)."""
+    if value == 1:
+        return 1
+    from ..engine.batch.workers import jobs_of
+
+    return jobs_of(value)
 
 
 def _summary_path(path, fmt, output):

@@ -58,7 +58,7 @@ def spy(monkeypatch):
         started.append(args[2])
         return real(*args, **kw)
 
-    monkeypatch.setattr(pipeline, "Workers", counted)
+    monkeypatch.setattr(workers, "Workers", counted)  # pipeline imports it when a run forks
     return started
 
 

@@ -17,10 +17,13 @@ HEAVY = ("numpy", "pyarrow", "pandas", "fastapi", "dask")
 ON_DEMAND = ("fupin.engine.reports.record", "fupin.engine.reports.result", "fupin.engine.reports.whatif",
              "fupin.engine.reports.reasons", "fupin.engine.scalar.codegen", "fupin.engine.scalar.tracegen")
 # also spared by `fupin batch` (session 15): the trace's pydantic models, built only when a
-# trace is read (reports/trace.py imports tracemodel.py on first use), and the modules of
-# the other commands (cli/main.py imports a command's module when it is run or listed)
+# trace is read (reports/trace.py imports tracemodel.py on first use), the modules of the
+# other commands (cli/main.py imports a command's module when it is run or listed), and
+# those of CSV input and of worker processes (source.py, pipeline.py import them when used)
 BATCH_SPARED = ON_DEMAND + ("fupin.engine.reports.tracemodel", "fupin.cli.serve", "fupin.cli.diff",
-                            "fupin.cli.generate", "fupin.cli.compile")
+                            "fupin.cli.generate", "fupin.cli.compile",
+                            # a Parquet input in one process: no CSV reader, no worker processes
+                            "fupin.engine.batch.csvjoin", "fupin.engine.batch.workers", "multiprocessing")
 
 SCRIPT = """
 import json, sys, yaml

@@ -35,14 +35,10 @@ import pyarrow.csv as pcsv
 from ...dsl.errors import Bilingual, FupinError, Span, error
 from .encoding import header, undecodable
 from .levels import Level, from_table, joined
-from .readers import Broken, Chunk, keep_extra, rechunk
+from .readers import Broken, Chunk, OrderBroken, keep_extra, rechunk
 
 ROW = "\x00row"  # the input row number, carried beside the data through re-chunking
 BLOCK = 1 << 22
-
-
-class OrderBroken(Exception):
-    """A child file is not in the order of its parents: join with an index instead."""
 
 
 @dataclass

@@ -17,6 +17,7 @@ import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -24,17 +25,19 @@ import pyarrow as pa
 from ...dsl.errors import Bilingual, FupinError, Span, error
 from ..columnar.frame import take
 from ..columnar.program import ColumnarProgram
-from .csvjoin import OrderBroken
 from .encoding import undecodable
 from .keys import carried_keys, key_column
 from .levels import single
 from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema, result_table
 from .overlap import WriteBehind, read_ahead, timed_reads
+from .readers import OrderBroken
 from .source import bad_argument, unreadable
 from .summary import Summary, summarise
 from .unknowns import ENCODINGS
 from .validate import Validator
-from .workers import Workers
+
+if TYPE_CHECKING:
+    from .workers import Workers
 
 
 @dataclass
@@ -302,6 +305,8 @@ class Helpers:
 
     def fork(self, job, source, jobs: int) -> Workers:
         """Start the worker processes (before any thread of ours: they are forked)."""
+        from .workers import Workers  # imported by a run with workers only (start-up)
+
         self.pool = Workers(job, source, jobs)
         return self.pool
 

@@ -61,6 +61,12 @@ class Chunk:
     skipped: list = field(default_factory=list)  # undeclared columns not read (projection.py), for W906
 
 
+class OrderBroken(Exception):
+    """A CSV child file is not in the order of its parents: join with an index instead
+    (raised by csvjoin.py; defined here so that the batch run catches it without
+    importing the CSV reader for a Parquet input)."""
+
+
 def spare_pandas() -> None:
     """Answer pyarrow's one probe for pandas with "absent" in a process that has not
     imported it (the ``fupin batch`` command's own process; never a library user's).

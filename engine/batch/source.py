@@ -19,7 +19,6 @@ import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
-from .csvjoin import CsvReader, JoinSpec
 from .encoding import codec_name, detect
 from .excel import EXCEL, sheet_to_csv, split_sheet
 from .keys import input_columns
@@ -119,6 +118,8 @@ class Source:
             return parquet_chunks(self.text_path, self.layout, self.chunk_size, self.kept_columns())
         if self.fmt == "jsonl":
             return jsonl_chunks(self.text_path, self.layout, self.chunk_size, self.kept_columns())
+        from .csvjoin import CsvReader  # a CSV input only: Parquet runs need not import it
+
         self._reader = CsvReader(self.text_path, self.layout, self.joins(), self.join_mode, self.encoding, self.kept_columns())
         return self._reader.chunks(self.chunk_size)
 
@@ -180,6 +181,8 @@ def join_specs(layout, joined: dict) -> list:
                                f"--join `{name}`: entity `{child.entity}` declares no parent_key "
                                f"(the column of a joined file naming the parent)")
         path, encoding = joined[name] if isinstance(joined[name], tuple) else (joined[name], "utf-8")
+        from .csvjoin import JoinSpec
+
         out.append(JoinSpec(name, path, child.parent_key, tuple(join_specs(child, joined)), encoding))
     return out
 
