@@ -194,8 +194,10 @@ def _check_bounds(data, ok, bad, spec) -> None:
     if not spec.vector_bounds:
         ok[:] = False  # decimal/ratio bounds: decided by the checker, cell by cell
         return
-    outside = np.zeros(len(data), dtype=bool)
     limit = MAGNITUDE.get(spec.kind)
+    if _within(data, spec, limit):
+        return  # the common case: no value of the column is out of range, decided or not
+    outside = np.zeros(len(data), dtype=bool)
     if limit is not None:
         outside |= (data > limit) | (data < -limit)
     if spec.lo is not None:
@@ -205,6 +207,17 @@ def _check_bounds(data, ok, bad, spec) -> None:
     outside &= ok
     bad |= outside
     ok &= ~outside
+
+
+def _within(data, spec, limit) -> bool:
+    """Whether every value of ``data`` (fillers and undecided cells included) lies within
+    the field's bounds and the magnitude limit: two reductions instead of a mask per bound."""
+    if not len(data) or data.dtype.kind not in "iu":
+        return not len(data)
+    low, high = data.min(), data.max()
+    if limit is not None and (high > limit or low < -limit):
+        return False
+    return (spec.lo is None or low >= spec.lo) and (spec.hi is None or high <= spec.hi)
 
 
 # --- fast paths: (decided values, ok mask, bad mask) or None; undecided cells go to the checker
@@ -325,7 +338,8 @@ def _from_int(values, spec):
         fits = raw <= np.uint64(INT64_MAX)
         data = np.where(fits, raw, 0).astype(np.int64)
     else:
-        data = values.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        filled = values.fill_null(0) if values.null_count else values  # no copy where nothing is null
+        data = filled.to_numpy(zero_copy_only=False).astype(np.int64)
         fits = np.ones(len(values), dtype=bool)
     if kind == "money":
         # not np.abs: the absolute value of -2^63 wraps to itself and would pass
