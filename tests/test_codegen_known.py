@@ -178,8 +178,18 @@ def test_the_known_function_agrees_on_every_fixture():
 
 # --- planted bugs: each must be caught by the agreement checks above
 
+def test_a_table_term_adds_at_its_rows():
+    """A member table inlined in a sum adds its row's constant where the row is decided
+    (the start's zero: nothing), instead of a local tested after the tree."""
+    source = Program(policy("benchmarks/small_policy").program().checked).generated_on(ON).source
+    rule = source[source.index("def rule_education_aid_once"):source.index("def rule_member_job_subsidy_monthly")]
+    assert re.search(r"\n                    v\d+ \+= P_edu_aid_high_school  # row 4\n", rule)
+    assert "            pass  # row 1\n" in rule and " is not K" not in rule
+
+
 ORIGINAL = {"known": codegen.Writer.known, "x_TField": codegen.Writer.x_TField,
-            "term_bound": codegen.Writer._term_bound, "known_shared": codegen.Writer.known_shared}
+            "term_bound": codegen.Writer._term_bound, "known_shared": codegen.Writer.known_shared,
+            "leaves_add": codegen.Writer._leaves_add}
 
 
 def _values_swapped(self, entity):
@@ -214,7 +224,16 @@ def _set_on_every_path(self, rule, ind):
     return held
 
 
-PLANTED = [("known", _values_swapped), ("x_TField", _pre_read_untested), ("_term_bound", _bound_too_lax),
+def _parameter_rows_dropped(self, node, out, value, mark):
+    # a row whose outcome is a parameter taken for the start's zero: nothing added
+    done = ORIGINAL["leaves_add"](self, node, out, value, mark)
+    for i in range(mark, len(self.lines)):
+        if re.match(rf"\s*{out} \+= P_", self.lines[i]):
+            self.lines[i] = re.sub(rf"{out} \+= P_\w+", "pass", self.lines[i])
+    return done
+
+
+PLANTED = [("known", _values_swapped), ("_leaves_add", _parameter_rows_dropped), ("x_TField", _pre_read_untested), ("_term_bound", _bound_too_lax),
            ("known_shared", _set_on_every_path)]
 
 

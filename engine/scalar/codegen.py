@@ -23,6 +23,7 @@ import decimal
 import fractions
 import keyword
 import operator
+import re
 import unicodedata
 
 from ...dsl import typed as t
@@ -1189,7 +1190,36 @@ class Writer(SourceWriter):
             self.line(ind, f"if {self.cond(term.cond, env, ind)}:  # else the zero the total starts from")
             self._sum_add(node, out, self.x(term.then, env, ind + 1), ind + 1)
             return
-        self._sum_add(node, out, self.x(term, env, ind), ind)
+        mark = len(self.lines)
+        value = self.x(term, env, ind)
+        if not self._leaves_add(node, out, value, mark):
+            self._sum_add(node, out, value, ind)
+
+    def _leaves_add(self, node, out: str, value: str, mark: int) -> bool:
+        """A term whose code (``lines[mark:]``) only assigns constants to ``value`` (a
+        table inlined as a tree or a chain of rows): each assignment becomes the add
+        ``_sum_add`` would do with that constant, decided here (the start's zero: nothing;
+        any other: ``out += constant``), and the term's local is gone. False (nothing
+        changed) when ``value`` is read there or given anything but a constant."""
+        if not value.isidentifier():
+            return False
+        constants = set(self._bound.values()) | set(self._params_read.values())
+        zero = "0" if node.type.kind == "integer" else self.constant(decimal.Decimal(0))
+        assign = re.compile(rf"^(\s*){re.escape(value)} = ([\w-]+)(  # .*)?$")
+        found = []
+        for i in range(mark, len(self.lines)):
+            if re.search(rf"\b{re.escape(value)}\b", self.lines[i].split("  # ")[0]):
+                match = assign.match(self.lines[i])
+                if match is None or not (match.group(2) in constants or
+                                         (node.type.kind == "integer" and re.fullmatch(r"-?\d+", match.group(2)))):
+                    return False
+                found.append((i, match))
+        if not found:
+            return False
+        for i, match in found:
+            indent, constant, note = match.group(1), match.group(2), match.group(3) or ""
+            self.lines[i] = f"{indent}pass{note}" if constant == zero else f"{indent}{out} += {constant}{note}"
+        return True
 
     @staticmethod
     def _start_zero(node, value) -> bool:
