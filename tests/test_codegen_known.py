@@ -16,12 +16,17 @@ Planted bugs in each must be caught by the same agreement checks.
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import os
 import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from factsgen import facts as random_facts
 from genagree import assert_generated_agrees, policy, typed
 from fupin.engine.scalar import codegen
 from fupin.engine.scalar.generated import MISSING
@@ -30,6 +35,7 @@ from fupin.engine.tools.generate import generate_households, records
 from test_codegen_shapes import CASES, NONE_FACTS
 
 ON = dt.date(2020, 6, 30)
+EXAMPLES = int(os.environ.get("FUPIN_EXAMPLES", "25"))
 SUMBOUND = "tests/fixtures/sumbound"
 
 
@@ -174,6 +180,28 @@ def test_a_fact_read_earlier_than_needed_only_leaves_the_known_function():
 
 def test_the_known_function_agrees_on_every_fixture():
     assert_all_agree()
+
+
+@pytest.mark.parametrize("path", ["policy", "tests/fixtures/codegen", SUMBOUND, "benchmarks/small_policy"])
+def test_every_known_function_reads_facts_only_and_agrees_on_random_entities(path):
+    """Whichever entities get one (the pack's projects, cadres, counties): it reads no
+    instance or cache, and gives the closures' results on random facts."""
+    p = policy(path)
+    program = Program(p.program().checked)
+    fast = program.generated_on(ON)
+    assert fast.known, path
+    tree = ast.parse(fast.source)
+    for fn in tree.body:
+        if isinstance(fn, ast.FunctionDef) and fn.name.startswith("known_"):
+            assert not {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} & {"e", "c"}, fn.name
+    for entity in sorted(fast.known):
+        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+        @given(st.lists(random_facts(program.checked, entity), min_size=1, max_size=4))
+        def check(raws):
+            assert_generated_agrees(program, entity, ON, typed(p, raws, entity))
+
+        check()
 
 
 # --- planted bugs: each must be caught by the agreement checks above

@@ -301,6 +301,10 @@ class Writer(SourceWriter):
                     self.fused_sums(group)
                 else:
                     self.output(group[0], 1)
+            if _reads_names(self.lines[start:], ("e", "c")):  # needs an instance: not written
+                del self.lines[start:]  # (a constant only it named stays, unused)
+                self._known, self._held, self._facts_local, self._top_reads, self._pre = None, {}, [], {}, {}
+                return
         self._top_reads, self._pre = {}, {}
         self.line(1, "return {")
         for name in names:
@@ -309,9 +313,6 @@ class Writer(SourceWriter):
         for held in reversed(self._unset):
             self.lines.insert(body, f"    {held} = None  # assigned on some paths only")
         self._known, self._held, self._facts_local = None, {}, []
-        if _reads_names(self.lines[start:], ("e", "c")):  # needs an instance: not written
-            del self.lines[start:]  # (a constant only it named stays, unused)
-            return
         self.known_functions[entity] = fn
 
     def known_shared(self, rule, ind: int) -> str:
@@ -1448,8 +1449,15 @@ class _Axis:
 
 
 def _reads_names(lines: list, names: tuple) -> bool:
-    """Whether the function in ``lines`` (one ``def`` at indent 0) reads any of ``names``."""
-    tree = ast.parse("\n".join(lines))
+    """Whether the function in ``lines`` (one ``def`` at indent 0, its body whole or
+    not: any ``return`` line closes it) reads any of ``names``."""
+    text = "\n".join(lines)
+    words = "|".join(re.escape(name) for name in names)
+    if not re.search(rf"\b(?:{words})\b", text):
+        return False  # not even as a word: never as a name (parsing costs more)
+    if re.search(rf"(?<![\w'\"])(?:{words})(?:\.|\[|\)|, )", text):
+        return True  # as the writer writes an instance or its cache (or, rarely, in a string: no harm)
+    tree = ast.parse(text)
     return any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(tree))
 
 
