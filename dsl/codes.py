@@ -221,6 +221,11 @@ CODES: dict[str, Code] = {
                "{entity} `{id}`: field `{path}` is not declared by the entity; ignored{guess}"),
     "W907": _c("shadow", "名称 `{name}` 既是字段/规则又是枚举值，按字段/规则解释",
                "`{name}` is both a field/rule and an enum value; read as the field/rule"),
+    "W908": _c("unseen-character", "{kind} `{name}` 含看不见的字符（{chars}）",
+               "{kind} `{name}` contains characters no one can see ({chars})",
+               "名称应是一行可见文字：换行、制表符、零宽字符在报告里看不见，在命令行上也难以输入",
+               "a name should be one line of visible text: a line break, a tab or a zero-width character "
+               "does not show in reports and is hard to type on a command line"),
     # --- fupin diff (issue 14): two settings over one dataset
     "E850": _c("diff-entities", "两套政策声明的实体不同：{detail}", "the two policies declare different entities: {detail}",
                "diff 在两套设置下评估同一数据集：两边须声明相同的实体",

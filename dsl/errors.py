@@ -7,6 +7,7 @@ parameters, facts, runtime) is a :class:`Diagnostic`. The catalogue of codes liv
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -56,9 +57,9 @@ class Diagnostic:
     def hint(self, lang: str = "zh") -> str | None:
         hint = self.args.get("hint")
         if isinstance(hint, dict):
-            return hint.get(lang) or hint.get("zh")
+            return visible(hint.get(lang) or hint.get("zh"))
         if hint:
-            return str(hint)
+            return visible(str(hint))
         template = CODES[self.code].hint
         return _fill(template[lang], self.args, lang) if template else None
 
@@ -143,12 +144,36 @@ class _Default(dict):
         return "{" + key + "}"
 
 
+# Unicode categories a reader cannot see on one line: controls (a line break, a tab, an
+# escape that would drive the terminal), format characters (a zero-width space copied
+# from a document), line and paragraph separators.
+UNSEEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def unseen(text: str) -> list[str]:
+    """The characters of ``text`` a reader cannot see (see :data:`UNSEEN`), as ``U+XXXX``."""
+    if text.isprintable():
+        return []
+    return [f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in UNSEEN]
+
+
+def visible(text):
+    """``text`` with each character a reader cannot see written as an escape (``\\n``,
+    ``\\u200b``): a message stays one line whose every character shows, whatever a rule
+    file or a row of facts put in a name. Anything not a string is returned as it is."""
+    if not isinstance(text, str) or text.isprintable():
+        return text
+    return "".join(_ESCAPES.get(c) or (f"\\u{ord(c):04x}" if unicodedata.category(c) in UNSEEN else c)
+                   for c in text)
+
+
 def _fill(template: str, args: dict, lang: str) -> str:
     def pick(value):
         # Arguments may themselves be bilingual ({"zh": …, "en": …}).
         if isinstance(value, dict) and "zh" in value:
-            return value.get(lang) or value["zh"]
-        return value
+            value = value.get(lang) or value["zh"]
+        return visible(value)
 
     return template.format_map(_Default({k: pick(v) for k, v in args.items() if k != "hint"}))
 

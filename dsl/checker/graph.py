@@ -1,7 +1,7 @@
 """Whole-policy checks: dependency cycles, unused declarations, missing sources, gaps."""
 from __future__ import annotations
 
-from ..errors import Bilingual, error
+from ..errors import Bilingual, error, unseen
 from .checked import Gap
 
 
@@ -51,6 +51,7 @@ def lint(checked, params_used: set, rules_used: set, view, diags: list, base=Non
     already say the same (no duplicate of a base warning at a second place).
     """
     variant = checked.variant if base is not None else None
+    unseen_names(checked, view, diags, variant)
     for name, param in checked.params.items():
         if variant and param.origin != variant:
             continue
@@ -76,6 +77,49 @@ def lint(checked, params_used: set, rules_used: set, view, diags: list, base=Non
             for row in rule.table.rows:
                 if not row.sources:
                     diags.append(error("W910", row.span, name=name, row=row.id or row.index))
+
+
+def unseen_names(checked, view, diags: list, variant: str | None) -> None:
+    """W908: a name a person reads or types with a character no one can see (a line
+    break, a tab, a zero-width space). Of the base: its declarations; of a variant: its
+    name and what it supplies (rules, parameters, exceptions)."""
+    for kind, name, span in _names(checked, view, variant):
+        chars = unseen(name)
+        if chars:
+            diags.append(error("W908", span, kind=kind, name=name, chars=", ".join(dict.fromkeys(chars))))
+
+
+def _names(checked, view, variant):
+    """(kind, name, span) of each name the base declares, or a variant supplies."""
+    if variant is None:
+        for name, enum in view.enums.items():
+            yield _ENUM, name, enum.loc.key_span()
+            for value in enum.values:
+                yield _ENUM_VALUE, value, enum.loc.key_span("values", value)
+        for name, entity in checked.entities.items():
+            yield _ENTITY, name, entity.span
+            for fname, fdef in entity.fields.items():
+                yield _FIELD, fname, fdef.span or entity.span
+    else:
+        yield _VARIANT, variant, view.variants[variant].loc.span("variant")
+    for name, param in checked.params.items():
+        if param.origin == (variant or "base"):
+            yield _PARAM, name, param.span
+    for name, rule in checked.rules.items():
+        if rule.origin == (variant or "base"):
+            yield _RULE, name, rule.span
+            for row in rule.table.rows if rule.table is not None else ():
+                if row.id is not None:
+                    yield _ROW, row.id, row.span
+        for exc in rule.exceptions:
+            if exc.origin == (variant or "base"):
+                yield _EXCEPTION, exc.id, exc.span
+
+
+_ENUM, _ENUM_VALUE = Bilingual("枚举", "enum"), Bilingual("枚举值", "enum value")
+_ENTITY, _FIELD = Bilingual("实体", "entity"), Bilingual("字段", "field")
+_VARIANT, _PARAM, _RULE = Bilingual("变体", "variant"), Bilingual("参数", "parameter"), Bilingual("规则", "rule")
+_ROW, _EXCEPTION = Bilingual("表格行", "table row"), Bilingual("例外", "exception")
 
 
 def _param_loc(view, name):
