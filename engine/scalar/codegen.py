@@ -271,8 +271,8 @@ class Writer(SourceWriter):
         code needs no instance (no rule function, child instance or parent): one that
         would is dropped, and the entity has the outputs function alone."""
         names = [n for n, r in self.checked.rules.items() if r.entity == entity and not r.internal]
-        if not names:
-            return
+        if not names or any(self._called(self.checked.rules[n]) for n in names):
+            return  # (an output written as its function's call needs the instance: not tried)
         start = len(self.lines)
         fn = self._ident("known_", entity)
         self.line(0, "")
@@ -314,6 +314,12 @@ class Writer(SourceWriter):
             self.lines.insert(body, f"    {held} = None  # assigned on some paths only")
         self._known, self._held, self._facts_local = None, {}, []
         self.known_functions[entity] = fn
+
+    def _called(self, rule) -> bool:
+        """Whether an output's code is certainly a call of its function (``shared_code``:
+        with exceptions, or a table neither inlinable nor ``unique``)."""
+        return bool(rule.exceptions) or (rule.table is not None and not self._inlinable(rule)
+                                          and rule.table.hit != "unique")
 
     def known_shared(self, rule, ind: int) -> str:
         """A rule the entity reads more than once (``shared``), in the known-facts
