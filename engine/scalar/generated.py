@@ -122,11 +122,17 @@ def loaded(source: str, filename: str, scope: dict, bindings: dict, functions: d
 class Generated:
     """The generated module of one program on one date, compiled once: ``rules`` maps
     each rule name to its function ``f(env) -> value``; ``outputs`` each entity to its
-    function ``f(env, values, errors, missing)`` of all its outputs; ``source`` is the text."""
+    function ``f(env, values, errors, missing)`` of all its outputs; ``known`` each
+    entity that has one to its function ``f(facts) -> values`` of all its outputs for
+    facts all known (it raises one of ``MISSING`` or ``EvalError`` otherwise: then
+    ``outputs`` decides; codegen.Writer.known); ``source`` is the text."""
 
-    def __init__(self, source: str, bindings: dict, functions: dict, outputs: dict, filename: str):
+    def __init__(self, source: str, bindings: dict, functions: dict, outputs: dict, filename: str,
+                 known: dict | None = None):
         self.source = source
-        self.rules, self.outputs = loaded(source, filename, namespace(), bindings, functions, outputs)
+        scope = namespace()
+        self.rules, self.outputs = loaded(source, filename, scope, bindings, functions, outputs)
+        self.known = {entity: scope[fn] for entity, fn in (known or {}).items()}
 
     def env(self, facts: dict) -> GEnv:
         """A fresh instance for one entity's validated facts."""
