@@ -137,3 +137,44 @@ def test_dates_counted_toward_generating_stay_bounded(monkeypatch):
         assert programs.counted(counts, ON + dt.timedelta(days=i)) == 1
     assert programs.counted(counts, ON + dt.timedelta(days=119)) == 2
     assert len(counts) == 50 and min(counts) == ON + dt.timedelta(days=70)
+
+
+def test_entity_and_enum_names_stay_in_their_comments(tmp_path):
+    """An entity, a field or an enum value may be named with a line break (the checker
+    warns, W908); the generated code's comments name them on one line, so making the
+    code neither fails nor runs the text (an entity name raised ValueError on the 64th
+    evaluation of a date, and on every call with generated=True)."""
+    root = tmp_path / "pack"
+    root.mkdir()
+    shutil.copy(ROOT / "tests" / "fixtures" / "mini" / "doc001.txt", root)
+    house = 'house\\nimport os  # '
+    (root / "declarations.yaml").write_text(
+        'documents:\n  "001": {file: doc001.txt, title: {zh: t, en: t}}\n'
+        'enums:\n  grade:\n    values:\n'
+        '      "none\\nx = 1/0  # ": {zh: 无, en: none}\n      high: {zh: 高, en: high}\n'
+        f'entities:\n  "{house}":\n    default: true\n    fields:\n'
+        '      id: {type: string, required: true}\n      "gr\\nz": {type: grade}\n'
+        '      members: {type: list, of: member}\n'
+        f'  member:\n    parent: "{house}"\n    fields:\n      big: {{type: bool}}\n      grade: {{type: grade}}\n'
+        "defaults: {on: 2020-06-30}\n", encoding="utf-8")
+    (root / "household.yaml").write_text(
+        f'entity: "{house}"\nrules:\n'
+        '  tot: {type: integer, source: "001:1", expr: "sum(members: 如果 big 则 1 否则 0)"}\n'
+        "  m_g:\n    type: integer\n    entity: member\n    internal: true\n    source: \"001:1\"\n"
+        "    table:\n      hit: first\n      inputs: {g: grade}\n      rows:\n"
+        '        - {g: high, then: 3, source: "001:1", id: "r1\\nimport sys"}\n'
+        '        - {then: 0, source: "001:1"}\n'
+        '  gtot: {type: integer, source: "001:1", expr: "sum(members: m_g)"}\n', encoding="utf-8")
+    policy = load_policy(root)
+    entity = policy.entity()
+    assert entity == "house\nimport os  # "
+    program = policy.program()
+    facts, _ = policy.facts_checker().validate(
+        {"id": "h", "members": [{"big": True, "grade": "high"}, {"big": False, "grade": "high"}]}, entity)
+    for trace in (False, True):
+        got = program.evaluate(facts, ON, entity, trace=trace, generated=True)
+        assert got.values == {"tot": 1, "gtot": 6}
+    values, starts = program.params_on(ON)
+    for source in (generate(program.checked, ON, values, starts).source, generate_traced(program, ON).source):
+        assert "\nimport" not in source
+    assert "# every output of house import os #," in generate(program.checked, ON, values, starts).source

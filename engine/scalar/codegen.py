@@ -276,7 +276,7 @@ class Writer(SourceWriter):
         start = len(self.lines)
         fn = self._ident("known_", entity)
         self.line(0, "")
-        self.line(0, f"# every output of {entity} when every fact its code reads is known and none is in error;")
+        self.line(0, f"# every output of {one_line(entity)} when every fact its code reads is known and none is in error;")
         self.line(0, "# else it raises and the outputs function below decides each output (same code, no cache)")
         self.define(f"def {fn}(f):")
         top, count = len(self.lines), self._count
@@ -381,7 +381,7 @@ class Writer(SourceWriter):
         self.outputs_functions[entity] = fn
         self._facts_local = []
         self.line(0, "")
-        self.line(0, f"# every output of {entity}, in declaration order (an output no other rule reads,")
+        self.line(0, f"# every output of {one_line(entity)}, in declaration order (an output no other rule reads,")
         self.line(0, "# and whose code needs no function of its own, is written out here: one call less)")
         self.define(f"def {fn}(e, values, errors, missing):")
         self.line(1, "c = e.c")
@@ -671,7 +671,7 @@ class Writer(SourceWriter):
             return None
         out = self.temp()
         columns = ", ".join(table.inputs[n].name for n in tested)
-        self.line(ind, f"# rows as a decision tree on {columns} (every cell compares with constants)")
+        self.line(ind, f"# rows as a decision tree on {one_line(columns)} (every cell compares with constants)")
         self._emit_tree(tree, rule, table, values, axes, out, ind)
         return out
 
@@ -823,7 +823,7 @@ class Writer(SourceWriter):
                 if v not in order:
                     order.append(v)
         name = table.inputs[n].name
-        self.line(1, f"# rows grouped by {name}'s value (every cell compares with constants)")
+        self.line(1, f"# rows grouped by {one_line(name)}'s value (every cell compares with constants)")
         for k, v in enumerate(order + [None]):
             self.line(1, "else:" if v is None else f"{'if' if k == 0 else 'elif'} {values[n]} == {self.constant(v)}:")
             rows = [(row, a) for row, a in zip(table.rows, accepted) if a is None or (v is not None and v in a)]
@@ -1139,7 +1139,7 @@ class Writer(SourceWriter):
                     # known facts only: a missing one raises here, even where no child would read it
                     # (then the outputs function decides, as for any unknown): no test in the loop
                     if field.name not in self._pre:
-                        self.line(ind, f"# {field.entity}.{field.name}, read once for every child")
+                        self.line(ind, f"# {one_line(field.entity)}.{one_line(field.name)}, read once for every child")
                     out[field.name] = self.x_TField(field, env, ind)
                     checked.add(field.name)
                 elif field.name not in out:

@@ -272,6 +272,7 @@ class Program:
             fast = self._generated.get(on)
             if fast is not None and (generated or GENERATED):
                 known = None if outputs else fast.known.get(entity)
+                values = None
                 if known is not None:
                     # Every output at once for facts all known (codegen.Writer.known); at an
                     # unknown or an error it raises, and the outputs function below decides.
@@ -279,19 +280,6 @@ class Program:
                         values = known(facts)
                     except (Missing, KeyError, EvalError):
                         pass
-                    else:
-                        ident = facts.get(self._keys[entity])
-                        result = Evaluation()
-                        result.entity = entity
-                        result.id = ident if type(ident) is str else None if ident is None else str(ident)
-                        result.on = on
-                        result.variant = self._variant
-                        result.values = values
-                        result.unknown = {}
-                        result.errors = {}
-                        result.trace = None
-                        result.possible = {}
-                        return result
                 ident = facts.get(self._keys[entity])
                 # Both objects' fields stored here rather than by an __init__: a Python
                 # __init__ frame cost a third of making them (0.55 µs a household, about a
@@ -301,11 +289,15 @@ class Program:
                 result.id = ident if type(ident) is str else None if ident is None else str(ident)
                 result.on = on
                 result.variant = self._variant
-                result.values = values = {}
                 result.unknown = {}
-                result.errors = errors = {}
                 result.trace = None
                 result.possible = {}
+                if values is not None:
+                    result.values = values
+                    result.errors = {}
+                    return result
+                result.values = values = {}
+                result.errors = errors = {}
                 genv = GEnv()
                 genv.f = facts
                 genv.c = {}
