@@ -15,7 +15,7 @@ import numpy as np
 from ...dsl.coerce import within_bounds
 from ..core.operators import FUNCTIONS, LIMIT, LIMIT_FEN
 from . import why as wy
-from .vector import V, full, orm, squeeze
+from .vector import V, choose, full, orm, squeeze
 
 NONE = np.iinfo(np.int64).max
 
@@ -153,14 +153,14 @@ def _count(parts, parent, n, meta):
 def _sum(parts, parent, n, meta):
     v = parts.value
     if parts.plain and v.rep in ("int", "fen"):
-        values = np.broadcast_to(v.data, (parts.n,)) if parts.keep_all else np.where(parts.keep_true, v.data, 0)
+        values = np.broadcast_to(v.data, (parts.n,)) if parts.keep_all else choose(parts.keep_true, v.data, 0)
         return _bounded_sum(_seg_sum(values, parent, n, parts.bounds), values, n, parts.bounds, v.rep, None, None, None)
     err = _seg_any(parts.child_err(), parent, n)
     counted = parts.keep_true & parts.value_known
     unk = _seg_any(parts.keep_unk | (parts.keep_true & parts.value_unk), parent, n) & ~err
     why = wy.segment_union(parts.waiting(parts.not_false()), parent, n)
     if v.rep in ("int", "fen"):
-        values = np.where(counted, np.broadcast_to(v.data, (parts.n,)), 0).astype(np.int64)
+        values = choose(counted, np.broadcast_to(v.data, (parts.n,)), 0).astype(np.int64)
         return _bounded_sum(_seg_sum(values, parent, n, parts.bounds), values, n, parts.bounds, v.rep, unk, err, why)
     # Decimals: summed in child order from the scalar reducer's own start value.
     from .vector import as_objects
