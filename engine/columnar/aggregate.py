@@ -185,6 +185,10 @@ def _bounded_sum(data, values, n, bounds, rep, unk, err, why) -> V:
     Python integers decide them exactly."""
     limit = LIMIT_FEN if rep == "fen" else LIMIT
     starts, ends = bounds(n)
+    largest = max(int(values.max()), -int(values.min())) if len(values) and n else None
+    if largest is not None and largest * int((ends - starts).max()) <= limit // 2:
+        # no parent's children can add up past half the bound: no candidate to look at
+        return V(data, rep, squeeze(unk), squeeze(err), why=why)
     prefix = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
     approx = prefix[ends] - prefix[starts]
     over = np.zeros(n, dtype=bool)
