@@ -15,7 +15,7 @@ import numpy as np
 from ...dsl.coerce import within_bounds
 from ..core.operators import FUNCTIONS, LIMIT, LIMIT_FEN
 from . import why as wy
-from .vector import V, full, orm, squeeze
+from .vector import V, choose, full, orm, squeeze
 
 NONE = np.iinfo(np.int64).max
 
@@ -153,14 +153,14 @@ def _count(parts, parent, n, meta):
 def _sum(parts, parent, n, meta):
     v = parts.value
     if parts.plain and v.rep in ("int", "fen"):
-        values = np.broadcast_to(v.data, (parts.n,)) if parts.keep_all else np.where(parts.keep_true, v.data, 0)
+        values = np.broadcast_to(v.data, (parts.n,)) if parts.keep_all else choose(parts.keep_true, v.data, 0)
         return _bounded_sum(_seg_sum(values, parent, n, parts.bounds), values, n, parts.bounds, v.rep, None, None, None)
     err = _seg_any(parts.child_err(), parent, n)
     counted = parts.keep_true & parts.value_known
     unk = _seg_any(parts.keep_unk | (parts.keep_true & parts.value_unk), parent, n) & ~err
     why = wy.segment_union(parts.waiting(parts.not_false()), parent, n)
     if v.rep in ("int", "fen"):
-        values = np.where(counted, np.broadcast_to(v.data, (parts.n,)), 0).astype(np.int64)
+        values = choose(counted, np.broadcast_to(v.data, (parts.n,)), 0).astype(np.int64)
         return _bounded_sum(_seg_sum(values, parent, n, parts.bounds), values, n, parts.bounds, v.rep, unk, err, why)
     # Decimals: summed in child order from the scalar reducer's own start value.
     from .vector import as_objects
@@ -185,6 +185,10 @@ def _bounded_sum(data, values, n, bounds, rep, unk, err, why) -> V:
     Python integers decide them exactly."""
     limit = LIMIT_FEN if rep == "fen" else LIMIT
     starts, ends = bounds(n)
+    largest = max(int(values.max()), -int(values.min())) if len(values) and n else None
+    if largest is not None and largest * int((ends - starts).max()) <= limit // 2:
+        # no parent's children can add up past half the bound: no candidate to look at
+        return V(data, rep, squeeze(unk), squeeze(err), why=why)
     prefix = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
     approx = prefix[ends] - prefix[starts]
     over = np.zeros(n, dtype=bool)

@@ -20,7 +20,7 @@ from ..core.operators import (ARITHMETIC, COMPARISONS, FUNCTIONS, LIMIT, LIMIT_F
                               product_beyond)
 from ..core.values import EvalError, Unknown
 from . import why as wy
-from .vector import (KIND_OF_REP, REP_OF_KIND, V, andnot, as_objects, column, decode_cell, encode_cell,
+from .vector import (KIND_OF_REP, REP_OF_KIND, V, andnot, as_objects, choose, column, decode_cell, encode_cell,
                      encode_literal, full, numeric_pair, orm, squeeze, take, unify)
 
 
@@ -58,7 +58,7 @@ class ColumnarCompiler:
             if col.missing is None:
                 return V(col.data, rep, enum=enum)
             if node.has_absent:
-                return V(np.where(col.missing, default, col.data) if rep not in ("dec", "str", "obj")
+                return V(choose(col.missing, default, col.data) if rep not in ("dec", "str", "obj")
                          else _fill(col.data, col.missing, node.when_absent), rep, enum=enum)
             return _absent(V(col.data, rep, col.missing, enum=enum), level, name)
 
@@ -381,7 +381,7 @@ def _absent(v: V, level, name: str) -> V:
 def _where(cond, a, b, n, rep):
     if rep in ("dec", "str", "obj"):
         return np.where(cond, column(a, n), column(b, n))
-    return np.where(cond, a, b)
+    return choose(cond, a, b)
 
 
 def gated(v: V, r: V, n: int) -> V:

@@ -38,14 +38,17 @@ class Level:
         if self.parent is None or not self._field:
             ids = np.full(self.n, whys.prefix(self._prefixes), dtype=np.int32)
         else:
-            parent_ids = self.parent.prefixes()[self.parent_index]
-            starts, _ = self.bounds(self.parent.n)
+            parents, parent_class = self.parent.prefix_classes()
+            starts, ends = self.bounds(self.parent.n)
             position = np.arange(self.n, dtype=np.int64) - starts[self.parent_index]
-            key = (parent_ids.astype(np.int64) << 32) | position
-            uniq, inverse = np.unique(key, return_inverse=True)
-            table = np.array([whys.prefix(f"{whys.prefixes[k >> 32]}{self._field}[{k & 0xFFFFFFFF}].")
-                              for k in uniq.tolist()], dtype=np.int32)
-            ids = table[inverse.reshape(-1)] if self.n else np.zeros(0, dtype=np.int32)
+            # (parent's prefix, position) pairs, counted rather than sorted: both are small,
+            # and their order is the sorted order of the pairs
+            width = int((ends - starts).max()) if self.n else 1
+            key = parent_class[self.parent_index].astype(np.int64) * width + position
+            uniq, inverse = why.classes(key, len(parents) * width) if self.n else (key, key)
+            table = np.array([whys.prefix(f"{whys.prefixes[parents[k // width]]}{self._field}[{k % width}].")
+                              for k in uniq.tolist()] or [0], dtype=np.int32)
+            ids = table[inverse] if self.n else np.zeros(0, dtype=np.int32)
         self._prefixes = ids
         return ids
 

@@ -359,8 +359,7 @@ def _why_ids(v: V, unknown: np.ndarray, n: int, tracked: bool) -> np.ndarray:
     if not unknown.any():
         return np.zeros(n, dtype=np.int32)  # the common case: skip the per-row select
     found = wy.of(v, n) if tracked else None
-    return np.where(unknown, np.int32(wy.UNTRACKED) if found is None else found, np.int32(0)).astype(np.int32,
-                                                                                                  copy=False)
+    return wy.untracked(unknown) if found is None else wy.masked(found, unknown).astype(np.int32, copy=False)
 
 
 def _put(data: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:

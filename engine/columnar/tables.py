@@ -16,7 +16,7 @@ from ..core.operators import FUNCTIONS
 from . import lookup
 from . import why as wy
 from .compile import ColumnarCompiler, filler_array
-from .vector import V, as_objects, column, full, orm, squeeze, unify
+from .vector import V, as_objects, choose, column, full, orm, squeeze, unify
 
 
 def compile_rule(cc, rule):
@@ -128,11 +128,18 @@ def compile_table(cc, rule):
         values = [fn(level) for fn in inputs]
         thens = unify([then(level) for _, _, then in rows], n) if rows else []
         rep = thens[0].rep if thens else "int"
-        out = _Out(n, rep, thens[0].enum if thens and thens[0].enum else rule_enum)
+        enum = thens[0].enum if thens and thens[0].enum else rule_enum
         if fast is not None:
-            found = fast.rows(level, values, rows)
+            found = fast.rows(level, values, rows, _general_of(general, thens, rep, enum))
             if found is not None:
-                return _picked(out, thens, *found)
+                if len(found) == 2:  # some input unknown: each row its combination's outcome
+                    return found[1].value(found[0], values, n, rep, enum)
+                return _picked(_Out(n, rep, enum), thens, *found)
+        return general(level, values, _Out(n, rep, enum), thens)
+
+    def general(level, values, out, thens):
+        """The general path: one mask per table row and cell (tables.py's hit policies)."""
+        n = level.n
         in_err = np.zeros(n, dtype=bool)
         for v in values:
             in_err |= full(v.err, n)
@@ -142,6 +149,20 @@ def compile_table(cc, rule):
         return out.result()
 
     return decide
+
+
+def _general_of(general, thens: list, rep: str, enum: tuple):
+    """The general path as the lookup runs it over its probe rows (lookup.py), where
+    every output of the table is a constant (None otherwise); its ``key``: the outputs."""
+    if not thens or not all(_constant(then) for then in thens) or filler_array(rep, 0).dtype == object:
+        return None
+
+    def probe(level, values):
+        return general(level, values, _Out(level.n, rep, enum), thens)
+
+    probe.key = tuple((then.rep, then.data.item() if isinstance(then.data, np.generic) else then.data)
+                      for then in thens)
+    return probe
 
 
 def _picked(out: _Out, thens: list, combination: np.ndarray, pick: np.ndarray, fails: np.ndarray) -> V:
@@ -311,7 +332,7 @@ def _unique_plain(out, matches, thens, alive, proven: bool) -> bool:
         out.data = consts[hit_row]
         return True
     one = hits == 1
-    out.data = np.where(one, consts[hit_row], out.data)
+    out.data = choose(one, consts[hit_row], out.data)
     out.err |= ~one  # no row (E808) or several (E809)
     return True
 
@@ -393,13 +414,13 @@ def _aggregate(out, rows, matched, how, rule):
         total = np.zeros(n, dtype=np.int64)
         for m, _ in matched:
             total += m
-        out.data = np.where(rows, total, 0)
+        out.data = choose(rows, total, 0)
         out.rep = "int"
         return
     if how == "sum" and out.rep in ("int", "fen"):
         total = np.zeros(n, dtype=np.int64)
         for m, then in matched:
-            total += np.where(m, np.broadcast_to(then.data, (n,)), 0).astype(np.int64)
+            total += choose(m, np.broadcast_to(then.data, (n,)), 0).astype(np.int64)
         out.data[rows] = total[rows]
         return
     objs = [(m, as_objects(then, n).tolist()) for m, then in matched]
