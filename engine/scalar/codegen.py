@@ -927,6 +927,17 @@ class Writer(SourceWriter):
         the read. ``f[k]`` costs about half of ``f.get(k)`` (no method call)."""
         return f"{facts}[{name!r}]"
 
+    def _inlined(self, node, ind):
+        """``node`` followed through the rules without a table inlined at their only use
+        (a comment for each): the expression to write in their place."""
+        while isinstance(node, t.TRule) and node.name in self.once:
+            rule = self.checked.rules[node.name]
+            if rule.table is not None or not self._inlinable(rule):
+                break
+            self.line(ind, f"# {node.name} (inlined, its only use)")
+            node = rule.expr
+        return node
+
     def x_TRule(self, node, env, ind):
         if node.name in self.once:
             # The rule's only use: nothing to share, so no cache (its value is the same
@@ -1028,12 +1039,7 @@ class Writer(SourceWriter):
         comparison (one operator, or a chain whose later operands are constants) or a
         membership is written into the test instead of into a temporary read once
         (through rules inlined at their only use); any other node as ``x`` writes it."""
-        while isinstance(node, t.TRule) and node.name in self.once:
-            rule = self.checked.rules[node.name]
-            if rule.table is not None or not self._inlinable(rule):
-                break
-            self.line(ind, f"# {node.name} (inlined, its only use)")
-            node = rule.expr
+        node = self._inlined(node, ind)
         if isinstance(node, t.TCompare) and (len(node.ops) == 1 or self._constant_chain(node)):
             left = self.x(node.operands[0], env, ind)
             if len(node.ops) == 1:
@@ -1186,13 +1192,7 @@ class Writer(SourceWriter):
         one the total starts from adds nothing when ``c`` fails, so it is written
         ``if c: out += x``: the add the zero would have skipped (``_sum_add``) is not
         written at all."""
-        term = node.of
-        while isinstance(term, t.TRule) and term.name in self.once:
-            rule = self.checked.rules[term.name]
-            if rule.table is not None or not self._inlinable(rule):
-                break
-            self.line(ind, f"# {term.name} (inlined, its only use)")
-            term = rule.expr
+        term = self._inlined(node.of, ind)
         if isinstance(term, t.TIf) and self._start_zero(node, term.else_):
             self.line(ind, f"if {self.cond(term.cond, env, ind)}:  # else the zero the total starts from")
             self._sum_add(node, out, self.x(term.then, env, ind + 1), ind + 1)
