@@ -45,7 +45,8 @@ def generate(checked, day, params: dict, starts: dict) -> Generated:
     writer.module(day, starts)
     source = source_of(writer.lines)
     return Generated(source, writer.bindings, writer.functions, writer.outputs_functions,
-                     f"<fupin:{one_line(checked.variant)}:{day.isoformat()}>", writer.known_functions)
+                     f"<fupin:{one_line(checked.variant)}:{day.isoformat()}>", writer.known_functions,
+                     {name: entity.key for name, entity in checked.entities.items()})
 
 
 def source_of(lines: list) -> str:

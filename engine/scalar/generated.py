@@ -125,14 +125,17 @@ class Generated:
     function ``f(env, values, errors, missing)`` of all its outputs; ``known`` each
     entity that has one to its function ``f(facts) -> values`` of all its outputs for
     facts all known (it raises one of ``MISSING`` or ``EvalError`` otherwise: then
-    ``outputs`` decides; codegen.Writer.known); ``source`` is the text."""
+    ``outputs`` decides; scalar/knowngen.py), and ``by_entity`` each such entity to
+    that function and the entity's key field (``keys``), read by ``Program.evaluate``
+    in one lookup; ``source`` is the text."""
 
     def __init__(self, source: str, bindings: dict, functions: dict, outputs: dict, filename: str,
-                 known: dict | None = None):
+                 known: dict | None = None, keys: dict | None = None):
         self.source = source
         scope = namespace()
         self.rules, self.outputs = loaded(source, filename, scope, bindings, functions, outputs)
         self.known = {entity: scope[fn] for entity, fn in (known or {}).items()}
+        self.by_entity = {entity: (fn, (keys or {}).get(entity)) for entity, fn in self.known.items()}
 
     def env(self, facts: dict) -> GEnv:
         """A fresh instance for one entity's validated facts."""

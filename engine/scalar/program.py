@@ -271,19 +271,33 @@ class Program:
             # steps as possible: it costs about as much as the generated code itself.
             fast = self._generated.get(on)
             if fast is not None and (generated or GENERATED):
-                known = None if outputs else fast.known.get(entity)
-                values = None
-                if known is not None:
-                    # Every output at once for facts all known (codegen.Writer.known); at an
-                    # unknown or an error it raises, and the outputs function below decides.
+                # Every output at once for facts all known (the entity's known-facts function,
+                # scalar/knowngen.py; ``by_entity``: it and the entity's key field, one lookup);
+                # at an unknown or an error it raises, and the outputs function below decides.
+                entry = None if outputs else fast.by_entity.get(entity)
+                if entry is not None:
                     try:
-                        values = known(facts)
+                        values = entry[0](facts)
                     except (Missing, KeyError, EvalError):
                         pass
+                    else:
+                        ident = facts.get(entry[1])
+                        # The fields stored here rather than by an __init__: a Python __init__
+                        # frame cost a third of making the object (Python 3.11 does not inline
+                        # it); the three dicts are fresh, as in every result (callers may fill them).
+                        result = Evaluation()
+                        result.entity = entity
+                        result.id = ident if type(ident) is str else None if ident is None else str(ident)
+                        result.on = on
+                        result.variant = self._variant
+                        result.values = values
+                        result.unknown = {}
+                        result.errors = {}
+                        result.trace = None
+                        result.possible = {}
+                        return result
                 ident = facts.get(self._keys[entity])
-                # Both objects' fields stored here rather than by an __init__: a Python
-                # __init__ frame cost a third of making them (0.55 µs a household, about a
-                # sixth of the whole; Python 3.11 does not inline it). GEnv has none.
+                # (as above; GEnv has no __init__ either)
                 result = Evaluation()
                 result.entity = entity
                 result.id = ident if type(ident) is str else None if ident is None else str(ident)
@@ -292,10 +306,6 @@ class Program:
                 result.unknown = {}
                 result.trace = None
                 result.possible = {}
-                if values is not None:
-                    result.values = values
-                    result.errors = {}
-                    return result
                 result.values = values = {}
                 result.errors = errors = {}
                 genv = GEnv()
