@@ -11,7 +11,7 @@ load of a shared machine falls on every contender alike:
   made before timing; ``outputs=…, generated=True`` where outputs are named), result
   object included;
 - ``generated_only``: the generated code alone, without ``Program.evaluate`` around it:
-  the entity's known-facts function (codegen.Writer.known) where it has one and the
+  the entity's known-facts function (scalar/knowngen.py) where it has one and the
   outputs are all the entity's, else the generated rule functions one by one into a dict
   (an output the generated code leaves to the closures is None here, not computed);
 - ``plain``: benchmarks/plain_small.py, the same rules written by hand (small ruleset).

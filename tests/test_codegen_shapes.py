@@ -270,7 +270,7 @@ def _falsy_skipped(self, node, out, value, body):
 
 def _none_taken_for_a_value(self, node, env, ind):
     # a subscript read without its None test: a fact given as None goes on as a value
-    facts = env.facts if isinstance(env, codegen.Raw) else self._facts_of(env)
+    facts = env.facts if isinstance(env, codegen.Raw) else self.facts_of(env)
     return self.assign(ind, self.read(facts, node.name)) if not node.has_absent else ORIGINAL["x_TField"](self, node, env, ind)
 
 
