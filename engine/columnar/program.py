@@ -142,7 +142,7 @@ class ColumnarProgram:
         cc = ColumnarCompiler(program.checked)
         self.rules = {n: compile_rule(cc, r) for n, r in program.checked.rules.items()}
         self._dated: dict = {}
-        self._mostly_unknown = False  # in the last frame evaluated (picks how to track facts)
+        self._mostly_unknown = None  # in the last frame evaluated (picks how to track facts); None: no frame yet
 
     def params_on(self, on: dt.date) -> dict:
         """Parameter values on a date as constant V (gaps unknown, no value an error)."""
@@ -176,7 +176,11 @@ class ColumnarProgram:
         them, then again, tracking them, only the rows where an output is unknown. Tracking
         costs about twice the evaluation where unknowns are common, so ``"rows"`` is the
         cheaper choice when few rows are unknown; ``"auto"`` (the default) takes ``"rows"``
-        unless most rows of the previous frame were unknown. Results are the same.
+        when most rows of the previous frame were known, and tracks in the pass otherwise
+        and for the first frame (guessing ``"rows"`` there cost a batch of the pack, where
+        every household has some output unknown, a second evaluation of its first chunk:
+        ~2.5× that chunk; guessing wrong the other way costs one chunk's tracking).
+        Results are the same.
 
         ``exact`` (the default, as in the scalar program) settles unknown outputs by
         cases (core/exact.py; see :meth:`settle`); where unknowns are common it costs a
@@ -186,7 +190,7 @@ class ColumnarProgram:
         names = list(outputs or self.program.outputs(frame.entity))
         auto = why == "auto"
         if auto:
-            why = True if self._mostly_unknown else "rows"
+            why = "rows" if self._mostly_unknown is False else True
         result = ColumnarResult(self, frame, on, names, exact=exact)
         checked = self.program.checked
         with wy.evaluating(result.whys if why is True else None):
