@@ -47,8 +47,18 @@ class ColumnarCompiler:
         name, kind = node.name, node.type.kind
         rep, enum = REP_OF_KIND.get(kind, "obj"), self.enum_of(node.type)
         default = encode_literal(node.when_absent, kind, enum)[0] if node.has_absent else None
+        # a fact read in several places is made once per level (its default filled in, the
+        # facts of its missing rows, and why.of's ids, which the V keeps): what a field
+        # means is its entity's declaration, the same wherever it is read
+        key = ("field", name)
 
         def field(level):
+            found = level.cache.get(key)
+            if found is None:
+                found = level.cache[key] = read(level)
+            return found
+
+        def read(level):
             col = level.frame.columns.get(name)
             if col is None:
                 if node.has_absent:

@@ -49,6 +49,8 @@ class Level:
             table = np.array([whys.prefix(f"{whys.prefixes[parents[k // width]]}{self._field}[{k % width}].")
                               for k in uniq.tolist()] or [0], dtype=np.int32)
             ids = table[inverse] if self.n else np.zeros(0, dtype=np.int32)
+            if self.n:  # distinct pairs name distinct prefixes: these are the level's classes too
+                self._classes = (table, inverse.astype(np.int32))
         self._prefixes = ids
         return ids
 
@@ -57,6 +59,8 @@ class Level:
         has few distinct prefixes (one at the root, one per list position below)."""
         if self._classes is None:
             ids = self.prefixes()
+            if self._classes is not None:  # found with the prefixes
+                return self._classes
             whys = why.current()
             distinct, inverse = why.classes(ids, len(whys.prefixes)) if self.n else (ids, ids)
             self._classes = (distinct, inverse.astype(np.int32))  # int32: half the bytes to gather
