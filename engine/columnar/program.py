@@ -80,8 +80,17 @@ class ColumnarResult:
 
     def rows_to_explain(self) -> np.ndarray:
         """Rows that need the scalar evaluator: an output is an error (its diagnostic),
-        or unknown for want of facts not tracked here."""
-        return np.flatnonzero(self._some(lambda name: self.error[name] | (self.unknown[name] & (self.why[name] < 0))))
+        or unknown for want of facts not tracked here (``why`` is -1 exactly there: it
+        is 0 where an output is not unknown). Outputs with neither are skipped whole:
+        most outputs of most chunks."""
+        out = np.zeros(self.n, dtype=bool)
+        for name in self.outputs:
+            error, why = self.error[name], self.why[name]
+            if error.any():
+                out |= error
+            if len(why) and why.min() < 0:
+                out |= why < 0
+        return np.flatnonzero(out)
 
     def error_rows(self) -> np.ndarray:
         """Rows where some output is an error (their diagnostics need the scalar evaluator)."""
