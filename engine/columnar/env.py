@@ -50,7 +50,7 @@ class Level:
                               for k in uniq.tolist()] or [0], dtype=np.int32)
             ids = table[inverse] if self.n else np.zeros(0, dtype=np.int32)
             if self.n:  # distinct pairs name distinct prefixes: these are the level's classes too
-                self._classes = (table, inverse.astype(np.int32))
+                self._classes = (table, inverse.astype(np.intp, copy=False))
         self._prefixes = ids
         return ids
 
@@ -63,7 +63,8 @@ class Level:
                 return self._classes
             whys = why.current()
             distinct, inverse = why.classes(ids, len(whys.prefixes)) if self.n else (ids, ids)
-            self._classes = (distinct, inverse.astype(np.int32))  # int32: half the bytes to gather
+            # intp: the index type of a gather (an int32 index is converted on every take)
+            self._classes = (distinct, inverse.astype(np.intp, copy=False))
         return self._classes
 
     def missing_why(self, name: str, mask: np.ndarray) -> np.ndarray:
