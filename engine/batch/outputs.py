@@ -67,13 +67,15 @@ def output_array(data: np.ndarray, mask: np.ndarray, rtype, checked) -> pa.Array
     kind, n = rtype.kind, len(data)
     if kind == "money":
         return money_array(data, mask)
-    if kind in ("bool", "integer"):
-        return pa.array(data, type=ARROW[kind], mask=mask)
+    if kind == "bool":
+        return with_nulls(pa.bool_(), np.packbits(np.asarray(data, dtype=bool), bitorder="little"), mask)
+    if kind == "integer":
+        return with_nulls(pa.int64(), np.ascontiguousarray(data, dtype=np.int64), mask)
     if kind == "date":
-        return pa.array(data.astype(np.int32), mask=mask).cast(pa.date32())
+        return with_nulls(pa.date32(), data.astype(np.int32), mask)
     if kind == "enum":
         values = pa.array(list(enum_values(checked, rtype)), pa.string())
-        return values.take(pa.array(data.astype(np.int32), mask=mask))
+        return values.take(with_nulls(pa.int32(), data.astype(np.int32), mask))
     if kind in ("decimal", "ratio"):
         return decimal_texts(data, mask)
     return pa.array([None if mask[i] else dumps(plain_json(data[i]), indent=None) for i in range(n)], pa.string())
@@ -87,17 +89,26 @@ def decimal_texts(data: np.ndarray, mask: np.ndarray) -> pa.Array:
     index = {x: i for i, x in enumerate(dict.fromkeys(cells))}  # hashing in C
     codes = np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells))
     texts = pa.array([decimal_text(x) if x is not None else "" for x in index], pa.string())
-    return texts.take(pa.array(codes, mask=np.asarray(mask, dtype=bool)))
+    return texts.take(with_nulls(pa.int64(), codes, mask))
 
 
 def money_array(fen: np.ndarray, mask: np.ndarray) -> pa.Array:
     """Integer fen as ``decimal128(18,2)`` without going through Python objects."""
-    n = len(fen)
-    words = np.empty((n, 2), dtype=np.int64)
+    words = np.empty((len(fen), 2), dtype=np.int64)
     words[:, 0] = fen
-    words[:, 1] = fen >> 63
+    np.right_shift(fen, 63, out=words[:, 1])
+    return with_nulls(MONEY, words, mask)
+
+
+def with_nulls(atype: pa.DataType, buffer: np.ndarray, mask: np.ndarray) -> pa.Array:
+    """A fixed-width arrow array of ``len(mask)`` rows over a numpy buffer (the values,
+    or for bool their bits), null where ``mask``: the buffers ``pa.array(data,
+    mask=mask)`` makes, built ~20x faster (its conversion of the mask costs more than
+    the column); the same values, and the same Parquet bytes."""
+    mask = np.asarray(mask, dtype=bool)
     validity = pa.py_buffer(np.packbits(~mask, bitorder="little"))
-    return pa.Array.from_buffers(MONEY, n, [validity, pa.py_buffer(words)], null_count=int(mask.sum()))
+    return pa.Array.from_buffers(atype, len(mask), [validity, pa.py_buffer(buffer)],
+                                 null_count=int(np.count_nonzero(mask)))
 
 
 def explanations(result, lang: str, unknown: str = "json") -> list:

@@ -67,7 +67,8 @@ def _json(value) -> str:
 
 class _FactTexts:
     """Per fact-set id of a result, its sorted facts and their JSON text, made once for
-    all the outputs that wait for that set."""
+    all the outputs that wait for that set, and kept for the chunks after it (by the set
+    itself: ids are numbered anew in each evaluation, the sets of a pack recur)."""
 
     def __init__(self, whys):
         self.whys, self.found = whys, {}
@@ -75,9 +76,19 @@ class _FactTexts:
     def __call__(self, ident: int):
         found = self.found.get(ident)
         if found is None:
-            facts = self.whys.facts(ident)
-            found = self.found[ident] = (facts, _json(facts))
+            facts = self.whys.sets[ident]
+            found = _KNOWN_TEXTS.get(facts)
+            if found is None:
+                if len(_KNOWN_TEXTS) >= KNOWN_TEXTS:
+                    _KNOWN_TEXTS.clear()  # bounded: a run whose sets never recur starts again
+                listed = sorted(facts)
+                found = _KNOWN_TEXTS[facts] = (listed, _json(listed))
+            self.found[ident] = found
         return found
+
+
+KNOWN_TEXTS = 1 << 16  # fact sets whose texts are kept from one chunk to the next
+_KNOWN_TEXTS: dict = {}  # frozenset of facts -> (sorted facts, their JSON text)
 
 
 def compact_column(result, explained: dict) -> pa.Array:

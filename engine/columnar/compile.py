@@ -47,8 +47,18 @@ class ColumnarCompiler:
         name, kind = node.name, node.type.kind
         rep, enum = REP_OF_KIND.get(kind, "obj"), self.enum_of(node.type)
         default = encode_literal(node.when_absent, kind, enum)[0] if node.has_absent else None
+        # a fact read in several places is made once per level (its default filled in, the
+        # facts of its missing rows, and why.of's ids, which the V keeps): what a field
+        # means is its entity's declaration, the same wherever it is read
+        key = ("field", name)
 
         def field(level):
+            found = level.cache.get(key)
+            if found is None:
+                found = level.cache[key] = read(level)
+            return found
+
+        def read(level):
             col = level.frame.columns.get(name)
             if col is None:
                 if node.has_absent:
@@ -506,7 +516,10 @@ def _arith_known(op, a: V, b: V, step, node, n) -> V:
 def _bounded(data, rep: str, unk, err, n, why) -> V:
     """int64 results with core's bound: rows beyond it are the error E720 there (as
     ``operators.bounded`` raises), unless they are already unknown or an error."""
-    over = beyond(np.broadcast_to(data, (n,)), rep) & ~full(orm(unk, err), n)
+    wide = np.broadcast_to(data, (n,))
+    if _largest(wide) <= (LIMIT_FEN if rep == "fen" else LIMIT):
+        return V(data, rep, squeeze(andnot(unk, err)), squeeze(err), why=why)  # no row beyond: nothing to mask
+    over = beyond(wide, rep) & ~full(orm(unk, err), n)
     if over.any():
         err = orm(err, over)
         data = np.where(over, 0, data)
@@ -518,12 +531,24 @@ def _int_product(a: V, b: V, unk, err, n, why) -> V:
     pass the bound are E720 and are not multiplied (an int64 product could wrap)."""
     rep = "fen" if "fen" in (a.rep, b.rep) else "int"
     x, y = np.broadcast_to(a.data, (n,)), np.broadcast_to(b.data, (n,))
-    over = product_beyond(x, y, LIMIT_FEN if rep == "fen" else LIMIT) & ~full(orm(unk, err), n)
+    limit = LIMIT_FEN if rep == "fen" else LIMIT
+    if _largest(x) * _largest(y) <= limit:  # no product can pass the bound: no row to look at
+        return V(ARITHMETIC["*"].ufunc(a.data, b.data), rep, squeeze(unk), squeeze(err), why=why)
+    over = product_beyond(x, y, limit) & ~full(orm(unk, err), n)
     if not over.any():
         return V(ARITHMETIC["*"].ufunc(a.data, b.data), rep, squeeze(unk), squeeze(err), why=why)
     product = ARITHMETIC["*"].ufunc(np.where(over, 0, x), np.where(over, 0, y))
     err = orm(err, over)
     return V(product, rep, squeeze(andnot(unk, err)), squeeze(err), why=why)
+
+
+def _largest(x: np.ndarray) -> int:
+    """The largest magnitude in an int64 array, as a Python int (exact: ``np.abs`` of the
+    least int64 would wrap); 0 for no rows. Two reductions, cheaper than a mask per row
+    where, as almost always, every row is far inside the bound."""
+    if not x.size:
+        return 0
+    return max(int(x.max()), -int(x.min()))
 
 
 def _fen_div(a: V, b: V, unk, err, n, why) -> V:

@@ -49,6 +49,8 @@ class Level:
             table = np.array([whys.prefix(f"{whys.prefixes[parents[k // width]]}{self._field}[{k % width}].")
                               for k in uniq.tolist()] or [0], dtype=np.int32)
             ids = table[inverse] if self.n else np.zeros(0, dtype=np.int32)
+            if self.n:  # distinct pairs name distinct prefixes: these are the level's classes too
+                self._classes = (table, inverse.astype(np.intp, copy=False))
         self._prefixes = ids
         return ids
 
@@ -57,9 +59,12 @@ class Level:
         has few distinct prefixes (one at the root, one per list position below)."""
         if self._classes is None:
             ids = self.prefixes()
+            if self._classes is not None:  # found with the prefixes
+                return self._classes
             whys = why.current()
             distinct, inverse = why.classes(ids, len(whys.prefixes)) if self.n else (ids, ids)
-            self._classes = (distinct, inverse.astype(np.int32))  # int32: half the bytes to gather
+            # intp: the index type of a gather (an int32 index is converted on every take)
+            self._classes = (distinct, inverse.astype(np.intp, copy=False))
         return self._classes
 
     def missing_why(self, name: str, mask: np.ndarray) -> np.ndarray:

@@ -80,8 +80,17 @@ class ColumnarResult:
 
     def rows_to_explain(self) -> np.ndarray:
         """Rows that need the scalar evaluator: an output is an error (its diagnostic),
-        or unknown for want of facts not tracked here."""
-        return np.flatnonzero(self._some(lambda name: self.error[name] | (self.unknown[name] & (self.why[name] < 0))))
+        or unknown for want of facts not tracked here (``why`` is -1 exactly there: it
+        is 0 where an output is not unknown). Outputs with neither are skipped whole:
+        most outputs of most chunks."""
+        out = np.zeros(self.n, dtype=bool)
+        for name in self.outputs:
+            error, why = self.error[name], self.why[name]
+            if error.any():
+                out |= error
+            if len(why) and why.min() < 0:
+                out |= why < 0
+        return np.flatnonzero(out)
 
     def error_rows(self) -> np.ndarray:
         """Rows where some output is an error (their diagnostics need the scalar evaluator)."""
@@ -142,7 +151,7 @@ class ColumnarProgram:
         cc = ColumnarCompiler(program.checked)
         self.rules = {n: compile_rule(cc, r) for n, r in program.checked.rules.items()}
         self._dated: dict = {}
-        self._mostly_unknown = False  # in the last frame evaluated (picks how to track facts)
+        self._mostly_unknown = None  # in the last frame evaluated (picks how to track facts); None: no frame yet
 
     def params_on(self, on: dt.date) -> dict:
         """Parameter values on a date as constant V (gaps unknown, no value an error)."""
@@ -176,7 +185,11 @@ class ColumnarProgram:
         them, then again, tracking them, only the rows where an output is unknown. Tracking
         costs about twice the evaluation where unknowns are common, so ``"rows"`` is the
         cheaper choice when few rows are unknown; ``"auto"`` (the default) takes ``"rows"``
-        unless most rows of the previous frame were unknown. Results are the same.
+        when most rows of the previous frame were known, and tracks in the pass otherwise
+        and for the first frame (guessing ``"rows"`` there cost a batch of the pack, where
+        every household has some output unknown, a second evaluation of its first chunk:
+        ~2.5× that chunk; guessing wrong the other way costs one chunk's tracking).
+        Results are the same.
 
         ``exact`` (the default, as in the scalar program) settles unknown outputs by
         cases (core/exact.py; see :meth:`settle`); where unknowns are common it costs a
@@ -186,7 +199,7 @@ class ColumnarProgram:
         names = list(outputs or self.program.outputs(frame.entity))
         auto = why == "auto"
         if auto:
-            why = True if self._mostly_unknown else "rows"
+            why = "rows" if self._mostly_unknown is False else True
         result = ColumnarResult(self, frame, on, names, exact=exact)
         checked = self.program.checked
         with wy.evaluating(result.whys if why is True else None):

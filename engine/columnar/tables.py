@@ -43,7 +43,7 @@ class _Out:
         """Rows that are unknown for want of ``why``'s facts."""
         self.unk |= rows
         if self.why is not None:
-            self.why[rows] = wy.UNTRACKED if why is None else why[rows]
+            _put(self.why, wy.UNTRACKED if why is None else why, rows)
 
     def take(self, rows, v: V) -> None:
         """Rows whose outcome is ``v`` (value, unknown or error as v has it)."""
@@ -51,7 +51,7 @@ class _Out:
             return
         data = v.data
         if isinstance(data, np.ndarray) and data.ndim == 1:
-            self.data[rows] = data[rows]
+            _put(self.data, data, rows)
         else:
             self.data[rows] = data
         if v.err is not None:
@@ -62,6 +62,13 @@ class _Out:
     def result(self) -> V:
         err = self.err
         return V(self.data, self.rep, squeeze(self.unk & ~err), squeeze(err), self.enum, self.why)
+
+
+def _put(target: np.ndarray, values, rows: np.ndarray) -> None:
+    """``target[rows] = values[rows]`` (or the scalar ``values``) in place, as a masked
+    copy: boolean indexing gathers the rows first, and costs ~1.6x this where the rows
+    are scattered, as unknown and matched rows are."""
+    np.copyto(target, values, casting="unsafe", where=rows)
 
 
 def _equal(a, b, n) -> np.ndarray:
@@ -112,7 +119,7 @@ class _Candidates:
         err = rows & self.err
         out.err |= err
         ok = rows & ~err & self.same
-        out.data[ok] = self.value[ok]
+        _put(out.data, self.value, ok)
         out.wait(rows & ~err & ~ok, why)
 
 
@@ -299,7 +306,7 @@ def _unique(out, matches, thens, table, rule, alive):
     if all(_constant(then) for then in thens) and out.data.dtype != object:
         # Every output a constant: pick by row number in one step.
         consts = np.array([then.data for then in thens], dtype=out.data.dtype)
-        out.data[chosen] = consts[hit_row[chosen]]
+        _put(out.data, consts[hit_row], chosen)
     else:
         for i, then in enumerate(thens):
             out.take(chosen & (hit_row == i), then)
