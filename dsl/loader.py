@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from .errors import Bilingual, Diagnostic, FupinError, Span, error
+from .files import policy_files
 from .model import (DefaultsDef, DocumentDef, EntityDef, EnumDef, ExceptionDef, ParameterDef, RuleDef,
                     RuleFile, VariantFile)
 from .slips import schema_problem
@@ -66,17 +67,6 @@ class PolicySource:
     # is loaded, so that its names, entities and documents are known, and only the
     # diagnostics located in this file are reported.
     focus: str | None = None
-
-
-def policy_files(root: Path) -> list[Path]:
-    """The YAML files of a policy folder, sorted, leaving out its tests/ folder."""
-    if root.is_file():
-        return [root]
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != "tests" and not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in filenames if f.endswith((".yaml", ".yml")))
-    return sorted(found)
 
 
 def load_source(path: str | os.PathLike, texts: dict | None = None) -> PolicySource:
