@@ -136,7 +136,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
                 report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom, part_rows)
             else:
                 eb.spare_pandas()  # this process is ours: pyarrow need not import pandas
-                report = eb.run_batch(job, source, output, fmt, qpath, progress, bom, _jobs(jobs))
+                report = eb.run_batch(job, source, output, fmt, qpath, progress, bom, _jobs(jobs, lang))
         eb.write_record(job, source.input_files(), output, qpath, report, ahead)  # written last: whole files only
     except eb.Stopped as exc:
         print_stopped(exc.report, lang)
@@ -163,14 +163,19 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
             click.echo(line, err=True)
 
 
-def _jobs(value) -> int:
+def _jobs(value, lang: str) -> int:
     """The processes of ``--jobs`` (workers.py ``jobs_of``; 1, the default, is always 1, and
-    then the worker module is not imported)."""
+    then the worker module is not imported); W932 printed before the run when an explicit
+    number was lowered to the usable cores."""
     if value == 1:
         return 1
-    from ..engine.batch.workers import jobs_of
+    from ..engine.batch.workers import capped, jobs_of
 
-    return jobs_of(value)
+    jobs = jobs_of(value)
+    warning = capped(value, jobs)
+    if warning is not None:
+        click.echo(warning.render(lang), err=True)
+    return jobs
 
 
 def _summary_path(path, fmt, output):

@@ -272,6 +272,10 @@ CODES: dict[str, Code] = {
     "E881": _c("edit-has-errors", "不能保存 {name}：检查发现 {count} 个错误", "cannot save {name}: the checker finds {count} error(s)",
                "先改正页面上标出的错误", "fix the errors the page marks first"),
     "W930": _c("diff-one-side", "输出 `{name}` 只在{side}中有，未比较", "output `{name}` exists only in {side}; not compared"),
+    "W932": _c("jobs-capped", "--jobs {given} 多于本进程可用的 {cores} 个核：按 {cores} 个进程运行",
+               "--jobs {given} is more than the {cores} core(s) this process may use: running {cores} process(es)",
+               "多于核数的进程只会多占内存；--jobs auto 按可用核数运行",
+               "processes beyond the cores only take memory; --jobs auto uses the cores there are"),
     "W931": _c("diff-fact-bounds", "事实 `{path}` 的约束在两套政策中不同（{first}，对 {second}）：按第一个设置校验",
                "the fact `{path}` is constrained differently by the two policies ({first}, against {second}): "
                "validated as the first setting declares it"),

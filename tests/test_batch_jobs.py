@@ -215,9 +215,43 @@ def Report(counts, stopped):
 
 
 @pytest.mark.parametrize("given, jobs", [("auto", workers.usable_cores()), (None, workers.usable_cores()),
-                                         ("1", 1), (3, 3), (1, 1)])
+                                         ("1", 1), (1, 1), (2, min(2, workers.usable_cores())),
+                                         (100000, workers.usable_cores())])
 def test_jobs_of(given, jobs):
     assert workers.jobs_of(given) == jobs
+
+
+@pytest.mark.parametrize("given, cores, capped", [(3, 2, 2), (2, 2, None), (1, 2, None), ("auto", 2, None),
+                                                  (None, 2, None), (100000, 1, 1), ("5", 4, 4)])
+def test_jobs_capped_at_cores(given, cores, capped, monkeypatch):
+    """An explicit N above the usable cores runs that many and says so (W932); never more."""
+    monkeypatch.setattr(workers, "usable_cores", lambda: cores)
+    monkeypatch.setattr(workers, "can_fork", lambda: True)
+    jobs = workers.jobs_of(given)
+    assert jobs == (capped or (cores if given in ("auto", None) else int(given)))
+    warning = workers.capped(given, jobs)
+    assert (warning is None) == (capped is None)
+    if warning is not None:
+        assert warning.render("en") == (
+            f"<arguments>:0:0: warning[W932]: --jobs {int(given)} is more than the {cores} core(s) this process "
+            f"may use: running {cores} process(es)\n"
+            "  = hint: processes beyond the cores only take memory; --jobs auto uses the cores there are")
+        assert warning.render("zh").splitlines()[0] == (
+            f"<arguments>:0:0: warning[W932]: --jobs {int(given)} 多于本进程可用的 {cores} 个核：按 {cores} 个进程运行")
+
+
+@pytest.mark.parametrize("lang, first", [("zh", "warning[W932]: --jobs 9999 多于本进程可用的"),
+                                         ("en", "warning[W932]: --jobs 9999 is more than the")])
+def test_jobs_capped_on_the_command_line(lang, first, tmp_path):
+    """The CLI prints W932 once, in one language, and the run completes with the cores there are."""
+    out = tmp_path / "o.csv"
+    result = CliRunner().invoke(main, ["batch", POLICY, str(FIX / "households.jsonl"), "-o", str(out),
+                                       "--jobs", "9999", "--lang", lang])
+    assert result.exit_code == 0, result.output
+    if workers.can_fork():
+        assert result.output.count("warning[W932]") == 1 and first in result.output
+        assert ("提示" in result.output) == (lang == "zh") and ("hint" in result.output) == (lang == "en")
+    assert out.exists()
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "²"])

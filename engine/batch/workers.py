@@ -54,12 +54,21 @@ def usable_cores() -> int:
 
 def jobs_of(value) -> int:
     """The number of processes for ``--jobs``: ``auto`` (the usable cores where workers
-    can be forked, else 1) or a number ≥ 1 as given (1 where workers cannot be forked)."""
+    can be forked, else 1) or a number ≥ 1 as given, at most the usable cores (1 where
+    workers cannot be forked). A worker beyond the cores evaluates nothing sooner and
+    holds its chunks in memory; ``--jobs 100000`` would fork until memory ran out."""
     if not can_fork():
         return 1
     if value in (None, "auto"):
         return usable_cores()
-    return max(1, int(value))
+    return max(1, min(int(value), usable_cores()))
+
+
+def capped(value, jobs: int):
+    """W932 when an explicit ``--jobs N`` was lowered to the usable cores, else None."""
+    if value in (None, "auto") or int(value) <= jobs or not can_fork():
+        return None
+    return error("W932", Span("<arguments>", 0, 0), given=int(value), cores=jobs)
 
 
 @dataclass
