@@ -32,7 +32,6 @@ import json
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +152,8 @@ def write(path, rev: str, checked: dict, warnings: list, documents: list) -> Non
     except Exception:  # noqa: BLE001 - what cannot be pickled is not cached
         return
     data = MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    import tempfile  # only to write: a hit need not import it
+
     try:
         target = folder()
         target.mkdir(parents=True, exist_ok=True)
