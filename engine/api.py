@@ -52,13 +52,15 @@ def load_policy(path: str | Path, texts: dict | None = None, cache: bool = True)
     from ..dsl.loader import load_source
 
     src = load_source(path, texts)
+    # hashed before the checker reads them: one edited meanwhile makes the entry miss, never lie
+    documents = stored.hashed(_documents(src)) if use_cache else []
     diags, results = check_all(src)
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         raise FupinError(errors)
     policy = Policy.checked_now(src, results, diags, texts)
     if use_cache and policy.revision == rev:  # unchanged while it was checked
-        stored.write(path, rev, policy.checked_views(), policy.warnings, _documents(src))
+        stored.write(path, rev, policy.checked_views(), policy.warnings, documents)
     return policy
 
 

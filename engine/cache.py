@@ -138,15 +138,21 @@ def _decoded(data: bytes, name: str) -> Entry | None:
     return Entry(found["checked"], found["warnings"], found["documents"])
 
 
+def hashed(documents: list) -> list:
+    """``(path, sha256 or None)`` of each document the check reads (None: unreadable)."""
+    return [(p, _document_hash(p)) for p in documents]
+
+
 def write(path, rev: str, checked: dict, warnings: list, documents: list) -> None:
-    """Store a load's result (nothing when the cache is off or cannot be written)."""
+    """Store a load's result (nothing when the cache is off or cannot be written);
+    ``documents``: :func:`hashed` before the check read them."""
     if not enabled() or not Path(path).is_dir():
         return
     name = key(os.fspath(path), rev)
     if name is None:
         return
     entry = {"key": name, "format": FORMAT, "checked": checked, "warnings": warnings,
-             "documents": [(p, _document_hash(p)) for p in documents]}
+             "documents": list(documents)}
     try:
         body = _pickled(entry)
     except Exception:  # noqa: BLE001 - what cannot be pickled is not cached
@@ -200,5 +206,5 @@ def clear() -> int:
     return removed
 
 
-__all__ = ["Entry", "FORMAT", "clear", "code_stamp", "enabled", "entries", "folder", "key", "pack_revision",
+__all__ = ["Entry", "FORMAT", "clear", "code_stamp", "enabled", "entries", "folder", "hashed", "key", "pack_revision",
            "read", "write"]
