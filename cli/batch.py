@@ -109,13 +109,9 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
     from ..engine import batch as eb
 
     outputs = [s.strip() for s in only.split(",") if s.strip()] if only else None
-    if no_cache:  # read by load_policy (engine/cache.py), here and in worker processes (--jobs, local Dask)
-        import os
-
-        os.environ["FUPIN_NO_CACHE"] = "1"
     try:
         _engine_options(click.get_current_context(), engine_name)
-        pol = eb.load(policy)
+        pol = eb.load(policy, cache=not no_cache)
         summary_path = _summary_path(summary_file, summary_fmt, output)
         job = eb.Job(pol, entity, variant, on, outputs, lang, summary or summary_path is not None,
                      exact=not three_valued, unknown=unknown)

@@ -6,7 +6,7 @@ import click
 
 
 @click.command()
-@click.option("--clear", is_flag=True, help="Remove every cached policy / 清空缓存")
+@click.option("--clear", is_flag=True, help="Remove every cached policy and unfinished temporary file (no other file) / 清空缓存")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of messages / 消息语言")
 def cache(clear, lang):
@@ -15,14 +15,19 @@ def cache(clear, lang):
 
     where = stored.folder()
     if clear:
-        n = stored.clear()
-        click.echo(f"已删除 {n} 个缓存文件：{where}" if lang == "zh" else f"removed {n} cached files from {where}")
+        n, left = stored.clear()
+        click.echo(f"已删除 {n} 个已检查的政策和 {left} 个未写完的临时文件：{where}" if lang == "zh"
+                   else f"removed {n} checked policies and {left} unfinished temporary files from {where}")
         return
-    found = stored.entries()
+    found, left = stored.entries(), stored.leftovers()
     size = sum(_size(p) for p in found)
     state = "" if stored.enabled() else ("（已关闭：FUPIN_NO_CACHE）" if lang == "zh" else " (off: FUPIN_NO_CACHE)")
-    click.echo(f"{where}：{len(found)} 个已检查的政策，{size / 1024:.0f} KiB{state}" if lang == "zh"
-               else f"{where}: {len(found)} checked policies, {size / 1024:.0f} KiB{state}")
+    extra = ""
+    if left:
+        extra = (f"，另有 {len(left)} 个未写完的临时文件（fupin cache --clear 删除）" if lang == "zh"
+                 else f", and {len(left)} unfinished temporary files (fupin cache --clear removes them)")
+    click.echo(f"{where}：{len(found)} 个已检查的政策，{size / 1024:.0f} KiB{extra}{state}" if lang == "zh"
+               else f"{where}: {len(found)} checked policies, {size / 1024:.0f} KiB{extra}{state}")
 
 
 def _size(path) -> int:

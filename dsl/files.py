@@ -1,7 +1,7 @@
 """Which files loading a policy reads: its YAML files (:func:`policy_files`).
 
 Apart from loader.py (which imports the schema and the YAML parser) so that the policy's
-revision and the cache's key (dsl/cache.py) are computed without them.
+revision and the cache's key (engine/cache.py) are computed without them.
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ class Labels:
     en: str | None = None
 
     def get(self, lang: str) -> str:
+        """The name in ``lang``: English when asked for and given, else Chinese ("" if neither)."""
         return (self.en if lang == "en" and self.en else self.zh) or ""
 
     def model_dump(self, **_options) -> dict:
@@ -51,6 +52,7 @@ class Reading:
     source: str
 
     def text(self, lang: str = "zh") -> str:
+        """The reason in ``lang`` (a reason written as plain text is the same in both)."""
         return self.reason if isinstance(self.reason, str) else self.reason.get(lang)
 
 

@@ -118,11 +118,20 @@ def _declares_entities(file: Path) -> bool:
         return False
 
 
+def _size(file: Path, name: str) -> int:
+    """A file's size; E107 when it cannot be read (a dangling symlink)."""
+    try:
+        return file.stat().st_size
+    except OSError:
+        raise FupinError(error("E107", Span(name, 1, 1), path=name,
+                               detail=_bi("无法打开此文件", "the file cannot be opened"))) from None
+
+
 def _load_file(src: PolicySource, file: Path, text: str | None = None) -> None:
     name = _display(file)
     src.files.append(name)
     try:
-        size = len(text.encode("utf-8")) if text is not None else file.stat().st_size
+        size = len(text.encode("utf-8")) if text is not None else _size(file, name)
         if size > MAX_FILE_BYTES:
             src.diagnostics.append(error("E107", Span(name, 1, 1), path=name,
                                          detail=_bi(f"大于 {MAX_FILE_BYTES} 字节", f"larger than {MAX_FILE_BYTES} bytes")))

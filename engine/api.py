@@ -43,23 +43,23 @@ def load_policy(path: str | Path, texts: dict | None = None, cache: bool = True)
     ``FUPIN_NO_CACHE=1``: not read, not written); the policy is the same either way."""
     from . import cache as stored
 
-    use_cache = cache and texts is None and stored.enabled() and Path(path).is_dir()
-    rev = stored.pack_revision(path) if use_cache else None
-    entry = stored.read(path, rev) if use_cache else None
+    rev = stored.pack_revision(path) if cache and texts is None and stored.enabled() else None
+    entry = stored.read(path, rev) if rev is not None else None
     if entry is not None:
         return Policy(CachedSource(Path(path)), dict(entry.checked), list(entry.warnings), rev)
     from ..dsl.checker import check_all
     from ..dsl.loader import load_source
 
     src = load_source(path, texts)
-    # hashed before the checker reads them: one edited meanwhile makes the entry miss, never lie
-    documents = stored.hashed(_documents(src)) if use_cache else []
+    # hashed before and after the checker reads them: one edited meanwhile leaves the load
+    # unstored, so no entry pairs one content's hash with another content's line count
+    documents = stored.hashed(_documents(src)) if rev is not None else []
     diags, results = check_all(src)
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         raise FupinError(errors)
     policy = Policy.checked_now(src, results, diags, texts)
-    if use_cache and policy.revision == rev:  # unchanged while it was checked
+    if rev is not None and policy.revision == rev and stored.hashed(_documents(src)) == documents:
         stored.write(path, rev, policy.checked_views(), policy.warnings, documents)
     return policy
 
@@ -91,6 +91,9 @@ class Policy:
     """A checked policy with its variants; compiles a Program per variant on demand."""
 
     def __init__(self, src, checked: dict, warnings: list[Diagnostic], rev: str):
+        """A policy of ``src`` (its PolicySource, or a CachedSource when read from the
+        cache) whose views were checked to ``checked`` with ``warnings``, at revision ``rev``;
+        :func:`load_policy` makes it (:meth:`checked_now` after a check)."""
         self.source = src
         self._checked = checked  # view name -> CheckedPolicy ("base" first)
         self.warnings = warnings

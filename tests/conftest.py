@@ -26,6 +26,7 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
+    """Remove the session's cache folder (made by :func:`pytest_configure`)."""
     shutil.rmtree(getattr(config, "fupin_cache", ""), ignore_errors=True)
 
 

@@ -193,12 +193,49 @@ def test_a_cited_document_that_changes_checks_it_again(tmp_path, counted):
     doc = pack / "doc001.txt"
     doc.write_text("\n".join(doc.read_text(encoding="utf-8").splitlines()[:5]) + "\n", encoding="utf-8")
     check = [sys.executable, "-c", "import sys; from fupin import load_policy; load_policy(sys.argv[1])", str(pack)]
-    fresh = subprocess.run(check, capture_output=True, text=True)  # a new process: no line count kept
-    assert counted.misses == 1 and fresh.returncode != 0 and "E" in fresh.stderr
-    load_policy(pack)
+    fresh = subprocess.run(check, capture_output=True, text=True)
+    assert counted.misses == 1 and fresh.returncode != 0 and "E106" in fresh.stderr
+    with pytest.raises(FupinError) as again:  # in this process too: the checker reads the document again
+        load_policy(pack)
+    assert again.value.code == "E106" and cache.entries() != [] and counted.misses == 2
     doc.unlink()
-    load_policy(pack)
+    load_policy(pack)  # an unreadable document is a warning (W905), and the policy is stored again
     assert counted.misses == 3
+
+
+def test_a_document_cut_short_in_a_long_running_process_is_checked_against_its_new_length(tmp_path, counted):
+    """A served policy (``fupin serve --reload``, the workbench) is loaded again in the same
+    process after its files change: the lines of a cited document are counted again, so the
+    load fails as a fresh process's does and no entry holds the old count under the new hash."""
+    pack = copy_of(tmp_path)
+    load_policy(pack)
+    doc = pack / "doc001.txt"
+    doc.write_text("\n".join(doc.read_text(encoding="utf-8").splitlines()[:5]) + "\n", encoding="utf-8")
+    (pack / "rules.yaml").write_text((pack / "rules.yaml").read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    with pytest.raises(FupinError) as cached:
+        load_policy(pack)
+    with pytest.raises(FupinError) as fresh:
+        load_policy(pack, cache=False)
+    assert render_all(cached.value.diagnostics, "en") == render_all(fresh.value.diagnostics, "en")
+    assert cached.value.code == "E106" and len(cache.entries()) == 1  # the first load's entry only
+
+
+def test_a_document_edited_during_the_check_is_not_stored(tmp_path, monkeypatch, counted):
+    """The documents are hashed before and after the check: one edited meanwhile leaves the
+    load unstored, so no entry pairs one content's hash with another's line count."""
+    import fupin.dsl.checker.views as views_module
+
+    pack = copy_of(tmp_path)
+    doc = pack / "doc001.txt"
+    real = views_module.check_all
+
+    def edited_meanwhile(src):
+        found = real(src)
+        doc.write_text(doc.read_text(encoding="utf-8") + "one more line\n", encoding="utf-8")
+        return found
+    monkeypatch.setattr(views_module, "check_all", edited_meanwhile)
+    load_policy(pack)
+    assert cache.entries() == []
 
 
 def test_a_policy_with_errors_is_never_stored():
@@ -221,17 +258,28 @@ def test_fupin_code_or_the_format_changing_checks_it_again(monkeypatch, counted)
 
 
 def test_the_code_stamp_follows_fupin_own_files(tmp_path, monkeypatch):
-    code = tmp_path / "dsl"
-    code.mkdir()
-    (code / "checker.py").write_text("A = 1\n")
-    monkeypatch.setattr(cache, "CODE_FOLDER", code)
+    folders = [tmp_path / "dsl", tmp_path / "engine"]
+    for code in folders:
+        code.mkdir()
+        (code / "module.py").write_text("A = 1\n")
+    monkeypatch.setattr(cache, "CODE_FOLDERS", folders)
     stamps = []
-    for text in ("A = 1\n", "A = 22\n"):
-        (code / "checker.py").write_text(text)
+    for code, text in [(None, None), (folders[0], "A = 22\n"), (folders[1], "A = 333\n")]:
+        if code is not None:
+            (code / "module.py").write_text(text)
         cache.code_stamp.cache_clear()
         stamps.append(cache.code_stamp())
     cache.code_stamp.cache_clear()
-    assert stamps[0] != stamps[1] and None not in stamps
+    assert len(set(stamps)) == 3 and None not in stamps
+
+
+def test_the_code_stamp_covers_every_source_file_of_dsl_and_engine():
+    """engine/api.py decides what is stored, and the checker and the stored classes are in
+    dsl/: every .py (and the grammar) under both is stamped, and nothing else of fupin's."""
+    expected = sorted(str(p) for top in ("dsl", "engine") for p in (ROOT / top).rglob("*")
+                      if p.suffix in (".py", ".lark") and "__pycache__" not in p.parts)
+    assert cache.code_files() == expected
+    assert str(ROOT / "engine" / "api.py") in expected and str(ROOT / "dsl" / "grammar.lark") in expected
 
 
 def entry_file() -> Path:
@@ -304,5 +352,184 @@ def test_fupin_cache_shows_and_clears_it(own_cache):
     load_policy("tests/fixtures/mini")
     out = CliRunner().invoke(main, ["cache", "--lang", "en"]).output
     assert out.startswith(f"{own_cache}: 1 checked policies")
-    assert CliRunner().invoke(main, ["cache", "--clear", "--lang", "en"]).output == f"removed 1 cached files from {own_cache}\n"
+    assert CliRunner().invoke(main, ["cache", "--clear", "--lang", "en"]).output == \
+        f"removed 1 checked policies and 0 unfinished temporary files from {own_cache}\n"
     assert cache.entries() == []
+
+
+@pytest.mark.parametrize("spoil", ["symlink outside", "dangling symlink", "unreadable"])
+def test_a_key_that_cannot_be_computed_loads_uncached(tmp_path, monkeypatch, spoil):
+    """The cache's key reads the pack's files before the loader does: a file it cannot read
+    (a symlink out of the folder, a file without read permission) leaves the load to the
+    loader, which reports it exactly as without the cache."""
+    pack = copy_of(tmp_path)
+    if spoil == "symlink outside":
+        outside = tmp_path / "outside.yaml"
+        outside.write_text("enums: {}\n", encoding="utf-8")
+        (pack / "linked.yaml").symlink_to(outside)
+    elif spoil == "dangling symlink":
+        (pack / "linked.yaml").symlink_to(tmp_path / "gone.yaml")
+    else:
+        real = Path.read_bytes
+
+        def refused(self):
+            if self.name == "rules.yaml":
+                raise PermissionError(13, "Permission denied", str(self))
+            return real(self)
+        monkeypatch.setattr(Path, "read_bytes", refused)
+        real_open = open
+
+        def refused_open(file, *args, **kwargs):
+            if str(file).endswith("rules.yaml"):
+                raise PermissionError(13, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)
+        monkeypatch.setattr("builtins.open", refused_open)
+    outcomes = []
+    for use in (True, False):
+        try:
+            load_policy(pack, cache=use)
+            outcomes.append("loaded")
+        except FupinError as exc:
+            outcomes.append(render_all(exc.diagnostics, "en"))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] == "loaded" if spoil == "symlink outside" else "E107" in outcomes[0] and cache.entries() == []
+
+
+def planted(folder: Path, name: str, header: bytes | None, marker: Path) -> Path:
+    """A file under an entry's name whose pickle creates ``marker`` when unpickled, with a
+    valid checksum and the given plain header (None: the right one for ``name``)."""
+    import hashlib
+    import pickle
+
+    class Planted:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+    body = pickle.dumps({"key": name, "format": cache.FORMAT, "x": Planted()})
+    header = header if header is not None else b'{"format": %d, "key": "%s"}\n' % (cache.FORMAT, name.encode())
+    path = folder / (name + cache.SUFFIX)
+    path.write_bytes(cache.MAGIC + header + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    path.chmod(0o600)
+    return path
+
+
+def entry_name(folder="tests/fixtures/mini") -> str:
+    return cache.key(folder, cache.pack_revision(folder))
+
+
+@pytest.mark.parametrize("how", ["another key in the header", "entry writable by others", "folder writable by others",
+                                 "folder of another user", "entry a symlink"])
+def test_a_planted_entry_is_never_unpickled(tmp_path, own_cache, monkeypatch, counted, how):
+    """Pickle runs code: an entry is unpickled only from the user's own folder and file,
+    writable by no one else, opened without following a symlink, and only once its plain
+    header names this load's key and format."""
+    import os
+
+    marker = tmp_path / "pwned"
+    load_policy("tests/fixtures/mini")  # makes the folder as fupin makes it
+    name = entry_name()
+    if how == "another key in the header":
+        planted(own_cache, name, b'{"format": %d, "key": "%s"}\n' % (cache.FORMAT, b"0" * 64), marker)
+    elif how == "entry writable by others":
+        planted(own_cache, name, None, marker).chmod(0o666)
+    elif how == "folder writable by others":
+        planted(own_cache, name, None, marker)
+        own_cache.chmod(0o777)
+    elif how == "folder of another user":
+        planted(own_cache, name, None, marker)
+        real = os.getuid()
+        monkeypatch.setattr(os, "getuid", lambda: real + 1)
+    else:
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        target = planted(elsewhere, name, None, marker)
+        (own_cache / (name + cache.SUFFIX)).unlink()
+        (own_cache / (name + cache.SUFFIX)).symlink_to(target)
+    same_policy(load_policy("tests/fixtures/mini"), load_policy("tests/fixtures/mini", cache=False))
+    assert not marker.exists() and counted.misses == 3
+
+
+def test_the_same_planted_entry_in_a_trusted_place_would_run(tmp_path, own_cache):
+    """The control of the test above: the planted file is a working attack when every
+    check passes (a program running as the user can do anything the user can)."""
+    marker = tmp_path / "pwned"
+    load_policy("tests/fixtures/mini")
+    planted(own_cache, entry_name(), None, marker)
+    load_policy("tests/fixtures/mini")
+    assert marker.exists()
+
+
+def test_the_cache_folder_is_made_private(own_cache):
+    load_policy("tests/fixtures/mini")
+    assert own_cache.stat().st_mode & 0o777 == 0o700
+    assert entry_file().stat().st_mode & 0o777 == 0o600
+
+
+def test_a_folder_writable_by_others_is_not_written(own_cache, counted):
+    own_cache.mkdir(mode=0o700)
+    own_cache.chmod(0o777)
+    load_policy("tests/fixtures/mini")
+    load_policy("tests/fixtures/mini")
+    assert counted.misses == 2 and list(own_cache.iterdir()) == []
+
+
+def test_clear_removes_only_fupin_files(own_cache):
+    """``fupin cache --clear`` of a folder shared with other files (FUPIN_CACHE_DIR=project)
+    removes fupin's entries and the temporary files of killed writes, nothing else."""
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
+    load_policy("tests/fixtures/mini")
+    theirs = {"insurance.policy": b"my insurance", "notes.txt": b"notes", ("a" * 64) + ".policy": b"not fupin's",
+              ".tmp-mine.policy": b"someone else's temporary"}
+    for name, data in theirs.items():
+        (own_cache / name).write_bytes(data)
+    leftovers = {".fupin-tmp-x1.policy": b"", ".tmp-x2.policy": cache.MAGIC + b"cut"}  # format 1's prefix too
+    for name, data in leftovers.items():
+        (own_cache / name).write_bytes(data)
+    assert [p.name for p in cache.entries()] == [entry_name() + cache.SUFFIX]
+    assert sorted(p.name for p in cache.leftovers()) == sorted(leftovers)
+    out = CliRunner().invoke(main, ["cache", "--lang", "en"]).output
+    assert out.startswith(f"{own_cache}: 1 checked policies, ") and \
+        out.endswith(", and 2 unfinished temporary files (fupin cache --clear removes them)\n")
+    out = CliRunner().invoke(main, ["cache", "--clear", "--lang", "zh"]).output
+    assert out == f"已删除 1 个已检查的政策和 2 个未写完的临时文件：{own_cache}\n"
+    assert sorted(p.name for p in own_cache.iterdir()) == sorted(theirs)
+
+
+def test_the_least_recently_used_entries_go(monkeypatch, counted):
+    """At most MAX_ENTRIES entries: writing one more removes the least recently used
+    (a hit counts as a use)."""
+    import time
+
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 2)
+    names = {}
+    for folder in ["tests/fixtures/mini", "tests/fixtures/codegen", "tests/fixtures/mini", "tests/fixtures/bounds"]:
+        load_policy(folder)
+        names[folder] = entry_name(folder) + cache.SUFFIX
+        time.sleep(0.05)  # file times are coarser than a load
+    assert sorted(p.name for p in cache.entries()) == sorted([names["tests/fixtures/mini"],
+                                                              names["tests/fixtures/bounds"]])
+    assert counted.misses == 3
+
+
+@pytest.mark.parametrize("value, on", [("", True), ("0", True), ("false", True), ("No", True), ("off", True),
+                                       ("1", False), ("yes", False), ("true", False), ("anything", False)])
+def test_fupin_no_cache_values(monkeypatch, value, on):
+    monkeypatch.setenv("FUPIN_NO_CACHE", value)
+    assert cache.enabled() is on
+
+
+def test_batch_no_cache_leaves_the_process_environment_alone(tmp_path, monkeypatch):
+    """``fupin batch --no-cache`` is an argument of the load, not a setting of the process."""
+    import os
+
+    from click.testing import CliRunner
+
+    from conftest import generated_parquet
+    from fupin.cli.main import main
+
+    data = generated_parquet(tmp_path, 20, 3)
+    run = CliRunner().invoke(main, ["batch", "policy", str(data), "-o", str(tmp_path / "out.parquet"), "--no-cache"])
+    assert run.exit_code == 0, run.output
+    assert "FUPIN_NO_CACHE" not in os.environ and cache.entries() == []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 # The names below are this package's, defined in views.py and imported on first use
 # (PEP 562): importing checked.py, as reading a cached policy does, runs this file, and
-# it must not import the stages, the parser and the schema (dsl/cache.py).
+# it must not import the stages, the parser and the schema (engine/cache.py).
 __all__ = ["check_all", "check", "check_view", "CheckResult", "BaseChecks", "PolicyState", "ViewState",
            "STAGES", "POLICY_STAGES", "Stage", "run"]
 

@@ -4,7 +4,7 @@ the calls ``check``, ``check_view`` and ``check_all`` (the package's docstring d
 
 They live here, not in the package's ``__init__``, so that importing
 :mod:`fupin.dsl.checker.checked` (the checked policy's classes, which a policy read from the
-cache needs, dsl/cache.py) does not import every stage of the checker.
+cache needs, engine/cache.py) does not import every stage of the checker.
 """
 from __future__ import annotations
 
