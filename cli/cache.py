@@ -22,6 +22,9 @@ def cache(clear, lang):
     found, left = stored.entries(), stored.leftovers()
     size = sum(_size(p) for p in found)
     state = "" if stored.enabled() else ("（已关闭：FUPIN_NO_CACHE）" if lang == "zh" else " (off: FUPIN_NO_CACHE)")
+    if stored.untrusted():
+        state += ("（未使用：文件夹不属于当前用户，或他人可写）" if lang == "zh"
+                  else " (not used: the folder is not the user's own, or others can write to it)")
     extra = ""
     if left:
         extra = (f"，另有 {len(left)} 个未写完的临时文件（fupin cache --clear 删除）" if lang == "zh"

@@ -196,6 +196,13 @@ def trusted(st: os.stat_result) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
+def untrusted() -> bool:
+    """Whether the cache folder exists but is not the user's own or is writable by others
+    (then nothing is read from it or written to it)."""
+    target = folder()
+    return target.exists() and not _trusted_folder(target)
+
+
 def _trusted_folder(target: Path) -> bool:
     try:
         st = os.stat(target)
@@ -379,4 +386,4 @@ def clear() -> tuple[int, int]:
 
 
 __all__ = ["Entry", "FORMAT", "MAX_ENTRIES", "clear", "code_files", "code_stamp", "enabled", "entries", "evict", "folder",
-           "hashed", "key", "leftovers", "pack_revision", "read", "trusted", "write"]
+           "hashed", "key", "leftovers", "pack_revision", "read", "trusted", "untrusted", "write"]

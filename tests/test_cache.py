@@ -465,11 +465,17 @@ def test_the_cache_folder_is_made_private(own_cache):
 
 
 def test_a_folder_writable_by_others_is_not_written(own_cache, counted):
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
     own_cache.mkdir(mode=0o700)
     own_cache.chmod(0o777)
     load_policy("tests/fixtures/mini")
     load_policy("tests/fixtures/mini")
     assert counted.misses == 2 and list(own_cache.iterdir()) == []
+    assert CliRunner().invoke(main, ["cache", "--lang", "en"]).output == \
+        f"{own_cache}: 0 checked policies, 0 KiB (not used: the folder is not the user's own, or others can write to it)\n"
 
 
 def test_clear_removes_only_fupin_files(own_cache):
