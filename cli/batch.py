@@ -87,13 +87,16 @@ def _engine_options(ctx: click.Context, engine_name: str) -> None:
                    "[facts] items), json (one JSON text per row, as CSV and .xlsx always hold), or off (no column; "
                    "with --three-valued the facts of unknowns are not tracked) / 未知列的编码")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Check the policy again, without the cache of checked policies (also FUPIN_NO_CACHE=1) / "
+                   "不用已检查政策的缓存")
 @click.option("--encoding", default=None,
               help="Encoding of CSV input (e.g. gb18030, utf-8; default: detected) / CSV 输入的编码（默认自动识别）")
 @click.option("--bom", is_flag=True, help="CSV output starts with a UTF-8 BOM, for Excel / CSV 输出带 BOM（供 Excel 打开）")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, is_eager=True,
               help="Language of messages / 消息语言")
 def batch(policy, input_path, output, on, variant, entity, only, summary, summary_file, summary_fmt, top, quarantine, joins, members, households,
-          explain_id, chunk_size, jobs, engine_name, scheduler, part_rows, three_valued, unknown, timings, encoding, bom, lang):
+          explain_id, chunk_size, jobs, engine_name, scheduler, part_rows, three_valued, unknown, timings, no_cache, encoding, bom, lang):
     """Evaluate every row of a Parquet, CSV, JSONL or .xlsx dataset; quarantine invalid rows.
 
     INPUT may name a sheet of a workbook (`book.xlsx#农户`); a joined file may be a CSV,
@@ -108,7 +111,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
     outputs = [s.strip() for s in only.split(",") if s.strip()] if only else None
     try:
         _engine_options(click.get_current_context(), engine_name)
-        pol = eb.load(policy)
+        pol = eb.load(policy, cache=not no_cache)
         summary_path = _summary_path(summary_file, summary_fmt, output)
         job = eb.Job(pol, entity, variant, on, outputs, lang, summary or summary_path is not None,
                      exact=not three_valued, unknown=unknown)

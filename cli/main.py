@@ -9,6 +9,7 @@
     fupin compile POLICY --emit-python [--on DATE] [--variant V]
     fupin schema rules|facts [POLICY] [--entity E] [-o FILE]
     fupin serve POLICY [--host H] [--port P] [--token-file F] [--reload] [--allow-edit]
+    fupin cache [--clear]
 """
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ class _Commands(click.Group):
 
     # name -> (module of this package, function): fupin generate (engine/tools/generate.py),
     # batch (engine/batch/), diff (engine/batch/compare.py), compile --emit-python
-    # (engine/scalar/codegen.py), serve (web/)
+    # (engine/scalar/codegen.py), serve (web/), cache (engine/cache.py)
     LAZY = {"generate": ("generate", "generate"), "batch": ("batch", "batch"), "diff": ("diff", "diff"),
-            "compile": ("compile", "compile_cmd"), "serve": ("serve", "serve")}
+            "compile": ("compile", "compile_cmd"), "serve": ("serve", "serve"), "cache": ("cache", "cache")}
 
     def list_commands(self, ctx):
         return sorted({*super().list_commands(ctx), *self.LAZY})

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from .errors import Bilingual, Diagnostic, FupinError, Span, error
+from .files import policy_files
 from .model import (DefaultsDef, DocumentDef, EntityDef, EnumDef, ExceptionDef, ParameterDef, RuleDef,
                     RuleFile, VariantFile)
 from .slips import schema_problem
@@ -68,17 +69,6 @@ class PolicySource:
     focus: str | None = None
 
 
-def policy_files(root: Path) -> list[Path]:
-    """The YAML files of a policy folder, sorted, leaving out its tests/ folder."""
-    if root.is_file():
-        return [root]
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != "tests" and not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in filenames if f.endswith((".yaml", ".yml")))
-    return sorted(found)
-
-
 def load_source(path: str | os.PathLike, texts: dict | None = None) -> PolicySource:
     """Read every rule and variant file under ``path`` into a PolicySource.
 
@@ -128,11 +118,20 @@ def _declares_entities(file: Path) -> bool:
         return False
 
 
+def _size(file: Path, name: str) -> int:
+    """A file's size; E107 when it cannot be read (a dangling symlink)."""
+    try:
+        return file.stat().st_size
+    except OSError:
+        raise FupinError(error("E107", Span(name, 1, 1), path=name,
+                               detail=_bi("无法打开此文件", "the file cannot be opened"))) from None
+
+
 def _load_file(src: PolicySource, file: Path, text: str | None = None) -> None:
     name = _display(file)
     src.files.append(name)
     try:
-        size = len(text.encode("utf-8")) if text is not None else file.stat().st_size
+        size = len(text.encode("utf-8")) if text is not None else _size(file, name)
         if size > MAX_FILE_BYTES:
             src.diagnostics.append(error("E107", Span(name, 1, 1), path=name,
                                          detail=_bi(f"大于 {MAX_FILE_BYTES} 字节", f"larger than {MAX_FILE_BYTES} bytes")))

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..dsl.checker import check_all
 from ..dsl.errors import Diagnostic, FupinError, Span, error
-from ..dsl.loader import load_source, policy_files
+from ..dsl.files import policy_files
 from .facts.validate import FactsChecker
 from .reports.identity import revision
 from .scalar.program import Evaluation, Program
@@ -34,33 +33,87 @@ if TYPE_CHECKING:
 # (docs/performance.md, "Start-up").
 
 
-def load_policy(path: str | Path, texts: dict | None = None) -> "Policy":
+def load_policy(path: str | Path, texts: dict | None = None, cache: bool = True) -> "Policy":
     """Load, check and prepare a policy folder; raise FupinError on any error.
 
     ``texts`` maps files of the folder (paths) to text read instead of the file's: a
     pack as edited but not saved (the workbench's impact of an edit); its revision
-    hashes that text."""
+    hashes that text. A folder whose files are unchanged since an earlier load is read
+    from the cache of checked policies (engine/cache.py; ``cache=False`` or
+    ``FUPIN_NO_CACHE=1``: not read, not written); the policy is the same either way."""
+    from . import cache as stored
+
+    rev = stored.pack_revision(path) if cache and texts is None and stored.enabled() else None
+    entry = stored.read(path, rev) if rev is not None else None
+    if entry is not None:
+        return Policy(CachedSource(Path(path)), dict(entry.checked), list(entry.warnings), rev)
+    from ..dsl.checker import check_all
+    from ..dsl.loader import load_source
+
     src = load_source(path, texts)
+    # hashed before and after the checker reads them: one edited meanwhile leaves the load
+    # unstored, so no entry pairs one content's hash with another content's line count
+    documents = stored.hashed(_documents(src)) if rev is not None else []
     diags, results = check_all(src)
     errors = [d for d in diags if d.severity == "error"]
     if errors:
         raise FupinError(errors)
-    return Policy(src, results, diags, texts)
+    policy = Policy.checked_now(src, results, diags, texts)
+    if rev is not None and policy.revision == rev and stored.hashed(_documents(src)) == documents:
+        stored.write(path, rev, policy.checked_views(), policy.warnings, documents)
+    return policy
+
+
+def _documents(src) -> list[str]:
+    """The files the check read to count the lines of cited documents (checker/declarations.py)."""
+    return [str(Path(doc.loc.file).parent / doc.file) for doc in src.documents.values() if doc.file and doc.loc]
+
+
+class CachedSource:
+    """The ``source`` of a policy read from the cache: its ``root`` at once; any other
+    attribute of the :class:`~fupin.dsl.loader.PolicySource` (declarations with their
+    places) loads the folder's files then, once, as an uncached load would have."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name in ("root", "_loaded"):
+            raise AttributeError(name)
+        if "_loaded" not in self.__dict__:
+            from ..dsl.loader import load_source
+
+            self._loaded = load_source(self.root)
+        return getattr(self._loaded, name)
 
 
 class Policy:
     """A checked policy with its variants; compiles a Program per variant on demand."""
 
-    def __init__(self, src, results: dict, diagnostics: list[Diagnostic], texts: dict | None = None):
+    def __init__(self, src, checked: dict, warnings: list[Diagnostic], rev: str):
+        """A policy of ``src`` (its PolicySource, or a CachedSource when read from the
+        cache) whose views were checked to ``checked`` with ``warnings``, at revision ``rev``;
+        :func:`load_policy` makes it (:meth:`checked_now` after a check)."""
         self.source = src
-        self._checked = {name: r.policy for name, r in results.items()}
-        self.warnings = [d for d in diagnostics if d.severity == "warning"]
+        self._checked = checked  # view name -> CheckedPolicy ("base" first)
+        self.warnings = warnings
+        self.revision = rev  # content hash of the pack's files
         self._programs: dict[str, Program] = {}
         self._compiled: dict = {}  # fast closures by checked rule, shared by the variants' programs
         self._facts: dict[str, FactsChecker] = {}
         self._rule_names: dict = {}  # (variant, entity) -> its rules' names (check_outputs, on every call)
+
+    @classmethod
+    def checked_now(cls, src, results: dict, diagnostics: list[Diagnostic], texts: dict | None = None) -> "Policy":
+        """The policy of a load that checked ``src``: each view's result, the checker's
+        warnings, the revision of the files (``texts`` standing for files as edited)."""
         root = Path(src.root)
-        self.revision = revision(policy_files(root), root, texts)  # content hash of the pack's files
+        return cls(src, {name: r.policy for name, r in results.items()},
+                   [d for d in diagnostics if d.severity == "warning"], revision(policy_files(root), root, texts))
+
+    def checked_views(self) -> dict:
+        """Each view's checked policy (``"base"`` first): what the cache stores."""
+        return dict(self._checked)
 
     @property
     def variants(self) -> list[str]:

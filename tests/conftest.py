@@ -6,12 +6,28 @@ entry point), not here.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    """The tests' cache of checked policies (engine/cache.py) is their own: a folder made
+    for this session (inherited by the subprocesses they start), never the developer's."""
+    config.fupin_cache = tempfile.mkdtemp(prefix="fupin-test-cache-")
+    os.environ["FUPIN_CACHE_DIR"] = config.fupin_cache
+    os.environ.pop("FUPIN_NO_CACHE", None)
+
+
+def pytest_unconfigure(config):
+    """Remove the session's cache folder (made by :func:`pytest_configure`)."""
+    shutil.rmtree(getattr(config, "fupin_cache", ""), ignore_errors=True)
 
 
 @lru_cache(maxsize=None)

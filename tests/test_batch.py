@@ -40,7 +40,7 @@ def cli(monkeypatch, pack, mini):
     import fupin.engine.api as api
 
     loaded = {POLICY: pack, MINI: mini}
-    monkeypatch.setattr(eb, "load", lambda path: loaded[str(path)])
+    monkeypatch.setattr(eb, "load", lambda path, cache=True: loaded[str(path)])
     monkeypatch.setattr(api, "load_policy", lambda path: loaded[str(path)])
     return lambda *args: CliRunner().invoke(main, [str(a) for a in args])
 

@@ -133,6 +133,6 @@ def cli(monkeypatch, pack, mini):
     from fupin.cli.main import main
 
     loaded = {str(ROOT / "policy"): pack, str(MINI): mini}
-    monkeypatch.setattr(eb, "load", lambda path: loaded[str(path)])
+    monkeypatch.setattr(eb, "load", lambda path, cache=True: loaded[str(path)])
     monkeypatch.setattr(api, "load_policy", lambda path: loaded[str(path)])
     return lambda *args: CliRunner().invoke(main, [str(a) for a in args])

@@ -81,7 +81,7 @@ def leftovers(folder) -> list:
 def cli(monkeypatch, pack):
     import fupin.engine.api as api
 
-    monkeypatch.setattr(eb, "load", lambda path: pack)
+    monkeypatch.setattr(eb, "load", lambda path, cache=True: pack)
     monkeypatch.setattr(api, "load_policy", lambda path: pack)
     return lambda *args: CliRunner().invoke(main, [str(a) for a in args])
 

@@ -127,5 +127,37 @@ def test_cli_commands_listed_and_run_from_their_modules():
 
     out = CliRunner().invoke(main, ["--help"]).output
     assert [line.split()[0] for line in out.split("Commands:")[1].strip().splitlines()] == \
-        ["batch", "check", "compile", "diff", "eval", "explain", "generate", "schema", "serve", "test"]
+        ["batch", "cache", "check", "compile", "diff", "eval", "explain", "generate", "schema", "serve", "test"]
     assert CliRunner().invoke(main, ["compile", "--help"]).exit_code == 0
+
+
+# what checking a policy needs and a policy read from the cache of checked policies
+# (engine/cache.py) does not: the YAML parser, the schema's pydantic models, the expression
+# parser (Lark's or the hand-written one) and the checker's stages
+CHECKING = ("pydantic", "yaml", "lark", "fupin.dsl.model", "fupin.dsl.loader", "fupin.dsl.yamlsrc", "fupin.dsl.parser",
+            "fupin.dsl.ast", "fupin.dsl.checker.views", "fupin.dsl.checker.stages", "fupin.dsl.checker.tables")
+
+
+def test_a_cached_batch_imports_neither_pydantic_yaml_lark_nor_the_checker(tmp_path):
+    """`fupin batch` of a Parquet file twice: the first run checks the policy (and imports what
+    checking needs), the second reads it from the cache and imports none of it, and writes the
+    same file."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": ["H1"], "registered": [True], "status": ["poor"],
+                             "income_per_capita": pa.array([3000], pa.decimal128(14, 2)),
+                             "members": pa.array([[]], pa.list_(pa.struct([("age", pa.int64())])))}),
+                   tmp_path / "in.parquet")
+    env = dict(os.environ, FUPIN_CACHE_DIR=str(tmp_path / "cache"))
+    runs = []
+    for n in range(2):
+        out = subprocess.run([sys.executable, "-c", BATCH, str(ROOT / "benchmarks" / "small_policy"),
+                              str(tmp_path / "in.parquet"), str(tmp_path / f"out{n}.parquet"), ",".join(CHECKING)],
+                             capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+        runs.append(json.loads(out.stdout))
+    assert [run[:2] for run in runs] == [[0, "rows in 1 = rows out 1 + rows quarantined 0"]] * 2
+    assert set(runs[0][3]) == set(CHECKING) - {"lark"} and runs[1][3] == []  # Lark: only for what fastparse leaves
+    assert (tmp_path / "out0.parquet").read_bytes() == (tmp_path / "out1.parquet").read_bytes()

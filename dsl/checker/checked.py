@@ -1,6 +1,9 @@
 """The checked policy: declarations with types and resolved, typed expressions.
 
-This is the checker's output and the compiler's input (one per variant).
+This is the checker's output and the compiler's input (one per variant). Labels,
+documents and readings are held as the plain objects of dsl/labels.py, converted from the
+schema's pydantic models when a checked object is made (``__post_init__``): a checked
+policy unpickles (engine/cache.py) without pydantic.
 """
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Span
-from ..model import Labels
+from ..labels import Labels, document_of, labels_of, reading_of
 from ..typed import T
 from ..types import Type
 
@@ -31,6 +34,10 @@ class CEnum:
     name: str
     labels: Labels | None
     values: dict[str, Labels]
+
+    def __post_init__(self):
+        self.labels = labels_of(self.labels)
+        self.values = {k: labels_of(v) for k, v in self.values.items()}
 
     def spellings(self) -> dict:
         """Every accepted spelling of a value in facts → the value: the value itself, its
@@ -81,6 +88,9 @@ class CField:
     mutable: bool = True  # declared `mutable: false`: a person cannot change it (what-if marks it)
     pii: bool = False  # declared `pii: true`: masked in decision logs
 
+    def __post_init__(self):
+        self.labels = labels_of(self.labels)
+
 
 @dataclass(frozen=True)
 class CIncidence:
@@ -90,6 +100,9 @@ class CIncidence:
     field: str
     values: tuple
     people: str | None = None  # list field counted as people; None: each row is one
+
+    def __post_init__(self):
+        object.__setattr__(self, "labels", labels_of(self.labels))
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,9 @@ class CReport:
     top: int = 10
     declared: bool = False
 
+    def __post_init__(self):
+        object.__setattr__(self, "rows", labels_of(self.rows))
+
 
 @dataclass
 class CEntity:
@@ -120,6 +136,9 @@ class CEntity:
     report: CReport | None = None
     default: bool = False  # evaluated when a call names no entity
     title: Labels | None = None  # how explanations name a child beside its number ("{age} 岁")
+
+    def __post_init__(self):
+        self.labels, self.title = labels_of(self.labels), labels_of(self.title)
 
     @property
     def children(self) -> dict[str, str]:
@@ -147,6 +166,9 @@ class CParam:
     origin: str
     span: Span
 
+    def __post_init__(self):
+        self.labels = labels_of(self.labels)
+
     def value_on(self, day: dt.date):
         """(start, value) in force on ``day``; value None when none is."""
         chosen = None
@@ -168,6 +190,9 @@ class CException:
     origin: str
     span: Span
 
+    def __post_init__(self):
+        self.labels = labels_of(self.labels)
+
 
 @dataclass
 class CRow:
@@ -179,6 +204,9 @@ class CRow:
     sources: tuple
     span: Span
 
+    def __post_init__(self):
+        self.reason = labels_of(self.reason)
+
 
 @dataclass
 class CTableInput:
@@ -186,6 +214,9 @@ class CTableInput:
     expr: T
     labels: Labels | None
     domain: tuple | None = None  # (lo, lo_closed, hi, hi_closed)
+
+    def __post_init__(self):
+        self.labels = labels_of(self.labels)
 
 
 @dataclass
@@ -200,7 +231,10 @@ class CTable:
     # parameter date: some row always matches (and, for ``unique``, only one). The
     # evaluators then may decide a row whose inputs are partly unknown (decisions.py).
     proven: bool = False
-    gap: Any = None  # model.ReadingDef: the text leaves the inputs no row matches open (I952)
+    gap: Any = None  # labels.Reading: the text leaves the inputs no row matches open (I952)
+
+    def __post_init__(self):
+        self.gap = reading_of(self.gap)
 
 
 @dataclass
@@ -219,6 +253,9 @@ class CRule:
     origin: str
     span: Span
     deps: set = field(default_factory=set)
+
+    def __post_init__(self):
+        self.labels = labels_of(self.labels)
 
     def label(self, lang: str = "zh") -> str:
         return self.labels.get(lang) if self.labels else self.name
@@ -248,6 +285,10 @@ class CheckedPolicy:
     params: dict[str, CParam]
     rules: dict[str, CRule]
     default_on: dt.date | None = None  # the as-of date of calls that give none (declared)
+
+    def __post_init__(self):
+        self.variant_labels = labels_of(self.variant_labels)
+        self.documents = {k: document_of(v) for k, v in self.documents.items()}
 
     @property
     def default_entity(self) -> str | None:

@@ -14,7 +14,6 @@ from .checked import CEntity, CEnum, CField, CIncidence, Citation, CParam, CRepo
 # Line numbers of at most 9 digits: a longer one is no line of any document, and Python
 # refuses to read an integer of more than 4,300 digits (the fuzz corpus has one).
 _CITE = re.compile(r"^\s*([^:\s]+)\s*:\s*(\d{1,9})\s*(?:[-–~]\s*(\d{1,9}))?\s*$")
-_doc_lines: dict[str, int | None] = {}
 COUNTABLE = ("enum", "bool", "integer", "string")
 NUMERIC = ("integer", "decimal", "money", "ratio")
 
@@ -364,14 +363,12 @@ def _guess(name: str, choices) -> str:
 
 def _line_count(path: Path) -> int | None:
     """Lines of a document's text, or None when it cannot be read (a NUL in the
-    declared file name is a ValueError of the path, not an OSError)."""
+    declared file name is a ValueError of the path, not an OSError). Read at every check,
+    never remembered: a long-running process (``fupin serve --reload``, the workbench)
+    checks a document edited since against its new length, and the cache of checked
+    policies (engine/cache.py) stores no count of other bytes than those it hashed. The
+    pack's five documents (300 KB) take about 2 ms to read and count."""
     try:
-        key = str(path.resolve()) if path.exists() else str(path)
-    except (OSError, ValueError):
+        return len(path.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError, ValueError):
         return None
-    if key not in _doc_lines:
-        try:
-            _doc_lines[key] = len(path.read_text(encoding="utf-8").splitlines())
-        except (OSError, UnicodeDecodeError, ValueError):
-            _doc_lines[key] = None
-    return _doc_lines[key]

@@ -27,11 +27,12 @@ __all__ = ["render_diff", "write_diff", "write_summary", "Job", "Outcome", "Repo
            "output_format", "quarantine_path", "record_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "spare_pandas", "timing_lines", "write_record"]
 
 
-def load(path):
-    """The policy at ``path`` (a FupinError if it has errors)."""
+def load(path, cache: bool = True):
+    """The policy at ``path`` (a FupinError if it has errors); ``cache=False``: checked
+    again, the cache of checked policies neither read nor written (engine/cache.py)."""
     from ..api import load_policy
 
-    return load_policy(path)
+    return load_policy(path, cache=cache)
 
 
 def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity=None, outputs=None, lang="zh"):

@@ -40,7 +40,10 @@ def revision(files, root: Path, texts: dict | None = None) -> str:
     base = root.resolve()
     for path in sorted({Path(f).resolve() for f in files} | {Path(k) for k in texts}):
         full = str(path)
-        rel = path.relative_to(base).as_posix() if path != base and root.is_dir() else path.name
+        if path != base and root.is_dir():  # a symlink may lead out of the folder: named where it leads
+            rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else path.as_posix()
+        else:
+            rel = path.name
         h.update(rel.encode("utf-8") + b"\0")
         h.update((texts[full].encode("utf-8") if full in texts else path.read_bytes()) + b"\0")
     return "sha256:" + h.hexdigest()
