@@ -101,6 +101,9 @@ def main() -> None:
                             "--seed", "1", "--unknown-rate", opts.unknown_rate], check=True, stdout=subprocess.DEVNULL)
             pq.write_table(pq.read_table(raw), data, row_group_size=opts.row_group, compression="zstd")
             raw.unlink()
+        else:  # the rows and row groups the file has, not the options' defaults, label the table
+            meta = pq.ParquetFile(data).metadata
+            opts.households, opts.row_group = meta.num_rows, meta.row_group(0).num_rows
         only = ["--only", opts.only] if opts.only else []
         runs = configurations(opts)
         clusters, clients = {}, {}
