@@ -17,7 +17,8 @@ def cache(clear, lang):
     if clear:
         n, left = stored.clear()
         click.echo(f"已删除 {n} 个已检查的政策和 {left} 个未写完的临时文件：{where}" if lang == "zh"
-                   else f"removed {n} checked policies and {left} unfinished temporary files from {where}")
+                   else f"removed {_count(n, 'checked policy', 'checked policies')} and "
+                        f"{_count(left, 'unfinished temporary file', 'unfinished temporary files')} from {where}")
         return
     found, left = stored.entries(), stored.leftovers()
     size = sum(_size(p) for p in found)
@@ -28,9 +29,15 @@ def cache(clear, lang):
     extra = ""
     if left:
         extra = (f"，另有 {len(left)} 个未写完的临时文件（fupin cache --clear 删除）" if lang == "zh"
-                 else f", and {len(left)} unfinished temporary files (fupin cache --clear removes them)")
+                 else f", and {_count(len(left), 'unfinished temporary file', 'unfinished temporary files')} "
+                    f"(fupin cache --clear removes them)")
     click.echo(f"{where}：{len(found)} 个已检查的政策，{size / 1024:.0f} KiB{extra}{state}" if lang == "zh"
-               else f"{where}: {len(found)} checked policies, {size / 1024:.0f} KiB{extra}{state}")
+               else f"{where}: {_count(len(found), 'checked policy', 'checked policies')}, {size / 1024:.0f} KiB{extra}{state}")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """``1 checked policy``, ``2 checked policies``: English needs the number's form."""
+    return f"{n} {one if n == 1 else many}"
 
 
 def _size(path) -> int:

@@ -351,10 +351,14 @@ def test_fupin_cache_shows_and_clears_it(own_cache):
 
     load_policy("tests/fixtures/mini")
     out = CliRunner().invoke(main, ["cache", "--lang", "en"]).output
-    assert out.startswith(f"{own_cache}: 1 checked policies")
+    assert out.startswith(f"{own_cache}: 1 checked policy, ")
     assert CliRunner().invoke(main, ["cache", "--clear", "--lang", "en"]).output == \
-        f"removed 1 checked policies and 0 unfinished temporary files from {own_cache}\n"
+        f"removed 1 checked policy and 0 unfinished temporary files from {own_cache}\n"
     assert cache.entries() == []
+    load_policy("tests/fixtures/mini")
+    load_policy("tests/fixtures/columnar")
+    assert CliRunner().invoke(main, ["cache", "--lang", "en"]).output.startswith(f"{own_cache}: 2 checked policies, ")
+    assert CliRunner().invoke(main, ["cache", "--lang", "zh"]).output.startswith(f"{own_cache}：2 个已检查的政策，")
 
 
 @pytest.mark.parametrize("spoil", ["symlink outside", "dangling symlink", "unreadable"])
@@ -496,7 +500,7 @@ def test_clear_removes_only_fupin_files(own_cache):
     assert [p.name for p in cache.entries()] == [entry_name() + cache.SUFFIX]
     assert sorted(p.name for p in cache.leftovers()) == sorted(leftovers)
     out = CliRunner().invoke(main, ["cache", "--lang", "en"]).output
-    assert out.startswith(f"{own_cache}: 1 checked policies, ") and \
+    assert out.startswith(f"{own_cache}: 1 checked policy, ") and \
         out.endswith(", and 2 unfinished temporary files (fupin cache --clear removes them)\n")
     out = CliRunner().invoke(main, ["cache", "--clear", "--lang", "zh"]).output
     assert out == f"已删除 1 个已检查的政策和 2 个未写完的临时文件：{own_cache}\n"
