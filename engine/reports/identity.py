@@ -9,7 +9,6 @@ version but never a record model, do not pay for building those models at import
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import os
@@ -18,17 +17,14 @@ import threading
 from decimal import Decimal
 from pathlib import Path
 
+from ... import __version__
 
-@functools.cache
+
 def fupin_version() -> str:
-    """The installed fupin's version (read from the package metadata once a process: the
-    read parses a file, half the time of a traced evaluation through the API)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("fupin")
-    except PackageNotFoundError:  # pragma: no cover - a source checkout without install
-        return "0+unknown"
+    """This fupin's version: ``fupin.__version__``, the one place it is written (pyproject.toml
+    reads it from there at build time). Not the installed package's metadata, whose reading
+    (importlib.metadata, a file parsed) cost every ``fupin batch`` 30–40 ms of start-up."""
+    return __version__
 
 
 def revision(files, root: Path, texts: dict | None = None) -> str:
