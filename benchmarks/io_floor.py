@@ -9,7 +9,12 @@ result file; then, alternating, ``--reps`` times each:
 
 - *floor*: in a fresh interpreter (``import pyarrow`` only), read the columns fupin
   decodes for that policy (engine/batch/projection.py: its declared fields and carried
-  keys) batch by batch, as the batch reader does, then write the rows of fupin's own
+  keys) batch by batch, as the batch reader does: the declared enums' text columns as
+  dictionary arrays, row group by row group (``dictionary_paths``; since session 17,
+  which made the reader read them so; pyarrow reads nested dictionaries no other way, and
+  decodes them faster than text, so the floor is lower than before; the batch reader's
+  joining of the groups' batches into the same chunks is fupin's own cost, not in the
+  floor), then write the rows of fupin's own
   result file (read before the timer) with the batch writer's settings (zstd, dictionary
   pages for the text columns), chunk by chunk; plus ``import pyarrow`` (fupin's wall
   time has its imports too);
@@ -55,14 +60,19 @@ t0 = time.perf_counter()
 import pyarrow as pa, pyarrow.parquet as pq
 imported = time.perf_counter() - t0
 source, result, target, columns, chunk = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), int(sys.argv[5])
+dictionary = json.loads(sys.argv[6])  # the leaves the batch reader reads as dictionary arrays
 out = pq.read_table(result)
 unknown = [f"{f.name}.list.element" for f in out.schema if pa.types.is_list(f.type) and pa.types.is_dictionary(f.type.value_type)]
 repetitive = [f.name for f in list(out.schema)[1:] if f.type == pa.string()] + unknown
 batches = out.to_batches(max_chunksize=chunk)
 start = time.perf_counter()
-pf = pq.ParquetFile(source, pre_buffer=False)
+pf = pq.ParquetFile(source, pre_buffer=False, read_dictionary=dictionary or None)
+if dictionary:  # as the batch reader: row group by row group (nested dictionaries are read no other way)
+    reading = (b for g in range(pf.num_row_groups) for b in pf.iter_batches(batch_size=chunk, columns=columns, row_groups=[g]))
+else:
+    reading = pf.iter_batches(batch_size=chunk, columns=columns)
 rows = 0
-for batch in pf.iter_batches(batch_size=chunk, columns=columns):
+for batch in reading:
     rows += batch.num_rows
 read = time.perf_counter() - start
 writer = pq.ParquetWriter(target, out.schema, compression="zstd", use_dictionary=repetitive)
@@ -100,10 +110,10 @@ def main(argv=None) -> int:
 def _measure(label, policy, flags, data, tmp, args) -> dict:
     result = tmp / f"{label}.parquet"
     _fupin(policy, data, result, flags, args.env)  # untimed: the output whose shape the floor writes
-    columns = _columns(policy, data)
+    columns, dictionary = _columns(policy, data)
     floors, runs, cpu, colds, cold_cpu = [], [], [], [], []
     for _ in range(args.reps):
-        floors.append(_floor(data, result, tmp / f"{label}.floor.parquet", columns, args.chunk_size))
+        floors.append(_floor(data, result, tmp / f"{label}.floor.parquet", columns, dictionary, args.chunk_size))
         shutil.rmtree(args.cache, ignore_errors=True)  # a miss: checks the policy, writes the cache
         colds.append(_fupin(policy, data, tmp / f"{label}.cold.parquet", flags, args.env, cold_cpu))
         runs.append(_fupin(policy, data, tmp / f"{label}.again.parquet", flags, args.env, cpu))
@@ -122,7 +132,7 @@ def _measure(label, policy, flags, data, tmp, args) -> dict:
            "households_per_s": n / statistics.median(runs), "floors": floors, "fupin_runs": runs,
            "floor_cpu_s": statistics.median(f["cpu"] for f in floors), "fupin_cpu_s": statistics.median(cpu),
            "fupin_cpu_per_million_s": statistics.median(cpu) * 1e6 / n, "fupin_cpu_runs": cpu,
-           "output_mib": result.stat().st_size / 2 ** 20, "loadavg": os.getloadavg()}
+           "output_mib": result.stat().st_size / 2 ** 20, "floor_dictionary": dictionary, "loadavg": os.getloadavg()}
     print(f"{label}: floor {row['floor_s']:.2f} s (read {row['floor_read_s']:.2f}, write {row['floor_write_s']:.2f}), "
           f"fupin {row['fupin_s']:.2f} s = {row['ratio']:.2f}× the floor (cold, checking the policy: "
           f"{row['fupin_cold_s']:.2f} s = {row['ratio_cold']:.2f}×), {row['households_per_s']:,.0f} households/s; "
@@ -132,23 +142,26 @@ def _measure(label, policy, flags, data, tmp, args) -> dict:
     return row
 
 
-def _columns(policy: Path, data: Path) -> list:
-    """The Parquet leaves fupin decodes for this policy (its projection)."""
+def _columns(policy: Path, data: Path) -> tuple:
+    """The Parquet leaves fupin decodes for this policy (its projection), and those of them
+    it reads as dictionary arrays (the declared enums' text columns)."""
     import pyarrow.parquet as pq
 
     from fupin.engine import batch as eb
-    from fupin.engine.batch.projection import project
+    from fupin.engine.batch.projection import dictionary_paths, project
 
     job = eb.Job(eb.load(str(policy)))
     pf = pq.ParquetFile(data)
     job.use_columns(pf.schema_arrow.names)
-    return project(pf.schema, job.layout, job.carried).columns
+    kept = tuple(job.layout.kept) + tuple(k for k in job.carried if k not in job.layout.kept)
+    columns = project(pf.schema, job.layout, kept).columns
+    return columns, dictionary_paths(pf.schema, job.layout, kept, columns)
 
 
-def _floor(data, result, target, columns, chunk) -> dict:
+def _floor(data, result, target, columns, dictionary, chunk) -> dict:
     before = _children_cpu()
     res = subprocess.run([sys.executable, "-c", FLOOR, str(data), str(result), str(target), json.dumps(columns),
-                          str(chunk)], capture_output=True, text=True, check=True)
+                          str(chunk), json.dumps(dictionary)], capture_output=True, text=True, check=True)
     return dict(json.loads(res.stdout.strip().splitlines()[-1]), cpu=_children_cpu() - before)
 
 

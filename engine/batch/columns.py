@@ -175,17 +175,24 @@ def _undecided(out: Converted, rows: np.ndarray, values: pa.Array, cell) -> None
 
 def _dictionary(values, spec, cell) -> Converted:
     """Convert the dictionary once, then spread it by the indices."""
+    n = len(values)
     null = null_mask(values.indices)
     if len(values.dictionary) == 0:
-        return Converted(empty_array(spec.kind, len(values)), null, np.zeros(len(values), dtype=bool), {})
+        return Converted(empty_array(spec.kind, n), null, np.zeros(n, dtype=bool), {})
     inner = convert(values.dictionary, spec, cell)
-    idx = values.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    missing = null | inner.missing[idx]
-    bad = inner.bad[idx] & ~missing
+    indices = values.indices
+    idx = (indices.fill_null(0) if indices.null_count else indices).to_numpy(zero_copy_only=False)
+    # (a Parquet enum column: millions of rows, a handful of distinct values, all of them
+    # valid and present; each mask spread only when the dictionary has such a value)
+    missing = null | inner.missing[idx] if inner.missing.any() else null
+    bad = inner.bad[idx] & ~missing if inner.bad.any() else np.zeros(n, dtype=bool)
     limit = {}
     if inner.limit:
         limit = {int(i): inner.limit[int(idx[i])] for i in np.flatnonzero(bad) if int(idx[i]) in inner.limit}
-    return Converted(inner.data[idx], missing, bad, limit)
+    data = inner.data[idx]
+    if indices.null_count:  # the filler where the text path has it, not the first value's data
+        data[null] = empty_array(spec.kind, 1)[0]
+    return Converted(data, missing, bad, limit)
 
 
 def _check_bounds(data, ok, bad, spec) -> None:
@@ -257,7 +264,7 @@ def _all_bad(values, spec):
 def _from_text(values, spec):
     kind = spec.kind
     if kind == "string":
-        data = values.fill_null("").to_numpy(zero_copy_only=False)
+        data = (values.fill_null("") if values.null_count else values).to_numpy(zero_copy_only=False)
         return data, _valid(values), np.zeros(len(values), dtype=bool)
     if kind == "enum":
         idx = pc.index_in(values, value_set=pa.array(list(spec.enum_values), type=values.type))

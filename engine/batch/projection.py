@@ -77,3 +77,32 @@ def _struct_of(t: pa.DataType):
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         return t.value_type if pa.types.is_struct(t.value_type) else None
     return None
+
+
+def dictionary_paths(parquet_schema, layout, keep=(), columns=None) -> list:
+    """The leaf paths of text columns that hold a declared enum, to read as dictionary arrays.
+
+    An enum column repeats a handful of values over millions of rows, and Parquet stores
+    it dictionary-encoded: read as a dictionary, the validator decides each distinct
+    text once and spreads it by the indices (columns.py), where read as text it would
+    hash every cell. The top level's enum fields and those of a declared list's items
+    (``members.list.element.labor``), text-typed in the file and among ``columns``
+    (None: all); not the columns in ``keep``, which are carried to the output as read."""
+    arrow = parquet_schema.to_arrow_schema()
+    wanted = None if columns is None else set(columns)
+    found = []
+    for f in arrow:
+        if f.name in keep:
+            continue
+        if f.name in layout.fields and _enum_text(layout.fields[f.name], f.type):
+            found.append(f.name)
+        elif f.name in layout.lists and (element := _struct_of(f.type)) is not None:
+            child = layout.lists[f.name]
+            found.extend(f"{f.name}.list.element.{sub.name}" for sub in element
+                         if sub.name in child.fields and _enum_text(child.fields[sub.name], sub.type))
+    leaves = {parquet_schema.column(i).path for i in range(len(parquet_schema))}
+    return [p for p in found if p in leaves and (wanted is None or p in wanted)]
+
+
+def _enum_text(spec, t: pa.DataType) -> bool:
+    return spec.kind == "enum" and (pa.types.is_string(t) or pa.types.is_large_string(t))

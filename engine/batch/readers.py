@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from ...dsl.coerce import int_or_text
 from ...dsl.errors import Bilingual, Span, error
 from .levels import Level, from_records, from_table
-from .projection import project
+from .projection import dictionary_paths, project
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 DEFAULT_CHUNK = 32_768  # rows; also the default of --chunk-size (cli/batch.py)
@@ -119,8 +119,25 @@ def rechunk(batches, size: int) -> Iterator[pa.Table]:
 
 
 def _table(batches) -> pa.Table:
-    table = pa.Table.from_batches(batches)
-    return table if len(batches) == 1 else table.combine_chunks()
+    if len(batches) == 1:
+        return pa.Table.from_batches(batches)
+    if not all(b.schema.equals(batches[0].schema) for b in batches):  # some read as dictionaries, some as text (readers._dictionary_tables)
+        schema = pa.schema([pa.field(f.name, plain_type(f.type), f.nullable) for f in batches[0].schema])
+        return pa.concat_tables([pa.Table.from_batches([b]).cast(schema) for b in batches]).combine_chunks()
+    return pa.Table.from_batches(batches).combine_chunks()
+
+
+def plain_type(t: pa.DataType) -> pa.DataType:
+    """``t`` with its dictionaries, at any depth, read as their values."""
+    if pa.types.is_dictionary(t):
+        return plain_type(t.value_type)
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, plain_type(f.type), f.nullable) for f in t])
+    if pa.types.is_list(t):
+        return pa.list_(pa.field(t.value_field.name, plain_type(t.value_type), t.value_field.nullable))
+    if pa.types.is_large_list(t):
+        return pa.large_list(pa.field(t.value_field.name, plain_type(t.value_type), t.value_field.nullable))
+    return t
 
 
 def keep_extra(table, names) -> dict:
@@ -136,7 +153,8 @@ def parquet_rows(path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
-def parquet_chunks(path, layout, chunk_size: int, kept=None, row_groups=None, start: int = 0) -> Iterator[Chunk]:
+def parquet_chunks(path, layout, chunk_size: int, kept=None, row_groups=None, start: int = 0,
+                   dictionaries: bool = True) -> Iterator[Chunk]:
     """Chunks of a Parquet file; nested children come from ``list<struct>`` columns.
 
     Opened with ``pre_buffer=False``. With pyarrow's default (True in recent versions)
@@ -149,17 +167,55 @@ def parquet_chunks(path, layout, chunk_size: int, kept=None, row_groups=None, st
     ``kept``: undeclared columns read and kept (default ``layout.kept``; the batch passes
     the key columns carried to the output, keys.py). ``row_groups``: only these (a Dask
     partition, distributed.py), whose first row is input row ``start + 1``.
+    ``dictionaries``: the declared enums' text columns are read as dictionary arrays
+    (projection.dictionary_paths; the same values, validated once per distinct text).
     """
     kept = layout.kept if kept is None else tuple(kept)
     pf = pq.ParquetFile(path, pre_buffer=False)
     chosen = project(pf.schema, layout, kept)  # declared columns only
+    enums = dictionary_paths(pf.schema, layout, kept, chosen.columns) if dictionaries else []
     groups = None if row_groups is None else list(row_groups)
-    for batch in pf.iter_batches(batch_size=chunk_size, row_groups=groups, columns=chosen.columns):
-        if batch.num_rows:
-            chunk = table_chunk(layout, pa.Table.from_batches([batch]), start, kept)
+    if enums:
+        tables = _dictionary_tables(path, pf, enums, chunk_size, groups, chosen.columns)
+    else:
+        tables = (pa.Table.from_batches([b]) for b in
+                  pf.iter_batches(batch_size=chunk_size, row_groups=groups, columns=chosen.columns))
+    for table in tables:
+        if table.num_rows:
+            chunk = table_chunk(layout, table, start, kept)
             chunk.skipped = chosen.skipped
             yield chunk
-        start += batch.num_rows
+        start += table.num_rows
+
+
+def _dictionary_tables(path, plain, enums: list, chunk_size: int, groups, columns) -> Iterator[pa.Table]:
+    """The tables of ``chunk_size`` rows that ``plain.iter_batches`` would give, with the
+    ``enums`` columns read as dictionary arrays.
+
+    pyarrow cannot read a nested column as a dictionary across row groups (each has its
+    own dictionary: "Nested data conversions not implemented for chunked array
+    outputs"), so each row group is read on its own and the batches are joined again
+    into the same chunks (``rechunk``; joining unifies the dictionaries). A row group
+    pyarrow cannot read that way (a writer that gave up the dictionary in mid-column)
+    is read as text from where it stopped."""
+    as_dict = pq.ParquetFile(path, pre_buffer=False, read_dictionary=enums)
+    groups = range(plain.num_row_groups) if groups is None else groups
+
+    def batches():
+        for group in groups:
+            done = 0
+            try:
+                for batch in as_dict.iter_batches(batch_size=chunk_size, row_groups=[group], columns=columns):
+                    done += batch.num_rows
+                    yield batch
+            except pa.ArrowException:
+                for batch in plain.iter_batches(batch_size=chunk_size, row_groups=[group], columns=columns):
+                    skip = min(done, batch.num_rows)
+                    done -= skip
+                    if batch.num_rows > skip:
+                        yield batch.slice(skip)
+
+    return rechunk(batches(), chunk_size)
 
 
 def table_chunk(layout, table: pa.Table, start: int, kept=None) -> Chunk:
