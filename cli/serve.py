@@ -28,7 +28,7 @@ from ..dsl.errors import FupinError, render_all
 @click.option("--work-dir", default=None, type=click.Path(file_okay=False),
               help="Folder for uploads and job results (default: a temporary folder) / 任务文件夹")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (each loads the pack; they share nothing) / 工作进程数")
+              help="Worker processes (each loads the pack; /metrics sums them all) / 工作进程数")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of a request that names none / 默认语言")
 def serve(policy, host, port, token_file, reload_, allow_edit, decision_log, work_dir, workers, lang):
@@ -37,7 +37,7 @@ def serve(policy, host, port, token_file, reload_, allow_edit, decision_log, wor
     import uvicorn
 
     from ..web.app import create_app
-    from ..web.config import ENV, ServeConfig, check_bind, read_token
+    from ..web.config import ServeConfig, check_bind, read_token
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if workers > 1 and work_dir is None:
@@ -57,6 +57,22 @@ def serve(policy, host, port, token_file, reload_, allow_edit, decision_log, wor
     if app is not None:
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
     else:
-        os.environ[ENV] = config.to_env()
-        uvicorn.run("fupin.web.app:from_env", factory=True, host=host, port=port, workers=workers,
-                    access_log=False, log_level="info")
+        _run_workers(uvicorn, config, workers)
+
+
+def _run_workers(uvicorn, config, workers: int) -> None:
+    """``workers`` uvicorn processes on one port; their metrics meet in a private folder
+    of this run (a scrape reaches any one worker, which answers for all), removed at exit."""
+    import dataclasses
+    import shutil
+    import tempfile
+
+    from ..web.config import ENV
+
+    shared = tempfile.mkdtemp(prefix="fupin-metrics-")
+    try:
+        os.environ[ENV] = dataclasses.replace(config, metrics_dir=shared).to_env()
+        uvicorn.run("fupin.web.app:from_env", factory=True, host=config.host, port=config.port,
+                    workers=workers, access_log=False, log_level="info")
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

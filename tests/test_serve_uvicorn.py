@@ -89,3 +89,42 @@ def test_the_real_server_answers_with_the_token_only(server):
     printed = stderr.read_text(encoding="utf-8")
     assert '"POST /v1/evaluate" 200' in printed and '"POST /v1/evaluate" 400' in printed
     assert "REAL-SECRET-ID-9" not in printed and "lang=en" not in printed and TOKEN not in printed
+
+
+def test_two_workers_answer_metrics_for_the_whole_server(tmp_path):
+    """``--workers 2``: a scrape reaches either worker, and each answers with every
+    worker's requests; the shared metrics folder is gone when the server stops."""
+    port = free_port()
+    out = open(tmp_path / "stderr.txt", "w", encoding="utf-8")
+    proc = subprocess.Popen(fupin("serve", str(ROOT / "policy"), "--port", str(port), "--workers", "2"),
+                            stdout=out, stderr=subprocess.STDOUT,
+                            env={**os.environ, "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        time.sleep(1.0)  # the second worker may still be loading the pack
+        for i in range(24):  # a new connection each: the kernel may hand it to either worker
+            r = httpx.post(base + "/v1/evaluate", json={"facts": {**HH, "id": f"M{i}"}, "only": ["monitoring_tier"]},
+                           timeout=30)
+            assert r.status_code == 200
+        time.sleep(1.0)  # > the flush interval
+        seen = set()
+        for _ in range(8):
+            text = httpx.get(base + "/metrics", timeout=10).text
+            line = next(ln for ln in text.splitlines() if ln.startswith("fupin_evaluations_total "))
+            seen.add(int(line.split()[1]))
+        assert seen == {24}
+        assert len(list(tmp_path.glob("fupin-metrics-*"))) == 1
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        out.close()
+    assert not list(tmp_path.glob("fupin-metrics-*")), (tmp_path / "stderr.txt").read_text(encoding="utf-8")

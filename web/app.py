@@ -1,7 +1,8 @@
 """``create_app(config)`` → the FastAPI application ``fupin serve`` runs.
 
 One process holds the pack read-only (:class:`~fupin.web.state.Served`), the jobs and
-nothing else: several workers or replicas share nothing and need no coordination.
+nothing else: several workers or replicas need no coordination (the workers of one server
+share only a folder their metrics are summed from: web/api/metrics.py).
 """
 from __future__ import annotations
 

@@ -45,6 +45,7 @@ class ServeConfig:
     decision_log: str | None = None
     work_dir: str | None = None   # jobs' uploads and results (default: a temporary folder)
     lang: str = "zh"              # language of a request that names none
+    metrics_dir: str | None = None  # several workers: where each writes its counters (web/api/metrics.py)
     limits: Limits = field(default_factory=Limits)
 
     def to_env(self) -> str:

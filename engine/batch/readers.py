@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from ...dsl.coerce import int_or_text
 from ...dsl.errors import Bilingual, Span, error
+from ..facts.repeated import RepeatedKey, unique_object
 from .levels import Level, from_records, from_table
 from .projection import dictionary_paths, project
 
@@ -345,7 +346,18 @@ _HUGE_EXPONENT = re.compile(rb"[0-9.][eE][+-]?[0-9]{4,}")
 
 
 def _loads(line: bytes):
-    return json.loads(line.rstrip(b"\r\n"), parse_float=Decimal, parse_int=int_or_text)
+    """A JSON line, decimals exact; RepeatedKey for a key given twice in one object."""
+    return json.loads(line.rstrip(b"\r\n"), parse_float=Decimal, parse_int=int_or_text, object_pairs_hook=unique_object)
+
+
+def _ident(line: bytes, key: str) -> str | None:
+    """The id of a quarantined JSON line whose id is not in doubt, to name its row."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    value = record.get(key) if isinstance(record, dict) else None
+    return None if value is None or isinstance(value, (dict, list)) else str(value)
 
 
 def _jsonl_python(layout, lines: list, start: int, path, kept) -> Chunk:
@@ -355,6 +367,10 @@ def _jsonl_python(layout, lines: list, start: int, path, kept) -> Chunk:
         try:
             records.append(_loads(line))
             rows.append(start + i + 1)
+        except RepeatedKey as exc:  # json's default would keep the last value silently
+            detail = exc.detail(f"第 {start + i + 1} 行：", f"line {start + i + 1}: ")
+            ident = _ident(line, layout.key) if exc.key != layout.key else None
+            broken.append(Broken(start + i + 1, ident, error("E804", Span(str(path), 0, 0), detail=detail)))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             detail = Bilingual(f"第 {start + i + 1} 行不是有效的 JSON：{exc}", f"line {start + i + 1} is not valid JSON: {exc}")
             broken.append(Broken(start + i + 1, None, error("E804", Span(str(path), 0, 0), detail=detail)))

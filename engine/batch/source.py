@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
-from .encoding import codec_name, detect
+from .encoding import codec_name, detect, header
 from .excel import EXCEL, sheet_to_csv, split_sheet
 from .keys import input_columns
 from .readers import DEFAULT_CHUNK, format_of, jsonl_chunks, parquet_chunks, parquet_rows
@@ -70,7 +70,32 @@ class Source:
                                f"(lists: {_lists(self.layout)})")
         if self.fmt == "csv":
             _all_joined(self.layout, self.joined)
+        self._unique_names()
         self._reader = None
+
+    def _unique_names(self) -> None:
+        """E804 at the file for a column named twice in the input's header or schema, or in
+        a joined file's header: a reader would keep one of the two and drop the other's
+        values without a word. Checked before anything is read or written."""
+        from ..facts.repeated import header_detail, repeats, schema_repeats
+
+        if self.fmt == "parquet":
+            try:
+                found = schema_repeats(pq.read_schema(self.text_path))
+            except (OSError, ArrowException):
+                return  # the reader reports an unreadable file, located
+            if found:
+                raise FupinError(error("E804", Span(self.path, 0, 0), detail=header_detail(found, schema=True)))
+            return
+        files = [(self.path, self.text_path, self.encoding)] if self.fmt in ("csv", "xlsx") else []
+        files += [(self.joined[name], *self._paths[name]) for name in self._paths]
+        for shown, text_path, encoding in files:
+            try:
+                found = repeats(header(text_path, encoding))
+            except FupinError:
+                continue  # bytes that do not decode: the run reports them (E830), located and accounted
+            if found:
+                raise FupinError(error("E804", Span(os.fspath(shown), 1, 1), detail=header_detail(found)))
 
     def _text(self, book: str, sheet):
         """The CSV to read for a CSV or Excel input, and its encoding (other formats: as given)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
 from ...dsl.yamlsrc import load_yaml_file
+from .repeated import RepeatedKey, header_detail, repeats, schema_repeats, shown, unique_object
 
 TABLES = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl",
           ".parquet": "parquet", ".pq": "parquet"}
@@ -85,7 +86,9 @@ class TableRows:
             with open(path, newline="", encoding="utf-8-sig" if encoding == "utf-8" else encoding) as f:
                 reader = csv.reader(f)
                 header = [h.lstrip("\ufeff") for h in next(reader, [])]
-                items = [(_row(header, values), (reader.line_num,)) for values in reader if any(values)]
+                _unique_header(self.path, header)
+                items = [(_row(self.path, reader.line_num, header, values), (reader.line_num,))
+                         for values in reader if any(values)]
         except UnicodeDecodeError as exc:
             raise undecodable(self.path, encoding, Bilingual(str(exc), str(exc))) from None
         except csv.Error as exc:
@@ -104,7 +107,9 @@ class TableRows:
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line, parse_float=Decimal)
+                    record = json.loads(line, parse_float=Decimal, object_pairs_hook=unique_object)
+                except RepeatedKey as exc:  # json's default would keep the last value silently
+                    raise _bad(self.path, number, exc.detail()) from None
                 except (ValueError, UnicodeDecodeError) as exc:
                     raise _bad(self.path, number, Bilingual(f"不是有效的 JSON：{exc}", f"not valid JSON: {exc}")) from None
                 items.append((record, (number,)))
@@ -117,6 +122,9 @@ class TableRows:
 
         _exists(self.path)
         try:
+            found = schema_repeats(pq.read_schema(self.path))
+            if found:  # reading would fail on it, or keep one of the two columns
+                raise _bad(self.path, 0, header_detail(found, schema=True))
             table = pq.read_table(self.path)
         except (OSError, pa.ArrowException) as exc:
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -125,14 +133,29 @@ class TableRows:
         return [(r, (i + 1,)) for i, r in enumerate(rows)], table.column_names
 
 
-def _row(header: list, values: list) -> dict:
-    """A CSV record as facts: empty cells are missing facts; surplus cells are ignored."""
-    return {name: value for name, value in zip(header, values) if value != "" and name}
+def _row(path: str, line: int, header: list, values: list) -> dict:
+    """A CSV record as facts: empty cells are missing facts (a short record's absent cells
+    too). A filled cell beyond the header or under a column with no name is E804 at it:
+    no name would hold its value, and dropping it would lose a fact without a word."""
+    for i, value in enumerate(values):
+        if value != "" and (i >= len(header) or not header[i]):
+            where = (f"第 {i + 1} 格超出表头的 {len(header)} 列", f"cell {i + 1} lies beyond the header's {len(header)} columns") \
+                if i >= len(header) else (f"第 {i + 1} 列没有列名", f"column {i + 1} has no name in the header")
+            raise FupinError(error("E804", Span(path, line, i + 1), detail=Bilingual(
+                f"{where[0]}，其中的 `{shown(value)}` 无处可放", f"{where[1]}, so `{shown(value)}` has nowhere to go")))
+    return {name: value for name, value in zip(header, values) if value != ""}
 
 
 def _exists(path: str) -> None:
     if not Path(path).is_file():
         raise _bad(path, 0, Bilingual("找不到文件", "file not found"))
+
+
+def _unique_header(path: str, header: list) -> None:
+    """E804 at row 1 for a column named twice: a row's dict would keep one of the two cells."""
+    found = repeats(header)
+    if found:
+        raise _bad(path, 1, header_detail(found))
 
 
 def _bad(path: str, line: int, detail: Bilingual) -> FupinError:

@@ -23,6 +23,8 @@ def mount(app: FastAPI) -> None:
 
     app.state.runner = Runner(app.state.config.limits)
     app.add_middleware(metrics.Measure)
+    if app.state.config.metrics_dir:
+        metrics.share(app.state.config.metrics_dir)
     app.include_router(evaluate.router)
     app.include_router(policy.router)
     app.include_router(files.router)

@@ -16,6 +16,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from ...dsl.errors import Bilingual, Span
+from ...engine.facts.repeated import RepeatedKey, unique_object
 from ..config import Limits
 from ..problems import Problem, at
 
@@ -47,9 +48,13 @@ def _constant(name: str):
 
 def parse_json(raw: bytes):
     """The body's JSON value (decimals exact); Problem E871 (400) when it is not UTF-8,
-    not JSON, too deep, or holds NaN/Infinity or an integer too long to read."""
+    not JSON, too deep, names a key twice in one object, or holds NaN/Infinity or an
+    integer too long to read."""
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_constant)
+        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_constant,
+                          object_pairs_hook=unique_object)
+    except RepeatedKey as exc:  # json's default would keep the last value silently
+        detail = exc.detail()
     except UnicodeDecodeError as exc:
         detail = Bilingual(f"第 {exc.start} 字节不是 UTF-8", f"byte {exc.start} is not UTF-8")
     except RecursionError:
