@@ -68,7 +68,8 @@ batches = out.to_batches(max_chunksize=chunk)
 start = time.perf_counter()
 pf = pq.ParquetFile(source, pre_buffer=False, read_dictionary=dictionary or None)
 if dictionary:  # as the batch reader: row group by row group (nested dictionaries are read no other way)
-    reading = (b for g in range(pf.num_row_groups) for b in pf.iter_batches(batch_size=chunk, columns=columns, row_groups=[g]))
+    reading = (b for g in range(pf.num_row_groups)
+               for b in pf.iter_batches(batch_size=chunk, columns=columns, row_groups=[g]))
 else:
     reading = pf.iter_batches(batch_size=chunk, columns=columns)
 rows = 0

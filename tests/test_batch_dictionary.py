@@ -15,6 +15,7 @@ decide every cell alike, and a batch run must write the same bytes either way.
 """
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
@@ -132,8 +133,11 @@ def test_the_reader_asks_for_the_enum_text_columns_at_both_levels(tmp_path):
     schema = pq.ParquetFile(path).schema
     assert dictionary_paths(schema, validator().layout) == \
         ["status", "housing_grade", "members.list.element.labor", "members.list.element.school_stage"]
-    assert dictionary_paths(schema, validator().layout, keep=("status",), columns=["status", "members.list.element.labor"]) \
+    read = ["status", "members.list.element.labor"]
+    assert dictionary_paths(schema, validator().layout, keep=("status",), columns=read) \
         == ["members.list.element.labor"]  # not a carried column, only what is read
+    keyed = dataclasses.replace(validator().layout, key="status")
+    assert "status" not in dictionary_paths(schema, keyed)  # the key goes to the output as read
 
 
 @pytest.mark.parametrize("text", [pa.string(), pa.large_string()])
@@ -189,7 +193,8 @@ def test_a_row_group_pyarrow_cannot_read_as_dictionaries_is_read_as_text(tmp_pat
         def iter_batches(self, *args, **kwargs):
             for n, batch in enumerate(super().iter_batches(*args, **kwargs)):
                 if n == 1 and self.read_dictionary and kwargs.get("row_groups") == [2]:
-                    raise pa.ArrowNotImplementedError("Nested data conversions not implemented for chunked array outputs")
+                    raise pa.ArrowNotImplementedError("Nested data conversions not implemented for chunked array "
+                                                      "outputs")
                 yield batch
 
         @property

@@ -87,12 +87,13 @@ def dictionary_paths(parquet_schema, layout, keep=(), columns=None) -> list:
     text once and spreads it by the indices (columns.py), where read as text it would
     hash every cell. The top level's enum fields and those of a declared list's items
     (``members.list.element.labor``), text-typed in the file and among ``columns``
-    (None: all); not the columns in ``keep``, which are carried to the output as read."""
+    (None: all); not the columns in ``keep`` nor the entity's key, which are carried to
+    the output as read."""
     arrow = parquet_schema.to_arrow_schema()
     wanted = None if columns is None else set(columns)
     found = []
     for f in arrow:
-        if f.name in keep:
+        if f.name in keep or f.name == layout.key:
             continue
         if f.name in layout.fields and _enum_text(layout.fields[f.name], f.type):
             found.append(f.name)

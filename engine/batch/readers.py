@@ -122,7 +122,8 @@ def rechunk(batches, size: int) -> Iterator[pa.Table]:
 def _table(batches) -> pa.Table:
     if len(batches) == 1:
         return pa.Table.from_batches(batches)
-    if not all(b.schema.equals(batches[0].schema) for b in batches):  # some read as dictionaries, some as text (readers._dictionary_tables)
+    # some read as dictionaries, some as text (a row group read again as text, _dictionary_tables)
+    if not all(b.schema.equals(batches[0].schema) for b in batches):
         schema = pa.schema([pa.field(f.name, plain_type(f.type), f.nullable) for f in batches[0].schema])
         return pa.concat_tables([pa.Table.from_batches([b]).cast(schema) for b in batches]).combine_chunks()
     return pa.Table.from_batches(batches).combine_chunks()
