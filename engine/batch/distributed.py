@@ -7,13 +7,16 @@ input row numbers: the partition lengths are computed first (one pass over the d
 and each partition numbers its rows from its offset.
 
 :func:`run_file` is ``fupin batch --engine dask``. A Parquet input is split into
-partitions of whole row groups (:func:`parquet_parts`, offsets from the footer: no pass
-over the data); each task opens the file *on the worker* and reads its row groups with the
-local path's reader (readers.parquet_chunks: declared and carried columns only), so the
-input never travels through the client and never becomes pandas. With a single output
+partitions of whole row groups, cut so the cluster's workers finish together
+(:func:`balanced_parts`; ``--partition-rows``: :func:`parquet_parts`), offsets from the
+footer: no pass over the data; each task opens the file *on the worker* and reads its row
+groups with the local path's reader (readers.parquet_chunks: declared and carried columns
+only) in a read-ahead thread, so the input never travels through the client and never
+becomes pandas. With a single output
 file, results come back as Arrow tables and are written in input order by the same
 writers as the local run, under temporary names. With a dataset folder (``-o out/``,
-dataset.py), each task writes its partition as a part file on its worker and returns
+dataset.py), each task writes its partition as a part file on its worker (in a
+write-behind thread) and returns
 only counts, quarantine entries and summary: result rows never travel through the
 client. Either way the accounting line and the quarantine are the local run's, including
 a run that stops early. The path must be readable by the workers at the same name (a
@@ -21,8 +24,9 @@ shared filesystem for a multi-machine cluster; docs/batch.md). A CSV input goes 
 ``dask.dataframe.read_csv`` partitions (CSV cannot be split by byte ranges safely: a
 quoted field may hold a newline).
 
-Workers load the policy from its folder (the path must be readable on the workers) and
-keep the compiled job between partitions (:class:`JobSpec`).
+Workers load the policy from its folder (the path must be readable on the workers; through
+their cache of checked policies unless the run says ``--no-cache``) and keep the compiled
+job between partitions and runs of the same arguments and pack revision (:class:`JobSpec`).
 """
 from __future__ import annotations
 
