@@ -12,6 +12,7 @@ too, and a run that stops leaves no part and no `_SUCCESS` where a reader would 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -260,3 +261,24 @@ def test_workers_leave_the_cache_alone_with_no_cache(households, tmp_path):
         res = run(households, "-o", tmp_path / "b.parquet", *common)
         assert res.exit_code == 0, res.output
         assert list(stored.iterdir())  # the same worker, through its cache this time
+
+
+def test_a_pack_edited_between_runs_is_loaded_again_by_the_workers(cluster, households, tmp_path):
+    """Workers keep the compiled job between runs, under the pack's revision: an edit
+    (the exit income line raised) gives the edited pack's results, not the kept ones."""
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "benchmarks" / "small_policy", pack)
+    results = []
+    for n in range(2):
+        if n:
+            rules = pack / "household.yaml"
+            rules.write_text(rules.read_text(encoding="utf-8").replace("2016-01-01: 4000\n", "2016-01-01: 400000\n"),
+                             encoding="utf-8")
+        common = [str(pack), str(households), "--lang", "en", "-o"]
+        local = CliRunner().invoke(main, ["batch", *common, str(tmp_path / f"local{n}.parquet")])
+        dask = CliRunner().invoke(main, ["batch", *common, str(tmp_path / f"dask{n}.parquet"), "--engine", "dask",
+                                         "--scheduler", cluster])
+        assert local.exit_code == 0 and dask.exit_code == 0, (local.output, dask.output)
+        results.append(decode_unknown(pq.read_table(tmp_path / f"local{n}.parquet")))
+        assert results[-1].equals(decode_unknown(pq.read_table(tmp_path / f"dask{n}.parquet")))
+    assert not results[0].equals(results[1])  # the edit changed some household's results
