@@ -282,3 +282,40 @@ def test_a_pack_edited_between_runs_is_loaded_again_by_the_workers(cluster, hous
         results.append(decode_unknown(pq.read_table(tmp_path / f"local{n}.parquet")))
         assert results[-1].equals(decode_unknown(pq.read_table(tmp_path / f"dask{n}.parquet")))
     assert not results[0].equals(results[1])  # the edit changed some household's results
+
+
+BOGUS = "sha256:" + "0" * 64
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "error[E835]: the pack `{root}` a Dask worker read differs from this run's (this run: revision "
+           "000000000000; the worker: revision {found})"),
+    ("zh", "error[E835]: Dask 工作节点读到的政策包 `{root}` 与本次运行不同（本次运行：修订 000000000000，工作节点：修订 {found}）"),
+])
+def test_a_worker_reading_another_pack_refuses_it(lang, text):
+    """What a worker runs (JobSpec.job, DiffSpec.job): a pack whose revision is not the
+    client's is E835 at its folder, never evaluated."""
+    from fupin.engine.batch.compare import DiffSpec
+    from fupin.engine.batch.distributed import JobSpec
+
+    found = eb.load(POLICY).revision.removeprefix("sha256:")[:12]
+    for spec in (JobSpec(POLICY, revision=BOGUS), DiffSpec(POLICY, None, revisions=(BOGUS, BOGUS))):
+        with pytest.raises(FupinError) as caught:
+            spec.job()
+        assert text.format(root=POLICY, found=found) in caught.value.render(lang)
+
+
+def test_a_run_whose_worker_reads_another_pack_stops_accounted(cluster, households, tmp_path):
+    """On a cluster: the run stops with E835 and the accounting line, and leaves no result."""
+    from fupin.engine.batch.distributed import JobSpec, run_file
+
+    pack = eb.load(POLICY)
+    job = eb.Job(pack, "household", None, None, ["monitoring_tier"], "en")
+    source = eb.Source(str(households), job.layout, {}, 32768, kept=job.carried)
+    out = tmp_path / "out.parquet"
+    with pytest.raises(eb.Stopped) as caught:
+        run_file(job, source, str(out), "parquet", str(tmp_path / "out.quarantine.csv"), scheduler=cluster,
+                 spec=JobSpec(POLICY, "household", None, job.day.isoformat(), ("monitoring_tier",), "en",
+                              revision=BOGUS))
+    assert caught.value.report.stopped.code == "E835"
+    assert not out.exists() and not (tmp_path / "out.quarantine.csv").exists()

@@ -156,9 +156,12 @@ class DiffSpec:
         """The job, built once per worker process and pack revision."""
         if self not in _JOBS:
             from ..api import load_policy
+            from .distributed import same_pack
 
-            first = load_policy(self.root, cache=self.cache)
-            other = load_policy(self.other, cache=self.cache) if self.other else first
+            want_first, want_other = self.revisions or (None, None)
+            first = same_pack(load_policy(self.root, cache=self.cache), want_first, self.root)
+            other = same_pack(load_policy(self.other, cache=self.cache), want_other, self.other) \
+                if self.other else first
             _JOBS[self] = DiffJob(first, other, self.entity, self.variant, self.vs_variant, self.on, self.vs_on,
                                   list(self.outputs) if self.outputs else None, self.lang, self.exact, self.levels,
                                   self.traced)

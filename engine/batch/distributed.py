@@ -85,11 +85,30 @@ class JobSpec:
             from ..api import load_policy
 
             started = time.perf_counter()
-            _JOBS[self] = Job(load_policy(self.root, cache=self.cache), self.entity, self.variant, self.on,
+            policy = same_pack(load_policy(self.root, cache=self.cache), self.revision, self.root)
+            _JOBS[self] = Job(policy, self.entity, self.variant, self.on,
                               list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact,
                               self.unknown)
             _JOBS[self].timings["load"] = time.perf_counter() - started
         return _JOBS[self]
+
+
+def same_pack(policy, expected: str | None, root: str):
+    """``policy`` when it is the revision the client loaded (or the client named none);
+    E835 at the pack's folder otherwise: a worker reading other files than the client
+    (another machine's copy, or an edit during the run) must not evaluate by other rules."""
+    found = getattr(policy, "revision", None)
+    if expected is not None and found is not None and found != expected:
+        from ...dsl.errors import FupinError, Span, error
+
+        raise FupinError(error("E835", Span(str(root), 0, 0), path=str(root), expected=_short(expected),
+                               found=_short(found)))
+    return policy
+
+
+def _short(revision: str) -> str:
+    """A revision as people compare it: the hash's first 12 digits."""
+    return revision.removeprefix("sha256:")[:12]
 
 
 def worker_timings(reset: bool = True) -> dict:
