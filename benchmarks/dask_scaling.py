@@ -12,7 +12,9 @@ rounds (alternating, so that a change of load hits all of them), each a fresh
 Printed per configuration: the median wall time, households/s, the ratio to the local
 run of the same round (median of the per-round ratios), the client's CPU seconds (the
 `fupin batch` process: user + sys), the 1-minute load average at the start of each run,
-and for Dask runs the workers' seconds per stage (summed over workers, last round;
+and for Dask runs the workers' CPU seconds (user + sys of the worker processes, summed)
+and seconds per stage (summed over workers, last round; reading and writing run in
+threads of their own beside the other stages, so stages overlap;
 the first round also pays each worker's policy load, ``load``, in the printed round lines). Every output (a file, or a
 dataset's parts in name order) must hold the same rows as the local one.
 """
@@ -49,14 +51,19 @@ def configurations(opts) -> list:
     for workers in (1, 2):
         runs += [(f"dask×{workers} file", workers, 1, "file", None),
                  (f"dask×{workers} dataset", workers, 1, "dataset", None)]
-    for rows in opts.partitions:
-        runs.append((f"dask×2 dataset, partitions ≥{rows:,}", 2, 1, "dataset", rows))
+    for rows in opts.partitions:  # no comma in a name: --runs lists names separated by commas
+        runs.append((f"dask×2 dataset ≥{rows} rows a partition", 2, 1, "dataset", rows))
     if opts.threads > 1:
         runs.append((f"dask×2 dataset, {opts.threads} threads", 2, opts.threads, "dataset", None))
     if opts.runs:
         wanted = [w.strip() for w in opts.runs.split(",")]
         runs = [r for r in runs if r[0] == "local" or r[0] in wanted]
     return runs
+
+
+def worker_cpu() -> float:
+    """This process's CPU seconds so far (user + sys, every thread): run on each worker."""
+    return time.process_time()
 
 
 def same_rows(path: Path, reference) -> bool:
@@ -72,8 +79,9 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--row-group", type=int, default=65_536)
     ap.add_argument("--partitions", default="65536,262144",
-                    help="partition sizes (rows, at least) swept with 2 workers and a dataset; '' for none "
-                         "(the default partition is 4 × --chunk-size = 131,072)")
+                    help="partition sizes (rows, at least: --partition-rows) swept with 2 workers and a dataset; "
+                         "'' for none (the default cuts the row groups for the workers, near 131,072 rows a "
+                         "partition; 131072 gives the cut of sessions 12-16)")
     ap.add_argument("--threads", type=int, default=2, help="also run 2 workers of this many threads (1: skip)")
     ap.add_argument("--runs", default="", help="only these configurations besides local, comma-separated names "
                     "(e.g. 'dask×2 file,dask×2 dataset')")
@@ -124,9 +132,12 @@ def main() -> None:
                 if rows:
                     args += ["--partition-rows", str(rows)]
                 load = os.getloadavg()[0]
+                before = clients[(workers, threads)].run(worker_cpu) if workers else {}
                 wall, cpu = batch(args)
                 stages = {}
                 if workers:
+                    after = clients[(workers, threads)].run(worker_cpu)
+                    stages["CPU"] = sum(after[w] - before.get(w, 0.0) for w in after)
                     per_worker = clients[(workers, threads)].run(worker_timings)
                     for timings in per_worker.values():
                         for stage, s in timings.items():
@@ -136,7 +147,8 @@ def main() -> None:
                 else:
                     assert same_rows(out, reference), name
                 figures[name].append((wall, cpu, load, stages))
-                print(f"  round {rep + 1} {name:34} {wall:6.2f} s  client cpu {cpu:5.2f} s  load {load:.2f}",
+                workers_cpu = f"  workers' cpu {stages['CPU']:5.2f} s" if workers else ""
+                print(f"  round {rep + 1} {name:34} {wall:6.2f} s  client cpu {cpu:5.2f} s{workers_cpu}  load {load:.2f}",
                       flush=True)
         for shape in clusters:
             clients[shape].close()
@@ -147,7 +159,7 @@ def main() -> None:
 def report(opts, figures: dict) -> None:
     base = [wall for wall, *_ in figures["local"]]
     print(f"\n{opts.households:,} households, row groups of {opts.row_group:,}, {opts.reps} rounds")
-    print("| run | median s | households/s | × local (per round) | client CPU s | load at start | workers' stages (s, summed) |")
+    print("| run | median s | households/s | × local (per round) | client CPU s | load at start | workers' CPU s, then stages (s, summed) |")
     print("|---|---|---|---|---|---|---|")
     for name, runs in figures.items():
         walls = [w for w, *_ in runs]

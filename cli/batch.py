@@ -129,7 +129,8 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
                                   f"it needs --engine dask")
         with Progress(source.total(), lang) as progress:
             if engine_name == "dask":
-                report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom, part_rows)
+                report = eb.run_dask_file(job, source, output, fmt, qpath, scheduler, progress, bom, part_rows,
+                                          cache=not no_cache)
             else:
                 eb.spare_pandas()  # this process is ours: pyarrow need not import pandas
                 report = eb.run_batch(job, source, output, fmt, qpath, progress, bom, _jobs(jobs, lang))

@@ -44,12 +44,15 @@ from .batch import Progress, joined, print_stopped
               help="Changed rows per chunk whose deciding table row or exception is traced (decided column)")
 @click.option("--three-valued", "three_valued", is_flag=True, help="Skip settling unknown outputs by cases")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage / 打印各阶段用时")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Check the packs again, without the cache of checked policies (on Dask workers too) / "
+                   "不用已检查政策的缓存")
 @click.option("--encoding", default=None, help="Encoding of CSV input (default: detected)")
 @click.option("--bom", is_flag=True, help="CSV output starts with a UTF-8 BOM, for Excel")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 def diff(policy, input_path, output, on, vs_on, variant, vs_variant, vs_policy, entity, only, by, report_path,
          report_fmt, top, quarantine, joins, members, households, chunk_size, engine_name, scheduler, traced,
-         three_valued, timings, encoding, bom, lang):
+         three_valued, timings, no_cache, encoding, bom, lang):
     """Evaluate a dataset under two settings (dates, variants or packs) and report what changed.
 
     Facts are read and validated once; invalid rows are quarantined as in `fupin batch`."""
@@ -58,8 +61,8 @@ def diff(policy, input_path, output, on, vs_on, variant, vs_variant, vs_policy, 
 
     outputs = _names(only)
     try:
-        first = eb.load(policy)
-        other = eb.load(vs_policy) if vs_policy else None
+        first = eb.load(policy, cache=not no_cache)
+        other = eb.load(vs_policy, cache=not no_cache) if vs_policy else None
         job = compare.DiffJob(first, other, entity, variant, vs_variant, on, vs_on, outputs, lang,
                               exact=not three_valued, levels=tuple(_names(by)) if by else None, traced=traced)
         source = eb.Source(input_path, job.layout, joined(joins, members=members, households=households),
@@ -68,7 +71,7 @@ def diff(policy, input_path, output, on, vs_on, variant, vs_variant, vs_policy, 
         path = _report_path(report_path, report_fmt, output)
         with Progress(source.total(), lang) as progress:
             report = compare.run(job, source, output, fmt, qpath, progress, bom, engine_name, scheduler,
-                                 (policy, vs_policy))
+                                 (policy, vs_policy), cache=not no_cache)
         click.echo(eb.render_diff(report.summary, job, lang, top))
         if path is not None:
             eb.write_diff(report.summary, job, path, report_fmt, output, lang)

@@ -151,6 +151,12 @@ CODES: dict[str, Code] = {
     "E834": _c("batch-worker", "批处理工作进程 {worker} 意外结束（{how}）", "the batch worker process {worker} ended unexpectedly ({how})",
                "可能是内存不足或进程被终止；结果文件未生成。可用 --jobs 1 在单个进程中运行",
                "it may have run out of memory or been killed; no result file was made. --jobs 1 runs in one process"),
+    "E835": _c("worker-pack", "Dask 工作节点读到的政策包 `{path}` 与本次运行不同（本次运行：修订 {expected}，工作节点：修订 {found}）",
+               "the pack `{path}` a Dask worker read differs from this run's (this run: revision {expected}; the worker: "
+               "revision {found})",
+               "每个工作节点都须读到同一份政策包（共享存储或相同的文件）；若运行期间改动了政策包，请重新运行",
+               "every worker must read the same pack (shared storage or identical files); if the pack was edited "
+               "during the run, run it again"),
     # --- explanations: what-if, decision records (issue 12)
     "E840": _c("not-a-value", "`{value}` 不是输出 `{output}` 的取值（可取：{choices}）",
                "`{value}` is not a value of the output `{output}` (values: {choices})"),

@@ -308,3 +308,33 @@ def test_what_moved_reads_in_the_language_asked(tmp_path, mini):
     (cause,) = comparison.job.causes["aid_total"]
     assert cause.text("zh") == "参数 aid_amount：3000（自 2016-01-01 起） → 3500（自 2018-01-01 起）"
     assert cause.text("en") == "parameter aid_amount: 3000 (from 2016-01-01) → 3500 (from 2018-01-01)"
+
+
+def test_diff_on_a_kept_cluster_loads_an_edited_pack_again(tmp_path):
+    """Workers keep a diff's compiled job between runs under the packs' revisions: after
+    an edit of the second pack, the same cluster gives the local run's report again, not
+    the kept job's; ``--no-cache`` reaches the workers (their cache folder stays empty)."""
+    distributed = pytest.importorskip("distributed")
+    first, second = tmp_path / "a", tmp_path / "b"
+    for pack in (first, second):
+        shutil.copytree(ROOT / "benchmarks" / "small_policy", pack)
+    write_households(300, tmp_path / "hh.parquet", seed=3)
+    stored = tmp_path / "worker-cache"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  env={"FUPIN_CACHE_DIR": str(stored)}) as cluster:
+        reports = []
+        for n in range(2):
+            if n:
+                rules = second / "household.yaml"
+                text = rules.read_text(encoding="utf-8")
+                assert "2016-01-01: 4000\n" in text
+                rules.write_text(text.replace("2016-01-01: 4000\n", "2016-01-01: 400000\n"), encoding="utf-8")
+            args = [first, tmp_path / "hh.parquet", "--vs-policy", second, "--lang", "en", "--no-cache"]
+            cli("diff", *args, "-o", tmp_path / f"local{n}.csv", "--report", tmp_path / f"local{n}.json")
+            cli("diff", *args, "-o", tmp_path / f"dask{n}.csv", "--report", tmp_path / f"dask{n}.json",
+                "--engine", "dask", "--scheduler", cluster.scheduler_address)
+            local = (tmp_path / f"local{n}.json").read_bytes()
+            assert (tmp_path / f"dask{n}.json").read_bytes() == local, n
+            reports.append(json.loads(local))
+        assert reports[0] != reports[1]  # the edit changed some household's results
+        assert not stored.exists() or not list(stored.iterdir())

@@ -42,11 +42,12 @@ def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity=None, outpu
     return run(policy_or_path, ddf, on=on, variant=variant, entity=entity, outputs=outputs, lang=lang)
 
 
-def run_dask_file(job, source, output, fmt, quarantine, scheduler=None, progress=None, bom=False, part_rows=None):
+def run_dask_file(job, source, output, fmt, quarantine, scheduler=None, progress=None, bom=False, part_rows=None,
+                  cache=True):
     """``fupin batch --engine dask``: the same run on a Dask cluster; see distributed.py."""
     from .distributed import run_file
 
-    return run_file(job, source, output, fmt, quarantine, scheduler, progress, bom, part_rows=part_rows)
+    return run_file(job, source, output, fmt, quarantine, scheduler, progress, bom, part_rows=part_rows, cache=cache)
 
 
 def write_summary(summary, checked, path, fmt=None, lang="zh"):

@@ -41,6 +41,7 @@ class DiffJob:
         by (default: the pack's declared ``reports.levels``); ``traced``: changed rows per
         chunk whose deciding row or exception is found by tracing (``decided`` column)."""
         other = other or policy
+        self.revisions = (getattr(policy, "revision", None), getattr(other, "revision", None))
         self.first = Job(policy, entity, variant, on, None, lang, False, exact)
         entity = self.first.entity
         self.second_program = other.program(vs_variant)
@@ -129,7 +130,12 @@ def _differ(policy, other, variant, vs_variant, a: Setting, b: Setting) -> None:
 
 @dataclass(frozen=True)
 class DiffSpec:
-    """What a Dask worker rebuilds a :class:`DiffJob` from: the packs' folders and the arguments."""
+    """What a Dask worker rebuilds a :class:`DiffJob` from: the packs' folders and the arguments.
+
+    ``revisions``: the two packs' content hashes as the client loaded them, so a worker
+    that kept the job of an earlier run rebuilds it when a pack was edited since (the
+    spec is the key of the kept jobs); ``cache``: whether the worker loads the packs
+    through the cache of checked policies (``fupin diff --no-cache`` turns it off)."""
 
     root: str
     other: str | None
@@ -143,14 +149,19 @@ class DiffSpec:
     exact: bool = True
     levels: tuple | None = None
     traced: int = TRACED
+    revisions: tuple | None = None
+    cache: bool = True
 
     def job(self) -> DiffJob:
-        """The job, built once per worker process."""
+        """The job, built once per worker process and pack revision."""
         if self not in _JOBS:
             from ..api import load_policy
+            from .distributed import same_pack
 
-            first = load_policy(self.root)
-            other = load_policy(self.other) if self.other else first
+            want_first, want_other = self.revisions or (None, None)
+            first = same_pack(load_policy(self.root, cache=self.cache), want_first, self.root)
+            other = same_pack(load_policy(self.other, cache=self.cache), want_other, self.other) \
+                if self.other else first
             _JOBS[self] = DiffJob(first, other, self.entity, self.variant, self.vs_variant, self.on, self.vs_on,
                                   list(self.outputs) if self.outputs else None, self.lang, self.exact, self.levels,
                                   self.traced)
@@ -160,11 +171,11 @@ class DiffSpec:
 _JOBS: dict = {}
 
 
-def spec_of(job: DiffJob, root: str, other: str | None) -> DiffSpec:
-    """The spec of a job (dates as the job resolved them)."""
+def spec_of(job: DiffJob, root: str, other: str | None, cache: bool = True) -> DiffSpec:
+    """The spec of a job (dates as the job resolved them, the packs' revisions as loaded)."""
     return DiffSpec(str(Path(root).resolve()), str(Path(other).resolve()) if other else None, job.entity,
                     _variant(job.a), _variant(job.b), job.a.day.isoformat(), job.b.day.isoformat(),
-                    tuple(job.outputs), job.lang, job.exact, job.want_levels, job.traced)
+                    tuple(job.outputs), job.lang, job.exact, job.want_levels, job.traced, job.revisions, cache)
 
 
 def _variant(setting: Setting):
@@ -173,16 +184,17 @@ def _variant(setting: Setting):
 
 
 def run(job: DiffJob, source, output: str, fmt: str, quarantine: str, progress=None, bom: bool = False,
-        engine: str = "local", scheduler=None, roots=("", None)):
+        engine: str = "local", scheduler=None, roots=("", None), cache: bool = True):
     """Run the comparison over the source (locally or on Dask): the batch Report, whose
-    ``summary`` is the :class:`Diff`."""
+    ``summary`` is the :class:`Diff`. ``cache=False``: Dask workers load the packs
+    without the cache of checked policies."""
     from . import pipeline
 
     started = time.perf_counter()
     if engine == "dask":
         from .distributed import run_file
 
-        report = run_file(job, source, output, fmt, quarantine, scheduler, progress, bom, spec=spec_of(job, *roots))
+        report = run_file(job, source, output, fmt, quarantine, scheduler, progress, bom, spec=spec_of(job, *roots, cache=cache))
     else:
         report = pipeline.run_batch(job, source, output, fmt, quarantine, progress, bom)
     if report.summary is None:

@@ -7,13 +7,16 @@ input row numbers: the partition lengths are computed first (one pass over the d
 and each partition numbers its rows from its offset.
 
 :func:`run_file` is ``fupin batch --engine dask``. A Parquet input is split into
-partitions of whole row groups (:func:`parquet_parts`, offsets from the footer: no pass
-over the data); each task opens the file *on the worker* and reads its row groups with the
-local path's reader (readers.parquet_chunks: declared and carried columns only), so the
-input never travels through the client and never becomes pandas. With a single output
+partitions of whole row groups, cut so the cluster's workers finish together
+(:func:`balanced_parts`; ``--partition-rows``: :func:`parquet_parts`), offsets from the
+footer: no pass over the data; each task opens the file *on the worker* and reads its row
+groups with the local path's reader (readers.parquet_chunks: declared and carried columns
+only) in a read-ahead thread, so the input never travels through the client and never
+becomes pandas. With a single output
 file, results come back as Arrow tables and are written in input order by the same
 writers as the local run, under temporary names. With a dataset folder (``-o out/``,
-dataset.py), each task writes its partition as a part file on its worker and returns
+dataset.py), each task writes its partition as a part file on its worker (in a
+write-behind thread) and returns
 only counts, quarantine entries and summary: result rows never travel through the
 client. Either way the accounting line and the quarantine are the local run's, including
 a run that stops early. The path must be readable by the workers at the same name (a
@@ -21,23 +24,28 @@ shared filesystem for a multi-machine cluster; docs/batch.md). A CSV input goes 
 ``dask.dataframe.read_csv`` partitions (CSV cannot be split by byte ranges safely: a
 quoted field may hold a newline).
 
-Workers load the policy from its folder (the path must be readable on the workers) and
-keep the compiled job between partitions (:class:`JobSpec`).
+Workers load the policy from its folder (the path must be readable on the workers; through
+their cache of checked policies unless the run says ``--no-cache``) and keep the compiled
+job between partitions and runs of the same arguments and pack revision (:class:`JobSpec`).
 """
 from __future__ import annotations
 
+import bisect
+import heapq
+import itertools
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ...dsl.errors import FupinError
 from .dataset import DatasetWriter, is_dataset, write_part
 from .outputs import QUARANTINE_COLUMNS, QuarantineWriter
+from .overlap import WriteBehind, read_ahead
 from .pipeline import Job, Report, Stopped, conclude, finish_run, open_writers, stop_reason, timed_reads
 from .readers import DEFAULT_CHUNK, parquet_chunks, table_chunk
 from .source import bad_argument
@@ -51,7 +59,13 @@ _JOBS: dict = {}  # per process (each worker): JobSpec -> Job, compiled once
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What a worker needs to rebuild the job: the policy folder and the arguments."""
+    """What a worker needs to rebuild the job: the policy folder and the arguments.
+
+    ``cache``: whether the worker loads the policy through the cache of checked policies
+    (``fupin batch --no-cache`` turns it off on the workers too; so does
+    ``FUPIN_NO_CACHE=1`` in a worker's environment). ``revision``: the pack's content hash
+    as the client loaded it, part of the key under which a worker keeps the compiled job,
+    so a pack edited between two runs is loaded again rather than served from memory."""
 
     root: str
     entity: str | None = None
@@ -62,6 +76,8 @@ class JobSpec:
     summary: bool = False
     exact: bool = True
     unknown: str = "json"  # the Python API's dataframes keep the JSON text (unknowns.py)
+    cache: bool = True
+    revision: str | None = None
 
     def job(self) -> Job:
         """The compiled job, made once per process (the time it took: its ``load`` stage)."""
@@ -69,11 +85,30 @@ class JobSpec:
             from ..api import load_policy
 
             started = time.perf_counter()
-            _JOBS[self] = Job(load_policy(self.root), self.entity, self.variant, self.on,
+            policy = same_pack(load_policy(self.root, cache=self.cache), self.revision, self.root)
+            _JOBS[self] = Job(policy, self.entity, self.variant, self.on,
                               list(self.outputs) if self.outputs else None, self.lang, self.summary, self.exact,
                               self.unknown)
             _JOBS[self].timings["load"] = time.perf_counter() - started
         return _JOBS[self]
+
+
+def same_pack(policy, expected: str | None, root: str):
+    """``policy`` when it is the revision the client loaded (or the client named none);
+    E835 at the pack's folder otherwise: a worker reading other files than the client
+    (another machine's copy, or an edit during the run) must not evaluate by other rules."""
+    found = getattr(policy, "revision", None)
+    if expected is not None and found is not None and found != expected:
+        from ...dsl.errors import FupinError, Span, error
+
+        raise FupinError(error("E835", Span(str(root), 0, 0), path=str(root), expected=_short(expected),
+                               found=_short(found)))
+    return policy
+
+
+def _short(revision: str) -> str:
+    """A revision as people compare it: the hash's first 12 digits."""
+    return revision.removeprefix("sha256:")[:12]
 
 
 def worker_timings(reset: bool = True) -> dict:
@@ -132,7 +167,7 @@ def _merged(total, more):
     return more if total is None else total.merge(more)
 
 
-def process_partition(spec, pdf: pd.DataFrame, start: int, kept=None, target=None) -> PartOutcome:
+def process_partition(spec, pdf, start: int, kept=None, target=None) -> PartOutcome:
     """One dataframe partition, its first row being input row ``start + 1``; ``target``:
     a :class:`PartTarget` to write its results to."""
     table = pa.Table.from_pandas(pdf, preserve_index=False)
@@ -150,19 +185,35 @@ class PartTarget:
 
 def _run_part(spec, chunks, columns, target) -> PartOutcome:
     """A partition's chunks processed, its results kept in the outcome, or written to
-    ``target`` on the worker (then only counts and quarantine travel back)."""
+    ``target`` on the worker (then only counts and quarantine travel back) by a
+    write-behind thread, as the local run writes (Parquet encoding releases the GIL)."""
     if target is None:
         return process_chunks(spec, chunks, columns)
     job = spec.job()
     job.use_columns(list(columns))  # the part's schema carries the input's key columns
 
     def fill(write):
-        def sink(table):
+        def timed(table):
             with job.clock("write"):
                 write(table)
-        return process_chunks(spec, chunks, columns, sink)
+
+        behind = WriteBehind(timed)
+        try:
+            outcome = process_chunks(spec, chunks, columns, behind.put)
+        except BaseException:
+            _close_quietly(behind)
+            raise
+        behind.close()  # the part's last tables written; a write's error raised here
+        return outcome
 
     return write_part(target.folder, target.index, target.count, job.schema, fill)
+
+
+def _close_quietly(behind: WriteBehind) -> None:
+    try:
+        behind.close()
+    except Exception:  # already failing: the first error is the one raised
+        pass
 
 
 @dataclass(frozen=True)
@@ -190,38 +241,117 @@ def parquet_parts(path: str, rows: int = PART_ROWS) -> list:
     return parts
 
 
+def balanced_parts(path: str, workers: int, rows: int = PART_ROWS) -> list:
+    """The file's row groups in partitions that keep ``workers`` task slots busy to the
+    end (the default; ``--partition-rows`` asks for :func:`parquet_parts`).
+
+    Each way of cutting the groups into runs (cut at the group boundary nearest an equal
+    share of the rows) is tried: those whose tasks, taken in order by the first free
+    slot, finish soonest and are the most even (each within 5 %) are kept, and of them
+    the count nearest ``rows`` rows a partition. 10 groups of 100,000 rows on 2 workers:
+    10 partitions, 5 on each (at least 131,072 rows would make 5 of 200,000: 3 on one
+    worker, 2 on the other, which idles for the last one)."""
+    meta = pq.ParquetFile(path).metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    starts = [0, *itertools.accumulate(sizes)]
+    return [Part(path, tuple(run), starts[run.start]) for run in balanced_cut(sizes, workers, rows)]
+
+
+def balanced_cut(sizes: list, slots: int, rows: int) -> list:
+    """:func:`balanced_parts` of row groups of ``sizes`` rows: the runs of group numbers
+    (ranges, in order, covering every group), none for no groups."""
+    if not sizes:
+        return []
+    goal = max(1, -(-sum(sizes) // max(rows, 1)))  # the partitions the size alone asks for
+    counts = range(1, min(len(sizes), 4 * goal + slots) + 1)
+    cuts = {n: _cuts(sizes, n) for n in counts}
+    loads = {n: _loads(sizes, cuts[n]) for n in counts}
+    count = min(_fastest(loads, max(slots, 1), lambda n: n * max(loads[n]) / max(sum(sizes), 1)),
+                key=lambda n: (abs(math.log(n / goal)), n))
+    bounds = [0, *cuts[count], len(sizes)]
+    return [range(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def _fastest(loads: dict, slots: int, unevenness) -> list:
+    """The partition counts whose tasks finish soonest on ``slots`` (within 5 %), and of
+    those the most even (largest partition over the mean, within 5 %): tasks of one size
+    keep every slot busy however the scheduler hands them out."""
+    spans = {n: _span(parts, slots) for n, parts in loads.items()}
+    fast = [n for n in loads if spans[n] <= min(spans.values()) * 1.05]
+    even = min(unevenness(n) for n in fast)
+    return [n for n in fast if unevenness(n) <= even * 1.05]
+
+
+def _cuts(sizes: list, count: int) -> list:
+    """Where ``sizes`` (rows per group) is cut into ``count`` non-empty runs: the group
+    boundary nearest each equal share of the rows, in order."""
+    ends = list(itertools.accumulate(sizes))
+    cuts, last = [], 0
+    for k in range(1, count):
+        share = ends[-1] * k / count
+        i = bisect.bisect_left(ends, share)  # ends[i] >= share: cut after group i, or before it
+        cut = i + 1 if i == 0 or i == len(ends) or ends[i] - share <= share - ends[i - 1] else i
+        last = min(max(cut, last + 1), len(sizes) - (count - k))
+        cuts.append(last)
+    return cuts
+
+
+def _loads(sizes: list, cuts: list) -> list:
+    bounds = [0, *cuts, len(sizes)]
+    return [sum(sizes[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+
+def _span(loads: list, slots: int) -> int:
+    """Rows done by the busiest of ``slots`` when each takes the next partition as it frees."""
+    free = [0] * slots
+    for load in loads:
+        heapq.heapreplace(free, free[0] + load)
+    return max(free)
+
+
 def process_part(spec, part: Part, chunk_size: int, kept: tuple, columns, target=None) -> PartOutcome:
     """A Parquet partition read on the worker (declared and carried columns only), its
-    results written to ``target`` (a :class:`PartTarget`) or returned."""
+    results written to ``target`` (a :class:`PartTarget`) or returned. A thread reads
+    ahead, as in the local run: pyarrow decodes the next chunk without the GIL while
+    this one is validated and evaluated."""
     job = spec.job()
-    chunks = parquet_chunks(part.path, job.layout, chunk_size, kept, part.row_groups, part.start)
-    return _run_part(spec, timed_reads(job, chunks), columns, target)
+    chunks = read_ahead(timed_reads(job, parquet_chunks(part.path, job.layout, chunk_size, kept, part.row_groups,
+                                                        part.start)))
+    try:
+        return _run_part(spec, chunks, columns, target)
+    finally:
+        chunks.close()  # the reading thread stopped, whether the part is done or failed
 
 
-def quarantine_frame(entries: list) -> pd.DataFrame:
-    """Quarantine entries as a dataframe (row, id, field, code, reason)."""
+def quarantine_frame(entries: list):
+    """Quarantine entries as a pandas dataframe (row, id, field, code, reason)."""
+    import pandas as pd
+
     types = [pa.int64(), pa.string(), pa.string(), pa.string(), pa.string()]
     columns = list(zip(*entries)) if entries else [[] for _ in QUARANTINE_COLUMNS]
     table = pa.table({name: pa.array(list(col), t) for name, col, t in zip(QUARANTINE_COLUMNS, columns, types)})
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _results(outcome: PartOutcome) -> pd.DataFrame:
+def _results(outcome: PartOutcome):
+    import pandas as pd
+
     return outcome.results.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _quarantine(outcome: PartOutcome) -> pd.DataFrame:
+def _quarantine(outcome: PartOutcome):
     return quarantine_frame(outcome.quarantine)
 
 
 def spec_of(policy_or_path, entity=None, variant=None, on=None, outputs=None, lang="zh",
-            summary=False, exact=True, unknown="json") -> JobSpec:
-    """A JobSpec from a Policy (its folder) or a policy path."""
+            summary=False, exact=True, unknown="json", cache=True, revision=None) -> JobSpec:
+    """A JobSpec from a Policy (its folder and revision) or a policy path."""
     source = getattr(policy_or_path, "source", None)
     root = str(source.root) if source is not None else str(policy_or_path)
+    revision = revision or getattr(policy_or_path, "revision", None)
     on_text = on.isoformat() if hasattr(on, "isoformat") else on
     return JobSpec(str(Path(root).resolve()), entity, variant, on_text, tuple(outputs) if outputs else None, lang,
-                   summary, exact, unknown)
+                   summary, exact, unknown, cache, revision)
 
 
 def partition_tasks(spec: JobSpec, ddf, kept=None, folder=None) -> list:
@@ -245,6 +375,7 @@ def _targets(folder, count: int) -> list:
 def evaluate_dask(policy_or_path, ddf, on=None, variant=None, entity=None, outputs=None, lang="zh"):
     """``(results_ddf, quarantine_ddf)`` of a Dask dataframe of one entity; see the module docstring."""
     import dask.dataframe as dd
+    import pandas as pd
     from dask import delayed
 
     spec = spec_of(policy_or_path, entity, variant, on, outputs, lang)
@@ -272,7 +403,7 @@ def read_csv_ddf(source):
 
 
 def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress=None, bom: bool = False,
-             spec=None, part_rows=None) -> Report:
+             spec=None, part_rows=None, cache: bool = True) -> Report:
     """Run a file's batch on a Dask cluster, writing in input order like the local run.
 
     Like ``run_batch``: both files under temporary names, renamed only when every row is
@@ -280,8 +411,10 @@ def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress
     removes them and raises :class:`Stopped` with the counts so far and the reason.
     ``spec``: what the workers rebuild the job from (default the batch job's; ``fupin
     diff`` passes its own, compare.py). ``part_rows``: rows per Parquet partition at
-    least (default :func:`part_rows_of` the chunk size). ``output`` may be a dataset
-    folder (``DIR/``, dataset.py): each task then writes its part on its worker."""
+    least (default: cut for the cluster's workers, :func:`balanced_parts`). ``output``
+    may be a dataset folder (``DIR/``, dataset.py): each task then writes its part on its
+    worker. ``cache=False`` (``--no-cache``): the workers load the policy without the
+    cache of checked policies, as the client did."""
     report, started = Report(), time.perf_counter()
     try:
         columns = source.columns()
@@ -292,13 +425,13 @@ def run_file(job: Job, source, output, fmt, quarantine, scheduler=None, progress
         report.stopped = exc.diagnostics[0]
         raise Stopped(report) from None
     spec = spec or spec_of(job.policy_root, job.entity, job.variant, job.day, job.outputs, job.lang,
-                           job.want_summary, job.exact, job.unknown)
+                           job.want_summary, job.exact, job.unknown, cache, job.revision)
     writer, quarantined = _writers(job, output, fmt, quarantine, bom)
     folder = getattr(writer, "folder", None)  # a dataset: the tasks write their parts there
     done, client, cluster = False, None, None
     try:
         client, cluster = _client(scheduler)
-        tasks = _tasks(spec, source, columns, folder, part_rows)
+        tasks = _tasks(spec, source, columns, folder, part_rows, _slots(client))
         if folder is not None:
             writer.parts = len(tasks)
         _gather(client, tasks, job, writer, quarantined, report, progress)
@@ -331,15 +464,18 @@ def part_rows_of(chunk_size: int) -> int:
     return max(PART_ROWS // DEFAULT_CHUNK * chunk_size, 1)
 
 
-def _tasks(spec, source, columns, folder=None, part_rows=None) -> list:
+def _tasks(spec, source, columns, folder=None, part_rows=None, slots: int = 1) -> list:
     """One delayed PartOutcome per partition of the input, in input order (each writing
-    its part of a dataset in ``folder``, if given)."""
+    its part of a dataset in ``folder``, if given). A Parquet input is cut for ``slots``
+    task slots (:func:`balanced_parts`), or in partitions of ``part_rows`` at least."""
     from dask import delayed
 
     kept = source.kept_columns()
     if source.fmt == "parquet":
         process = delayed(process_part, pure=True)
-        parts = parquet_parts(shared_path(source.text_path), part_rows or part_rows_of(source.chunk_size))
+        path = shared_path(source.text_path)
+        parts = parquet_parts(path, part_rows) if part_rows else \
+            balanced_parts(path, slots, part_rows_of(source.chunk_size))
         return [process(spec, part, source.chunk_size, kept, tuple(columns), target)
                 for part, target in zip(parts, _targets(folder, len(parts)))]
     return partition_tasks(spec, read_csv_ddf(source), kept, folder)
@@ -359,6 +495,11 @@ def _client(scheduler):
         return Client(scheduler), None
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     return Client(cluster), cluster
+
+
+def _slots(client) -> int:
+    """Tasks the cluster runs at once: its workers' threads (1 while none has joined)."""
+    return max(1, sum(client.nthreads().values()))
 
 
 def _gather(client, tasks, job, writer, quarantined, report, progress) -> None:
