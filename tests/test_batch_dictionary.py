@@ -76,7 +76,27 @@ SHAPES = {
     "dictionary with a null value": lambda v: _dictionary(v, null_inside=True),
     "dictionary, sliced": lambda v: _dictionary(["poor", None, "bogus"] + v + ["full"]).slice(3, len(v)),
     "string, sliced": lambda v: pa.array(["x", None] + v, pa.string()).slice(2, len(v)),
+    "dictionary larger than the chunk": lambda v: _larger(v),
 }
+
+
+def _larger(values, extra: int = 500):
+    """``values`` over a dictionary that also holds ``extra`` texts no cell uses, as every
+    batch of a row group with many distinct texts carries the group's whole dictionary."""
+    distinct = list(dict.fromkeys(v for v in values if v is not None)) + [f"unused {i}" for i in range(extra)]
+    codes = [distinct.index(v) if v is not None else None for v in values]
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(distinct, pa.string()))
+
+
+def test_a_dictionary_larger_than_its_chunk_costs_the_chunk_not_the_dictionary():
+    """Deciding a 5,000-text dictionary in each of a row group's chunks made the run
+    quadratic in the distinct texts (reviewed: 6.2 s of CPU became 27.8 s); the chunk's own
+    cells are decided instead."""
+    spec = _spec("household", "status")
+    cell = CellChecker(validator().facts, spec)
+    out = convert(_larger(["bogus 1", "poor", None, "bogus 2"], extra=5000), spec, cell)
+    assert out.bad.tolist() == [True, False, False, True] and out.missing.tolist() == [False, False, True, False]
+    assert len(cell.cache) <= 4  # the chunk's cells, not the dictionary's 5,004 texts
 
 
 @pytest.mark.parametrize("shape", SHAPES)

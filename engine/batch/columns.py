@@ -176,6 +176,11 @@ def _undecided(out: Converted, rows: np.ndarray, values: pa.Array, cell) -> None
 def _dictionary(values, spec, cell) -> Converted:
     """Convert the dictionary once, then spread it by the indices."""
     n = len(values)
+    if len(values.dictionary) > n:
+        # every batch of a row group carries the group's whole dictionary: with more
+        # distinct texts than the chunk has cells, deciding the dictionary in each chunk
+        # would cost (chunks × dictionary), so decide the chunk's own cells instead
+        return convert(values.dictionary_decode(), spec, cell)
     null = null_mask(values.indices)
     if len(values.dictionary) == 0:
         return Converted(empty_array(spec.kind, n), null, np.zeros(n, dtype=bool), {})
