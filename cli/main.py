@@ -17,6 +17,8 @@ import sys
 
 import click
 
+from .. import __version__
+
 from ..dsl.errors import FupinError, render_all
 
 ON = click.option("--on", "on", default=None, help="As-of date YYYY-MM-DD (default: the date the policy declares)")
@@ -50,7 +52,7 @@ class _Commands(click.Group):
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="fupin")
+@click.version_option(version=__version__, prog_name="fupin")  # the one constant, as run records say
 def main():
     """fupin：扶贫政策规则引擎 / a rules engine for poverty-alleviation policy."""
 

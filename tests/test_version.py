@@ -24,3 +24,17 @@ def test_pyproject_takes_the_version_from_the_package():
 def test_the_constant_is_the_installed_version_and_the_records_one():
     assert re.fullmatch(r"\d+\.\d+\.\d+([.+-]\w+)*", fupin.__version__)
     assert fupin_version() == fupin.__version__ == version("fupin")
+
+
+def test_fupin_version_prints_the_constant_not_the_metadata():
+    """``fupin --version`` says what the run records say, even where the installed
+    metadata is stale (an edited constant not yet reinstalled): here the metadata is made
+    to answer another version, and the constant is printed (click's package_name= read
+    the metadata)."""
+    import subprocess
+    import sys
+
+    code = ("import importlib.metadata as m; m.version = lambda name: '0.0.0-stale'; "
+            "from fupin.cli.main import main; main(['--version'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout == f"fupin, version {fupin.__version__}\n", out.stderr
