@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
-from ..columnar.frame import concat, take
+from ..columnar.frame import take
 from ..columnar.program import ColumnarProgram
 from .encoding import undecodable
 from .keys import carried_keys, key_column
@@ -187,38 +187,11 @@ class Job:
         return raw_ids if raw_ids is not None and pa.types.is_string(raw_ids.type) \
             else frame.columns[self.layout.key].data
 
-    def process_group(self, chunks: list) -> list:
-        """:meth:`process` for a few chunks, evaluated as one frame (a three-valued run:
-        the evaluation's fixed cost per call, ~15 ms on the pack, is paid once for
-        them; settling by cases keeps to chunks): each chunk's outcome as
-        :meth:`process` gives it, the same tables, quarantine and counts."""
-        if len(chunks) == 1 or self.exact:
-            return [self.process(chunk) for chunk in chunks]
-        done = [self.validated(chunk) for chunk in chunks]
-        frames = [d[0] for d in done]
-        joined = concat(frames) if sum(f.n for f in frames) else None
-        if joined is None:
-            tables = [self._evaluate(d[0], chunk, d[1]) for chunk, d in zip(chunks, done)]
-        else:
-            with self.clock("evaluate"):
-                result = self.columnar.evaluate(joined, self.day, self.outputs, why=self.why(), exact=self.exact)
-            starts = np.cumsum([0] + [f.n for f in frames]).tolist()
-            tables = [self._tabulated(result.part(a, b, d[0]), d[0], chunk, d[1])
-                      for chunk, d, a, b in zip(chunks, done, starts, starts[1:])]
-        return [Outcome(table, entries, chunk.level.n + len(chunk.broken), len(good), quarantined, summary, unsettled)
-                for chunk, (_, good, entries, quarantined, unsettled), (table, summary) in zip(chunks, done, tables)]
-
     def _evaluate(self, frame, chunk, good):
         if frame.n == 0:
-            return self._tabulated(None, frame, chunk, good)
+            return self.schema.empty_table(), (Summary(self.entity) if self.want_summary else None)
         with self.clock("evaluate"):
             result = self.columnar.evaluate(frame, self.day, self.outputs, why=self.why(), exact=self.exact)
-        return self._tabulated(result, frame, chunk, good)
-
-    def _tabulated(self, result, frame, chunk, good):
-        """``(table, summary)`` of a chunk's evaluated rows."""
-        if frame.n == 0:
-            return self.schema.empty_table(), (Summary(self.entity) if self.want_summary else None)
         with self.clock("details"):
             explained = explanations(result, self.lang, self.unknown)
         with self.clock("tabulate"):
@@ -396,38 +369,10 @@ def _process_read(job, source, jobs, helpers: Helpers, report, progress) -> None
 
 
 def _process_all(job, chunks, behind, report, progress) -> None:
-    """Every chunk counted, processed and queued for writing, in order (a few chunks
-    evaluated at once, :meth:`Job.process_group`)."""
-    for group in _grouped(chunks, 1 if job.exact else GROUP_ROWS):  # settling by cases: chunk by chunk
-        for chunk in group:
-            report.read(chunk)
-        for outcome in job.process_group(group):
-            _done(outcome, behind, report, progress)
-
-
-GROUP_ROWS = 1 << 17  # rows up to which consecutive chunks are evaluated as one frame
-
-
-def _grouped(chunks, rows: int):
-    """Consecutive chunks in groups of up to ``rows`` rows (at least one chunk each).
-    When reading fails, the chunks read before it come first, as without groups."""
-    group, held = [], 0
-    try:
-        for chunk in chunks:
-            size = chunk.level.n + len(chunk.broken)
-            if group and held + size > rows:
-                yield group
-                group, held = [], 0
-            group.append(chunk)
-            held += size
-    except OrderBroken:
-        raise
-    except Exception:
-        if group:
-            yield group
-        raise
-    if group:
-        yield group
+    """Every chunk counted, processed and queued for writing, in order."""
+    for chunk in chunks:
+        report.read(chunk)
+        _done(job.process(chunk), behind, report, progress)
 
 
 def _process_parallel(job, pool, chunks, behind, report, progress) -> None:

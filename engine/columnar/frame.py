@@ -218,36 +218,3 @@ def take(frame: Frame, rows: np.ndarray) -> Frame:
         out.children[name] = Children(take(ch.frame, idx), parent,
                                       None if ch.missing is None else ch.missing[rows])
     return out
-
-
-def concat(frames: list) -> Frame | None:
-    """The frames' rows one after another as one frame (children re-pointed at their
-    parents' new rows), or None where they do not have the same fields of the same
-    dtypes (the caller then takes them one by one)."""
-    first = frames[0]
-    if any(f.entity != first.entity or f.columns.keys() != first.columns.keys()
-           or f.children.keys() != first.children.keys() for f in frames):
-        return None
-    out = Frame(first.entity, sum(f.n for f in frames))
-    for name in first.columns:
-        cols = [f.columns[name] for f in frames]
-        if any(c.data.dtype != cols[0].data.dtype for c in cols):
-            return None
-        out.columns[name] = Column(np.concatenate([c.data for c in cols]),
-                                   _joined_masks([c.missing for c in cols], [f.n for f in frames]))
-    for name in first.children:
-        kids = [f.children[name] for f in frames]
-        inner = concat([k.frame for k in kids])
-        if inner is None:
-            return None
-        shifts = np.cumsum([0] + [f.n for f in frames[:-1]])
-        parent = np.concatenate([k.parent + s for k, s in zip(kids, shifts.tolist())])
-        out.children[name] = Children(inner, parent, _joined_masks([k.missing for k in kids], [f.n for f in frames]))
-    return out
-
-
-def _joined_masks(masks: list, sizes: list):
-    """Masks of consecutive parts as one (None where no part has one)."""
-    if all(m is None for m in masks):
-        return None
-    return np.concatenate([np.zeros(n, dtype=bool) if m is None else m for m, n in zip(masks, sizes)])

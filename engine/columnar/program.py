@@ -53,19 +53,6 @@ class ColumnarResult:
             return []
         return self.whys.facts(int(self.why[name][row]))
 
-    def part(self, start: int, stop: int, frame: Frame) -> "ColumnarResult":
-        """Rows ``start:stop`` as a result of their own: ``frame`` is those rows' frame
-        (as evaluated on their own, they give the same values, masks and facts; the fact
-        sets are shared). A batch evaluates a few chunks as one frame and writes each
-        chunk's part (engine/batch/pipeline.py)."""
-        cut = slice(start, stop)
-        possible = {name: {row - start: values for row, values in rows.items() if start <= row < stop}
-                    for name, rows in self.possible.items()}
-        return ColumnarResult(self.program, frame, self.on, self.outputs,
-                              {k: v[cut] for k, v in self.values.items()}, {k: v[cut] for k, v in self.unknown.items()},
-                              {k: v[cut] for k, v in self.error.items()}, {k: v[cut] for k, v in self.why.items()},
-                              self.whys, possible, self.exact)
-
     def unknown_rows(self) -> np.ndarray:
         """Per row: is some output unknown?"""
         return self._some(lambda name: self.unknown[name])
