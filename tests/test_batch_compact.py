@@ -251,3 +251,65 @@ def test_output_columns_are_the_arrays_and_the_parquet_bytes_of_pa_array(tmp_pat
     for name, column in (("got", got), ("want", want)):
         pq.write_table(pa.table({"x": column}), folder / f"{name}.parquet", compression="zstd")
     assert (folder / "got.parquet").read_bytes() == (folder / "want.parquet").read_bytes()
+
+
+def _reference_compact(result, explained: dict) -> tuple:
+    """Row by row, as the column is documented: per row, in output order, the item of
+    each output that holds one (explained rows: exactly their items); items numbered
+    output by output in the order of their facts, then those of explained rows."""
+    names = [n for n in result.outputs if result.unknown[n].any()]
+    ids: dict = {}
+
+    def item(name, facts):  # a tracked set's facts sorted, an explained row's as given
+        listed = sorted(facts) if isinstance(facts, (frozenset, tuple)) else list(facts)
+        text = f"{json.dumps(name, ensure_ascii=False)}: {json.dumps(listed, ensure_ascii=False)}"
+        return ids.setdefault(text, len(ids))
+
+    for name in names:
+        held = [int(i) for r, i in enumerate(result.why[name].tolist()) if i > 0 and r not in explained]
+        for facts in sorted({tuple(sorted(result.whys.sets[i])) for i in held}):
+            item(name, facts)
+    for waits in explained.values():
+        for name, facts in waits.items():
+            item(name, facts)
+    rows = []
+    for r in range(result.n):
+        if r in explained:
+            rows.append([item(n, explained[r][n]) for n in names if n in explained[r]])
+        else:
+            rows.append([item(n, result.whys.sets[i]) for n in names if (i := int(result.why[n][r])) > 0])
+    return sorted(ids, key=ids.get), rows
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.data())
+def test_the_sparse_compact_column_equals_the_row_by_row_reference(data):
+    """unknowns.compact_column (each output's rows placed at the rows' next free slots)
+    against the documented layout built row by row: the same dictionary in the same
+    order, the same ids per row, on random fact-set ids (known, untracked, tracked;
+    outputs unknown on no, some or every row) and random explained rows."""
+    from types import SimpleNamespace
+
+    from fupin.engine.batch.unknowns import compact_column
+    from fupin.engine.columnar.why import Whys
+
+    n = data.draw(st.integers(1, 40))
+    whys = Whys()
+    facts = st.frozensets(st.sampled_from(["a", "b", "members[0].c", "members[1].c", "d"]), max_size=3)
+    for s in data.draw(st.lists(facts, min_size=1, max_size=6)):
+        whys.intern(s)
+    size = len(whys.sets)
+    outputs = [f"o{k}" for k in range(data.draw(st.integers(1, 5)))]
+    why = {name: np.array(data.draw(st.lists(st.integers(-1, size - 1), min_size=n, max_size=n)), dtype=np.int32)
+           for name in outputs}
+    unknown = {name: why[name] != 0 for name in outputs}
+    result = SimpleNamespace(outputs=outputs, unknown=unknown, why=why, whys=whys, n=n)
+    rows = data.draw(st.lists(st.integers(0, n - 1), unique=True, max_size=4))
+    explained = {r: {name: data.draw(st.lists(st.sampled_from(["x", "y", "a"]), unique=True, max_size=2))
+                     for name in outputs if unknown[name][r]} for r in sorted(rows)}
+    column = compact_column(result, explained)
+    texts, expected = _reference_compact(result, explained)
+    assert column.values.dictionary.to_pylist() == texts
+    offsets = column.offsets.to_numpy()
+    indices = column.values.indices.to_numpy()
+    assert [indices[offsets[r]:offsets[r + 1]].tolist() for r in range(n)] == expected

@@ -15,7 +15,8 @@ Three encodings (``fupin batch --unknown``; the run record names the one used):
   facts unknowns wait for, which costs about as much as the evaluation itself.
 
 Building the compact column needs no text per row: per output, one item per distinct
-fact-set id (columnar why.py), then one int32 matrix of item ids flattened row-major.
+fact-set id (columnar why.py), then each output's item ids written into the rows where
+it has one, in the order of the outputs (sparse: no rows × outputs matrix).
 A chunk's items are in the order of outputs, then of their fact lists: the dictionary
 does not depend on how the evaluation numbered the fact sets.
 """
@@ -95,45 +96,76 @@ def compact_column(result, explained: dict) -> pa.Array:
     """The compact ``unknown`` column of a columnar result.
 
     ``explained``: row → ``{output: facts}`` for the rows whose facts came from the
-    scalar evaluator (outputs.explanations); those rows take exactly these items."""
+    scalar evaluator (outputs.explanations); those rows take exactly these items.
+
+    Sparse: per output only the rows where it holds an item (an output is unknown on a
+    part of the rows), placed into the flat list values at each row's next free slot;
+    no dense rows × outputs matrix (its transposition, masking and gathers cost twice
+    as much)."""
     names = [name for name in result.outputs if result.unknown[name].any()]
     items, texts = Items(), _FactTexts(result.whys)
-    # one row of item ids per output (contiguous), turned to row-major order at the end
-    matrix = np.full((len(names), result.n), -1, dtype=np.int32)
-    for col, name in enumerate(names):
-        matrix[col] = _item_ids(result, name, items, texts)
-    matrix = np.ascontiguousarray(matrix.T)
+    skip = None
     if explained:
-        where = {name: col for col, name in enumerate(names)}
-        rows = np.fromiter(explained, dtype=np.int64, count=len(explained))
-        matrix[rows] = -1
-        for row, waits in explained.items():
-            for name, facts in waits.items():
-                matrix[row, where[name]] = items.add(name, facts)
-    present = matrix >= 0
+        skip = np.zeros(result.n, dtype=bool)
+        skip[np.fromiter(explained, dtype=np.int64, count=len(explained))] = True
+    # the items of the tracked rows first, output by output, then those of explained
+    # rows (in row order): the dictionary's order, as it always was
+    parts = [_item_ids(result, name, items, texts, skip) for name in names]
+    if explained:
+        parts = _with_explained(parts, names, explained, items)
+    counts = np.zeros(result.n, dtype=np.int32)
+    for rows, _ in parts:
+        counts[rows] += 1  # rows are distinct within one output
     offsets = np.zeros(result.n + 1, dtype=np.int32)
-    np.cumsum(np.count_nonzero(present, axis=1), out=offsets[1:])
-    values = pa.DictionaryArray.from_arrays(pa.array(matrix[present], pa.int32()),
-                                            pa.array(items.texts, pa.string()))
-    return pa.ListArray.from_arrays(pa.array(offsets), values)
+    np.cumsum(counts, out=offsets[1:])
+    values = np.empty(int(offsets[-1]), dtype=np.int32)
+    free = offsets[:-1].copy()  # per row, its next slot: outputs fill a row in their order
+    for rows, ids in parts:
+        slots = free[rows]
+        values[slots] = ids
+        free[rows] = slots + 1
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(values, pa.int32()), pa.array(items.texts, pa.string()))
+    return pa.ListArray.from_arrays(pa.array(offsets), dictionary)
 
 
-def _item_ids(result, name: str, items: Items, texts: _FactTexts) -> np.ndarray:
-    """Per row, the item id of output ``name`` (-1 where it is not unknown, or its facts
-    are not tracked: those rows are explained by the scalar evaluator)."""
-    # ColumnarResult.why is 0 where an output is not unknown: untracked -1 → 0, known → 1
-    ids = result.why[name] + np.int32(1)
-    marks = np.zeros(len(result.whys.sets) + 1, dtype=bool)
+def _item_ids(result, name: str, items: Items, texts: _FactTexts, skip=None) -> tuple:
+    """``(rows, item ids)`` of output ``name``: the rows where it is unknown with its
+    facts tracked (not those of ``skip``, explained by the scalar evaluator)."""
+    # ColumnarResult.why is 0 where an output is not unknown, -1 where untracked, a
+    # fact-set id (1 and up) elsewhere
+    why = result.why[name]
+    held = why > 0
+    if skip is not None:
+        held &= ~skip
+    rows = np.flatnonzero(held)
+    ids = why[rows]
+    marks = np.zeros(len(result.whys.sets), dtype=bool)
     marks[ids] = True  # fact-set ids are small: a lookup, not a sort
-    seen = np.flatnonzero(marks)
     lookup = np.full(len(marks), -1, dtype=np.int32)
-    facts = {i: texts(i - 1) for i in seen.tolist() if i > 1}
+    facts = {i: texts(i) for i in np.flatnonzero(marks).tolist()}
     # items in the order of their facts, not of the ids: the ids depend on the order in
     # which the evaluation met the fact sets, the file should not
     prefix = _json(name) + ": "
     for i in sorted(facts, key=lambda i: facts[i][0]):
         lookup[i] = items.add_text(prefix + facts[i][1])
-    return lookup[ids]
+    return rows, lookup.take(ids)
+
+
+def _with_explained(parts: list, names: list, explained: dict, items: Items) -> list:
+    """Each output's ``(rows, item ids)`` with the items of the explained rows added."""
+    extra: dict = {name: ([], []) for name in names}
+    for row, waits in explained.items():
+        for name, facts in waits.items():
+            extra[name][0].append(row)
+            extra[name][1].append(items.add(name, facts))
+    out = []
+    for (rows, ids), name in zip(parts, names):
+        more_rows, more_ids = extra[name]
+        if more_rows:
+            rows = np.concatenate((rows, np.array(more_rows, dtype=rows.dtype)))
+            ids = np.concatenate((ids, np.array(more_ids, dtype=np.int32)))  # any order: one item per row
+        out.append((rows, ids))
+    return out
 
 
 def as_json(column) -> pa.Array:
