@@ -122,3 +122,42 @@ def test_the_rows_to_explain_are_those_of_the_mask_over_every_output(outputs):
     for n in names:
         want |= error[n] | (unknown[n] & (why[n] < 0))
     assert np.array_equal(ColumnarResult.rows_to_explain(result), np.flatnonzero(want))
+
+
+# --- session 17: a plain member sum by bincount when no parent can near the bound
+
+
+@st.composite
+def _sums(draw):
+    rep = draw(st.sampled_from(["int", "fen"]))
+    limit = LIMIT_FEN if rep == "fen" else LIMIT
+    n = draw(st.integers(1, 6))
+    counts = draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
+    parent = np.repeat(np.arange(n), counts).astype(np.int64)
+    big = [limit // 2, limit // 3, limit, 2 ** 52, 2 ** 53 // 3, 2 ** 61]
+    pool = st.one_of(st.integers(-10 ** 6, 10 ** 6), st.sampled_from(big + [-b for b in big]))
+    values = np.array(draw(st.lists(pool, min_size=len(parent), max_size=len(parent))), dtype=np.int64)
+    return rep, limit, n, parent, values
+
+
+@given(_sums())
+@settings(max_examples=300, deadline=None)
+def test_a_plain_sum_is_the_exact_sum_or_E720_on_either_path(case):
+    """Small magnitudes go through ``np.bincount`` (no level bounds); large ones through
+    the prefix sums and the bound check: each parent's value is its children's exact
+    sum, or E720 exactly where that sum passes the bound."""
+    from fupin.engine.columnar import aggregate
+
+    rep, limit, n, parent, values = case
+    counts = np.bincount(parent, minlength=n)
+    ends = np.cumsum(counts)
+    parts = SimpleNamespace(plain=True, keep_all=True, n=len(values), value=V(values, rep),
+                            keep_true=np.ones(len(values), dtype=bool), bounds=lambda _n: (ends - counts, ends))
+    out = aggregate._sum(parts, parent, n, ("sum", "money" if rep == "fen" else "integer"))
+    exact = [sum(int(x) for x in values[parent == p]) for p in range(n)]
+    err = out.err if out.err is not None else np.zeros(n, dtype=bool)
+    err = np.broadcast_to(err, (n,))
+    for p in range(n):
+        assert bool(err[p]) == (abs(exact[p]) > limit), (p, exact[p])
+        if not err[p]:
+            assert int(np.broadcast_to(out.data, (n,))[p]) == exact[p]

@@ -154,6 +154,9 @@ def _sum(parts, parent, n, meta):
     v = parts.value
     if parts.plain and v.rep in ("int", "fen"):
         values = np.broadcast_to(v.data, (parts.n,)) if parts.keep_all else choose(parts.keep_true, v.data, 0)
+        small = _small_sums(values, parent, n, v.rep)
+        if small is not None:
+            return V(small, v.rep)
         return _bounded_sum(_seg_sum(values, parent, n, parts.bounds), values, n, parts.bounds, v.rep, None, None, None)
     err = _seg_any(parts.child_err(), parent, n)
     counted = parts.keep_true & parts.value_known
@@ -176,6 +179,19 @@ def _sum(parts, parent, n, meta):
     over = np.fromiter((not within_bounds(x) for x in sums), dtype=bool, count=n) & ~unk & ~err
     err = err | over  # a sum beyond |x| <= 10^15 is E720, as the scalar reducer raises
     return V(data, "dec" if meta[1] != "integer" else "obj", squeeze(unk), squeeze(err), why=why)
+
+
+def _small_sums(values, parent, n, rep):
+    """Per parent, the sums of its children's int64 ``values`` by ``np.bincount`` when
+    every child together stays within half the bound and within 2**53 (so no parent can
+    reach E720, and every float64 partial sum is an exact integer); None otherwise.
+    Unlike the prefix sums it needs no per-parent bounds of the level (14 ms an
+    evaluation of a million households)."""
+    limit = LIMIT_FEN if rep == "fen" else LIMIT
+    largest = max(int(values.max()), -int(values.min())) if len(values) else 0
+    if largest * len(values) > min(limit // 2, 2 ** 53):
+        return None
+    return np.bincount(parent, weights=values, minlength=n).astype(np.int64)
 
 
 def _bounded_sum(data, values, n, bounds, rep, unk, err, why) -> V:
