@@ -51,23 +51,33 @@ def server(tmp_path_factory):
                                   "--work-dir", str(tmp / "work")),
                             stdout=errors, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise AssertionError((tmp / "stderr.txt").read_text(encoding="utf-8"))
+    healthy(base, proc, tmp / "stderr.txt")
     yield base, log, tmp / "stderr.txt", proc
     if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 10)
     errors.close()
+
+
+def healthy(base: str, proc, stderr, seconds: float = 20.0) -> None:
+    """Wait until ``/healthz`` answers 200; kill the server and show its output if it never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(stderr.read_text(encoding="utf-8"))
+
+
+def stop(proc, seconds: float) -> None:
+    """Ctrl-C the server (as a person stops it), killed if it has not ended in ``seconds``."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def test_the_real_server_answers_with_the_token_only(server):
@@ -101,12 +111,7 @@ def test_two_workers_answer_metrics_for_the_whole_server(tmp_path):
                             env={**os.environ, "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        healthy(base, proc, tmp_path / "stderr.txt", 60.0)
         time.sleep(1.0)  # the second worker may still be loading the pack
         for i in range(24):  # a new connection each: the kernel may hand it to either worker
             r = httpx.post(base + "/v1/evaluate", json={"facts": {**HH, "id": f"M{i}"}, "only": ["monitoring_tier"]},
@@ -121,10 +126,6 @@ def test_two_workers_answer_metrics_for_the_whole_server(tmp_path):
         assert seen == {24}
         assert len(list(tmp_path.glob("fupin-metrics-*"))) == 1
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 20)
         out.close()
     assert not list(tmp_path.glob("fupin-metrics-*")), (tmp_path / "stderr.txt").read_text(encoding="utf-8")
