@@ -90,6 +90,10 @@ def convert(values, spec, cell: CellChecker) -> Converted:
         return _by_cell(values, spec, cell)
     if pa.types.is_dictionary(values.type):
         return _dictionary(values, spec, cell)
+    if pa.types.is_string_view(values.type):
+        # pyarrow's set, regex and take kernels have no string_view kernel (index_in,
+        # is_in, array_take): the same cells as plain text (readers.py casts whole files)
+        values = values.cast(pa.string())
     n = len(values)
     missing = null_mask(values)
     fast = _fast_path(values, spec)

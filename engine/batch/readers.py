@@ -142,6 +142,33 @@ def plain_type(t: pa.DataType) -> pa.DataType:
     return t
 
 
+def _has_views(schema: pa.Schema) -> bool:
+    return any(_viewless(f.type) != f.type for f in schema)
+
+
+def _without_views(table: pa.Table) -> pa.Table:
+    """``table`` with its string_view and binary_view columns, at any depth, as plain
+    string and binary: pyarrow's take, set and regex kernels, which validation, the
+    quarantine and the output use, have no view kernels (a bare "no kernel matching input
+    types" E804 before)."""
+    schema = pa.schema([pa.field(f.name, _viewless(f.type), f.nullable, f.metadata) for f in table.schema])
+    return table if schema.equals(table.schema) else table.cast(schema)
+
+
+def _viewless(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_binary_view(t):
+        return pa.binary()
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _viewless(f.type), f.nullable, f.metadata) for f in t])
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        field = t.value_field
+        inner = pa.field(field.name, _viewless(field.type), field.nullable, field.metadata)
+        return pa.list_(inner) if pa.types.is_list(t) else pa.large_list(inner)
+    return t
+
+
 def keep_extra(table, names) -> dict:
     """The named columns of a table, when present."""
     return {n: table.column(n) for n in names if n in table.schema.names}
@@ -182,9 +209,10 @@ def parquet_chunks(path, layout, chunk_size: int, kept=None, row_groups=None, st
     else:
         tables = (pa.Table.from_batches([b]) for b in
                   pf.iter_batches(batch_size=chunk_size, row_groups=groups, columns=chosen.columns))
+    views = _has_views(pf.schema_arrow)
     for table in tables:
         if table.num_rows:
-            chunk = table_chunk(layout, table, start, kept)
+            chunk = table_chunk(layout, _without_views(table) if views else table, start, kept)
             chunk.skipped = chosen.skipped
             yield chunk
         start += table.num_rows
