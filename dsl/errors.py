@@ -178,8 +178,20 @@ def _fill(template: str, args: dict, lang: str) -> str:
     return template.format_map(_Default({k: pick(v) for k, v in args.items() if k != "hint"}))
 
 
-@lru_cache(maxsize=256)
 def _file_lines(path: str) -> tuple[str, ...] | None:
+    # Keyed by the file's absolute path, modification time and size, not by the path as
+    # given: a long-lived process (the service, the workbench's editor, a test run that
+    # changes folder) rendered a file's old lines under a diagnostic about its new text.
+    try:
+        where = Path(path).resolve()
+        st = where.stat()
+    except (OSError, RuntimeError):
+        return None
+    return _read_lines(str(where), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=256)
+def _read_lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...] | None:
     try:
         return tuple(Path(path).read_text(encoding="utf-8").splitlines())
     except (OSError, UnicodeDecodeError):

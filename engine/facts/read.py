@@ -5,9 +5,11 @@ same register a row at a time.
 
 A table row is one entity; an empty cell (or null) is a missing fact, never a default.
 CSV and Excel cells are text, decided like text in JSON (``"4999.5"``, ``"是"``). A
-diagnostic about a row's field is located at ``FILE:ROW:COLUMN`` (the row as a
-spreadsheet numbers it, the header being row 1; for JSON lines and Parquet, the record's
-line or row number and column 1).
+diagnostic about a row's field is located at ``FILE:ROW:COLUMN``: the row as a
+spreadsheet numbers it, the header being row 1; in a CSV file the column is the
+character where the field's cell starts on that line (as every ``Span`` counts it, so the
+caret stands under the cell), elsewhere the column's number (4 is column D of an Excel
+sheet); for JSON lines and Parquet the row is the record's line or row number.
 """
 from __future__ import annotations
 
@@ -37,7 +39,9 @@ class FactsFile:
         kind = TABLES.get(Path(self.path.rpartition("#")[0] or self.path).suffix.lower())
         if kind is not None:
             self.single, self.pos = False, None
-            self.items, self._columns = TableRows(self.path, kind, encoding).read()
+            rows = TableRows(self.path, kind, encoding)
+            self.items, self._columns = rows.read()
+            self._starts = rows.starts
             return
         data, pos = load_yaml_file(path)  # JSON is read as YAML: same positions, exact decimals
         self.single = isinstance(data, dict)
@@ -53,7 +57,7 @@ class FactsFile:
     def where(self, base: tuple) -> "Locator":
         """A locator ``path -> Span`` for the entity at ``base`` (``.key(path)``: its key's place)."""
         if self.pos is None:  # a table row: base is (row,)
-            return RowLocator(self.path, base[0], self._columns)
+            return RowLocator(self.path, base[0], self._columns, self._starts.get(base[0]))
         return Locator(self.pos, base)
 
 
@@ -62,6 +66,7 @@ class TableRows:
 
     def __init__(self, path: str, kind: str, encoding: str | None):
         self.path, self.kind, self.encoding = path, kind, encoding
+        self.starts: dict = {}  # CSV row -> the character column where each cell starts
 
     def read(self):
         """``([(facts, (row,)), …], column names)``."""
@@ -84,11 +89,21 @@ class TableRows:
             encoding = codec_name(self.encoding) if self.encoding else detect(path)
         try:
             with open(path, newline="", encoding="utf-8-sig" if encoding == "utf-8" else encoding) as f:
-                reader = csv.reader(f)
+                record: list = []  # the physical lines of the record being read
+                reader = csv.reader(_kept(f, record))
                 header = [h.lstrip("\ufeff") for h in next(reader, [])]
                 _unique_header(self.path, header)
-                items = [(_row(self.path, reader.line_num, header, values), (reader.line_num,))
-                         for values in reader if any(values)]
+                items = []
+                record.clear()
+                for values in reader:
+                    line, text = reader.line_num, "".join(record)
+                    record.clear()
+                    if not any(values):
+                        continue
+                    starts = None if temp is not None else cell_starts(text, len(values))
+                    if starts is not None:  # an Excel sheet's rows keep the column numbers
+                        self.starts[line] = starts
+                    items.append((_row(self.path, line, header, values, starts), (line,)))
         except UnicodeDecodeError as exc:
             raise undecodable(self.path, encoding, Bilingual(str(exc), str(exc))) from None
         except csv.Error as exc:
@@ -133,7 +148,31 @@ class TableRows:
         return [(r, (i + 1,)) for i, r in enumerate(rows)], table.column_names
 
 
-def _row(path: str, line: int, header: list, values: list) -> dict:
+def _kept(lines, record: list):
+    """The lines of a file, each also appended to ``record`` (the reader's current record)."""
+    for line in lines:
+        record.append(line)
+        yield line
+
+
+def cell_starts(text: str, cells: int) -> list:
+    """The 1-based character columns where the ``cells`` cells of one CSV record start on
+    its line; all 1 when the record spans several lines (a quoted cell with a line break:
+    the row's number is its last line) or does not split as the csv module split it, so
+    the caret stands under the row, never under the wrong cell."""
+    line = text.rstrip("\r\n")
+    if "\n" in line or "\r" in line:
+        return [1] * cells
+    starts, quoted = [1], False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted  # a doubled quote inside a quoted cell flips twice
+        elif ch == "," and not quoted:
+            starts.append(i + 2)
+    return starts if len(starts) == cells else [1] * cells
+
+
+def _row(path: str, line: int, header: list, values: list, starts: list | None = None) -> dict:
     """A CSV record as facts: empty cells are missing facts (a short record's absent cells
     too). A filled cell beyond the header or under a column with no name is E804 at it:
     no name would hold its value, and dropping it would lose a fact without a word."""
@@ -141,7 +180,7 @@ def _row(path: str, line: int, header: list, values: list) -> dict:
         if value != "" and (i >= len(header) or not header[i]):
             where = (f"第 {i + 1} 格超出表头的 {len(header)} 列", f"cell {i + 1} lies beyond the header's {len(header)} columns") \
                 if i >= len(header) else (f"第 {i + 1} 列没有列名", f"column {i + 1} has no name in the header")
-            raise FupinError(error("E804", Span(path, line, i + 1), detail=Bilingual(
+            raise FupinError(error("E804", Span(path, line, starts[i] if starts else i + 1), detail=Bilingual(
                 f"{where[0]}，其中的 `{shown(value)}` 无处可放", f"{where[1]}, so `{shown(value)}` has nowhere to go")))
     return {name: value for name, value in zip(header, values) if value != ""}
 
@@ -178,14 +217,18 @@ class Locator:
 
 class RowLocator:
     """Where the cells of one row of a table file are: its row, and the column of a
-    top-level field (the first column for a field the file does not have)."""
+    top-level field (the first column for a field the file does not have): the character
+    where its cell starts when ``starts`` gives them (a CSV line), else its number."""
 
-    def __init__(self, path: str, row: int, columns: list):
-        self.path, self.row, self.columns = path, row, columns
+    def __init__(self, path: str, row: int, columns: list, starts: list | None = None):
+        self.path, self.row, self.columns, self.starts = path, row, columns, starts
 
     def __call__(self, path) -> Span:
         top = path[0] if path else None
-        return Span(self.path, self.row, self.columns.index(top) + 1 if top in self.columns else 1)
+        if top not in self.columns:
+            return Span(self.path, self.row, 1)
+        i = self.columns.index(top)
+        return Span(self.path, self.row, self.starts[i] if self.starts and i < len(self.starts) else i + 1)
 
     def key(self, path) -> Span:
         """A table has no keys apart from its header: the cell's place stands for it."""
