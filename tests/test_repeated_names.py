@@ -189,12 +189,20 @@ def test_a_json_line_with_a_key_twice_is_quarantined_with_its_line(tmp_path, lan
      "e.csv:1:1: error[E804]: invalid input: column `status` appears 2 times (columns 2, 3) in the header"),
     ("e.jsonl", '{"id": "E1", "status": "poor"}\n{"id": "E2", "status": "poor", "status": "exited"}\n',
      "e.jsonl:2:1: error[E804]: invalid input: key `status` appears twice in one object (give it once)"),
+    # YAML and JSON facts: E804 like a JSON line, not the rule files' E104 with its hint
+    # "a name is declared once in the whole policy"
+    ("e.yaml", "- id: E1\n  status: poor\n  members:\n  - {age: 3, age: 4}\n",
+     "e.yaml:4:14: error[E804]: invalid input: key `age` appears twice in one object (first at {dir}e.yaml:4:6; give "
+     "it once)\n    - {{age: 3, age: 4}}\n               ^\n\n"),
+    ("e.json", '{"id": "E1", "status": "poor", "status": "exited"}',
+     "e.json:1:32: error[E804]: invalid input: key `status` appears twice in one object (first at {dir}e.json:1:14; "
+     "give it once)\n"),
 ])
 def test_eval_refuses_a_name_twice(tmp_path, name, text, want):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     done = fupin("eval", "policy", path, "--lang", "en")
-    assert done.exit_code == 1 and want in done.output
+    assert done.exit_code == 1 and want.format(dir=f"{tmp_path}/") in done.output, done.output
 
 
 def test_eval_refuses_a_parquet_column_twice(tmp_path):

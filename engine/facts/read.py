@@ -43,7 +43,10 @@ class FactsFile:
             self.items, self._columns = rows.read()
             self._starts = rows.starts
             return
-        data, pos = load_yaml_file(path)  # JSON is read as YAML: same positions, exact decimals
+        try:
+            data, pos = load_yaml_file(path)  # JSON is read as YAML: same positions, exact decimals
+        except FupinError as exc:
+            raise FupinError([_as_facts(d) for d in exc.diagnostics]) from None
         self.single = isinstance(data, dict)
         if self.single:
             self.items = [(data, ())]
@@ -195,6 +198,16 @@ def _unique_header(path: str, header: list) -> None:
     found = repeats(header)
     if found:
         raise _bad(path, 1, header_detail(found))
+
+
+def _as_facts(diag):
+    """A key given twice in a facts file is invalid input (E804, as in JSON lines), not the
+    rule files' E104 "declared twice in the whole policy" with its hint about policies."""
+    if diag.code != "E104":
+        return diag
+    key, first = shown(str(diag.args["name"])), diag.args["first"]
+    return error("E804", diag.span, detail=Bilingual(f"字段 `{key}` 在同一对象中出现两次（首次在 {first}；只能给一次）",
+                                                     f"key `{key}` appears twice in one object (first at {first}; give it once)"))
 
 
 def _bad(path: str, line: int, detail: Bilingual) -> FupinError:
