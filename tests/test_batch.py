@@ -26,6 +26,7 @@ from fupin.cli.main import main
 from fupin.engine import batch as eb
 from fupin.engine.batch import decode_unknown
 from fupin.engine.batch.projection import project
+from fupin.engine.batch.pipeline import Stopped
 from fupin.engine.reports.jsonout import decimal_text, dumps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -371,6 +372,29 @@ def test_bad_arguments(cli, tmp_path, monkeypatch, args, message):
     result = cli("batch", POLICY, FIX / "households.jsonl", *args, "--lang", "en")
     assert result.exit_code == 1
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["merge", "index"])
+@pytest.mark.parametrize("members_header, hint", [
+    ("id,age", None),
+    ("household_ld,age", "hint: the file has a `household_ld` column: if it holds the parent's key, rename it "
+                         "`household_id`"),
+])
+def test_a_children_file_without_its_key_column(pack, tmp_path, mode, members_header, hint):
+    """The children file had no column naming each row's household: the run stopped with
+    E833 "KeyError: 'Field \"household_id\" does not exist in schema'"."""
+    (tmp_path / "h.csv").write_text("id,registered,status\nH1,true,poor\n", encoding="utf-8")
+    (tmp_path / "m.csv").write_text(f"{members_header}\nH1,30\n", encoding="utf-8")
+    job = eb.Job(pack, "household", None, None, None, "en", False)
+    source = eb.Source(str(tmp_path / "h.csv"), job.layout, {"members": str(tmp_path / "m.csv")}, 1000)
+    source.join_mode = mode
+    with pytest.raises(Stopped) as err:
+        eb.run_batch(job, source, str(tmp_path / "out.csv"), "csv", str(tmp_path / "q.csv"))
+    text = err.value.report.stopped.render("en")
+    assert text.startswith(f"{tmp_path / 'm.csv'}:1:1: error[E804]: invalid input: no `household_id` column: each "
+                           f"row of the members file names its parent by it\n  {members_header}\n  ^"), text
+    assert (hint in text) if hint else "hint" not in text
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_unreadable_input(cli, tmp_path):

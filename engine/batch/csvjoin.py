@@ -24,6 +24,7 @@ malformed child record (wrong number of fields) makes its parent invalid (E804).
 from __future__ import annotations
 
 import csv
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,7 +139,7 @@ class MergeJoin:
 
     def __init__(self, spec: JoinSpec):
         self.spec = spec
-        self.stream = CsvStream(spec.path, spec.encoding)
+        self.stream = keyed(CsvStream(spec.path, spec.encoding), spec)
         self._batches = self.stream.batches()
         self._buffer = None
         self._stuck = 0
@@ -198,7 +199,7 @@ class IndexJoin:
 
     def __init__(self, spec: JoinSpec):
         self.spec = spec
-        stream = CsvStream(spec.path, spec.encoding)
+        stream = keyed(CsvStream(spec.path, spec.encoding), spec)
         batches = list(stream.batches())
         self.table = (pa.Table.from_batches(batches).combine_chunks() if batches
                       else pa.table({c: pa.array([], pa.string()) for c in [*stream.header, ROW]}))
@@ -338,6 +339,20 @@ class CsvReader:
             for row, diags in kid.reasons.items():
                 node.reasons.setdefault(int(parent[row]), []).extend(diags)
             kid.reasons = {}
+
+
+def keyed(stream: CsvStream, spec: JoinSpec) -> CsvStream:
+    """``stream``, when its header has the column naming each row's parent; E804 at the
+    file otherwise (a run stopped with E833 "KeyError: Field … does not exist" before)."""
+    if stream.header and spec.key not in stream.header:
+        near = difflib.get_close_matches(spec.key, [h for h in stream.header if h], n=1)
+        raise FupinError(error("E804", Span(str(spec.path), 1, 1), detail=Bilingual(
+            f"没有 `{spec.key}` 列：{spec.name} 文件的每一行按它找到所属的上级",
+            f"no `{spec.key}` column: each row of the {spec.name} file names its parent by it"),
+            hint=Bilingual(f"文件中有 `{near[0]}` 列：若它就是上级的编号，请改名为 `{spec.key}`",
+                           f"the file has a `{near[0]}` column: if it holds the parent's key, rename it `{spec.key}`")
+            if near else None))
+    return stream
 
 
 def no_key_column(file: str, key: str, lists: list) -> FupinError:
