@@ -192,10 +192,17 @@ def _file_lines(path: str) -> tuple[str, ...] | None:
 
 @lru_cache(maxsize=256)
 def _read_lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...] | None:
-    try:
-        return tuple(Path(path).read_text(encoding="utf-8").splitlines())
-    except (OSError, UnicodeDecodeError):
-        return None
+    # A CSV register that is not UTF-8 is GBK or GB18030 (fupin reads those, batch/encoding.py):
+    # its rows are shown under their diagnostics too. Other files are UTF-8 or not shown.
+    codecs = ("utf-8-sig", "gb18030") if path.lower().endswith(".csv") else ("utf-8",)
+    for codec in codecs:
+        try:
+            return tuple(Path(path).read_text(encoding=codec).splitlines())
+        except UnicodeDecodeError:
+            continue
+        except OSError:
+            return None
+    return None
 
 
 def source_line(path: str, line: int) -> str | None:

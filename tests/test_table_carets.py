@@ -88,3 +88,14 @@ def test_a_file_edited_in_a_long_lived_process_shows_its_new_line(tmp_path, monk
     monkeypatch.chdir(tmp_path / "elsewhere")
     Path("r.yaml").write_text("another folder\n", encoding="utf-8")
     assert "  another folder\n" in diag.render("en")
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig"])
+def test_a_register_not_in_plain_utf8_shows_its_row(tmp_path, monkeypatch, encoding):
+    """A GBK register's rows were not shown under their diagnostics (read as UTF-8 only);
+    a byte-order mark moved the caret of the header row by one."""
+    monkeypatch.chdir(tmp_path)
+    row, expected = CASES["Chinese text, display width"]
+    Path("e.csv").write_bytes((HEADER + row).encode(encoding))
+    result = CliRunner().invoke(main, ["eval", str(POLICY), "e.csv", "--lang", "en"])
+    assert expected in result.output, result.output
