@@ -210,12 +210,12 @@ def joined(joins, **shorthands) -> dict:
 
 def _explain(pol, job, source, ident, variant, on, lang) -> None:
     """Print the explanation of each selected output for the row with this id."""
-    from ..engine.batch.explain import find_record
+    from ..engine.batch.explain import find_record, ids_of
+    from ..engine.facts.names import no_such_id
 
     record = find_record(source, ident)
     if record is None:
-        click.echo((f"没有 id 为 {ident} 的行" if lang == "zh" else f"no row with id {ident}"), err=True)
-        sys.exit(1)
+        raise no_such_id(source.path, str(ident), ids_of(source))
     texts = [pol.explain(record, name, on=on, variant=variant, entity=job.entity, lang=lang, allow_unknown_fields=True)
              for name in job.outputs]
     click.echo("\n\n".join(texts))

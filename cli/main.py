@@ -268,8 +268,7 @@ def explain(policy, facts, output, ident, on, variant, entity, fmt, depth, full,
         ffile = _facts(facts, lang, encoding)
         found = pol.find(ffile, ident, entity, variant)
         if found is None:
-            click.echo((f"没有 id 为 {ident} 的实体" if lang == "zh" else f"no entity with id {ident}"), err=True)
-            sys.exit(1)
+            _fail(pol.not_found(ffile, ident, entity, variant), lang)
         raw, where = found
     try:
         result = pol.evaluate(raw, on=on, variant=variant, entity=entity, only=[output], trace=True, where=where,

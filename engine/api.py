@@ -319,6 +319,14 @@ class Policy:
                 return raw, ffile.where(base)
         return None
 
+    def not_found(self, ffile, key, entity: str | None = None, variant=None) -> FupinError:
+        """E804 at a facts file that holds no entity whose key is ``key``, with the ids
+        closest to it as a hint (a mistyped ``HH1O`` for ``HH10``)."""
+        from .facts.names import no_such_id
+
+        ids = [k for k in (self.key_of(raw, entity, variant) for raw, _ in ffile.items) if k is not None]
+        return no_such_id(ffile.path, str(key), ids)
+
     def compare(self, input_path, output, vs_policy=None, *, on=None, vs_on=None, variant=None, vs_variant=None,
                 entity=None, only=None, by=None, quarantine=None, joins=None, chunk_size: int = 32_768,
                 engine: str = "local", scheduler=None, lang: str = "zh", exact: bool = True):

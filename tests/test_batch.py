@@ -32,6 +32,7 @@ from fupin.engine.reports.jsonout import decimal_text, dumps
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests/fixtures/batch"
 POLICY = str(ROOT / "policy")
+EXAMPLES = ROOT / "examples" / "households.yaml"
 MINI = str(ROOT / "tests/fixtures/mini")
 
 
@@ -357,7 +358,24 @@ def test_explain_one_row(pack, cli):
                            for name in ("monitoring_tier", "exit_eligible"))
     assert result.stdout == expected + "\n"
     missing = cli("batch", POLICY, FIX / "households.jsonl", "--explain", "NOPE")
-    assert missing.exit_code == 1 and "没有 id 为 NOPE 的行" in missing.stderr
+    assert missing.exit_code == 1 and "error[E804]: 输入无效：没有 id 为 `NOPE` 的实体（文件中共有 43 个）\n\n" \
+        in missing.stderr
+
+
+@pytest.mark.parametrize("command, path, count, ident, hint", [
+    ("batch", FIX / "households.jsonl", 43, "HH0l", "`HH01`, `HH03`, `HH08`"),  # the letter l counts as the digit 1
+    ("explain", EXAMPLES, 24, "HH0l", "`HH01`, `HH02`, `HH03`"),
+    ("explain", EXAMPLES, 24, "HH1O", "`HH10`, `HH11`, `HH12`"),  # difflib ranked HH21 first
+    ("batch", FIX / "households.jsonl", 43, "ZZZZZZ", None),
+    ("explain", EXAMPLES, 24, "ZZZZZZ", None),
+])
+def test_an_id_not_in_the_file_is_located_with_the_closest(cli, command, path, count, ident, hint):
+    args = ["--explain", ident] if command == "batch" else ["--id", ident, "--output", "monitoring_tier"]
+    result = cli(command, POLICY, path, *args, "--lang", "en")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{path}:0:0: error[E804]: invalid input: no entity with id `{ident}` ({count} in "
+                                    f"the file)\n"), result.stderr
+    assert (f"  = hint: did you mean {hint}?\n" in result.stderr) if hint else "hint" not in result.stderr
 
 
 @pytest.mark.parametrize("args, message", [

@@ -21,6 +21,23 @@ def find_record(source, ident: str):
     return None
 
 
+def ids_of(source) -> list:
+    """Every row's id as text, for a did-you-mean after :func:`find_record` found none (a
+    second reading of the file, on the error path only)."""
+    key, ids = source.layout.key, []
+    for chunk in source.chunks():
+        column = chunk.level.columns.get(key)
+        if column is None:
+            continue
+        if isinstance(column, np.ndarray):
+            ids += [str(v) for v in column if v is not None]
+            continue
+        column = single(column)
+        column = column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+        ids += [str(v) for v in column.to_pylist() if v is not None]
+    return ids
+
+
 def _matches(column, ident: str) -> np.ndarray:
     """Rows of a raw id column equal to ``ident`` (compared as text)."""
     if isinstance(column, np.ndarray):

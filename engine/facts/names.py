@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 
-from ...dsl.errors import Bilingual, Span, error
+from ...dsl.errors import Bilingual, FupinError, Span, error
 
 MIN_FIELDS_FOR_ANOTHER_ENTITY = 2  # fewer matching fields than this prove nothing
 
@@ -96,3 +96,36 @@ def read_enum(raw, spellings: dict):
         return raw
     text = raw.strip()
     return spellings.get(text, spellings.get(text.casefold(), raw))
+
+
+_LOOKALIKE = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
+
+
+def closest_ids(key: str, ids: list, n: int = 3) -> list:
+    """Up to ``n`` of ``ids`` within a few edits of ``key``, nearest first; letters that
+    look like digits (``O`` and ``0``, ``l`` and ``1``) count as the same. difflib ranks
+    ``HH21`` before ``HH10`` for ``HH1O``, which is why it is not used here."""
+    def edits(a: str, b: str) -> int:
+        row = list(range(len(b) + 1))
+        for i, ca in enumerate(a, 1):
+            prev, row[0] = row[0], i
+            for j, cb in enumerate(b, 1):
+                prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+        return row[-1]
+
+    limit = max(1, len(key) // 3)
+    plain = key.translate(_LOOKALIKE)
+    if len(ids) > 50_000:  # a register: look-alikes only (edit distances would take seconds)
+        return [k for k in ids if k.translate(_LOOKALIKE) == plain][:n]
+    scored = sorted((edits(plain, k.translate(_LOOKALIKE)), edits(key, k), i) for i, k in enumerate(ids)
+                    if abs(len(k) - len(key)) <= limit)
+    return [ids[i] for d, _, i in scored if d <= limit][:n]
+
+
+def no_such_id(path: str, key: str, ids: list) -> FupinError:
+    """E804 at a file none of whose ``ids`` is ``key``, with the closest as a hint."""
+    near = closest_ids(key, ids)
+    shown = "、".join(f"`{k}`" for k in near), ", ".join(f"`{k}`" for k in near)
+    return FupinError(error("E804", Span(str(path), 0, 0), detail=Bilingual(
+        f"没有 id 为 `{key}` 的实体（文件中共有 {len(ids)} 个）", f"no entity with id `{key}` ({len(ids)} in the file)"),
+        hint=Bilingual(f"是否想找 {shown[0]}？", f"did you mean {shown[1]}?") if near else None))
