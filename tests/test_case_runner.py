@@ -40,9 +40,9 @@ def test_passes(mini, case):
 
 
 @pytest.mark.parametrize("case, failure", [
-    (_case(expect={"aid_total": 3000}), "aid_total: expected 3000, got error E701"),
+    (_case(expect={"aid_total": 3000}), "aid_total: expected 3,000 yuan, got error E701"),
     (_case(unknown={"aid_total": None}), "aid_total: expected unknown, got error E701"),
-    (_case(error={"tier": "E701"}), "tier: expected error E701, got 'none'"),
+    (_case(error={"tier": "E701"}), "tier: expected error E701, got none"),
     (_case(error={"aid_total": "E807"}), "aid_total: expected error E807, got error E701"),
     (_case(on="2020-06-30", error="E701"), "expected error E701, got none"),
     (_case(expect={"teir": "none"}), "teir: no such output"),
@@ -53,10 +53,39 @@ def test_passes(mini, case):
 def test_fails(mini, case, failure):
     outcome = run_case(mini, case)
     assert not outcome.ok
-    assert any(f.startswith(failure) for f in outcome.failures), outcome.failures
+    assert any(f["en"].startswith(failure) for f in outcome.failures), outcome.failures
     diag = outcome.diagnostics[0]
     assert diag.code == "E813" and (diag.span.file, diag.span.line) == ("cases.yaml", 1)
     assert diag.message("en").startswith("test `t`: ")
+
+
+# Expected values are read as facts are: labels, 是/否, money with separators or 元.
+@pytest.mark.parametrize("expect", [
+    {"tier": "红色"}, {"tier": "Red"}, {"low_income": "是"}, {"any_disabled": "否"}, {"aid_total": "0元"},
+    {"income_third": "1,000"}, {"workers": "0"},
+], ids=["zh label", "en label, other case", "是", "否", "money in 元", "thousands", "integer as text"])
+def test_expected_values_are_read_as_facts_are(mini, expect):
+    outcome = run_case(mini, _case(facts=EXITED, expect=expect))
+    assert outcome.ok, outcome.failures
+
+
+@pytest.mark.parametrize("expect, zh, en", [
+    ({"tier": "绿色"}, "tier：应为 绿色 (green)，实为 红色 (red)", "tier: expected green, got red"),
+    ({"low_income": False}, "low_income：应为 否，实为 是", "low_income: expected no, got yes"),
+    ({"income_third": 999.5}, "income_third：应为 999.5 元，实为 1,000 元", "income_third: expected 999.5 yuan, got 1,000 yuan"),
+    ({"tier": "purple"}, "tier：期望值 `purple` 不是这个输出可能的取值（应为 红色 (red)、黄色 (yellow)、绿色 (green)、无 (none)），"
+     "这个用例永远不会通过", "tier: the expected `purple` is not a value this output can take (expected red, yellow, "
+     "green, none), so the case could never pass"),
+    ({"aid_total": "abc"}, "aid_total：期望值 `abc` 不是这个输出可能的取值", "aid_total: the expected `abc` is not a value"),
+    ({"teir": "red"}, "teir：没有这个输出（是否想写 `tier`？）", "teir: no such output (did you mean `tier`?)"),
+    ({"days_to_exit": 3}, "days_to_exit：应为 3，实为 未知（缺少 `exited_on`、`registered_on`）",
+     "days_to_exit: expected 3, got unknown (waits on `exited_on`, `registered_on`)"),
+])
+def test_a_failure_reads_in_each_language(mini, expect, zh, en):
+    """Failures were English only, with Python reprs (``expected 'green', got 'red'``,
+    ``Decimal('0')``); a value the output can never take was a plain mismatch."""
+    (failure,) = run_case(mini, _case(facts=EXITED, expect=expect)).failures
+    assert failure["zh"].startswith(zh) and failure["en"].startswith(en), failure
 
 
 @pytest.mark.parametrize("text, line, col, detail", [
@@ -67,6 +96,10 @@ def test_fails(mini, case, failure):
     ("cases:\n  - name: a\n    error: E7O1\n", 3, 12, "unknown error code `E7O1`"),
     ("cases:\n  - name: a\n    error: [E701]\n", 3, 12, "error should be a code"),
     ("cases: {name: a}\n", 1, 8, "cases should be a list of cases"),
+    ("cases:\n  - name: a\n    facts: {id: H}\n", 2, 5, "the case checks nothing: give expect"),
+    ("cases:\n  - name: a\n    expect: {}\n    unknown: []\n", 2, 5, "the case checks nothing: give expect"),
+    ("cases:\n  - name: a\n    facts: {id: H, id: G}\n    expect: {tier: red}\n", 3, 20,
+     "key `id` appears twice in one mapping (first at"),
 ])
 def test_malformed_cases_are_located_e813(tmp_path, monkeypatch, text, line, col, detail):
     monkeypatch.chdir(tmp_path)
@@ -142,9 +175,9 @@ def test_a_broken_case_fails_the_run(mini_copy, runner):
         res = CliRunner().invoke(main, ["test", str(mini_copy)])
         output, code = res.output, res.exit_code
     assert code == 1, output
-    assert "故意写错的期望" in output and "tier: expected 'green', got 'red'" in output
+    assert "故意写错的期望" in output and "tier：应为 绿色 (green)，实为 红色 (red)" in output
     if runner == "fupin test":
-        assert "31 passed, 1 failed" in output
+        assert "通过 31 个，失败 1 个" in output
 
 
 def test_coverage_below_the_threshold_fails(mini_copy):

@@ -99,7 +99,7 @@ def test_explain_json_trace(run, facts):
 def test_test_command_reports_coverage(run):
     res = run("test", MINI, "--min-coverage", "100")
     assert res.exit_code == 0, res.output
-    assert "coverage 100.0%" in res.output and "0 failed" in res.output
+    assert "覆盖率 100.0%" in res.output and "失败 0 个" in res.output
 
 
 def test_eval_exit_code_counts_errors_only_in_outputs_asked_for(run, tmp_path):

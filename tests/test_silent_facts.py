@@ -119,8 +119,9 @@ def test_cases_fail_on_unknown_fields_unless_they_opt_in(mini, tmp_path):
     path.parent.mkdir()
     path.write_text(CASES, encoding="utf-8")
     failing, allowed, expected = (run_case(mini, c) for c in load_cases(path))
-    assert failing.failures[0].startswith("error E815: 农户 `H`：字段 `registerd` 未在实体中声明 — 是否想写 `registered_on`？")
-    assert failing.failures[0].endswith("cases.yaml:3:61)")
+    assert failing.failures[0]["zh"].startswith("错误 E815: 农户 `H`：字段 `registerd` 未在实体中声明 — 是否想写 `registered_on`？")
+    assert failing.failures[0]["zh"].endswith("cases.yaml:3:61)")
+    assert failing.failures[0]["en"].startswith("error E815: household `H`: field `registerd` is not declared")
     assert allowed.ok, allowed.failures
     assert expected.ok, expected.failures
 

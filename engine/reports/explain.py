@@ -141,6 +141,14 @@ class _Ctx:
         return _WORD.sub(lambda m: self.enum_label(typ, m.group(0)) or (self.w["not"].strip() if m.group(0) == "not" else m.group(0)), text)
 
 
+def value_words(value, typ=None, enums=None, lang: str = "zh") -> str:
+    """A value as a person reads it (yes/no, an enum's label, a number with its unit)
+    outside a trace; ``enums``: ``{type: {value: labels}}`` as a trace carries them."""
+    ctx = _Ctx(None, lang)
+    ctx.enums = enums or {}
+    return ctx.value(value, typ)
+
+
 def alternatives_lines(answers: dict, trace, lang: str = "zh", title: str = "whatif", limit: int = 3,
                        max_changes: int = 2) -> list[str]:
     """What-if / why-not answers (reports/whatif.py: ``value -> [Alternative]``) as lines:

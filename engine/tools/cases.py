@@ -26,6 +26,7 @@ from ...dsl.codes import CODES
 from ...dsl.errors import Bilingual, FupinError, Span, error
 from ...dsl.yamlsrc import load_yaml_file
 from ..facts.read import Locator
+from .expected import Expected
 
 CASE_KEYS = ("name", "entity", "on", "variant", "facts", "expect", "unknown", "error", "allow_unknown_fields", "note")
 
@@ -72,7 +73,11 @@ def load_cases(path: Path) -> list[Case]:
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*.y*ml"))
     cases, diags = [], []
     for f in files:
-        data, pos = load_yaml_file(os.path.relpath(f))
+        try:
+            data, pos = load_yaml_file(os.path.relpath(f))
+        except FupinError as exc:  # the file's other cases cannot be read either
+            diags += [_twice(d, os.path.relpath(f)) for d in exc.diagnostics]
+            continue
         if not isinstance(data, dict) or "cases" not in data:
             continue
         raws = data.get("cases") or []
@@ -110,6 +115,10 @@ def _case(raw, i: int, data: dict, pos, diags: list) -> Case | None:
     _shape(raw, "allow_unknown_fields", (bool,), "allow_unknown_fields 应为 true 或 false",
            "allow_unknown_fields should be true or false", name, i, pos, diags)
     _error_shape(raw.get("error"), name, i, pos, diags)
+    if len(diags) == before and not any(raw.get(key) for key in ("expect", "unknown", "error")):
+        # a case that names nothing to judge passes whatever the policy says
+        diags.append(_bad(span, name, "用例没有要检查的内容：写 expect（期望的输出值）、unknown 或 error",
+                          "the case checks nothing: give expect (outputs and their values), unknown or error"))
     if len(diags) > before:
         return None
     case = Case(name, span.file, span.line, raw.get("entity", data.get("entity", "household")),
@@ -142,6 +151,16 @@ def _error_shape(want, name, i, pos, diags) -> None:
             diags.append(_bad(where, name, f"未知的错误代码 `{code}`", f"unknown error code `{code}`", hint))
 
 
+def _twice(diag, file: str):
+    """A key given twice in a case file is the case file's mistake (E813), not the rule
+    files' E104 with its hint "a name is declared once in the whole policy"."""
+    if diag.code != "E104":
+        return diag
+    key, first = diag.args["name"], diag.args["first"]
+    return _bad(diag.span, file, f"键 `{key}` 在同一映射中出现两次（首次在 {first}；只能写一次）",
+                f"key `{key}` appears twice in one mapping (first at {first}; write it once)")
+
+
 def _bad(span: Span, name: str, zh: str, en: str, hint=None):
     args = {"name": name, "detail": Bilingual(zh, en)}
     if hint:
@@ -164,72 +183,104 @@ def run_case(policy, case: Case) -> Outcome:
             return out
         out.failures.extend(_failure(d) for d in exc.diagnostics)
         return out
-    _compare(out, result)
+    _compare(out, result, Expected(policy.program(case.variant).checked))
     out.covered = covered_items(result.trace_tree())  # the rules, rows and exceptions used: no deciding facts needed
     return out
 
 
-def _failure(d) -> str:
+def _failure(d) -> Bilingual:
     """A diagnostic that stopped a case, as one line: code, message, hint, place."""
-    hint = d.hint("zh")
-    where = f" ({d.span})" if d.span.line else ""
-    return f"error {d.code}: {d.message('zh')}" + (f" — {hint}" if hint else "") + where
+    def line(lang):
+        hint = d.hint(lang)
+        where = f" ({d.span})" if d.span.line else ""
+        return f"{'错误' if lang == 'zh' else 'error'} {d.code}: {d.message(lang)}" + (f" — {hint}" if hint else "") + where
+
+    return Bilingual(line("zh"), line("en"))
 
 
-def _compare(out: Outcome, result) -> None:
+def _compare(out: Outcome, result, expected: Expected) -> None:
     """Judge only the outputs the case names, and errors only where it expects one."""
     case = out.case
-    for name, want in case.expect.items():
-        if _exists(out, result, name) and not _errored(out, result, name, f"expected {want!r}"):
-            got = result.values[name]
-            if not same(got, want):
-                detail = f" (unknown: {result.unknown[name]})" if name in result.unknown else ""
-                out.failures.append(f"{name}: expected {want!r}, got {got!r}{detail}")
+    for name, raw in case.expect.items():
+        if not _exists(out, result, name, expected):
+            continue
+        want, never = expected.read(name, raw)
+        if never is not None:
+            out.failures.append(never)
+            continue
+        shown = Bilingual(*(expected.text(name, want, lang) for lang in ("zh", "en")))
+        if _errored(out, result, name, Bilingual(f"应为 {shown['zh']}", f"expected {shown['en']}")):
+            continue
+        got = result.values[name]
+        if not same(got, want):
+            out.failures.append(_mismatch(name, shown, got, result, expected))
     wanted = case.unknown or {}
     if isinstance(wanted, list):
         wanted = {name: None for name in wanted}
     for name, facts in wanted.items():
-        if not _exists(out, result, name) or _errored(out, result, name, "expected unknown"):
+        if not _exists(out, result, name, expected) or \
+                _errored(out, result, name, Bilingual("应为未知", "expected unknown")):
             continue
         if name not in result.unknown:
-            out.failures.append(f"{name}: expected unknown, got {result.values.get(name)!r}")
+            got = [expected.text(name, result.values.get(name), lang) for lang in ("zh", "en")]
+            out.failures.append(Bilingual(f"{name}：应为未知，实为 {got[0]}", f"{name}: expected unknown, got {got[1]}"))
         elif facts is not None and sorted(facts) != result.unknown[name]:
-            out.failures.append(f"{name}: expected to wait on {sorted(facts)}, waits on {result.unknown[name]}")
-    _expected_errors(out, result)
+            out.failures.append(Bilingual(
+                f"{name}：应缺少 {_facts(sorted(facts), 'zh')}，实缺少 {_facts(result.unknown[name], 'zh')}",
+                f"{name}: expected to wait on {_facts(sorted(facts), 'en')}, waits on {_facts(result.unknown[name], 'en')}"))
+    _expected_errors(out, result, expected)
 
 
-def _exists(out: Outcome, result, name: str) -> bool:
+def _mismatch(name, shown: Bilingual, got, result, expected: Expected) -> Bilingual:
+    texts = [expected.text(name, got, lang) for lang in ("zh", "en")] if got is not None else ["未知", "unknown"]
+    waits = result.unknown.get(name)
+    zh = f"{name}：应为 {shown['zh']}，实为 {texts[0]}" + (f"（缺少 {_facts(waits, 'zh')}）" if waits else "")
+    en = f"{name}: expected {shown['en']}, got {texts[1]}" + (f" (waits on {_facts(waits, 'en')})" if waits else "")
+    return Bilingual(zh, en)
+
+
+def _facts(paths: list, lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(f"`{p}`" for p in paths)
+
+
+def _exists(out: Outcome, result, name: str, expected: Expected) -> bool:
     if name in result.values:
         return True
-    out.failures.append(f"{name}: no such output")
+    guess = expected.guess(name)
+    out.failures.append(Bilingual(f"{name}：没有这个输出" + (f"（是否想写 `{guess}`？）" if guess else ""),
+                                  f"{name}: no such output" + (f" (did you mean `{guess}`?)" if guess else "")))
     return False
 
 
-def _errored(out: Outcome, result, name: str, wanted: str) -> bool:
+def _errored(out: Outcome, result, name: str, wanted: Bilingual) -> bool:
     err = result.errors.get(name)
     if err is not None:
-        out.failures.append(f"{name}: {wanted}, got error {err.code}: {err.message}")
+        out.failures.append(Bilingual(f"{name}：{wanted['zh']}，实为错误 {err.code}：{err.message}",
+                                      f"{name}: {wanted['en']}, got error {err.code}: {err.message_en}"))
     return err is not None
 
 
-def _expected_errors(out: Outcome, result) -> None:
+def _expected_errors(out: Outcome, result, expected: Expected) -> None:
     want = out.case.error
     if isinstance(want, str):
         codes = sorted({e.code for e in result.errors.values()})
         if want not in codes:
-            out.failures.append(f"expected error {want}, got {codes or 'none'}")
+            got = "、".join(codes) or "无", ", ".join(codes) or "none"
+            out.failures.append(Bilingual(f"应有错误 {want}，实有 {got[0]}", f"expected error {want}, got {got[1]}"))
     elif isinstance(want, dict):
         for name, code in want.items():
-            if not _exists(out, result, name):
+            if not _exists(out, result, name, expected):
                 continue
             err = result.errors.get(name)
             if err is None or err.code != code:
-                got = f"error {err.code}" if err else repr(result.values[name])
-                out.failures.append(f"{name}: expected error {code}, got {got}")
+                got = [f"错误 {err.code}", f"error {err.code}"] if err else \
+                    [expected.text(name, result.values[name], lang) for lang in ("zh", "en")]
+                out.failures.append(Bilingual(f"{name}：应有错误 {code}，实为 {got[0]}",
+                                              f"{name}: expected error {code}, got {got[1]}"))
 
 
 def same(actual, expected) -> bool:
-    """Compare an output with an expected YAML value (numbers exactly, as Decimals)."""
+    """Compare an output with an expected value (numbers exactly, as Decimals)."""
     if isinstance(expected, bool) or isinstance(actual, bool):
         return actual is expected
     if expected is None:
@@ -311,6 +362,7 @@ class Coverage:
         en = lang == "en"
         counts = [f"{_KINDS[k][en]} {sum(1 for i in self.covered if i[0] == k)}/"
                   f"{sum(1 for i in self.universe if i[0] == k)}" for k in _KINDS]
-        lines = [", ".join(counts) + f" — coverage {self.percent:.1f}%"]
+        lines = [("，" if not en else ", ").join(counts) + (f" — coverage {self.percent:.1f}%" if en else
+                                                             f" — 覆盖率 {self.percent:.1f}%")]
         prefix = "  never exercised: " if en else "  未覆盖: "
         return lines + [prefix + describe_item(item) for item in self.missing]

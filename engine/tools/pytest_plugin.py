@@ -115,8 +115,8 @@ class CaseItem(pytest.Item):
     def repr_failure(self, excinfo):
         err = excinfo.value
         if isinstance(err, CaseFailure):
-            out = err.outcome
-            return f"{out.case.file}:{out.case.line}: {out.case.name}\n" + "\n".join("  " + f for f in out.failures)
+            out, lang = err.outcome, self.config.stash[_STATE].lang
+            return f"{out.case.file}:{out.case.line}: {out.case.name}\n" + "\n".join("  " + f[lang] for f in out.failures)
         if isinstance(err, PolicyFailure):
             from ...dsl.errors import render_all
 
@@ -172,4 +172,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     cases = [r for key in ("passed", "failed") for r in stats.get(key, ()) if r.when == "call"
              and isinstance(r.location, tuple) and str(r.nodeid).split("::")[0].endswith((".yaml", ".yml"))]
     passed = sum(1 for r in cases if r.passed)
-    write(f"{passed} passed, {len(cases) - passed} failed")
+    write(f"通过 {passed} 个，失败 {len(cases) - passed} 个" if state.lang == "zh" else
+          f"{passed} passed, {len(cases) - passed} failed")
