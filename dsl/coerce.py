@@ -175,11 +175,12 @@ def coerce(raw, typ: Type, enum_values=()):
             return raw.date()
         if isinstance(raw, dt.date):
             return raw
-        if isinstance(raw, str):
-            try:
-                return dt.date.fromisoformat(raw.strip())
-            except ValueError:
-                pass
+        if isinstance(raw, str) and len(raw) <= 64:
+            for text in dict.fromkeys((raw.strip(), unicodedata.normalize("NFKC", raw).strip())):
+                try:  # full-width digits and dashes (２０２０－０６－３０) read as numbers' digits are
+                    return dt.date.fromisoformat(text)
+                except ValueError:
+                    pass
         raise CoerceError(Bilingual("日期（YYYY-MM-DD）", "date (YYYY-MM-DD)"))
     if kind == "string":
         if isinstance(raw, str):
