@@ -15,7 +15,7 @@ import numpy as np
 from ...dsl.coerce import within_bounds
 from ..core.operators import FUNCTIONS, LIMIT, LIMIT_FEN
 from . import why as wy
-from .vector import V, choose, full, orm, squeeze
+from .vector import V, choose, full, magnitude, orm, squeeze
 
 NONE = np.iinfo(np.int64).max
 
@@ -154,7 +154,7 @@ def _sum(parts, parent, n, meta):
     v = parts.value
     if parts.plain and v.rep in ("int", "fen"):
         values = np.broadcast_to(v.data, (parts.n,)) if parts.keep_all else choose(parts.keep_true, v.data, 0)
-        small = _small_sums(values, parent, n, v.rep)
+        small = _small_sums(values, parent, n, v.rep, magnitude(v))
         if small is not None:
             return V(small, v.rep)
         return _bounded_sum(_seg_sum(values, parent, n, parts.bounds), values, n, parts.bounds, v.rep, None, None, None)
@@ -181,14 +181,19 @@ def _sum(parts, parent, n, meta):
     return V(data, "dec" if meta[1] != "integer" else "obj", squeeze(unk), squeeze(err), why=why)
 
 
-def _small_sums(values, parent, n, rep):
+def _small_sums(values, parent, n, rep, mag=None):
     """Per parent, the sums of its children's int64 ``values`` by ``np.bincount`` when
     every child together stays within half the bound and within 2**53 (so no parent can
     reach E720, and every float64 partial sum is an exact integer); None otherwise.
     Unlike the prefix sums it needs no per-parent bounds of the level (14 ms an
-    evaluation of a million households)."""
+    evaluation of a million households). ``mag``: a known bound on ``|values|``
+    (vector.magnitude), which spares the two passes of max and min (7 ms a sum of a
+    million households' members)."""
     limit = LIMIT_FEN if rep == "fen" else LIMIT
-    largest = max(int(values.max()), -int(values.min())) if len(values) else 0
+    if mag is not None:
+        largest = mag
+    else:
+        largest = max(int(values.max()), -int(values.min())) if len(values) else 0
     if largest * len(values) > min(limit // 2, 2 ** 53):
         return None
     return np.bincount(parent, weights=values, minlength=n).astype(np.int64)

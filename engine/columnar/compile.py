@@ -21,7 +21,7 @@ from ..core.operators import (ARITHMETIC, COMPARISONS, FUNCTIONS, LIMIT, LIMIT_F
 from ..core.values import EvalError, Unknown
 from . import why as wy
 from .vector import (KIND_OF_REP, REP_OF_KIND, V, andnot, as_objects, choose, column, decode_cell, encode_cell,
-                     encode_literal, full, numeric_pair, orm, squeeze, take, unify)
+                     encode_literal, full, magnitude, numeric_pair, orm, squeeze, take, unify)
 
 
 class ColumnarCompiler:
@@ -321,7 +321,9 @@ class ColumnarCompiler:
                 unk = orm(unk, unknown & ~same)
                 why = wy.unite(why, wy.sel(wy.unite_all((wy.of(c, n), wa, wb)), unknown & ~same))
             err = squeeze(err)
-            return V(data, a.rep, squeeze(andnot(unk, err)), err, a.enum or b.enum, why)
+            ma, mb = magnitude(a), magnitude(b)
+            mag = max(ma, mb) if ma is not None and mb is not None else None  # every row is a's or b's
+            return V(data, a.rep, squeeze(andnot(unk, err)), err, a.enum or b.enum, why, mag)
 
         return if_
 

@@ -16,7 +16,7 @@ from ..core.operators import FUNCTIONS
 from . import lookup
 from . import why as wy
 from .compile import ColumnarCompiler, filler_array
-from .vector import V, as_objects, choose, column, full, orm, squeeze, unify
+from .vector import V, as_objects, choose, column, full, gather, orm, squeeze, unify
 
 
 def compile_rule(cc, rule):
@@ -176,11 +176,12 @@ def _picked(out: _Out, thens: list, combination: np.ndarray, pick: np.ndarray, f
     """The result from a table's lookup (lookup.py): per level row its combination of
     input classes; per combination, the row picked, or an error (``fails``: E808 no row,
     E809 several)."""
-    err = squeeze(np.take(fails, combination)) if fails.any() else None
+    err = squeeze(gather(fails, combination)) if fails.any() else None
     if all(_constant(then) for then in thens) and out.data.dtype != object:
         consts = np.array([then.data for then in thens], dtype=out.data.dtype)
-        return V(np.take(consts[pick], combination), out.rep, None, err, out.enum)
-    chosen = np.take(pick, combination)
+        mag = int(np.abs(consts).max()) if out.rep in ("int", "fen") and len(consts) else None
+        return V(gather(consts[pick], combination), out.rep, None, err, out.enum, mag=mag)
+    chosen = gather(pick, combination)
     ok = ~err if err is not None else np.ones(out.n, dtype=bool)
     for i, then in enumerate(thens):
         out.take(ok & (chosen == i), then)

@@ -28,14 +28,17 @@ NUMERIC_REPS = ("int", "fen", "dec")
 class V:
     """One value per row, with unknown and error masks (see module docstring)."""
 
-    __slots__ = ("data", "unk", "err", "rep", "enum", "why", "why_rows")
+    __slots__ = ("data", "unk", "err", "rep", "enum", "why", "why_rows", "mag")
 
-    def __init__(self, data, rep: str, unk=None, err=None, enum: tuple = (), why=None):
+    def __init__(self, data, rep: str, unk=None, err=None, enum: tuple = (), why=None, mag=None):
         self.data, self.rep, self.unk, self.err, self.enum = data, rep, unk, err, enum
         # why: per row, the id of the facts an unknown row waits on (why.py); read it
         # through why.of(), which ignores rows that are not unknown
         self.why = why
         self.why_rows = None  # why.of()'s result, kept (a V is read by many nodes)
+        # mag (int/fen): a bound on |data| its maker knows without a pass over the rows
+        # (a table's constant outcomes, an if between constants); None: not known
+        self.mag = mag
 
     def bad(self):
         """Rows where the value is unknown or an error (None: none)."""
@@ -122,7 +125,27 @@ def take(v: V, index: np.ndarray) -> V:
     unk = None if v.unk is None else v.unk[index]
     err = None if v.err is None else v.err[index]
     w = None if v.why is None or v.unk is None else np.broadcast_to(v.why, v.unk.shape)[index]
-    return V(data, v.rep, unk, err, v.enum, w)
+    return V(data, v.rep, unk, err, v.enum, w, v.mag)
+
+
+def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]`` for a small table and narrow indices (a lookup's combinations).
+    numpy 2's ``np.take`` of uint8 indices into 8-byte items is ~3-10x slower than
+    anything else (3.5M rows: 14.8 ms, against 6.0 ms by fancy indexing and ~5 ms for
+    every other index and item width through ``np.take``), so that pair is indexed."""
+    if index.dtype == np.uint8 and table.dtype.itemsize == 8:
+        return table[index]
+    return np.take(table, index)
+
+
+def magnitude(v: V) -> int | None:
+    """A bound on ``|data|`` of an ``int``/``fen`` value known without reading its rows:
+    a constant's own, or the one its maker recorded (``V.mag``); None otherwise."""
+    if v.rep not in ("int", "fen"):
+        return None
+    if v.mag is not None:
+        return v.mag
+    return abs(int(v.data)) if np.ndim(v.data) == 0 else None
 
 
 # --- representations
