@@ -176,9 +176,14 @@ def coerce(raw, typ: Type, enum_values=()):
         if isinstance(raw, dt.date):
             return raw
         if isinstance(raw, str) and len(raw) <= 64:
-            for text in dict.fromkeys((raw.strip(), unicodedata.normalize("NFKC", raw).strip())):
-                try:  # full-width digits and dashes (２０２０－０６－３０) read as numbers' digits are
-                    return dt.date.fromisoformat(text)
+            try:
+                return dt.date.fromisoformat(raw.strip())
+            except ValueError:
+                pass
+            wide = unicodedata.normalize("NFKC", raw).strip()  # ２０２０－０６－３０, as numbers' digits are read
+            if wide != raw.strip():
+                try:
+                    return dt.date.fromisoformat(wide)
                 except ValueError:
                     pass
         raise CoerceError(Bilingual("日期（YYYY-MM-DD）", "date (YYYY-MM-DD)"))
