@@ -112,6 +112,12 @@ def convert(values, spec, cell: CellChecker) -> Converted:
     return Converted(data, missing, bad, {})
 
 
+def is_text(values) -> bool:
+    """Whether a raw column is Arrow text (string or large_string), as read from a file."""
+    return isinstance(values, (pa.Array, pa.ChunkedArray)) and (
+        pa.types.is_string(values.type) or pa.types.is_large_string(values.type))
+
+
 def null_mask(values: pa.Array) -> np.ndarray:
     """True where a value is null, read from the validity bitmap."""
     n = len(values)

@@ -22,10 +22,10 @@ import numpy as np
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
 from ..facts.names import looks_like, undeclared, wrong_entity
-from ..columnar.frame import Children, Column, Frame, empty_array
-from .columns import CellChecker, convert
+from ..columnar.frame import Children, Column, Frame, TextColumn, empty_array
+from .columns import CellChecker, convert, is_text, null_mask
 from .layout import layout_of
-from .levels import Level, Nested, none_mask
+from .levels import Level, Nested, none_mask, single
 
 FACTS_SPAN = Span("<facts>", 0, 0)
 
@@ -150,6 +150,11 @@ class Validator:
         if raw is None:
             data, missing = self._absent(spec.kind, n)
             out.frame.columns[spec.name] = Column(data, missing if n else None)
+        elif spec.kind == "string" and is_text(raw):
+            # any text is a valid string: kept as Arrow text until a rule reads it (frame.TextColumn)
+            raw = single(raw)
+            missing = null_mask(raw)
+            out.frame.columns[spec.name] = TextColumn(raw, missing if missing.any() else None)
         else:
             conv = convert(raw, spec, self._cell(layout, spec))
             missing = conv.missing

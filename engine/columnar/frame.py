@@ -42,6 +42,32 @@ class Column:
     missing: np.ndarray | None = None  # None: no row is missing it
 
 
+class TextColumn(Column):
+    """A text field kept as the Arrow array it was read as until ``data`` is first read
+    (then Python strings, "" where missing, as ``Column`` holds text). Making a million
+    Python strings costs ~90 ms, and most rulesets never read the key, whose output
+    column is taken from the input as read (batch/pipeline.py ``row_ids``)."""
+
+    def __init__(self, text, missing: np.ndarray | None = None):
+        self._text, self._data, self.missing = text, None, missing
+
+    @property
+    def data(self) -> np.ndarray:
+        if self._data is None:
+            self._data = self._text.fill_null("").to_numpy(zero_copy_only=False)
+            self._text = None
+        return self._data
+
+    def rows(self, rows: np.ndarray) -> Column:
+        """The column of some rows, still as text when it has not been read yet."""
+        missing = None if self.missing is None else self.missing[rows]
+        if self._text is None:
+            return Column(self._data[rows], missing)
+        import pyarrow as pa  # only where frames hold Arrow text: the batch path has it
+
+        return TextColumn(self._text.take(pa.array(rows, pa.int64())), missing)
+
+
 @dataclass
 class Children:
     """The children in one list field of every row of the parent frame."""
@@ -207,6 +233,9 @@ def take(frame: Frame, rows: np.ndarray) -> Frame:
     rows = np.asarray(rows, dtype=np.int64)
     out = Frame(frame.entity, len(rows))
     for name, col in frame.columns.items():
+        if isinstance(col, TextColumn):
+            out.columns[name] = col.rows(rows)
+            continue
         out.columns[name] = Column(col.data[rows], None if col.missing is None else col.missing[rows])
     for name, ch in frame.children.items():
         offsets = ch.offsets(frame.n)
