@@ -568,3 +568,35 @@ def test_utf8_with_broken_bytes_is_not_read_as_a_code_page(tmp_path, lang, text)
                                     str(tmp_path / "m.csv"), "-o", str(tmp_path / "o.csv"), "--lang", lang])
     assert res.exit_code == 1 and f"{tmp_path / 'h.csv'}:0:0: {text}" in res.stderr, res.stderr
     assert not list(tmp_path.glob("o*"))
+
+
+def test_a_parquet_footer_is_parsed_once_a_run_and_again_when_the_file_changes(tmp_path, monkeypatch):
+    """The footer (names, rows, row groups, both readers) is read once per run of an
+    unchanged file (readers.footer); a file rewritten in between is read anew, so a run
+    never sees an old footer."""
+    import pyarrow as pa
+
+    from fupin.engine.batch import readers
+
+    parsed = []
+    real = pq.read_metadata
+    monkeypatch.setattr(readers.pq, "read_metadata", lambda p, *a, **k: parsed.append(str(p)) or real(p, *a, **k))
+    path = tmp_path / "in.parquet"
+    member = pa.list_(pa.struct([("age", pa.int64())]))
+
+    def write(ids):
+        pq.write_table(pa.table({"id": ids, "registered": [True] * len(ids), "status": ["poor"] * len(ids),
+                                 "income_per_capita": pa.array([3000] * len(ids), pa.decimal128(14, 2)),
+                                 "members": pa.array([[]] * len(ids), member)}), path)
+
+    def run(out):
+        r = CliRunner().invoke(main, ["batch", str(ROOT / "benchmarks" / "small_policy"), str(path), "-o",
+                                      str(tmp_path / out), "--lang", "en"])
+        assert r.exit_code == 0, r.output
+        return pq.read_table(tmp_path / out).column("id").to_pylist()
+
+    write(["H1", "H2"])
+    assert run("a.parquet") == ["H1", "H2"] and parsed == [str(path)]
+    time.sleep(0.01)
+    write(["H1", "H2", "H3"])
+    assert run("b.parquet") == ["H1", "H2", "H3"] and parsed == [str(path)] * 2

@@ -40,14 +40,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ...dsl.errors import FupinError
 from .dataset import DatasetWriter, is_dataset, write_part
 from .outputs import QUARANTINE_COLUMNS, QuarantineWriter
 from .overlap import WriteBehind, read_ahead
 from .pipeline import Job, Report, Stopped, conclude, finish_run, open_writers, stop_reason, timed_reads
-from .readers import DEFAULT_CHUNK, parquet_chunks, table_chunk
+from .readers import DEFAULT_CHUNK, footer, parquet_chunks, table_chunk
 from .source import bad_argument
 from .summary import Summary
 
@@ -228,7 +227,7 @@ class Part:
 def parquet_parts(path: str, rows: int = PART_ROWS) -> list:
     """The file's row groups in partitions of at least ``rows`` rows (a larger row
     group is a partition of its own: Parquet is decoded a row group at a time)."""
-    meta = pq.ParquetFile(path).metadata
+    meta = footer(path)
     parts, groups, start, count = [], [], 0, 0
     for i in range(meta.num_row_groups):
         groups.append(i)
@@ -251,7 +250,7 @@ def balanced_parts(path: str, workers: int, rows: int = PART_ROWS) -> list:
     the count nearest ``rows`` rows a partition. 10 groups of 100,000 rows on 2 workers:
     10 partitions, 5 on each (at least 131,072 rows would make 5 of 200,000: 3 on one
     worker, 2 on the other, which idles for the last one)."""
-    meta = pq.ParquetFile(path).metadata
+    meta = footer(path)
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     starts = [0, *itertools.accumulate(sizes)]
     return [Part(path, tuple(run), starts[run.start]) for run in balanced_cut(sizes, workers, rows)]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .encoding import header
 
@@ -27,7 +26,9 @@ def input_columns(fmt: str, path: str, encoding: str = "utf-8") -> list:
     thousand records, which need not all have the same)."""
     try:
         if fmt == "parquet":
-            return pq.ParquetFile(path).schema_arrow.names
+            from .readers import footer  # readers.py imports nothing of this module's
+
+            return footer(path).schema.to_arrow_schema().names
         if fmt == "jsonl":
             return _record_keys(path)
         return header(path, encoding)

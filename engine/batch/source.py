@@ -15,14 +15,13 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
 from .encoding import codec_name, detect, header
 from .excel import EXCEL, sheet_to_csv, split_sheet
 from .keys import input_columns
-from .readers import DEFAULT_CHUNK, format_of, jsonl_chunks, parquet_chunks, parquet_rows
+from .readers import DEFAULT_CHUNK, footer, format_of, jsonl_chunks, parquet_chunks, parquet_rows
 
 ARGUMENTS = Span("<arguments>", 0, 0)
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".xlsx": "xlsx"}
@@ -81,7 +80,7 @@ class Source:
 
         if self.fmt == "parquet":
             try:
-                found = schema_repeats(pq.read_schema(self.text_path))
+                found = schema_repeats(footer(self.text_path).schema.to_arrow_schema())
             except (OSError, ArrowException):
                 return  # the reader reports an unreadable file, located
             if found:
@@ -154,7 +153,7 @@ class Source:
         if self.fmt != "parquet":
             return None
         try:
-            meta = pq.ParquetFile(self.text_path).metadata
+            meta = footer(self.text_path)
         except (OSError, ArrowException):
             return None
         groups, start = [], 0
