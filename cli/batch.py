@@ -141,7 +141,7 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
     except FupinError as exc:
         click.echo(render_all(exc.diagnostics, lang), err=True)
         sys.exit(1)
-    for w in report.warnings:
+    for w in eb.shown_warnings(report.warnings):
         click.echo(f"warning[{w.code}]: {w.message(lang)}", err=True)
     if report.summary is not None:
         click.echo(eb.render_summary(report.summary, job.program.checked, lang, top))

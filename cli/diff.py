@@ -81,7 +81,7 @@ def diff(policy, input_path, output, on, vs_on, variant, vs_variant, vs_policy, 
     except FupinError as exc:
         click.echo(render_all(exc.diagnostics, lang), err=True)
         sys.exit(1)
-    for w in report.warnings:
+    for w in eb.shown_warnings(report.warnings):
         click.echo(f"warning[{w.code}]: {w.message(lang)}", err=True)
     for line in eb.report_lines(report, lang):
         click.echo(line, err=True)

@@ -215,6 +215,8 @@ CODES: dict[str, Code] = {
     "W903": _c("no-source", "{kind} `{name}` 没有来源引用", "{kind} `{name}` has no source citation",
                "加上 source: \"文件号:行\"", "add source: \"DOC:LINE\""),
     "W904": _c("unused-rule", "内部规则 `{name}` 未被使用", "internal rule `{name}` is not used"),
+    "W909": _c("facts-undeclared", "{entity} `*`：另有 {count} 个字段未在实体中声明，已忽略：{names}",
+               "{entity} `*`: {count} more fields are not declared by the entity; ignored: {names}"),
     "W910": _c("row-no-source", "决策表 `{name}` 的行 `{row}` 没有来源引用",
                "row `{row}` of decision table `{name}` has no source citation",
                "每一行都是对原文的一个判断：加上 source: \"文件号:行\"", "each row is a reading of the text: add source: \"DOC:LINE\""),

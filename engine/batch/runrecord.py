@@ -4,7 +4,8 @@ A row of a batch is defended by the run that made it, as a single decision is by
 record (engine/reports/record.py): the policy revision (the same content hash of the
 pack's files), the variant, the as-of date, the entity and outputs, the fupin version,
 the sha256 of every input file read, and the sha256 of the results and quarantine files
-written, with the accounting line's counts, and the encoding of the ``unknown`` column
+written, with the accounting line's counts, the input columns ignored (undeclared: W906),
+and the encoding of the ``unknown`` column
 (``compact``, ``json`` or ``off``; unknowns.py). A row is cited as ``(run_id, key)``.
 
 The record is written last, under a temporary name renamed when complete, and only for a
@@ -67,6 +68,8 @@ def run_record(job, inputs, output, quarantine, report, ahead=None) -> dict:
         "rows_in": report.rows_in,
         "rows_out": report.rows_out,
         "rows_quarantined": report.rows_quarantined,
+        # the input's columns the policy does not declare, not read (W906; the screen folds them)
+        "ignored_columns": [w.args["path"] for w in report.warnings if w.code == "W906"],
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 

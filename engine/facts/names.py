@@ -48,6 +48,31 @@ def undeclared(code: str, span: Span, ent, name, path: str, ident, label):
         f"fields of {ent.name}: {_some(ent.fields)} (to ignore undeclared fields: --allow-unknown-fields)"))
 
 
+def folded(warnings: list, most: int = 5, listed: int = 12) -> list:
+    """Warnings as a person reads them after a batch run: every W906 with a did-you-mean
+    (a likely typo) as it is, the first ``most`` without one too, and the rest in one
+    W909 per entity naming ``listed`` of them: an input with 60 columns the policy does
+    not use (the pack's data under a smaller ruleset) would print 60 lines otherwise.
+    The run's report (and its record's ``ignored_columns``) keeps every one."""
+    plain = [w for w in warnings if w.code == "W906" and not w.args.get("guess")]
+    rest = plain[most:]
+    if len(rest) < 2:
+        return list(warnings)
+    dropped = {id(w) for w in rest}
+    out = [w for w in warnings if id(w) not in dropped]
+    by_entity: dict = {}
+    for w in rest:
+        label = w.args["entity"]
+        key = (label["zh"], label["en"]) if isinstance(label, dict) else (str(label), str(label))
+        by_entity.setdefault(key, []).append(w.args["path"])
+    for (zh, en), paths in by_entity.items():
+        shown = "、".join(paths[:listed]) + ("……" if len(paths) > listed else "")
+        shown_en = ", ".join(paths[:listed]) + (", …" if len(paths) > listed else "")
+        out.append(error("W909", rest[0].span, entity=Bilingual(zh, en), count=len(paths),
+                         names=Bilingual(shown, shown_en)))
+    return out
+
+
 def _guess_text(guess) -> Bilingual | str:
     if guess is None:
         return ""
