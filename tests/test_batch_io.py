@@ -145,7 +145,8 @@ def test_wrong_encoding_stops_located_and_accounted(pack, tmp_path, cli):
     result = cli("batch", POLICY, FIX / "households_gb18030_bom.csv", "--members", NO_MEMBERS, "-o", out,
                  "--encoding", "utf-8", "--lang", "en")
     assert result.exit_code == 1
-    assert f"{FIX / 'households_gb18030_bom.csv'}:0:0: error[E830]: the input is not text in utf-8" in result.stderr
+    assert (f"{FIX / 'households_gb18030_bom.csv'}:1:1: error[E830]: the input is not text in utf-8: cannot decode "
+            f"the bytes from line 1, byte 1 (offset 0 of the file)") in result.stderr  # GB18030's BOM
     assert "hint: name the encoding with --encoding (e.g. gb18030, utf-8)" in result.stderr
     assert "rows in 0 = rows evaluated 0 + rows quarantined 0 + rows not processed 0; stopped early" in result.stderr
 
@@ -551,8 +552,9 @@ def test_bytes_of_no_encoding_say_so(tmp_path, lang, text):
 
 
 @pytest.mark.parametrize("lang, text", [
-    ("en", "error[E830]: the input is not text in UTF-8: cannot decode the bytes from offset 47"),
-    ("zh", "error[E830]: 输入不是 UTF-8 编码的文本：第 47 字节起无法解码"),
+    ("en", "3:9: error[E830]: the input is not text in UTF-8: cannot decode the bytes from line 3, byte 9 "
+           "(offset 47 of the file)"),
+    ("zh", "3:9: error[E830]: 输入不是 UTF-8 编码的文本：第 3 行第 9 个字节起无法解码（文件第 47 字节）"),
 ])
 def test_utf8_with_broken_bytes_is_not_read_as_a_code_page(tmp_path, lang, text):
     """A UTF-8 file with a few broken bytes, which charset-normalizer takes for a Cyrillic
@@ -566,7 +568,28 @@ def test_utf8_with_broken_bytes_is_not_read_as_a_code_page(tmp_path, lang, text)
     (tmp_path / "m.csv").write_text("household_id,age\nA1,30\n", encoding="utf-8")
     res = CliRunner().invoke(main, ["batch", str(ROOT / "policy"), str(tmp_path / "h.csv"), "--members",
                                     str(tmp_path / "m.csv"), "-o", str(tmp_path / "o.csv"), "--lang", lang])
-    assert res.exit_code == 1 and f"{tmp_path / 'h.csv'}:0:0: {text}" in res.stderr, res.stderr
+    assert res.exit_code == 1 and f"{tmp_path / 'h.csv'}:{text}" in res.stderr, res.stderr
+    assert not list(tmp_path.glob("o*"))
+
+
+@pytest.mark.parametrize("encoding, line", [("utf-8", 40_002), ("gb18030", 40_002)])
+def test_a_broken_byte_far_into_a_csv_is_located_at_its_line(tmp_path, encoding, line):
+    """A byte the encoding cannot decode, megabytes after the sample detection reads and
+    the header: pyarrow's reader stops on it (its message has no place), and E830 names
+    the line and byte; nothing is written."""
+    from click.testing import CliRunner
+
+    from fupin.cli.main import main
+
+    body = "id,registered,status,income_per_capita\n" + "".join(f"H{i},true,已脱贫,3000\n" for i in range(40_000))
+    (tmp_path / "h.csv").write_bytes(body.encode(encoding) + b"Hx,true,\xff,3000\n")
+    (tmp_path / "m.csv").write_text("household_id,age\nH1,30\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["batch", str(ROOT / "benchmarks" / "small_policy"), str(tmp_path / "h.csv"),
+                                    "--members", str(tmp_path / "m.csv"), "-o", str(tmp_path / "o.parquet"),
+                                    "--encoding", encoding, "--lang", "en"])
+    assert res.exit_code == 1
+    assert (f"{tmp_path / 'h.csv'}:{line}:9: error[E830]: the input is not text in {encoding}: cannot decode the bytes "
+            f"from line {line}, byte 9 (offset {len(body.encode(encoding)) + 8} of the file)") in res.stderr, res.stderr
     assert not list(tmp_path.glob("o*"))
 
 

@@ -101,8 +101,54 @@ def header(path, encoding: str) -> list:
 
 
 def undecodable(path, encoding: str, detail) -> FupinError:
-    """E830 at the input file: its bytes are not text in ``encoding``."""
-    return FupinError(error("E830", Span(str(path), 0, 0), encoding=encoding, detail=detail))
+    """E830 at the input file: its bytes are not text in ``encoding``; located at the line
+    and byte where decoding fails when ``encoding`` is a codec the file can be scanned
+    with (the file read once more, on this error's path only)."""
+    found = first_undecodable(path, encoding) if isinstance(encoding, str) else None
+    if found is None:
+        return FupinError(error("E830", Span(str(path), 0, 0), encoding=encoding, detail=detail))
+    offset, line, column = found
+    return FupinError(error("E830", Span(str(path), line, column), encoding=encoding, detail=Bilingual(
+        f"第 {line} 行第 {column} 个字节起无法解码（文件第 {offset} 字节）",
+        f"cannot decode the bytes from line {line}, byte {column} (offset {offset} of the file)")))
+
+
+def first_undecodable(path, encoding: str, block: int = 1 << 20) -> tuple | None:
+    """``(offset, line, column)`` of the first byte of a file that ``encoding`` cannot
+    decode: its offset from the file's start, its line (1-based) and its byte in that
+    line (1-based); None when every byte decodes, or the file or codec cannot be read.
+    Read in blocks with an incremental decoder, so that a sequence cut by a block's end
+    is not mistaken for a broken one."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        f = open(path, "rb")
+    except (LookupError, OSError, TypeError):
+        return None
+    start = 0  # bytes before the block
+    with f:
+        while True:
+            data = f.read(block)
+            held = len(decoder.getstate()[0])  # bytes of a sequence the previous blocks left
+            try:
+                decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                offset = start - held + exc.start
+                break
+            if not data:
+                return None
+            start += len(data)
+        f.seek(0)  # the error's path only: the lines before it counted, a block at a time
+        lines, newline, pos = 0, -1, 0
+        while pos < offset:
+            data = f.read(min(block, offset - pos))
+            if not data:
+                break
+            if (i := data.rfind(b"\n")) >= 0:
+                newline = pos + i
+            lines += data.count(b"\n")
+            pos += len(data)
+    return offset, lines + 1, offset - newline
+
 
 
 def _reason(exc: UnicodeDecodeError) -> Bilingual:
