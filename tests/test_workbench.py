@@ -198,7 +198,9 @@ def test_load_a_household_from_a_facts_file(client):
     page = client.post("/household/load", files={"file": ("households.yaml", text)}, data={"id": "HH02"}).text
     assert 'value="HH02"' in page and "农户 HH02" in page
     missing = client.post("/household/load", files={"file": ("households.yaml", text)}, data={"id": "NOPE"}).text
-    assert "文件中没有户编号 NOPE" in missing
+    assert "文件中没有户编号 NOPE</pre>" in missing
+    typo = client.post("/household/load", files={"file": ("households.yaml", text)}, data={"id": "HHO2"}).text
+    assert "文件中没有户编号 HHO2（是否想找 HH02" in typo
 
 
 # --- dataset and impact jobs
@@ -236,6 +238,11 @@ def test_gbk_dataset_charts_link_to_households_and_explanations(client):
     assert f'<option value="{ident}"' in loader and 'id="load-key"' in loader
     row = client.get("/household", params={"job": ident, "key": "H000000001"}).text
     assert 'value="H000000001"' in row and '<h2 class="decision">' in row
+    typo = client.get("/household", params={"job": ident, "key": "H00000000l"}).text  # l for 1
+    assert "没有户编号 H00000000l（是否想找 H000000001、" in typo  # the look-alike first
+    assert f'<a href="/household?job={ident}&amp;key=H000000001&amp;side=a">H000000001</a>' in typo
+    none = client.get("/household", params={"job": ident, "key": "XYZ", "lang": "en"}).text
+    assert "no row with id XYZ</pre>" in none and 'class="near"' not in none
     results = client.get(f"/jobs/{ident}/files/results")
     assert results.status_code == 200 and b"monitoring_tier" in results.content
 

@@ -285,7 +285,7 @@ def _record(policy, folder: Path, meta: dict, key: str, on, variant):
     joins = {k: str(folder / v) for k, v in (meta.get("joins") or {}).items()}
     source = eb.Source(str(folder / meta["input"]), run.layout, joins, 32_768, encoding=meta.get("encoding"),
                        kept=run.carried)
-    return find_record(source, key)
+    return find_record(source, key), source
 
 
 _EDITED: dict = {}   # job id → the pack with its uploaded edit (side b of an impact job)
@@ -310,7 +310,8 @@ def side_policy(loaded: Loaded, job: Job, side: str):
 
 
 def job_household(request: Request, loaded: Loaded, ident: str, key: str, side: str, on: str, variant: str):
-    """(facts, on, variant, policy, problem) of a job's row for the household page."""
+    """(facts, on, variant, policy, problem, near) of a job's row for the household page;
+    ``near``: the dataset's ids closest to a ``key`` it does not hold."""
     store = request.app.state.jobs
     job = store.get(ident)
     meta = job.meta
@@ -322,12 +323,18 @@ def job_household(request: Request, loaded: Loaded, ident: str, key: str, side: 
     policy = side_policy(loaded, job, side)
     lang = page_lang(request)
     try:
-        record = _record(policy, job.folder, meta, key, on, variant)
+        record, source = _record(policy, job.folder, meta, key, on, variant)
+        if record is None:
+            from ...engine.batch.explain import ids_of
+            from ...engine.facts.names import closest_ids
+            from .pages import guess_text
+
+            near = closest_ids(str(key), ids_of(source))  # the dataset read again, on this path only
+            return {}, on, variant, policy, (f"没有户编号 {key}" if lang == "zh" else f"no row with id {key}") \
+                + guess_text(near, lang), near
     except FupinError as exc:
-        return {}, on, variant, policy, "\n".join(d.render(lang) for d in exc.diagnostics[:5])
-    if record is None:
-        return {}, on, variant, policy, (f"没有户编号 {key}" if lang == "zh" else f"no row with id {key}")
-    return record, on, variant, policy, None
+        return {}, on, variant, policy, "\n".join(d.render(lang) for d in exc.diagnostics[:5]), []
+    return record, on, variant, policy, None, []
 
 
 # --- impact

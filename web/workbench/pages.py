@@ -103,7 +103,9 @@ def household_page(request: Request, f: str = "", on: str = "", variant: str = "
     elif job and key:
         from .jobpages import job_household
 
-        facts, on, variant, policy, problem = job_household(request, loaded, job, key, side, on, variant)
+        facts, on, variant, policy, problem, near = job_household(request, loaded, job, key, side, on, variant)
+        return _household(request, policy, facts, on, variant, output, evaluate=bool(facts), problem=problem,
+                          job=job, key=key, side=side, near=near)
     return _household(request, policy, facts, on, variant, output, evaluate=bool(facts), problem=problem,
                       job=job, key=key, side=side)
 
@@ -179,11 +181,14 @@ async def household_load(request: Request, loaded: Loaded = Depends(deps.snapsho
                 facts, output = got["facts"], got["output"] or ""
                 on, variant = got["record"].on, got["record"].variant
             else:
-                found = policy.find(FactsFile(str(path)), ident)
+                ffile = FactsFile(str(path))
+                found = policy.find(ffile, ident)
                 facts = found[0] if found else {}
                 if not found:
+                    near = nearest_keys(policy, ffile, ident)
                     return _household(request, policy, {}, "", "", "", evaluate=False,
-                                      problem=_message(lang, f"文件中没有户编号 {ident}", f"no household {ident} in the file"))
+                                      problem=_message(lang, f"文件中没有户编号 {ident}{guess_text(near, 'zh')}",
+                                                       f"no household {ident} in the file{guess_text(near, 'en')}"))
         except FupinError as exc:
             return _household(request, policy, {}, "", "", "", evaluate=False,
                               problem="\n".join(d.render(lang) for d in exc.diagnostics[:10]).replace(tmp, ""))
@@ -253,8 +258,23 @@ def _evaluated(policy, facts: dict, on: str, variant: str, output: str, lang: st
             "permalink": "/household?" + urlencode(query), "record": result.record.model_dump() if result.record else {}}
 
 
+def nearest_keys(policy, ffile, ident) -> list:
+    """The keys of a facts file's entities closest to a mistyped ``ident`` (``HH1O``: ``HH10``)."""
+    from ...engine.facts.names import closest_ids
+
+    keys = [k for k in (policy.key_of(raw, None, None) for raw, _ in ffile.items) if k is not None]
+    return closest_ids(str(ident), keys)
+
+
+def guess_text(near: list, lang: str) -> str:
+    """A did-you-mean after "no household …", or nothing when no id is close."""
+    if not near:
+        return ""
+    return f"（是否想找 {'、'.join(near)}？）" if lang == "zh" else f" (did you mean {', '.join(near)}?)"
+
+
 def _household(request: Request, policy, facts: dict, on, variant, output, evaluate: bool, rows=None,
-               problem: str | None = None, job: str = "", key: str = "", side: str = "a"):
+               problem: str | None = None, job: str = "", key: str = "", side: str = "a", near=()):
     lang = page_lang(request)
     on, variant = _settings(policy, on or None, variant or None)
     checked = policy.program(variant).checked
@@ -267,6 +287,6 @@ def _household(request: Request, policy, facts: dict, on, variant, output, evalu
                   rows=rows or hh.children_count(spec, facts), on=on, variant=variant or "", variants=variants,
                   outputs=[(n, pick(r.labels, lang) or n) for n, r in checked.rules.items()
                            if r.entity == spec.entity and not r.internal],
-                  problem=problem, job=job, side=side, key=key,
+                  problem=problem, job=job, side=side, key=key, near=list(near),
                   datasets=[j for j in request.app.state.jobs.all() if j.kind == "batch" and j.status == "succeeded"][:10],
                   **context)
