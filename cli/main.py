@@ -60,10 +60,57 @@ class _Commands(click.Group):
         Python never promised to finalise cycles at exit."""
         import gc
 
+        _stop_on_sigterm()
         try:
             return super().__call__(*args, **kwargs)
+        except Terminated:
+            argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
+            click.echo("fupin：收到 SIGTERM，已停止；没有留下写了一半的文件" if _lang(list(argv)) == "zh"
+                       else "fupin: stopped by SIGTERM; no half-written file is left", err=True)
+            sys.exit(143)  # 128 + SIGTERM, as the shell reports a process the signal ended
         finally:
             gc.freeze()
+
+
+class Terminated(BaseException):
+    """SIGTERM (a scheduler's stop, ``timeout``, ``kill``) raised in the command's own
+    process, like Ctrl-C: no ``except Exception`` takes it, every ``finally`` runs, so a
+    batch run removes the files it was writing instead of leaving hidden ``.part`` files
+    (docs/batch.md). A BaseException of its own, not KeyboardInterrupt, so that click does
+    not print "Aborted!" and the exit status is 143."""
+
+
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into :class:`Terminated` in this process, where no handler is set yet.
+    A process forked from it (``--jobs`` workers) keeps the default: it dies at once, as
+    before, and the main process stops the run."""
+    import os
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    owner = os.getpid()
+
+    def stop(signum, frame):
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _lang(argv) -> str:
+    """The ``--lang`` of a command line, read where click's parsing is gone (zh if none)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return "zh"
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -452,6 +452,37 @@ def test_kill_leaves_no_file_that_looks_complete(tmp_path):
     assert out.exists() and leftovers(tmp_path) == [alive.name]
 
 
+@pytest.mark.parametrize("lang, said, jobs", [
+    ("en", "fupin: stopped by SIGTERM; no half-written file is left", "1"),
+    ("zh", "fupin：收到 SIGTERM，已停止；没有留下写了一半的文件", "2"),
+])
+def test_sigterm_stops_a_run_and_leaves_nothing(tmp_path, lang, said, jobs):
+    """SIGTERM (a scheduler's stop, `timeout`) in the middle of a run, with or without worker
+    processes: the run removes what it was writing, says why, and exits 143."""
+    fupin = [sys.executable, "-m", "fupin.cli"]
+    subprocess.run([*fupin, "generate", "60000", "-o", str(tmp_path / "in.parquet")], check=True,
+                   capture_output=True)
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen([*fupin, "batch", POLICY, str(tmp_path / "in.parquet"), "-o", str(out), "--chunk-size",
+                             "2000", "--jobs", jobs, "--lang", lang], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if [p for p in tmp_path.iterdir() if p.name.startswith(".out.csv.") and p.stat().st_size > 0]:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert err.splitlines()[-1] == said
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
 def test_jsonl_null_line_is_quarantined_not_a_crash(pack, tmp_path):
     """pyarrow's JSON reader crashes the process on a line `null`: such chunks are read line by line."""
     (tmp_path / "in.jsonl").write_bytes(b'{"id": "A", "status": "poor", "members": []}\nnull\n[1]\n{"id": "B", "members": []}\n')

@@ -28,8 +28,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
-from glob import escape as glob_escape
 from pathlib import Path
 
 from .outputs import ResultWriter, temp_name, write_failed
@@ -98,6 +96,8 @@ class DatasetWriter:
         except OSError as exc:
             raise write_failed(self.path, exc) from None
         if old is not None:
+            import shutil  # shutil and glob: dataset outputs only (start-up of other runs)
+
             shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
@@ -109,6 +109,8 @@ class DatasetWriter:
             os.rename(self.folder, gone)
         except OSError:
             gone = self.folder
+        import shutil
+
         shutil.rmtree(gone, ignore_errors=True)
 
 
@@ -137,6 +139,9 @@ def _check_replaceable(path: str) -> None:
 def _remove_stale(path: str) -> None:
     """Staging folders of earlier runs to ``path`` whose process is gone (``kill -9``),
     and the earlier dataset of a commit killed between its two renames (``….part.old``)."""
+    import shutil
+    from glob import escape as glob_escape
+
     p = Path(path)
     found = [*p.parent.glob(f".{glob_escape(p.name)}.*.part"), *p.parent.glob(f".{glob_escape(p.name)}.*.part.old")]
     for temp in found:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-import tempfile
 
 from ...dsl.errors import Bilingual, FupinError, Span, error
 
@@ -54,6 +53,8 @@ def sheet_to_csv(path: str, sheet: str | None) -> str:
         if not names:
             raise unreadable_book(path, Bilingual("工作簿中没有工作表", "the workbook has no sheet"))
         rows = book.get_sheet_by_name(sheet if sheet is not None else names[0]).iter_rows()
+        import tempfile  # workbooks only (start-up of other runs)
+
         fd, out = tempfile.mkstemp(suffix=".csv", prefix="fupin-sheet-")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             _copy_rows(rows, csv.writer(f))

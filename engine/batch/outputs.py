@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from ...dsl.errors import FupinError, Span, error
@@ -327,6 +326,8 @@ class ResultWriter(_Atomic):
         self._file = open(self.temp, "wb")
         if bom:
             self._file.write(codecs.BOM_UTF8)
+        import pyarrow.csv as pcsv  # CSV results only: a Parquet run need not import it (start-up)
+
         return pcsv.CSVWriter(self._file, self._text_schema())
 
     def write(self, table: pa.Table) -> None:

@@ -28,7 +28,6 @@ from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from ...dsl.coerce import int_or_text
@@ -369,6 +368,8 @@ def _union(a: dict, b: dict) -> dict:
 
 
 def _read_json(data: bytes, schema) -> pa.Table:
+    import pyarrow.json as pj  # JSON lines only: a Parquet run need not import it (start-up)
+
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer") if schema is not None \
         else pj.ParseOptions()
     return pj.read_json(io.BytesIO(data), parse_options=options,

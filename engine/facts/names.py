@@ -14,8 +14,6 @@ declarations alone:
 """
 from __future__ import annotations
 
-import difflib
-
 from ...dsl.errors import Bilingual, FupinError, Span, error
 
 MIN_FIELDS_FOR_ANOTHER_ENTITY = 2  # fewer matching fields than this prove nothing
@@ -23,6 +21,8 @@ MIN_FIELDS_FOR_ANOTHER_ENTITY = 2  # fewer matching fields than this prove nothi
 
 def guess_field(name, ent) -> str | None:
     """The declared field of ``ent`` closest to ``name`` (None if none is close)."""
+    import difflib  # on a warning's or an error's path only (start-up)
+
     found = difflib.get_close_matches(str(name), list(ent.fields), n=1)
     return found[0] if found else None
 
