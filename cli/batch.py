@@ -155,6 +155,10 @@ def batch(policy, input_path, output, on, variant, entity, only, summary, summar
         "（政策声明的默认日期）" if lang == "zh" else " (the policy's default date)")), err=True)
     for line in eb.report_lines(report, lang):
         click.echo(line, err=True)
+    note = eb.settling_note(report)
+    if note is not None:
+        click.echo(f"info[{note.code}]: {note.message(lang)}\n  = {'提示' if lang == 'zh' else 'hint'}: {note.hint(lang)}",
+                   err=True)
     if timings:
         for line in eb.timing_lines(job.timings, report.rows_in, report.seconds, lang):
             click.echo(line, err=True)

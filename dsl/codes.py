@@ -284,6 +284,11 @@ CODES: dict[str, Code] = {
                "--jobs {given} is more than the {cores} core(s) this process may use: running {cores} process(es)",
                "多于核数的进程只会多占内存；--jobs auto 按可用核数运行",
                "processes beyond the cores only take memory; --jobs auto uses the cores there are"),
+    "I933": _c("settling-cost", "按情形求解未知输出用了 {seconds} 秒（本次运行的 {share}），{searched} 个未知输出中定下 {decided} 个",
+               "settling unknown outputs by cases took {seconds} s ({share} of the run) and decided {decided} of {searched}",
+               "事实常缺时这一步最费时；--three-valued 跳过它（这 {decided} 个输出便保持未知，也不列出可能的取值）",
+               "where facts are often missing this step dominates; --three-valued skips it (those {decided} outputs then "
+               "stay unknown, and no possible values are listed)"),
     "W931": _c("diff-fact-bounds", "事实 `{path}` 的约束在两套政策中不同（{first}，对 {second}）：按第一个设置校验",
                "the fact `{path}` is constrained differently by the two policies ({first}, against {second}): "
                "validated as the first setting declares it"),

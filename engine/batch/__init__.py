@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .dataset import is_dataset
 from .readers import spare_pandas
-from .pipeline import Job, Outcome, Report, Stopped, report_lines, run_batch, timing_lines
+from .pipeline import Job, Outcome, Report, Stopped, report_lines, run_batch, settling_note, timing_lines
 from .runrecord import record_path, write_record
 from .source import Source, bad_argument, output_format, quarantine_path
 from .summary import Summary, render as render_summary
@@ -25,7 +25,7 @@ from .unknowns import decoded as decode_unknown
 from ..facts.names import folded as shown_warnings
 
 __all__ = ["render_diff", "write_diff", "write_summary", "Job", "Outcome", "Report", "Source", "Stopped", "Summary", "bad_argument", "decode_unknown", "evaluate_dask", "is_dataset", "load",
-           "output_format", "quarantine_path", "record_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "shown_warnings", "spare_pandas", "timing_lines", "write_record"]
+           "output_format", "quarantine_path", "record_path", "render_summary", "report_lines", "run_batch", "run_dask_file", "settling_note", "shown_warnings", "spare_pandas", "timing_lines", "write_record"]
 
 
 def load(path, cache: bool = True):

@@ -133,6 +133,7 @@ class PartOutcome:
     rows_quarantined: int
     summary: Summary | None
     undeclared: list
+    settling: tuple = (0, 0, 0.0)  # unknown outputs searched by cases, decided, seconds
 
 
 def process_chunks(spec, chunks, columns=None, sink=None) -> PartOutcome:
@@ -152,11 +153,12 @@ def process_chunks(spec, chunks, columns=None, sink=None) -> PartOutcome:
         counts.rows_out += outcome.rows_out
         counts.rows_quarantined += outcome.rows_quarantined
         counts.summary = _merged(counts.summary, outcome.summary)
+        counts.settle_add(getattr(outcome, "settling", None))
         keep(outcome.table)
         entries += outcome.quarantine
     results = None if sink is not None else pa.concat_tables(tables) if tables else job.schema.empty_table()
     return PartOutcome(results, entries, counts.rows_in, counts.rows_out, counts.rows_quarantined, counts.summary,
-                       list(job.validator.undeclared))
+                       list(job.validator.undeclared), counts.settling)
 
 
 def _merged(total, more):
@@ -523,6 +525,7 @@ def _gather(client, tasks, job, writer, quarantined, report, progress) -> None:
         report.rows_out += outcome.rows_out
         report.rows_quarantined += outcome.rows_quarantined
         report.summary = _merged(report.summary, outcome.summary)  # a Summary, or a diff's figures
+        report.settle_add(getattr(outcome, "settling", None))
         undeclared += [p for p in outcome.undeclared if p not in undeclared]
         if progress is not None:
             progress(report.rows_in)

@@ -31,7 +31,7 @@ from .levels import single
 from .outputs import QuarantineWriter, ResultWriter, explanations, output_schema, result_table
 from .overlap import WriteBehind, read_ahead, timed_reads
 from .readers import OrderBroken
-from .source import bad_argument, unreadable
+from .source import ARGUMENTS, bad_argument, unreadable
 from .summary import Summary, summarise
 from .unknowns import ENCODINGS
 from .validate import Validator
@@ -51,6 +51,7 @@ class Outcome:
     rows_quarantined: int
     summary: Summary | None = None
     unsettled: tuple | None = None  # (invalid rows, their marks) whose reasons Job.settle adds
+    settling: tuple = (0, 0, 0.0)  # unknown outputs searched by cases, decided, seconds (ColumnarResult.settled)
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Report:
     stopped: object = None  # the Diagnostic that stopped the run early (nothing was written)
     summary: Summary | None = None
     seconds: float = 0.0  # wall time of the run
+    settling: tuple = (0, 0, 0.0)  # unknown outputs searched by cases, decided, seconds (summed over chunks)
 
     def read(self, chunk) -> None:
         """Count a chunk's rows as read (before they are processed)."""
@@ -75,8 +77,15 @@ class Report:
         """Count a processed chunk's rows out and quarantined."""
         self.rows_out += outcome.rows_out
         self.rows_quarantined += outcome.rows_quarantined
+        self.settle_add(getattr(outcome, "settling", None))
         if outcome.summary is not None:  # a Summary, or the figures of a diff (diff.py)
             self.summary = outcome.summary if self.summary is None else self.summary.merge(outcome.summary)
+
+
+    def settle_add(self, settling) -> None:
+        """Add a chunk's or a partition's settling by cases (searched, decided, seconds)."""
+        if settling:
+            self.settling = tuple(a + b for a, b in zip(self.settling, settling))
 
 
 class Stopped(Exception):
@@ -144,8 +153,10 @@ class Job:
         workers.py, which has no raw records): the reasons of invalid rows are left to
         :meth:`settle`, and the outcome says which rows they are."""
         frame, good, entries, quarantined, unsettled = self.validated(chunk, settle)
+        self.settled = (0, 0, 0.0)
         table, summary = self._evaluate(frame, chunk, good)
-        return Outcome(table, entries, chunk.level.n + len(chunk.broken), len(good), quarantined, summary, unsettled)
+        return Outcome(table, entries, chunk.level.n + len(chunk.broken), len(good), quarantined, summary, unsettled,
+                       self.settled)
 
     def settle(self, chunk, outcome: Outcome) -> Outcome:
         """Add the reasons of an outcome's invalid rows, read from the chunk's raw records."""
@@ -192,6 +203,7 @@ class Job:
             return self.schema.empty_table(), (Summary(self.entity) if self.want_summary else None)
         with self.clock("evaluate"):
             result = self.columnar.evaluate(frame, self.day, self.outputs, why=self.why(), exact=self.exact)
+        self.settled = result.settled
         with self.clock("details"):
             explained = explanations(result, self.lang, self.unknown)
         with self.clock("tabulate"):
@@ -517,6 +529,22 @@ def timing_lines(timings: dict, rows: int, wall: float, lang: str = "zh") -> lis
     lines.append(f"  wall {wall:.3f} s: {rate(wall)} rows/s; all stages but evaluate+details, "
                  f"one after another, {own:.3f} s: {rate(own)} rows/s")
     return [head, *lines]
+
+
+SETTLING_NOTED = (1.0, 0.25)  # seconds and share of the run from which settling by cases is worth a note
+
+
+def settling_note(report: Report):
+    """I933 when settling unknown outputs by cases took a second or more and a quarter
+    of the run or more: where facts are often missing it can be nearly all of a run (the
+    pack on generated data: 87 of 89 s), and ``--three-valued`` skips it; the note says
+    how many outputs it decided, which is what skipping it would change."""
+    searched, decided, seconds = report.settling
+    if not searched or seconds < SETTLING_NOTED[0] or seconds < SETTLING_NOTED[1] * report.seconds:
+        return None
+    share = f"{min(seconds / report.seconds, 1.0):.0%}" if report.seconds > 0 else "-"
+    return error("I933", ARGUMENTS, seconds=f"{seconds:.1f}", share=share, searched=f"{searched:,}",
+                 decided=f"{decided:,}")
 
 
 def report_lines(report: Report, lang: str = "zh") -> list:

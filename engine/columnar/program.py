@@ -9,6 +9,7 @@ rows with the scalar evaluator, so both paths report it in the same words.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,7 @@ class ColumnarResult:
     whys: wy.Whys = field(default_factory=wy.Whys)
     possible: dict = field(default_factory=dict)  # output -> {row: values still possible}
     exact: bool = True  # unknowns settled by cases (core/exact.py)
+    settled: tuple = (0, 0, 0.0)  # unknown outputs searched by cases, decided, seconds it took
 
     @property
     def n(self) -> int:
@@ -231,6 +233,7 @@ class ColumnarProgram:
         rows = np.flatnonzero(result.unknown_rows())
         if not len(rows):
             return
+        started = time.perf_counter()
         checked, entity = self.program.checked, result.frame.entity
         searches = [(row, name, exact.Search(self.program.space, entity, result.facts(name, row),
                                              values=exact.type_values(checked, checked.rules[name].type),
@@ -244,13 +247,16 @@ class ColumnarProgram:
             for s in searches:
                 if s[2].pending:
                     s[2].feed([outcomes[(s[0], _key(c), s[1])] for c in s[2].pending])
+        decided = 0
         for row, name, search in searches:
             if search.decided:
                 self._decide(result, name, row, search.value)
+                decided += 1
             else:
                 listed = exact.listed(checked, checked.rules[name].type, search.possible)
                 if listed is not None:
                     result.possible.setdefault(name, {})[row] = listed
+        result.settled = (len(searches), decided, time.perf_counter() - started)
 
     def _complete(self, todo, result) -> dict:
         """The outcome of each (row, completion, output) asked for in ``todo``."""
