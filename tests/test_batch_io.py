@@ -654,3 +654,14 @@ def test_a_parquet_footer_is_parsed_once_a_run_and_again_when_the_file_changes(t
     time.sleep(0.01)
     write(["H1", "H2", "H3"])
     assert run("b.parquet") == ["H1", "H2", "H3"] and parsed == [str(path)] * 2
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "error[E804]: invalid input: the input file `{}` is a folder: give one .parquet, .csv, .jsonl or .xlsx file"),
+    ("zh", "error[E804]: 输入无效：输入文件 `{}` 是一个文件夹：应给出一个 .parquet、.csv、.jsonl 或 .xlsx 文件"),
+])
+def test_a_folder_as_input_is_named_a_folder(tmp_path, lang, text):
+    """Not "not found": the path is there, and is the wrong kind of thing."""
+    res = CliRunner().invoke(main, ["batch", str(ROOT / "benchmarks" / "small_policy"), str(tmp_path), "-o",
+                                    str(tmp_path / "o.parquet"), "--lang", lang])
+    assert res.exit_code == 1 and f"<arguments>:0:0: {text.format(tmp_path)}" in res.stderr, res.stderr

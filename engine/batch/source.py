@@ -264,6 +264,9 @@ def unreadable(path, exc) -> FupinError:
 
 
 def _readable(path, zh: str, en: str) -> None:
+    if Path(path).is_dir():
+        raise bad_argument(f"{zh}文件 `{path}` 是一个文件夹：应给出一个 .parquet、.csv、.jsonl 或 .xlsx 文件",
+                           f"the {en} file `{path}` is a folder: give one .parquet, .csv, .jsonl or .xlsx file")
     if not Path(path).is_file():
         raise bad_argument(f"找不到{zh}文件 `{path}`", f"{en} file `{path}` not found")
 
