@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from fupin import load_policy
 from fupin.engine.columnar.frame import from_records
@@ -494,3 +495,19 @@ def test_blank_enum_parameter_beside_enum_literals_settles_in_both(tmp_path):
         assert col.decode("nested_income")[i] == ev.values["nested_income"]
         assert col.possible.get("nested_income", {}).get(i) == ev.possible.get("nested_income")
     assert col.possible["nested_income"][1] == ["red", "green"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 9), min_size=0, max_size=4, unique=True).map(tuple), min_size=1, max_size=4))
+def test_completions_built_as_asked_are_the_product_in_its_order(domains):
+    """exact.Completions (built one at a time, the first and the last first) holds what the
+    list of itertools.product held, in the same order, and so does what lies between."""
+    from fupin.engine.core.exact import Completions
+
+    names = [f"f{i}" for i in range(len(domains))]
+    listed = [{"base": 1, **dict(zip(names, combo))} for combo in itertools.product(*domains)]
+    lazy = Completions({"base": 1}, names, list(domains), len(listed))
+    assert len(lazy) == len(listed) and list(lazy) == listed and [lazy[i] for i in range(len(lazy))] == listed
+    if len(listed) > 2:
+        inner = lazy.inner()
+        assert list(inner) == listed[1:-1] and [inner[i] for i in range(len(inner))] == listed[1:-1]

@@ -74,6 +74,7 @@ class Space:
         self.points = _thresholds(checked)
         self._direct: dict = {}  # output (None: every rule) -> (direct thresholds, peers)
         self._cache: dict = {}
+        self._where: dict = {}  # (entity, fact, output) -> what _located finds: the same for every row
 
     def domain(self, entity: str, fact: str, output: str | None = None, known=None):
         """The candidate values of ``fact`` (a path as unknowns name it, relative to an
@@ -117,7 +118,13 @@ class Space:
     def _located(self, entity, fact, output):
         """``(field, path prefix, direct thresholds or None, peer names)`` of a fact
         path (a blank parameter is a field of its own here); None when it is no scalar
-        fact."""
+        fact. Remembered: a batch asks it for every (row, output) settled."""
+        key = (entity, fact, output)
+        if key not in self._where:
+            self._where[key] = self._locate(entity, fact, output)
+        return self._where[key]
+
+    def _locate(self, entity, fact, output):
         if fact.startswith("parameter:"):
             p = self.checked.params.get(fact[len("parameter:"):])
             return None if p is None else (_Param(p.type), "", () if p.type.kind not in _STEP else None, ())
@@ -434,6 +441,41 @@ def parameters(assignment: dict) -> dict:
     return {k[len("parameter:"):]: v for k, v in assignment.items() if k.startswith("parameter:")}
 
 
+class Completions:
+    """The completions of ``base`` over ``names`` (each taking the values of its domain),
+    in ``itertools.product``'s order, each built when asked for: a search evaluates the
+    first and the last first, and most searches end there (two answers), so building the
+    up-to-``BUDGET`` others up front was 13 % of settling the pack's generated
+    households (docs/performance.md). ``start``/``stop``: the indices this one holds."""
+
+    __slots__ = ("base", "names", "domains", "start", "stop")
+
+    def __init__(self, base: dict, names: list, domains: list, size: int, start: int = 0, stop: int | None = None):
+        self.base, self.names, self.domains = base, names, domains
+        self.start, self.stop = start, size if stop is None else stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, i: int) -> dict:
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        i += self.start
+        combo = []
+        for d in reversed(self.domains):  # the last domain varies fastest, as in itertools.product
+            i, r = divmod(i, len(d))
+            combo.append(d[r])
+        return {**self.base, **dict(zip(self.names, reversed(combo)))}
+
+    def __iter__(self):
+        for combo in itertools.islice(itertools.product(*self.domains), self.start, self.stop):
+            yield {**self.base, **dict(zip(self.names, combo))}
+
+    def inner(self) -> "Completions":
+        """The completions between the first and the last."""
+        return Completions(self.base, self.names, self.domains, 0, self.start + 1, self.stop - 1)
+
+
 class Search:
     """Settle one output by cases. ``pending`` lists the completions (``fact -> value``)
     to evaluate next; ``feed`` takes their outcomes (a value, an Unknown or an
@@ -454,17 +496,19 @@ class Search:
         self.known = known
         self.outcomes: list = []
         self.open = True  # False once some completion cannot be enumerated further
-        self.queue: list[dict] = self._split({}, facts)
+        self.queue = self._split({}, facts)  # a list of completions, or a Completions built as asked
         self.pending: list[dict] = []
         self._next(first=True)
 
     def _next(self, first=False) -> None:
         """Hand out the next completions: first the first and last one (most apart),
         then the rest."""
-        if first and len(self.queue) > 2:
-            self.pending = [self.queue.pop(0), self.queue.pop()]
+        queue = self.queue
+        if first and len(queue) > 2:
+            self.pending = [queue[0], queue[len(queue) - 1]]
+            self.queue = queue.inner() if isinstance(queue, Completions) else queue[1:-1]
         else:
-            self.pending, self.queue = self.queue, []
+            self.pending, self.queue = list(queue), []
 
     def _split(self, base: dict, facts) -> list[dict]:
         """The completions of ``base`` over the facts of ``facts`` that can be enumerated.
@@ -492,13 +536,13 @@ class Search:
         if self.budget < 0:
             self.open = False
             return []
-        return [{**base, **dict(zip(names, combo))} for combo in itertools.product(*domains)]
+        return Completions(base, names, domains, size)
 
     def feed(self, outcomes: list) -> None:
         for completion, outcome in zip(self.pending, outcomes):
             facts = getattr(outcome, "facts", None)
             if facts is not None:  # still unknown: split on what it waits on now
-                self.queue += self._split(completion, facts)
+                self.queue = [*self.queue, *self._split(completion, facts)]
                 if not self.open:
                     break
             else:
