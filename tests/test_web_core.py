@@ -225,6 +225,26 @@ def test_a_batch_job_accounts_for_every_row(tmp_path, dataset):
     assert job.rows == 300 and job.total == 300
 
 
+def test_a_batch_job_says_what_settling_by_cases_cost(tmp_path, dataset, monkeypatch):
+    """The job's lines (the workbench's job page, the API's result) carry I933 as the
+    command prints it, when settling took most of the run (here: always)."""
+    from fupin.engine.batch import pipeline
+
+    monkeypatch.setattr(pipeline, "SETTLING_NOTED", (0.0, 0.0))
+    policy = load_policy(ROOT / "policy")
+    store = JobStore(Limits(), str(tmp_path))
+    job = store.create("batch")
+    shutil.copy(dataset, job.folder / "input.parquet")
+    runs.start_batch(store, job, policy, job.folder / "input.parquet", lang="en")
+    _wait(job)
+    assert job.status == "succeeded", [d.render("en") for d in job.diagnostics]
+    note = job.result["lines"][-1]
+    assert note.startswith("info[I933]: settling unknown outputs by cases took ") and \
+        note.endswith("— where facts are often missing this step dominates; --three-valued skips it (those "
+                      f"{note.split('decided ')[1].split(' of')[0]} outputs then stay unknown, and no possible values "
+                      "are listed)"), note
+
+
 def test_a_failed_job_leaves_no_results(tmp_path):
     policy = load_policy(ROOT / "policy")
     store = JobStore(Limits(), str(tmp_path))

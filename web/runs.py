@@ -133,9 +133,14 @@ def start_diff(store: JobStore, job: Job, policy: Policy, input_path: Path, *, o
 
 
 def _counts(report, lang: str) -> dict:
-    """The accounting of a run: rows in, out, quarantined (and the line fupin prints)."""
+    """The accounting of a run: rows in, out, quarantined (and the lines fupin prints,
+    with the note I933 when settling unknowns by cases took most of the run)."""
+    lines = eb.report_lines(report, lang)
+    note = eb.settling_note(report)
+    if note is not None:
+        lines.append(f"info[{note.code}]: {note.message(lang)} — {note.hint(lang)}")
     return {"rows_in": report.rows_in, "rows_out": report.rows_out, "rows_quarantined": report.rows_quarantined,
-            "seconds": round(report.seconds, 3), "lines": eb.report_lines(report, lang)}
+            "seconds": round(report.seconds, 3), "lines": lines}
 
 
 def _stopped(report) -> FupinError:
