@@ -210,7 +210,8 @@ def dataset(tmp_path_factory):
     return generated_parquet(tmp_path_factory.mktemp("data"), 300, 4)
 
 
-def test_a_batch_job_accounts_for_every_row(tmp_path, dataset):
+def _batch_job(tmp_path, dataset):
+    """A finished batch job of the pack over ``dataset`` (English lines)."""
     policy = load_policy(ROOT / "policy")
     store = JobStore(Limits(), str(tmp_path))
     job = store.create("batch")
@@ -218,6 +219,11 @@ def test_a_batch_job_accounts_for_every_row(tmp_path, dataset):
     runs.start_batch(store, job, policy, job.folder / "input.parquet", lang="en")
     _wait(job)
     assert job.status == "succeeded", [d.render("en") for d in job.diagnostics]
+    return job
+
+
+def test_a_batch_job_accounts_for_every_row(tmp_path, dataset):
+    job = _batch_job(tmp_path, dataset)
     r = job.result
     assert r["rows_in"] == 300 == r["rows_out"] + r["rows_quarantined"] and r["rows_quarantined"] > 0
     assert sorted(job.files) == ["quarantine", "record", "results", "summary.html", "summary.json"]
@@ -231,14 +237,7 @@ def test_a_batch_job_says_what_settling_by_cases_cost(tmp_path, dataset, monkeyp
     from fupin.engine.batch import pipeline
 
     monkeypatch.setattr(pipeline, "SETTLING_NOTED", (0.0, 0.0))
-    policy = load_policy(ROOT / "policy")
-    store = JobStore(Limits(), str(tmp_path))
-    job = store.create("batch")
-    shutil.copy(dataset, job.folder / "input.parquet")
-    runs.start_batch(store, job, policy, job.folder / "input.parquet", lang="en")
-    _wait(job)
-    assert job.status == "succeeded", [d.render("en") for d in job.diagnostics]
-    note = job.result["lines"][-1]
+    note = _batch_job(tmp_path, dataset).result["lines"][-1]
     assert note.startswith("info[I933]: settling unknown outputs by cases took ") and \
         note.endswith("— where facts are often missing this step dominates; --three-valued skips it (those "
                       f"{note.split('decided ')[1].split(' of')[0]} outputs then stay unknown, and no possible values "

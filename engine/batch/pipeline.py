@@ -153,10 +153,9 @@ class Job:
         workers.py, which has no raw records): the reasons of invalid rows are left to
         :meth:`settle`, and the outcome says which rows they are."""
         frame, good, entries, quarantined, unsettled = self.validated(chunk, settle)
-        self.settled = (0, 0, 0.0)
-        table, summary = self._evaluate(frame, chunk, good)
+        table, summary, settling = self._evaluate(frame, chunk, good)
         return Outcome(table, entries, chunk.level.n + len(chunk.broken), len(good), quarantined, summary, unsettled,
-                       self.settled)
+                       settling)
 
     def settle(self, chunk, outcome: Outcome) -> Outcome:
         """Add the reasons of an outcome's invalid rows, read from the chunk's raw records."""
@@ -199,11 +198,11 @@ class Job:
             else frame.columns[self.layout.key].data
 
     def _evaluate(self, frame, chunk, good):
+        """``(table, summary, settling)`` of a chunk's valid rows (settling: ColumnarResult.settled)."""
         if frame.n == 0:
-            return self.schema.empty_table(), (Summary(self.entity) if self.want_summary else None)
+            return self.schema.empty_table(), (Summary(self.entity) if self.want_summary else None), (0, 0, 0.0)
         with self.clock("evaluate"):
             result = self.columnar.evaluate(frame, self.day, self.outputs, why=self.why(), exact=self.exact)
-        self.settled = result.settled
         with self.clock("details"):
             explained = explanations(result, self.lang, self.unknown)
         with self.clock("tabulate"):
@@ -211,10 +210,11 @@ class Job:
             carried = [key_column(chunk.extra.get(k), good, chunk.level.n) for k in self.carry]
             table = result_table(result, ids, self.schema, explained, carried)
         if not self.want_summary:
-            return table, None
+            return table, None, result.settled
         with self.clock("summary"):
             groups = chunk.extra.get(self.layout.parent_key) if self.layout.parent_key else None
-            return table, summarise(result, frame, _kept(groups, good, chunk.level.n), self.level_keys(chunk, good))
+            summary = summarise(result, frame, _kept(groups, good, chunk.level.n), self.level_keys(chunk, good))
+        return table, summary, result.settled
 
     def level_keys(self, chunk, good) -> dict:
         """The carried key columns of a chunk's valid rows, as text (summary and diff levels)."""

@@ -265,11 +265,11 @@ class ColumnarProgram:
         for (row, name, _), c in todo:
             key = _key(c)
             params = tuple((k[10:], v) for k, v in key if k[:10] == "parameter:")  # sorted, as the key
-            at = (params, row, key)
-            if at not in wanted:
-                wanted[at] = (c, set())
-            wanted[at][1].add(name)
-            asked.append((at, name))
+            where = (params, row, key)
+            if where not in wanted:
+                wanted[where] = (c, set())
+            wanted[where][1].add(name)
+            asked.append((where, name))
         groups: dict = {}
         for (params, row, key), (c, names) in wanted.items():
             groups.setdefault(params, []).append((row, key, c, names))
@@ -280,9 +280,9 @@ class ColumnarProgram:
             for k, (_, _, c, _) in enumerate(items):
                 for path, value in c.items():
                     if not path.startswith("parameter:"):
-                        at = writes.setdefault(path, ([], []))
-                        at[0].append(k)
-                        at[1].append(value)
+                        rows_of, values_of = writes.setdefault(path, ([], []))
+                        rows_of.append(k)
+                        values_of.append(value)
             for path, (ks, values) in writes.items():
                 _write(self.program.checked, frame, np.array(ks, dtype=np.int64), path, values)
             names = sorted(set().union(*(n for *_, n in items)))
@@ -291,7 +291,7 @@ class ColumnarProgram:
             for k, (row, key, _, wanted_names) in enumerate(items):
                 for n in wanted_names:
                     out[(params, row, key, n)] = _outcome(sub, decoded, n, k)
-        return [out[(*at, name)] for at, name in asked]
+        return [out[(*where, name)] for where, name in asked]
 
     def _decide(self, result: ColumnarResult, name: str, row: int, value) -> None:
         """Write a value settled by cases into the output arrays."""
